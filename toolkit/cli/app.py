@@ -1,0 +1,198 @@
+"""The `windns` click group: global connection options, the app context, error handling.
+
+Commands live in sibling modules (read_cmds, admin_cmds, scan_cmds, ...) and stay thin: parse,
+call one library function, render. Every toolkit error is caught once, in ``main``, and
+printed as one line on stderr with a documented exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.__about__ import __version__
+from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
+from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_REFUSED, EXIT_USAGE
+from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
+
+__all__ = ["AppContext", "WindnsGroup", "main", "run"]
+
+PASSWORD_ENV = "WINDNS_PASSWORD"
+log = logging.getLogger("windns")
+
+
+@dataclass
+class AppContext:
+    """What every command needs: how to reach the server, and where fakes come from."""
+
+    server: str | None = None
+    port: int | None = None
+    ssl: bool = True
+    cert_validation: bool = True
+    ca_bundle: str | None = None
+    auth: str = "negotiate"
+    username: str | None = None
+    configuration_name: str = "Microsoft.PowerShell"
+    connect_timeout: float = 30.0
+    read_timeout: float = 60.0
+    operation_timeout: float = 50.0
+    allow_basic_over_http: bool = False
+    transport: str = "psrp"
+    fixtures: Path | None = None
+    verbosity: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def require_server(self) -> str:
+        if not self.server:
+            raise click.UsageError("no server given: use --server NAME (see `windns demo` for demo hosts)")
+        return self.server
+
+    def password(self) -> str | None:
+        """From WINDNS_PASSWORD, else a prompt on a TTY; never from the command line."""
+        if self.transport == "fake" or self.auth in ("kerberos", "certificate"):
+            return None
+        pw = os.environ.get(PASSWORD_ENV)
+        if pw:
+            return pw
+        if self.username and sys.stdin.isatty():
+            return str(click.prompt(f"Password for {self.username}", hide_input=True))
+        if self.username:
+            raise ConfigError(f"no password: set {PASSWORD_ENV} (no terminal to prompt on)")
+        return None
+
+    def connection_options(self, host: str | None = None) -> ConnectionOptions:
+        return ConnectionOptions(
+            host=host or self.require_server(),
+            port=self.port,
+            ssl=self.ssl,
+            cert_validation=self.cert_validation,
+            ca_bundle=self.ca_bundle,
+            auth=self.auth,
+            username=self.username,
+            password=self.password(),
+            configuration_name=self.configuration_name,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            operation_timeout=self.operation_timeout,
+            allow_basic_over_http=self.allow_basic_over_http,
+        )
+
+    def open_remote(self, host: str | None = None) -> Remote:
+        return connect(self.connection_options(host), self.transport, fixtures=self.fixtures)
+
+
+class WindnsGroup(click.Group):
+    """A click group whose standalone ``main`` maps toolkit errors to one line + exit code."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        sys.exit(self.run(args, prog_name=prog_name or "windns", **extra))
+
+    def run(self, args: list[str] | None = None, *, prog_name: str = "windns", **extra: Any) -> int:
+        """Run the CLI and return its exit code."""
+        try:
+            rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("windns: aborted", err=True)
+            return 130
+        except click.exceptions.Exit as exc:
+            return int(exc.exit_code)
+        except click.UsageError as exc:
+            exc.show()
+            return EXIT_USAGE
+        except click.ClickException as exc:
+            exc.show()
+            return exc.exit_code
+        except WindnsError as exc:
+            click.echo(f"windns: error: {exc}", err=True)
+            return _error_exit_code(exc)
+        except KeyboardInterrupt:
+            click.echo("windns: interrupted", err=True)
+            return 130
+        return int(rv) if isinstance(rv, int) else 0
+
+
+@click.group(
+    cls=WindnsGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="windns")
+@click.option("--server", "-s", metavar="HOST", envvar="WINDNS_SERVER", help="DNS server to talk to.")
+@click.option("--port", type=click.IntRange(1, 65535), help="WinRM port (default 5986 HTTPS, 5985 HTTP).")
+@click.option("--ssl/--no-ssl", default=True, show_default=True, help="HTTPS (default) or plain HTTP.")
+@click.option(
+    "--cert-validation/--no-cert-validation",
+    default=True,
+    show_default=True,
+    help="Validate the server's TLS certificate.",
+)
+@click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for certificate validation.")
+@click.option("--auth", type=click.Choice(AUTH_METHODS), default="negotiate", show_default=True)
+@click.option("--username", "-u", envvar="WINDNS_USERNAME", help=f"Account; password from {PASSWORD_ENV} or a prompt.")
+@click.option(
+    "--configuration-name",
+    default="Microsoft.PowerShell",
+    show_default=True,
+    help="PowerShell session configuration (JEA endpoint).",
+)
+@click.option("--connect-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
+@click.option("--read-timeout", type=click.FloatRange(1), default=60.0, show_default=True)
+@click.option("--operation-timeout", type=click.FloatRange(1), default=50.0, show_default=True)
+@click.option("--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear).")
+@click.option(
+    "--transport",
+    type=click.Choice(TRANSPORTS),
+    default="psrp",
+    show_default=True,
+    envvar="WINDNS_TRANSPORT",
+    help="psrp (pypsrp), winrm (pywinrm) or fake (simulated demo servers).",
+)
+@click.option(
+    "--fixtures",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --transport fake: a fixture directory instead of the bundled demo fleet.",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.pass_context
+def main(ctx: click.Context, **kw: Any) -> None:
+    """Audit and manage Windows Server DNSSEC remotely over WinRM.
+
+    Try it without Windows: `windns demo`, then
+    `windns --transport fake --server dns1 audit`.
+    """
+    verbose, quiet = kw.pop("verbose"), kw.pop("quiet")
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="windns: %(levelname)s: %(message)s", stream=sys.stderr)
+    obj = ctx.ensure_object(AppContext)
+    obj.verbosity = -1 if quiet else verbose
+    for k, v in kw.items():
+        setattr(obj, k, v)
+
+
+def _error_exit_code(exc: WindnsError) -> int:
+    if isinstance(exc, GuardError):
+        return EXIT_REFUSED
+    if isinstance(exc, RemoteError):
+        return EXIT_INCOMPLETE
+    return EXIT_CONFIG
+
+
+def run(args: list[str] | None = None) -> int:
+    """Run the CLI with ``args`` and return the exit code (no SystemExit)."""
+    assert isinstance(main, WindnsGroup)
+    return main.run(args)

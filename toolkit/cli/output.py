@@ -1,0 +1,164 @@
+"""Listing output (zones, keys, demo hosts): one row shape, three formats.
+
+JSON is the stable, documented shape (nested objects where the data is nested); CSV and table
+flatten it with dotted column names. Reports (audit/scan findings) go through
+``toolkit.render`` instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+import click
+
+from toolkit.model import ServerInventory, SigningKey, Zone
+
+__all__ = ["LIST_FORMATS", "emit", "format_option", "key_row", "zone_row"]
+
+LIST_FORMATS = ("table", "json", "csv")
+
+
+def format_option(choices: Sequence[str] = LIST_FORMATS, default: str = "table") -> Any:
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def _t(v: datetime | None) -> str | None:
+    return v.isoformat().replace("+00:00", "Z") if v else None
+
+
+def _s(v: timedelta | None) -> int | None:
+    return int(v.total_seconds()) if v is not None else None
+
+
+def key_row(server: str, key: SigningKey) -> dict[str, Any]:
+    """The documented JSON shape of one signing key (``windns keys list --format json``)."""
+    number = key.algorithm.number
+    return {
+        "server": server,
+        "zone": key.zone,
+        "key_id": key.key_id,
+        "key_type": key.key_type.short,
+        "algorithm": {"name": key.algorithm.value, "mnemonic": key.algorithm.mnemonic,
+                      "number": int(number) if number is not None else None},
+        "key_length": key.key_length,
+        "current_state": key.current_state.value if key.current_state else None,
+        "key_storage_provider": key.key_storage_provider,
+        "store_keys_in_ad": key.store_keys_in_ad,
+        "rollover": {
+            "enabled": key.rollover_enabled,
+            "type": key.rollover_type.value if key.rollover_type else None,
+            "period_seconds": _s(key.rollover_period),
+            "last": _t(key.last_rollover_time),
+            "next": _t(key.next_rollover_time),
+            "status": key.current_rollover_status.value if key.current_rollover_status else None,
+            "next_action": key.next_rollover_action.value if key.next_rollover_action else None,
+        },
+        "signature_validity_seconds": {
+            "dnskey": _s(key.dnskey_signature_validity),
+            "ds": _s(key.ds_signature_validity),
+            "zone": _s(key.zone_signature_validity),
+        },
+        "active_key": key.active_key,
+        "standby_key": key.standby_key,
+        "next_key": key.next_key,
+    }
+
+
+def zone_row(server: str, zone: Zone) -> dict[str, Any]:
+    s = zone.dnssec
+    return {
+        "server": server,
+        "zone": zone.name,
+        "zone_type": zone.zone_type.value,
+        "signed": zone.signed if zone.zone_type.value == "Primary" else None,
+        "ds_integrated": zone.is_ds_integrated,
+        "reverse": zone.is_reverse_lookup_zone,
+        "ksks": len(zone.ksks),
+        "zsks": len(zone.zsks),
+        "denial_of_existence": s.denial_of_existence.value if s and s.denial_of_existence else None,
+        "key_master": s.key_master_server if s else None,
+        "errors": [e.message for e in zone.errors],
+    }
+
+
+def inventory_key_rows(inv: ServerInventory, zones: Sequence[str] = ()) -> list[dict[str, Any]]:
+    wanted = {z.lower().rstrip(".") for z in zones}
+    return [
+        key_row(inv.server.name, k)
+        for z in inv.zones
+        if not wanted or z.name.lower().rstrip(".") in wanted
+        for k in z.keys
+    ]
+
+
+def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, f"{name}."))
+        elif isinstance(v, list):
+            out[name] = "; ".join(str(x) for x in v)
+        else:
+            out[name] = v
+    return out
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return str(v)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: str,
+    *,
+    columns: Sequence[str] | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    out = stream or sys.stdout
+    if fmt == "json":
+        json.dump(list(rows), out, indent=2, default=str)
+        out.write("\n")
+        return
+    flat = [_flatten(r) for r in rows]
+    cols = list(columns) if columns else (list(flat[0]) if flat else [])
+    if fmt == "csv":
+        w = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in flat:
+            w.writerow({c: r.get(c) for c in cols})
+        return
+    if not flat:
+        out.write("(nothing to show)\n")
+        return
+    cells = [[_cell(r.get(c)) for c in cols] for r in flat]
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*cols, header_style="bold")
+        for line in cells:
+            table.add_row(*line)
+        Console(file=out).print(table)
+        return
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]
+    out.write("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip() + "\n")
+    for line in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")

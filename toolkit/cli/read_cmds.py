@@ -1,0 +1,215 @@
+"""Read-only commands: zones list, keys list, audit, explain, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli.app import AppContext, main
+from toolkit.cli.output import emit, format_option, inventory_key_rows, zone_row
+from toolkit.errors import ConfigError
+from toolkit.model import ServerInventory
+
+__all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
+
+pass_app = click.make_pass_decorator(AppContext, ensure=True)
+
+offline_option = click.option(
+    "--offline",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read saved JSON (our inventory output, or raw cmdlet output from ConvertTo-Json) instead of a server.",
+)
+zone_option = click.option("--zone", "-z", "zones", multiple=True, metavar="ZONE", help="Only this zone (repeatable).")
+
+
+def load_inventory(app: AppContext, offline: Path | None, zones: Sequence[str] = ()) -> ServerInventory:
+    """From a saved file, or one inventory run on the server."""
+    if offline is not None:
+        from toolkit.normalise import load_file
+
+        return load_file(offline)
+    from toolkit.services.audit import collect
+
+    with app.open_remote() as remote:
+        return collect(remote, list(zones) or None)
+
+
+# -- zones -----------------------------------------------------------------------------------
+@main.group("zones")
+def zones_group() -> None:
+    """Zones on a server."""
+
+
+@zones_group.command("list")
+@offline_option
+@format_option()
+@pass_app
+def zones_list(app: AppContext, offline: Path | None, fmt: str) -> None:
+    """List every zone with its type, signing state and key counts."""
+    inv = load_inventory(app, offline)
+    emit([zone_row(inv.server.name, z) for z in inv.zones], fmt)
+
+
+# -- keys ------------------------------------------------------------------------------------
+@main.group("keys")
+def keys_group() -> None:
+    """Signing keys (KSK/ZSK) of a server's zones."""
+
+
+@keys_group.command("list")
+@zone_option
+@offline_option
+@format_option()
+@pass_app
+def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt: str) -> None:
+    """List signing keys: type, algorithm, length, state and rollover.
+
+    JSON output is a list of objects with server, zone, key_id, key_type (KSK/ZSK),
+    algorithm {name, mnemonic, number}, key_length, current_state, rollover {enabled, type,
+    period_seconds, last, next, status, next_action}, signature_validity_seconds {dnskey, ds,
+    zone}, active_key, standby_key, next_key.
+    """
+    inv = load_inventory(app, offline, zones)
+    rows = inventory_key_rows(inv, zones)
+    columns = None
+    if fmt == "table":
+        columns = ["zone", "key_type", "algorithm.name", "key_length", "current_state", "rollover.enabled",
+                   "rollover.status", "rollover.next", "key_id"]
+    emit(rows, fmt, columns=columns)
+
+
+# -- audit -----------------------------------------------------------------------------------
+@main.command("audit")
+@zone_option
+@offline_option
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Policy file (TOML).")
+@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
+@click.option("--fail-on", default=None, metavar="SEVERITY",
+              help="Exit 1 when a finding reaches this severity (info, low, medium, high, critical).")
+@click.option("--format", "-f", "fmt", default="table", show_default=True, metavar="FORMAT",
+              help="table, json, csv, sarif, junit (see `windns audit --help`).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@pass_app
+@click.pass_context
+def audit_cmd(
+    ctx: click.Context,
+    app: AppContext,
+    zones: tuple[str, ...],
+    offline: Path | None,
+    policy_file: Path | None,
+    profile: str | None,
+    fail_on: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Audit one server's DNSSEC configuration against the policy.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the server could
+    not be audited, 3 usage error, 4 bad input or configuration.
+    """
+    from toolkit.findings import Severity
+    from toolkit.policy import load_policy
+    from toolkit.render import FORMATS, render
+    from toolkit.services.audit import audit_inventory, audit_server, report_for
+
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
+    policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
+    threshold = policy.fail_on
+    if fail_on:
+        try:
+            threshold = Severity.parse(fail_on)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    if offline is not None:
+        from toolkit.normalise import load_file
+
+        host = audit_inventory(load_file(offline), policy)
+    else:
+        with app.open_remote() as remote:
+            host = audit_server(remote, policy, zones=list(zones) or None)
+    report = report_for([host], policy, duration=host.duration)
+    _write_report(report, fmt, output, policy)
+    ctx.exit(report.exit_code(threshold))
+
+
+def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> None:
+    from toolkit.render import render
+
+    if output is None:
+        render(report, fmt, sys.stdout, policy=policy, color=sys.stdout.isatty())
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            render(report, fmt, fh, policy=policy, color=False)
+        tmp.replace(output)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+
+
+# -- explain ---------------------------------------------------------------------------------
+@main.command("explain")
+@click.argument("code")
+def explain_cmd(code: str) -> None:
+    """Explain a Win32 DNS error code (9104, 0x2390, DNS_ERROR_...) or a rule id."""
+    from toolkit.catalogue import lookup
+
+    try:
+        from toolkit.rules import explain_rule
+    except ImportError:  # pragma: no cover - rules package always present in a release
+        explain_rule = None
+    if explain_rule is not None:
+        text = explain_rule(code)
+        if text:
+            click.echo(text)
+            return
+    err = lookup(code)
+    click.echo(f"{err.name} ({err.code}, {err.hex})")
+    click.echo(err.message)
+    for title, body in (("Cause", err.cause), ("Diagnose", err.diagnose), ("Resolve", err.resolve)):
+        if body:
+            click.echo(f"\n{title}:\n{body}")
+
+
+# -- demo ------------------------------------------------------------------------------------
+@main.group("demo", invoke_without_command=True)
+@format_option(("table", "json"))
+@pass_app
+@click.pass_context
+def demo_group(ctx: click.Context, app: AppContext, fmt: str) -> None:
+    """The bundled demo fleet: servers, zones and what each zone illustrates.
+
+    Use a demo host with `windns --transport fake --server HOST ...` (no Windows needed).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from toolkit.remote import load_fleet
+
+    fleet = load_fleet(app.fixtures)
+    servers = [
+        {
+            "server": s.name,
+            "description": s.description,
+            "zones": [
+                {"zone": z["ZoneName"], "type": z.get("ZoneType"), "illustrates": z.get("Illustrates", "")}
+                for z in s.state["Zones"]
+            ],
+        }
+        for s in fleet
+    ]
+    if fmt == "json":
+        click.echo(json.dumps({"servers": servers}, indent=2))
+        return
+    for s in servers:
+        click.echo(f"{s['server']}: {s['description']}")
+        for z in s["zones"]:
+            click.echo(f"  {z['zone']:<24} {z['illustrates']}")
+        click.echo("")
+    click.echo("Try: windns --transport fake --server dns1 audit")

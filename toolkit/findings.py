@@ -1,0 +1,176 @@
+"""Findings and reports: what rules produce and renderers consume. Pure data.
+
+A ``Report`` covers one or more hosts (a one-server audit is a report with one host), so every
+renderer serves both ``windns audit`` and ``windns scan``. The exit code comes from the report
+and the policy's ``fail_on`` threshold, never from a renderer.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from toolkit.model import ServerInventory
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_FINDINGS",
+    "EXIT_INCOMPLETE",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "Finding",
+    "HostError",
+    "HostReport",
+    "Report",
+    "Severity",
+    "Target",
+    "sort_findings",
+]
+
+# Exit codes (documented in the README): the same for audit and scan.
+EXIT_OK = 0  # nothing at or above --fail-on
+EXIT_FINDINGS = 1  # findings at or above --fail-on
+EXIT_INCOMPLETE = 2  # a host (or the only host) could not be audited
+EXIT_USAGE = 3  # bad command line (click's usage errors are remapped from 2 to 3)
+EXIT_CONFIG = 4  # bad inventory/policy/fixture/input file, or any other toolkit error
+EXIT_LOCKED = 5  # another scan holds the history database lock
+EXIT_REFUSED = 6  # an admin change refused by the pre-flight guard (nothing was sent)
+
+
+class Severity(enum.IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown severity {text!r}; choose one of {', '.join(s.label for s in cls)}"
+            ) from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Target:
+    """What a finding is about: a server, optionally a zone, optionally a key."""
+
+    server: str
+    zone: str | None = None
+    key_id: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.server]
+        if self.zone:
+            parts.append(self.zone)
+        if self.key_id:
+            parts.append(f"key {self.key_id}")
+        return " / ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    severity: Severity
+    target: Target
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    suppressed_reason: str | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppressed_reason is not None
+
+    @property
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        t = self.target
+        return (t.server, t.zone or "", self.rule_id, t.key_id or "", self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class HostError:
+    """A host that could not be audited (fully or in part). ``kind`` is the error class's kind."""
+
+    server: str
+    kind: str
+    message: str
+    code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostReport:
+    server: str
+    inventory: ServerInventory | None = None
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
+    error: HostError | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    hosts: tuple[HostReport, ...]
+    generated_at: datetime
+    policy_name: str = "baseline"
+    duration: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for h in self.hosts for f in h.findings)
+
+    @property
+    def suppressed(self) -> tuple[Finding, ...]:
+        return tuple(f for h in self.hosts for f in h.suppressed)
+
+    @property
+    def host_errors(self) -> tuple[HostError, ...]:
+        return tuple(h.error for h in self.hosts if h.error is not None)
+
+    def counts_by_severity(self) -> dict[str, int]:
+        c = Counter(f.severity for f in self.findings)
+        return {s.label: c.get(s, 0) for s in sorted(Severity, reverse=True)}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "hosts": len(self.hosts),
+            "hosts_ok": sum(1 for h in self.hosts if h.ok),
+            "hosts_failed": sum(1 for h in self.hosts if not h.ok),
+            "zones": sum(len(h.inventory.zones) for h in self.hosts if h.inventory),
+            "findings": len(self.findings),
+            "suppressed": len(self.suppressed),
+            "by_severity": self.counts_by_severity(),
+        }
+
+    def exit_code(self, fail_on: Severity) -> int:
+        """0 when nothing reaches ``fail_on``; 1 when a finding does; 2 when a host failed.
+
+        Host errors win over findings: an incomplete audit must not look compliant, and a
+        scheduler must be able to tell "the estate has problems" from "we could not look".
+        """
+        if self.interrupted or self.host_errors:
+            return EXIT_INCOMPLETE
+        if any(f.severity >= fail_on for f in self.findings):
+            return EXIT_FINDINGS
+        return EXIT_OK
+
+
+def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: f.sort_key))

@@ -1,0 +1,137 @@
+"""Read scripts of the simulated server: what ``ps_scripts/inventory.ps1`` prints."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import CmdletError
+from toolkit.model import INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from toolkit.simulator.server import SimulatedServer
+
+__all__ = ["HANDLERS", "inventory"]
+
+_ZONE_FIELDS = (
+    "ZoneName",
+    "ZoneType",
+    "IsSigned",
+    "IsDsIntegrated",
+    "IsReverseLookupZone",
+    "IsAutoCreated",
+    "ReplicationScope",
+)
+# Fixture-only members that a real server would never print.
+_PRIVATE = ("Faults", "Illustrates", "DnsKey", "Description")
+
+
+def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) for k, v in record.items() if k not in _PRIVATE}
+
+
+def _error(stage: str, fault: Mapping[str, Any], zone: str | None = None) -> dict[str, Any]:
+    code = fault.get("Code")
+    msg = str(fault.get("Message") or "The operation failed.")
+    fqid = fault.get("FullyQualifiedErrorId") or (f"WIN32 {code},{stage}" if code is not None else None)
+    return {"Stage": stage, "Code": code, "Message": msg, "FullyQualifiedErrorId": fqid}
+
+
+def _raise_fault(fault: Mapping[str, Any], default_cmdlet: str) -> None:
+    cmdlet = str(fault.get("Cmdlet") or default_cmdlet)
+    code = fault.get("Code")
+    raise CmdletError(
+        str(fault.get("Message") or "The operation failed."),
+        code=int(code) if code is not None else None,
+        cmdlet=cmdlet,
+        fully_qualified_error_id=fault.get("FullyQualifiedErrorId")
+        or (f"WIN32 {code},{cmdlet}" if code is not None else None),
+    )
+
+
+def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {k: copy.deepcopy(z.get(k)) for k in _ZONE_FIELDS if k in z}
+    if str(z.get("ZoneType", "")).lower() != "primary":
+        entry.pop("IsSigned", None)  # the CIM class of secondaries has no IsSigned
+    errors: list[dict[str, Any]] = []
+    keys = z.get("SigningKeys") or []
+    setting = z.get("DnsSecSetting")
+    dnssec_relevant = str(z.get("ZoneType", "")).lower() == "primary" and not z.get("IsAutoCreated")
+    entry["DnsSecSetting"] = None
+    entry["SigningKeys"] = []
+    if dnssec_relevant:
+        f = server.fault(z, "Get-DnsServerDnsSecZoneSetting")
+        if f:
+            errors.append(_error("Get-DnsServerDnsSecZoneSetting", f))
+        elif setting is not None and (z.get("IsSigned") or keys):
+            entry["DnsSecSetting"] = _public(setting)
+        f = server.fault(z, "Get-DnsServerSigningKey")
+        if f:
+            errors.append(_error("Get-DnsServerSigningKey", f))
+        else:
+            entry["SigningKeys"] = [_public(k) for k in keys]
+    entry["Errors"] = errors
+    return entry
+
+
+def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``inventory`` script: one document with everything an audit needs."""
+    fault = server.fault(server.state, "Inventory")
+    if fault:
+        _raise_fault(fault, "Get-DnsServerZone")
+    wanted = params.get("ZoneName") or None
+    if isinstance(wanted, str):
+        wanted = [wanted]
+    zones: list[dict[str, Any]] = []
+    if wanted:
+        for name in wanted:
+            z = server.find_zone(str(name))
+            if z is None:
+                zones.append(
+                    {
+                        "ZoneName": str(name),
+                        "ZoneType": None,
+                        "DnsSecSetting": None,
+                        "SigningKeys": [],
+                        "Errors": [
+                            {
+                                "Stage": "Get-DnsServerZone",
+                                "Code": 9601,
+                                "Message": f"The zone {name} was not found on server {server.name}.",
+                                "FullyQualifiedErrorId": "WIN32 9601,Get-DnsServerZone",
+                            }
+                        ],
+                    }
+                )
+            else:
+                zones.append(_zone_entry(server, z))
+    else:
+        zones = [_zone_entry(server, z) for z in server.state["Zones"]]
+    top_errors: list[dict[str, Any]] = []
+    anchors: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    for stage, key, sink in (
+        ("Get-DnsServerTrustAnchor", "TrustAnchors", anchors),
+        ("Get-DnsServerTrustPoint", "TrustPoints", points),
+    ):
+        f = server.fault(server.state, stage)
+        if f:
+            top_errors.append(_error(stage, f))
+        else:
+            sink.extend(_public(r) for r in server.state.get(key, []))
+    from toolkit.simulator.server import iso
+
+    return {
+        "Schema": INVENTORY_SCHEMA,
+        "SchemaVersion": INVENTORY_SCHEMA_VERSION,
+        "CollectedAt": iso(server.now),
+        "Server": _public(server.state["Server"]),
+        "Zones": zones,
+        "TrustAnchors": anchors,
+        "TrustPoints": points,
+        "Errors": top_errors,
+    }
+
+
+HANDLERS: dict[str, Callable[[SimulatedServer, Mapping[str, Any]], Any]] = {"inventory": inventory}
