@@ -55,7 +55,7 @@ class WindnsError(Exception):
 
     @property
     def message(self) -> str:
-        return str(self.args[0]) if self.args else ""
+        return str(self)
 
 
 class RemoteError(WindnsError):
@@ -64,8 +64,14 @@ class RemoteError(WindnsError):
     kind = "remote"
 
     def __init__(self, message: str, *, host: str | None = None) -> None:
+        # The host may be attached later by the layer that knows it (FakeRemote, scan), so the
+        # text is built on demand rather than frozen into args.
         self.host = host
-        super().__init__(f"{host}: {message}" if host else message)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        detail = super().__str__()
+        return f"{self.host}: {detail}" if self.host else detail
 
     #: transient errors are retried by fleet scans; the others are not
     transient = False

@@ -1,0 +1,45 @@
+"""Shared test fixtures: a fresh demo fleet per test, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import toolkit.remote as remote_mod
+from toolkit.resources import demo_fixtures_dir
+from toolkit.simulator import Fleet
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test sees another's simulated writes, credentials or user data directory."""
+    remote_mod._FLEETS.clear()
+    data = tmp_path_factory.mktemp("xdg-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    for var in ("WINDNS_PASSWORD", "WINDNS_SERVER", "WINDNS_USERNAME", "WINDNS_TRANSPORT", "WINDNS_DB",
+                "WINDNS_AUDIT_LOG"):
+        monkeypatch.delenv(var, raising=False)
+    yield
+    remote_mod._FLEETS.clear()
+
+
+@pytest.fixture
+def demo_dir(tmp_path: Path) -> Path:
+    """A writable copy of the bundled demo fleet."""
+    target = tmp_path / "fleet"
+    shutil.copytree(demo_fixtures_dir(), target)
+    return target
+
+
+@pytest.fixture
+def fleet(demo_dir: Path) -> Fleet:
+    return Fleet.load(demo_dir)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
