@@ -142,7 +142,9 @@ class WindnsGroup(click.Group):
 )
 @click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for certificate validation.")
 @click.option("--auth", type=click.Choice(AUTH_METHODS), default="negotiate", show_default=True)
-@click.option("--username", "-u", envvar="WINDNS_USERNAME", help=f"Account; password from {PASSWORD_ENV} or a prompt.")
+@click.option(
+    "--username", "-u", envvar="WINDNS_USERNAME", help=f"Account; password from {PASSWORD_ENV} or a prompt."
+)
 @click.option(
     "--configuration-name",
     default="Microsoft.PowerShell",
@@ -152,7 +154,9 @@ class WindnsGroup(click.Group):
 @click.option("--connect-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
 @click.option("--read-timeout", type=click.FloatRange(1), default=60.0, show_default=True)
 @click.option("--operation-timeout", type=click.FloatRange(1), default=50.0, show_default=True)
-@click.option("--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear).")
+@click.option(
+    "--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear)."
+)
 @click.option(
     "--transport",
     type=click.Choice(TRANSPORTS),
@@ -169,7 +173,7 @@ class WindnsGroup(click.Group):
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
 @click.pass_context
-def main(ctx: click.Context, **kw: Any) -> None:
+def main(ctx: click.Context, /, **kw: Any) -> None:
     """Audit and manage Windows Server DNSSEC remotely over WinRM.
 
     Try it without Windows: `windns demo`, then
@@ -196,3 +200,7 @@ def run(args: list[str] | None = None) -> int:
     """Run the CLI with ``args`` and return the exit code (no SystemExit)."""
     assert isinstance(main, WindnsGroup)
     return main.run(args)
+
+
+#: Decorator handing a command the shared AppContext built by the group.
+pass_app = click.make_pass_decorator(AppContext, ensure=True)

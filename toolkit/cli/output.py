@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -22,8 +22,11 @@ __all__ = ["LIST_FORMATS", "emit", "format_option", "key_row", "zone_row"]
 
 LIST_FORMATS = ("table", "json", "csv")
 
+F = TypeVar("F", bound=Callable[..., Any])
 
-def format_option(choices: Sequence[str] = LIST_FORMATS, default: str = "table") -> Any:
+
+def format_option(choices: Sequence[str] = LIST_FORMATS, default: str = "table") -> Callable[[F], F]:
+    """The ``--format/-f`` option shared by every listing and report command."""
     return click.option(
         "--format",
         "-f",

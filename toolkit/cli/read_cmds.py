@@ -10,21 +10,23 @@ from typing import Any
 
 import click
 
-from toolkit.cli.app import AppContext, main
+from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.output import emit, format_option, inventory_key_rows, zone_row
 from toolkit.errors import ConfigError
 from toolkit.model import ServerInventory
 
 __all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
 
-pass_app = click.make_pass_decorator(AppContext, ensure=True)
 
 offline_option = click.option(
     "--offline",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Read saved JSON (our inventory output, or raw cmdlet output from ConvertTo-Json) instead of a server.",
+    help="Read saved JSON (our inventory output, or raw cmdlet output from ConvertTo-Json) "
+    "instead of a server.",
 )
-zone_option = click.option("--zone", "-z", "zones", multiple=True, metavar="ZONE", help="Only this zone (repeatable).")
+zone_option = click.option(
+    "--zone", "-z", "zones", multiple=True, metavar="ZONE", help="Only this zone (repeatable)."
+)
 
 
 def load_inventory(app: AppContext, offline: Path | None, zones: Sequence[str] = ()) -> ServerInventory:
@@ -93,8 +95,10 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
 @click.option("--fail-on", default=None, metavar="SEVERITY",
               help="Exit 1 when a finding reaches this severity (info, low, medium, high, critical).")
 @click.option("--format", "-f", "fmt", default="table", show_default=True, metavar="FORMAT",
-              help="table, json, csv, sarif, junit (see `windns audit --help`).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+              help="table, json, csv, sarif, junit, html, prometheus.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
 @pass_app
 @click.pass_context
 def audit_cmd(
@@ -115,7 +119,7 @@ def audit_cmd(
     """
     from toolkit.findings import Severity
     from toolkit.policy import load_policy
-    from toolkit.render import FORMATS, render
+    from toolkit.render import FORMATS
     from toolkit.services.audit import audit_inventory, audit_server, report_for
 
     if fmt not in FORMATS:
@@ -160,16 +164,12 @@ def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> No
 def explain_cmd(code: str) -> None:
     """Explain a Win32 DNS error code (9104, 0x2390, DNS_ERROR_...) or a rule id."""
     from toolkit.catalogue import lookup
+    from toolkit.rules import explain_rule
 
-    try:
-        from toolkit.rules import explain_rule
-    except ImportError:  # pragma: no cover - rules package always present in a release
-        explain_rule = None
-    if explain_rule is not None:
-        text = explain_rule(code)
-        if text:
-            click.echo(text)
-            return
+    text = explain_rule(code)
+    if text:
+        click.echo(text)
+        return
     err = lookup(code)
     click.echo(f"{err.name} ({err.code}, {err.hex})")
     click.echo(err.message)
@@ -193,7 +193,7 @@ def demo_group(ctx: click.Context, app: AppContext, fmt: str) -> None:
     from toolkit.remote import load_fleet
 
     fleet = load_fleet(app.fixtures)
-    servers = [
+    servers: list[dict[str, Any]] = [
         {
             "server": s.name,
             "description": s.description,

@@ -48,9 +48,12 @@ __all__ = [
     "ServerInventory",
     "SigningKey",
     "TrustAnchor",
+    "TrustAnchorState",
+    "TrustAnchorType",
     "TrustPoint",
     "WinEnum",
     "Zone",
+    "ZoneType",
     "ZoneDnssecSettings",
     "ZoneError",
 ]

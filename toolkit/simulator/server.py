@@ -124,8 +124,9 @@ class SimulatedServer:
             raise ConfigError("fixture must be a JSON object", file=where)
         version = doc.get("FixtureVersion", FIXTURE_VERSION)
         if version != FIXTURE_VERSION:
-            raise ConfigError(f"unsupported FixtureVersion {version!r} (this toolkit reads {FIXTURE_VERSION})",
-                              file=where)
+            raise ConfigError(
+                f"unsupported FixtureVersion {version!r} (this toolkit reads {FIXTURE_VERSION})", file=where
+            )
         try:
             self.state: dict[str, Any] = _resolve(copy.deepcopy(dict(doc)), self.now, "$")
         except ValueError as exc:

@@ -1,0 +1,352 @@
+<#
+.SYNOPSIS
+Inventory of one Windows DNS server's DNSSEC state, printed as one JSON document.
+.DESCRIPTION
+Prints the `windns.inventory` document described in docs/inventory-schema.md: server identity and
+DNSSEC settings, every zone (or the zones named in -ZoneName) with its DNSSEC settings and signing
+keys, the trust anchors and the trust points.
+
+A failing cmdlet for one zone (or for trust anchors/points) is recorded in that zone's (or the
+document's) Errors as {Stage, Code, Message, FullyQualifiedErrorId} and the script goes on; a zone
+named in -ZoneName that does not exist becomes a zone entry whose Errors holds code 9601. Only a
+failure to read the server itself (Get-DnsServerSetting, or listing all zones) ends the script.
+
+Part of windns-toolkit (ps_scripts/README.md): runs on Windows PowerShell 5.1, takes typed
+parameters only and prints one JSON document.
+#>
+[CmdletBinding()]
+param(
+    [string[]]$ZoneName
+)
+$ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
+# No Set-StrictMode: properties differ between Windows Server versions (IsSigned, ReplicationScope,
+# RootTrustAnchorsURL, IsRolloverEnabled...), so every optional one is read through
+# Get-WindnsMember, which gives $null when the object lacks it.
+
+function Get-WindnsMember($Object, [string]$Name) {
+    # For scalar members only: a function's output is unrolled, so an array would lose its shape.
+    if ($null -eq $Object) { return $null }
+    $property = $Object.PSObject.Properties[$Name]
+    if ($null -eq $property) { return $null }
+    return $property.Value
+}
+
+function Test-WindnsMember($Object, [string]$Name) {
+    if ($null -eq $Object) { return $false }
+    return ($null -ne $Object.PSObject.Properties[$Name])
+}
+
+function ConvertTo-WindnsText($Value) {
+    if ($null -eq $Value) { return $null }
+    $text = [string]$Value
+    if ($text.Length -eq 0) { return $null }
+    return $text
+}
+
+function ConvertTo-WindnsTextItems($Values) {
+    # Streams one string per element; the caller wraps the call in @() so that zero, one or many
+    # elements all stay a JSON array.
+    foreach ($value in @($Values)) {
+        if ($null -ne $value) { [string]$value }
+    }
+}
+
+function ConvertTo-WindnsNumber($Value) {
+    if ($null -eq $Value) { return $null }
+    return [long]$Value
+}
+
+function ConvertTo-WindnsBool($Value) {
+    if ($null -eq $Value) { return $null }
+    return [bool]$Value
+}
+
+function ConvertTo-WindnsSeconds($Span) {
+    if ($null -eq $Span) { return $null }
+    return [double]$Span.TotalSeconds
+}
+
+function ConvertTo-WindnsIsoTime($Date) {
+    if ($null -eq $Date) { return $null }
+    $d = [datetime]$Date
+    if ($d -eq [datetime]::MinValue) { return $null }
+    return $d.ToUniversalTime().ToString('o')
+}
+
+function New-WindnsError([string]$Stage, $Record) {
+    # $Record is the ErrorRecord of a catch block. The Win32 code is ErrorData.error_Code on a
+    # CimException, else the number in FullyQualifiedErrorId "WIN32 9104,Invoke-DnsServerZoneSign".
+    $code = $null
+    $message = $null
+    $fqid = $null
+    if ($null -ne $Record) {
+        $fqid = ConvertTo-WindnsText (Get-WindnsMember $Record 'FullyQualifiedErrorId')
+        $exception = Get-WindnsMember $Record 'Exception'
+        if ($null -ne $exception) {
+            $message = ConvertTo-WindnsText $exception.Message
+            $raw = Get-WindnsMember (Get-WindnsMember $exception 'ErrorData') 'error_Code'
+            if ($null -ne $raw) { $code = [long]$raw }
+        }
+    }
+    if (($null -eq $code) -and ($null -ne $fqid) -and ($fqid -match '^WIN32 (\d+),')) {
+        $code = [long]$Matches[1]
+    }
+    return [ordered]@{
+        Stage                 = $Stage
+        Code                  = $code
+        Message               = $message
+        FullyQualifiedErrorId = $fqid
+    }
+}
+
+function ConvertTo-WindnsZoneSetting($Setting) {
+    return [ordered]@{
+        ZoneName                      = ConvertTo-WindnsText $Setting.ZoneName
+        DenialOfExistence             = ConvertTo-WindnsText $Setting.DenialOfExistence
+        NSec3HashAlgorithm            = ConvertTo-WindnsText $Setting.NSec3HashAlgorithm
+        NSec3Iterations               = ConvertTo-WindnsNumber $Setting.NSec3Iterations
+        NSec3OptOut                   = ConvertTo-WindnsBool $Setting.NSec3OptOut
+        NSec3RandomSaltLength         = ConvertTo-WindnsNumber $Setting.NSec3RandomSaltLength
+        NSec3UserSalt                 = ConvertTo-WindnsText $Setting.NSec3UserSalt
+        NSec3CurrentSalt              = ConvertTo-WindnsText (Get-WindnsMember $Setting 'NSec3CurrentSalt')
+        DistributeTrustAnchor         = @(ConvertTo-WindnsTextItems $Setting.DistributeTrustAnchor)
+        EnableRfc5011KeyRollover      = ConvertTo-WindnsBool $Setting.EnableRfc5011KeyRollover
+        DSRecordGenerationAlgorithm   = @(ConvertTo-WindnsTextItems $Setting.DSRecordGenerationAlgorithm)
+        DSRecordSetTtl                = ConvertTo-WindnsSeconds $Setting.DSRecordSetTtl
+        DnsKeyRecordSetTtl            = ConvertTo-WindnsSeconds $Setting.DnsKeyRecordSetTtl
+        SignatureInceptionOffset      = ConvertTo-WindnsSeconds $Setting.SignatureInceptionOffset
+        SecureDelegationPollingPeriod = ConvertTo-WindnsSeconds $Setting.SecureDelegationPollingPeriod
+        PropagationTime               = ConvertTo-WindnsSeconds $Setting.PropagationTime
+        ParentHasSecureDelegation     = ConvertTo-WindnsBool $Setting.ParentHasSecureDelegation
+        IsKeyMasterServer             = ConvertTo-WindnsBool $Setting.IsKeyMasterServer
+        KeyMasterServer               = ConvertTo-WindnsText $Setting.KeyMasterServer
+        KeyMasterStatus               = ConvertTo-WindnsText $Setting.KeyMasterStatus
+        IsSigned                      = ConvertTo-WindnsBool (Get-WindnsMember $Setting 'IsSigned')
+    }
+}
+
+function ConvertTo-WindnsKey($Key) {
+    $keyId = ConvertTo-WindnsText $Key.KeyId
+    if ($null -ne $keyId) { $keyId = $keyId.Trim('{}').ToLowerInvariant() }
+    return [ordered]@{
+        ZoneName                      = ConvertTo-WindnsText $Key.ZoneName
+        KeyId                         = $keyId
+        KeyType                       = ConvertTo-WindnsText $Key.KeyType
+        CurrentState                  = ConvertTo-WindnsText $Key.CurrentState
+        KeyStorageProvider            = ConvertTo-WindnsText $Key.KeyStorageProvider
+        StoreKeysInAD                 = ConvertTo-WindnsBool $Key.StoreKeysInAD
+        CryptoAlgorithm               = ConvertTo-WindnsText $Key.CryptoAlgorithm
+        KeyLength                     = ConvertTo-WindnsNumber $Key.KeyLength
+        DnsKeySignatureValidityPeriod = ConvertTo-WindnsSeconds $Key.DnsKeySignatureValidityPeriod
+        DSSignatureValidityPeriod     = ConvertTo-WindnsSeconds $Key.DSSignatureValidityPeriod
+        ZoneSignatureValidityPeriod   = ConvertTo-WindnsSeconds $Key.ZoneSignatureValidityPeriod
+        InitialRolloverOffset         = ConvertTo-WindnsSeconds $Key.InitialRolloverOffset
+        RolloverPeriod                = ConvertTo-WindnsSeconds $Key.RolloverPeriod
+        RolloverType                  = ConvertTo-WindnsText $Key.RolloverType
+        NextRolloverAction            = ConvertTo-WindnsText $Key.NextRolloverAction
+        LastRolloverTime              = ConvertTo-WindnsIsoTime $Key.LastRolloverTime
+        NextRolloverTime              = ConvertTo-WindnsIsoTime $Key.NextRolloverTime
+        CurrentRolloverStatus         = ConvertTo-WindnsText $Key.CurrentRolloverStatus
+        ActiveKey                     = ConvertTo-WindnsText $Key.ActiveKey
+        StandbyKey                    = ConvertTo-WindnsText $Key.StandbyKey
+        NextKey                       = ConvertTo-WindnsText $Key.NextKey
+        IsRolloverEnabled             = ConvertTo-WindnsBool (Get-WindnsMember $Key 'IsRolloverEnabled')
+    }
+}
+
+function ConvertTo-WindnsTrustAnchor($Anchor) {
+    # Algorithm and digest live in the embedded record data (DnsKey: CryptoAlgorithm; DS: both).
+    $data = Get-WindnsMember $Anchor 'TrustAnchorData'
+    return [ordered]@{
+        TrustAnchorName  = ConvertTo-WindnsText $Anchor.TrustAnchorName
+        TrustAnchorType  = ConvertTo-WindnsText $Anchor.TrustAnchorType
+        KeyTag           = ConvertTo-WindnsNumber $Anchor.KeyTag
+        TrustAnchorState = ConvertTo-WindnsText $Anchor.TrustAnchorState
+        EnteredStateTime = ConvertTo-WindnsIsoTime $Anchor.EnteredStateTime
+        NextStateTime    = ConvertTo-WindnsIsoTime $Anchor.NextStateTime
+        CryptoAlgorithm  = ConvertTo-WindnsText (Get-WindnsMember $data 'CryptoAlgorithm')
+        DigestType       = ConvertTo-WindnsText (Get-WindnsMember $data 'DigestType')
+    }
+}
+
+function ConvertTo-WindnsTrustPoint($Point) {
+    return [ordered]@{
+        TrustPointName                     = ConvertTo-WindnsText $Point.TrustPointName
+        TrustPointState                    = ConvertTo-WindnsText $Point.TrustPointState
+        LastActiveRefreshTime              = ConvertTo-WindnsIsoTime $Point.LastActiveRefreshTime
+        NextActiveRefreshTime              = ConvertTo-WindnsIsoTime $Point.NextActiveRefreshTime
+        LastSuccessfulActiveRefreshTime    = ConvertTo-WindnsIsoTime $Point.LastSuccessfulActiveRefreshTime
+        LastActiveRefreshResult            = ConvertTo-WindnsNumber $Point.LastActiveRefreshResult
+        LastActiveRefreshResultDescription = ConvertTo-WindnsText $Point.LastActiveRefreshResultDescription
+    }
+}
+
+function Get-WindnsZoneEntry($Zone) {
+    $entry = [ordered]@{
+        ZoneName            = ConvertTo-WindnsText $Zone.ZoneName
+        ZoneType            = ConvertTo-WindnsText $Zone.ZoneType
+        IsDsIntegrated      = ConvertTo-WindnsBool $Zone.IsDsIntegrated
+        IsReverseLookupZone = ConvertTo-WindnsBool $Zone.IsReverseLookupZone
+        IsAutoCreated       = ConvertTo-WindnsBool $Zone.IsAutoCreated
+    }
+    # Only primary zones have IsSigned/ReplicationScope; elsewhere the key stays absent.
+    $signed = $false
+    if (Test-WindnsMember $Zone 'IsSigned') {
+        $signed = [bool]$Zone.IsSigned
+        $entry['IsSigned'] = $signed
+    }
+    if (Test-WindnsMember $Zone 'ReplicationScope') {
+        $entry['ReplicationScope'] = ConvertTo-WindnsText $Zone.ReplicationScope
+    }
+    $entry['DnsSecSetting'] = $null
+    $keys = New-Object System.Collections.ArrayList
+    $errors = New-Object System.Collections.ArrayList
+
+    $dnssecRelevant = ($entry.ZoneType -eq 'Primary') -and (-not $entry.IsAutoCreated) -and ($entry.ZoneName -ne 'TrustAnchors')
+    if ($dnssecRelevant) {
+        # Asked even for unsigned zones: an unsigned zone holding only a KSK (or only a ZSK) is
+        # exactly the zone that fails with 9104 the day someone signs it.
+        try {
+            foreach ($key in @(Get-DnsServerSigningKey -ZoneName $entry.ZoneName)) {
+                if ($null -ne $key) { $null = $keys.Add((ConvertTo-WindnsKey $key)) }
+            }
+        }
+        catch {
+            $null = $errors.Add((New-WindnsError 'Get-DnsServerSigningKey' $_))
+        }
+        # Settings only for zones that use DNSSEC (signed, or holding keys); when the key list
+        # could not be read on an unsigned zone there is nothing to compare the settings with.
+        if ($signed -or ($keys.Count -gt 0)) {
+            try {
+                $setting = Get-DnsServerDnsSecZoneSetting -ZoneName $entry.ZoneName | Select-Object -First 1
+                if ($null -ne $setting) { $entry['DnsSecSetting'] = ConvertTo-WindnsZoneSetting $setting }
+            }
+            catch {
+                $null = $errors.Add((New-WindnsError 'Get-DnsServerDnsSecZoneSetting' $_))
+            }
+        }
+    }
+    $entry['SigningKeys'] = $keys.ToArray()
+    $entry['Errors'] = $errors.ToArray()
+    return $entry
+}
+
+# -- server ---------------------------------------------------------------------------------------
+$topErrors = New-Object System.Collections.ArrayList
+$serverSetting = Get-DnsServerSetting -All
+
+$computerName = ConvertTo-WindnsText (Get-WindnsMember $serverSetting 'ComputerName')
+if ($null -eq $computerName) { $computerName = $env:COMPUTERNAME }
+
+$osVersion = $null
+try {
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem | Select-Object -First 1
+    $osVersion = ('{0} {1}' -f ([string]$os.Caption).Trim(), [string]$os.Version).Trim()
+}
+catch {
+    $null = $topErrors.Add((New-WindnsError 'Get-CimInstance Win32_OperatingSystem' $_))
+}
+
+$dnsVersion = $null
+$major = Get-WindnsMember $serverSetting 'MajorVersion'
+if ($null -ne $major) {
+    $dnsVersion = '{0}.{1}.{2}' -f $major, (Get-WindnsMember $serverSetting 'MinorVersion'), (Get-WindnsMember $serverSetting 'BuildNumber')
+}
+
+$server = [ordered]@{
+    ComputerName = $computerName
+    OsVersion    = $osVersion
+    DnsVersion   = $dnsVersion
+    Settings     = [ordered]@{
+        EnableDnsSec                            = ConvertTo-WindnsBool (Get-WindnsMember $serverSetting 'EnableDnsSec')
+        EnableOnlineSigning                     = ConvertTo-WindnsBool (Get-WindnsMember $serverSetting 'EnableOnlineSigning')
+        MaximumSignatureScanPeriod              = ConvertTo-WindnsSeconds (Get-WindnsMember $serverSetting 'MaximumSignatureScanPeriod')
+        MaximumTrustAnchorActiveRefreshInterval = ConvertTo-WindnsSeconds (Get-WindnsMember $serverSetting 'MaximumTrustAnchorActiveRefreshInterval')
+        # Not on Windows Server 2012 (added in 2012 R2).
+        RootTrustAnchorsURL                     = ConvertTo-WindnsText (Get-WindnsMember $serverSetting 'RootTrustAnchorsURL')
+    }
+}
+
+# -- zones ----------------------------------------------------------------------------------------
+$zones = New-Object System.Collections.ArrayList
+if (@($ZoneName).Count -gt 0) {
+    foreach ($name in $ZoneName) {
+        if ([string]::IsNullOrWhiteSpace($name)) { continue }
+        $found = $null
+        try {
+            $found = Get-DnsServerZone -Name $name | Select-Object -First 1
+        }
+        catch {
+            $failure = New-WindnsError 'Get-DnsServerZone' $_
+            # A zone that is not there is an answer about that zone, not a failed inventory.
+            if ($failure.Code -ne 9601) { throw }
+            $null = $zones.Add([ordered]@{
+                    ZoneName      = $name
+                    ZoneType      = $null
+                    DnsSecSetting = $null
+                    SigningKeys   = @()
+                    Errors        = @($failure)
+                })
+            continue
+        }
+        if ($null -ne $found) { $null = $zones.Add((Get-WindnsZoneEntry $found)) }
+    }
+}
+else {
+    foreach ($zone in @(Get-DnsServerZone)) {
+        if ($null -ne $zone) { $null = $zones.Add((Get-WindnsZoneEntry $zone)) }
+    }
+}
+
+# -- trust points and anchors ---------------------------------------------------------------------
+# Anchors are read per trust point name: Get-DnsServerTrustAnchor documents -Name as required.
+$points = New-Object System.Collections.ArrayList
+$anchors = New-Object System.Collections.ArrayList
+$pointsRead = $false
+try {
+    foreach ($point in @(Get-DnsServerTrustPoint)) {
+        if ($null -ne $point) { $null = $points.Add((ConvertTo-WindnsTrustPoint $point)) }
+    }
+    $pointsRead = $true
+}
+catch {
+    $failure = New-WindnsError 'Get-DnsServerTrustPoint' $_
+    # Trust points live in the TrustAnchors zone; without that zone there are simply none.
+    if ($failure.Code -eq 9601) { $pointsRead = $true }
+    else { $null = $topErrors.Add($failure) }
+}
+if ($pointsRead) {
+    foreach ($point in $points) {
+        try {
+            foreach ($anchor in @(Get-DnsServerTrustAnchor -Name $point.TrustPointName)) {
+                if ($null -ne $anchor) { $null = $anchors.Add((ConvertTo-WindnsTrustAnchor $anchor)) }
+            }
+        }
+        catch {
+            $null = $topErrors.Add((New-WindnsError 'Get-DnsServerTrustAnchor' $_))
+        }
+    }
+}
+else {
+    $null = $topErrors.Add([ordered]@{
+            Stage                 = 'Get-DnsServerTrustAnchor'
+            Code                  = $null
+            Message               = 'Trust anchors not read: the trust points they belong to could not be listed.'
+            FullyQualifiedErrorId = $null
+        })
+}
+
+# -- the document ---------------------------------------------------------------------------------
+$doc = [ordered]@{
+    Schema        = 'windns.inventory'
+    SchemaVersion = 1
+    CollectedAt   = [datetime]::UtcNow.ToString('o')
+    Server        = $server
+    Zones         = $zones.ToArray()
+    TrustAnchors  = $anchors.ToArray()
+    TrustPoints   = $points.ToArray()
+    Errors        = $topErrors.ToArray()
+}
+Write-Output (ConvertTo-Json -InputObject $doc -Depth 8 -Compress)

@@ -1,0 +1,129 @@
+"""The read-only CLI end to end through CliRunner and the simulated demo fleet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli import main
+
+FAKE = ["--transport", "fake"]
+
+
+def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
+    r = runner.invoke(main, list(args))
+    assert "Traceback" not in r.output + r.stderr
+    return r.exit_code, r.stdout, r.stderr
+
+
+def test_version(runner: CliRunner) -> None:
+    from toolkit import __version__
+
+    code, out, _ = invoke(runner, "--version")
+    assert code == 0 and __version__ in out
+
+
+@pytest.mark.parametrize(
+    ("arg", "name", "hexcode"),
+    [
+        ("9104", "DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS", "0x2390"),
+        ("0x2390", "DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS", "0x2390"),
+        ("0x2399", "DNS_ERROR_TOO_MANY_SKDS", "0x2399"),
+        ("DNS_ERROR_TOO_MANY_SKDS", "DNS_ERROR_TOO_MANY_SKDS", "0x2399"),
+    ],
+)
+def test_explain_codes(runner: CliRunner, arg: str, name: str, hexcode: str) -> None:
+    code, out, _ = invoke(runner, "explain", arg)
+    assert code == 0
+    assert name in out and hexcode in out
+
+
+def test_explain_9104_says_ksk_and_zsk_and_how_to_fix(runner: CliRunner) -> None:
+    _, out, _ = invoke(runner, "explain", "9104")
+    assert "at least one key signing key (KSK) and at least one zone signing key (ZSK)" in out
+    assert "Add-DnsServerSigningKey" in out and "Get-DnsServerSigningKey" in out
+
+
+def test_explain_unknown_code_is_one_line_error(runner: CliRunner) -> None:
+    code, out, err = invoke(runner, "explain", "4242")
+    assert code == 4
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and "4242" in err
+
+
+def test_demo_json_lists_servers_and_zones(runner: CliRunner) -> None:
+    code, out, _ = invoke(runner, "demo", "--format", "json")
+    assert code == 0
+    servers = json.loads(out)["servers"]
+    assert len(servers) >= 3
+    assert sum(len(s["zones"]) for s in servers) >= 12
+    assert all(z["illustrates"] for s in servers for z in s["zones"])
+
+
+def test_keys_list_json_shape(runner: CliRunner) -> None:
+    code, out, _ = invoke(runner, *FAKE, "--server", "dns1", "keys", "list", "--format", "json")
+    assert code == 0
+    keys = json.loads(out)
+    assert isinstance(keys, list) and keys
+    for k in keys:
+        assert {"zone", "key_id", "key_type", "algorithm", "key_length", "rollover"} <= set(k)
+        assert k["key_type"] in ("KSK", "ZSK")
+        assert {"name", "number"} <= set(k["algorithm"])
+        assert {"enabled", "period_seconds", "next", "status"} <= set(k["rollover"])
+    by_zone: dict[str, list[str]] = {}
+    for k in keys:
+        by_zone.setdefault(k["zone"], []).append(k["key_type"])
+    assert by_zone["nozsk.corp.example"] == ["KSK"]
+    assert by_zone["noksk.corp.example"] == ["ZSK"]
+    ecdsa = [k for k in keys if k["zone"] == "ecdsa.corp.example"]
+    assert {k["algorithm"]["number"] for k in ecdsa} == {13}
+
+
+def test_keys_list_zone_filter_and_csv(runner: CliRunner) -> None:
+    code, out, _ = invoke(
+        runner, *FAKE, "--server", "dns1", "keys", "list", "--zone", "corp.example", "--format", "csv"
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("server,zone,key_id,key_type,algorithm.name")
+    assert len(lines) == 3 and all(",corp.example," in line for line in lines[1:])
+
+
+def test_zones_list_table(runner: CliRunner) -> None:
+    code, out, _ = invoke(runner, *FAKE, "--server", "dns2", "zones", "list")
+    assert code == 0
+    assert "partner.example" in out and "Secondary" in out
+
+
+def test_unreachable_server_is_one_line_and_exit_2(runner: CliRunner) -> None:
+    code, out, err = invoke(runner, *FAKE, "--server", "dns3", "keys", "list")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "Access is denied" in err and "DNS3.corp.example" in err
+
+
+def test_unknown_demo_server_is_config_error(runner: CliRunner) -> None:
+    code, _, err = invoke(runner, *FAKE, "--server", "nosuch", "keys", "list")
+    assert code == 4 and "unknown simulated server" in err
+
+
+def test_missing_server_is_usage_error(runner: CliRunner) -> None:
+    code, _, err = invoke(runner, *FAKE, "keys", "list")
+    assert code == 3 and "--server" in err
+
+
+def test_offline_malformed_file_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"ZoneName": "x", "KeyId": ')
+    code, out, err = invoke(runner, "keys", "list", "--offline", str(bad))
+    assert code == 4 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "bad.json" in err
+
+
+def test_fixtures_dir_option(runner: CliRunner, demo_dir: Path) -> None:
+    (demo_dir / "dns1.json").unlink()
+    code, _, err = invoke(runner, *FAKE, "--fixtures", str(demo_dir), "--server", "dns1", "keys", "list")
+    assert code == 4 and "unknown simulated server" in err
