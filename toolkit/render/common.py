@@ -1,0 +1,66 @@
+"""Shared helpers for renderers: finding rows, rule lookup, JSON-safe values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from toolkit.findings import Finding, HostError
+from toolkit.rules import RULES, Rule, get_rule
+from toolkit.rules.base import describe_win32, fmt_td
+
+__all__ = ["finding_dict", "host_error_dict", "plain", "rule_title", "rules_for"]
+
+
+def plain(value: Any) -> Any:
+    """Evidence values as JSON-safe data (tuples to lists, times to ISO text, durations to 7d)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return fmt_td(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def rule_title(rule_id: str) -> str:
+    rule = get_rule(rule_id)
+    return rule.title if rule is not None else rule_id
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "rule_id": f.rule_id,
+        "title": rule_title(f.rule_id),
+        "severity": f.severity.label,
+        "server": f.target.server,
+        "zone": f.target.zone,
+        "key_id": f.target.key_id,
+        "message": f.message,
+        "evidence": plain(f.evidence),
+    }
+    if f.suppressed:
+        d["suppressed_reason"] = f.suppressed_reason
+    return d
+
+
+def host_error_dict(e: HostError) -> dict[str, Any]:
+    return {
+        "server": e.server,
+        "kind": e.kind,
+        "message": e.message,
+        "code": e.code,
+        "code_name": describe_win32(e.code) if e.code is not None else None,
+    }
+
+
+def rules_for(policy: Any) -> tuple[Rule, ...]:
+    """The rules a report under ``policy`` ran (all rules without a policy)."""
+    if policy is None:
+        return RULES
+    return tuple(r for r in RULES if policy.is_selected(r.id))

@@ -1,0 +1,40 @@
+"""CSV report: one row per finding, suppressed finding and host error (``status`` column)."""
+
+from __future__ import annotations
+
+import csv as _csv
+import json as _json
+from typing import TextIO
+
+from toolkit.findings import Report
+from toolkit.policy import Policy
+from toolkit.render.common import finding_dict
+
+__all__ = ["COLUMNS", "render"]
+
+COLUMNS = (
+    "status",
+    "severity",
+    "rule_id",
+    "title",
+    "server",
+    "zone",
+    "key_id",
+    "message",
+    "suppressed_reason",
+    "evidence",
+)
+
+
+def render(report: Report, stream: TextIO, *, policy: Policy | None = None, color: bool = False) -> None:
+    w = _csv.writer(stream, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for status, findings in (("finding", report.findings), ("suppressed", report.suppressed)):
+        for f in findings:
+            d = finding_dict(f)
+            d["status"] = status
+            d["evidence"] = _json.dumps(d["evidence"], sort_keys=True)
+            w.writerow([d.get(c) or "" for c in COLUMNS])
+    for e in report.host_errors:
+        code = f" (Win32 {e.code})" if e.code is not None else ""
+        w.writerow(["host-error", "", "", e.kind, e.server, "", "", e.message + code, "", ""])

@@ -1,0 +1,96 @@
+"""Human-readable report: grouped by server and zone, coloured by severity (rich) only on request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import groupby
+from typing import TextIO
+
+from toolkit.findings import Finding, Report, Severity
+from toolkit.policy import Policy
+from toolkit.rules.base import describe_win32
+
+__all__ = ["STYLES", "render"]
+
+STYLES = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+Line = list[tuple[str, str]]  # (text, rich style) segments
+
+
+def _finding_lines(findings: Iterable[Finding], suppressed: bool) -> list[Line]:
+    out: list[Line] = []
+    by_zone = groupby(sorted(findings, key=lambda f: f.sort_key), key=lambda f: f.target.zone or "")
+    for zone, group in by_zone:
+        out.append([("  " + (zone or "(server)"), "bold")])
+        for f in group:
+            sev = f.severity.label.upper()
+            key = f"  [key {f.target.key_id}]" if f.target.key_id else ""
+            style = "dim" if suppressed else STYLES[f.severity]
+            line: Line = [
+                ("    ", ""),
+                (f"{sev:<8}", style),
+                (f" {f.rule_id:<8} ", "bold"),
+                (f.message + key, ""),
+            ]
+            if suppressed:
+                line.append((f"  (suppressed: {f.suppressed_reason})", "italic"))
+            out.append(line)
+    return out
+
+
+def _lines(report: Report) -> list[Line]:
+    lines: list[Line] = []
+    for host in report.hosts:
+        zones = len(host.inventory.zones) if host.inventory else 0
+        head = f"{host.server}"
+        if host.error is not None:
+            code = f" [{describe_win32(host.error.code)}]" if host.error.code is not None else ""
+            lines.append(
+                [
+                    (head, "bold"),
+                    ("  ERROR ", "bold red"),
+                    (f"{host.error.kind}: {host.error.message}{code}", ""),
+                ]
+            )
+            lines.append([])
+            continue
+        lines.append([(head, "bold"), (f"  {zones} zones, {len(host.findings)} findings", "dim")])
+        if not host.findings and not host.suppressed:
+            lines.append([("  no findings", "green")])
+        lines.extend(_finding_lines(host.findings, suppressed=False))
+        if host.suppressed:
+            lines.append([("  suppressed:", "dim")])
+            lines.extend(_finding_lines(host.suppressed, suppressed=True))
+        lines.append([])
+    s = report.summary()
+    counts = ", ".join(f"{n} {label}" for label, n in s["by_severity"].items() if n)
+    summary = (
+        f"Summary: {s['hosts']} host(s) ({s['hosts_failed']} failed), {s['zones']} zones, "
+        f"{s['findings']} findings" + (f" ({counts})" if counts else "") + f", {s['suppressed']} suppressed"
+    )
+    if report.interrupted:
+        summary += ", INTERRUPTED"
+    lines.append([(summary, "bold")])
+    return lines
+
+
+def render(report: Report, stream: TextIO, *, policy: Policy | None = None, color: bool = False) -> None:
+    lines = _lines(report)
+    if policy is not None:
+        lines.insert(0, [(f"Policy: {policy.name} (fail on {policy.fail_on.label})", "dim")])
+    if not color:
+        for line in lines:
+            stream.write("".join(text for text, _ in line).rstrip() + "\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
+    for line in lines:
+        console.print(Text.assemble(*[(text, style) if style else text for text, style in line]))

@@ -1,0 +1,29 @@
+"""Compliance rules over descriptors: the registry, the engine and rule documentation.
+
+    findings, suppressed = evaluate(inventory, load_policy(profile="rfc"))
+
+Rules live in area modules (``keys``, ``rollover``, ``denial``, ``server``) and are listed once
+in ``toolkit.rules.registry.RULES``; ids are documented in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+from toolkit.rules.base import AREAS, Hit, Rule, ServerContext, ZoneContext
+from toolkit.rules.engine import evaluate, evaluate_rules
+from toolkit.rules.explain import explain_rule, rule_help
+from toolkit.rules.registry import RULES, RULES_BY_ID, get_rule
+
+__all__ = [
+    "AREAS",
+    "RULES",
+    "RULES_BY_ID",
+    "Hit",
+    "Rule",
+    "ServerContext",
+    "ZoneContext",
+    "evaluate",
+    "evaluate_rules",
+    "explain_rule",
+    "get_rule",
+    "rule_help",
+]

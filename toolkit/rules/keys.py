@@ -1,0 +1,327 @@
+"""KEY and ALG rules: are there the signing keys Windows needs, and are they strong enough.
+
+KEY001 is the founding rule: the condition behind Win32 9104
+(DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS): a zone must hold at least one KSK and one ZSK.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from toolkit.findings import Severity
+from toolkit.model import SigningKey
+from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence
+from toolkit.rules.base import Hit, Rule, ZoneContext
+
+__all__ = ["RULES"]
+
+RFC8624 = "RFC 8624 section 3.1 (algorithm implementation requirements)"
+RFC9905 = "RFC 9905 section 2 (SHA-1 MUST NOT be used to create DNSKEY/RRSIG/DS)"
+NIST = "NIST SP 800-81-2 section 11.2 (key sizes)"
+STIG_ALG = ("V-259351 / WDNS-22-000020", "V-215584 / WDNS-CM-000015")
+
+
+def _present(keys: tuple[SigningKey, ...]) -> list[str]:
+    """Evidence: the keys a zone holds, one line each (type, algorithm, length, state, id)."""
+    return [
+        f"{k.key_type.short} {k.algorithm.value} {k.key_length or '?'} bits "
+        f"{(k.current_state.value if k.current_state else 'Active')} {k.key_id}"
+        for k in sorted(keys, key=lambda k: (k.key_type.value, k.algorithm.value, k.key_id))
+    ]
+
+
+def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
+    if not ctx.dnssec_in_use or not ctx.keys_readable:
+        return
+    zone = ctx.zone
+    missing = [kind for kind, keys in (("KSK", zone.ksks), ("ZSK", zone.zsks)) if not keys]
+    if not missing:
+        return
+    what = " and ".join(missing)
+    if zone.signed:
+        msg = f"signed zone has no {what}: Windows cannot re-sign or roll it (Win32 9104)"
+        sev = Severity.CRITICAL
+    else:
+        msg = f"zone holds signing keys but no {what}: signing it will fail with Win32 9104"
+        sev = Severity.HIGH
+    yield Hit(
+        msg,
+        {"missing": missing, "signed": zone.signed, "keys_present": _present(zone.keys), "win32": 9104},
+        severity=sev,
+    )
+
+
+def active_key_presence(ctx: ZoneContext) -> Iterator[Hit]:
+    if not ctx.dnssec_in_use or not ctx.keys_readable:
+        return
+    for kind, keys in (("KSK", ctx.zone.ksks), ("ZSK", ctx.zone.zsks)):
+        if keys and not any(k.is_active for k in keys):
+            yield Hit(
+                f"every {kind} is retired: no active {kind} signs the zone",
+                {"missing_active": kind, "keys_present": _present(ctx.zone.keys), "win32": 9104},
+            )
+
+
+def per_algorithm_pairs(ctx: ZoneContext) -> Iterator[Hit]:
+    zone = ctx.zone
+    if not ctx.dnssec_in_use or not ctx.keys_readable or not (zone.ksks and zone.zsks):
+        return  # KEY001 reports the zone-wide case
+    algorithms = sorted({k.algorithm.value for k in zone.keys})
+    for alg in algorithms:
+        types = {k.key_type.short for k in zone.keys if k.algorithm.value == alg}
+        for kind in ("KSK", "ZSK"):
+            if kind not in types:
+                yield Hit(
+                    f"algorithm {alg} has no {kind}: every algorithm in use needs a KSK and a ZSK",
+                    {
+                        "algorithm": alg,
+                        "missing": kind,
+                        "keys_present": _present(zone.keys),
+                        "win32": 9104,
+                    },
+                )
+
+
+def too_many_keys(ctx: ZoneContext) -> Iterator[Hit]:
+    if not ctx.dnssec_in_use:
+        return
+    limit = ctx.t.max_keys_per_algorithm_and_type
+    counts = Counter((k.algorithm.value, k.key_type.short) for k in ctx.keys)
+    for (alg, kind), n in sorted(counts.items()):
+        if n > limit:
+            yield Hit(
+                f"{n} {kind}s with algorithm {alg} (limit {limit}; Windows refuses a 4th with Win32 9113)",
+                {"algorithm": alg, "key_type": kind, "count": n, "limit": limit, "win32": 9113},
+            )
+
+
+def rsa_key_length(ctx: ZoneContext) -> Iterator[Hit]:
+    if not ctx.dnssec_in_use:
+        return
+    for k in ctx.keys:
+        if not k.algorithm.is_rsa or k.key_length is None or not k.is_active:
+            continue
+        minimum = ctx.t.ksk_min_rsa_bits if k.is_ksk else ctx.t.zsk_min_rsa_bits
+        if k.key_length < minimum:
+            yield Hit(
+                f"{k.key_type.short} is RSA {k.key_length} bits, below the policy minimum {minimum}",
+                {"key_type": k.key_type.short, "key_length": k.key_length, "minimum": minimum},
+                key_id=k.key_id,
+            )
+
+
+def unknown_values(ctx: ZoneContext) -> Iterator[Hit]:
+    for k in ctx.keys:
+        odd = {
+            name: getattr(k, name).value
+            for name in ("key_type", "algorithm", "current_rollover_status", "rollover_type", "current_state")
+            if getattr(k, name) is not None and not getattr(k, name).is_known
+        }
+        if odd:
+            yield Hit(
+                "key reports values this toolkit does not know: "
+                + ", ".join(f"{n}={v!r}" for n, v in odd.items()),
+                odd,
+                key_id=k.key_id,
+            )
+
+
+def forbidden_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
+    if not ctx.dnssec_in_use:
+        return
+    forbidden = {a.lower() for a in ctx.t.forbidden_algorithms}
+    for k in ctx.keys:
+        if k.algorithm.value.lower() in forbidden:
+            yield Hit(
+                f"{k.key_type.short} signs with {k.algorithm.value} ({k.algorithm.mnemonic}), "
+                "which the policy forbids",
+                {"algorithm": k.algorithm.value, "number": int(k.algorithm.number or 0)},
+                key_id=k.key_id,
+            )
+
+
+def not_recommended_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
+    if not ctx.dnssec_in_use:
+        return
+    t = ctx.t
+    recommended = {a.lower() for a in t.recommended_algorithms}
+    allowed = {a.lower() for a in t.allowed_algorithms}
+    forbidden = {a.lower() for a in t.forbidden_algorithms}
+    for k in ctx.keys:
+        alg = k.algorithm.value.lower()
+        if alg in allowed and alg not in recommended:
+            yield Hit(
+                f"{k.key_type.short} uses {k.algorithm.value}: allowed, but not a recommended algorithm",
+                {"algorithm": k.algorithm.value, "recommended": list(t.recommended_algorithms)},
+                key_id=k.key_id,
+            )
+        elif alg not in allowed | recommended | forbidden:
+            yield Hit(
+                f"{k.key_type.short} uses {k.algorithm.value}, which the policy does not list as allowed",
+                {
+                    "algorithm": k.algorithm.value,
+                    "allowed": list(t.recommended_algorithms + t.allowed_algorithms),
+                },
+                key_id=k.key_id,
+                severity=Severity.MEDIUM,
+            )
+
+
+def denial_incompatible(ctx: ZoneContext) -> Iterator[Hit]:
+    s = ctx.zone.dnssec
+    if not ctx.dnssec_in_use or s is None or s.denial_of_existence is None:
+        return
+    for k in ctx.keys:
+        if s.denial_of_existence is DenialOfExistence.NSEC3 and k.algorithm is CryptoAlgorithm.RSASHA1:
+            yield Hit(
+                "NSEC3 with an RsaSha1 key: Windows refuses it (Win32 9103); use RsaSha256 or NSEC",
+                {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "win32": 9103},
+                key_id=k.key_id,
+            )
+        if s.denial_of_existence is DenialOfExistence.NSEC and k.algorithm is CryptoAlgorithm.RSASHA1_NSEC3:
+            yield Hit(
+                "NSEC with an RsaSha1NSec3 key: Windows refuses it (Win32 9130)",
+                {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "win32": 9130},
+                key_id=k.key_id,
+            )
+
+
+_ADD_KEY = (
+    "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type {type} -CryptoAlgorithm RsaSha256 -KeyLength {bits}\n"
+    "Invoke-DnsServerZoneSign -ZoneName '<Zone>' -DoResign -Force"
+)
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="KEY001",
+        title="Zone has no KSK or no ZSK",
+        severity=Severity.CRITICAL,
+        scope="zone",
+        checks="A signed primary zone, or a primary zone holding signing keys, must hold at least one "
+        "key signing key (KSK) and at least one zone signing key (ZSK). Critical for a signed zone, "
+        "high for an unsigned zone that holds keys.",
+        why="Windows refuses to sign or re-sign such a zone with Win32 9104 "
+        "(DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS); a signed zone in this state cannot roll its "
+        "keys and its signatures expire.",
+        remediation=_ADD_KEY.format(type="<ZoneSigningKey|KeySigningKey>", bits="<2048|1024>"),
+        references=("RFC 6781 section 3.1 (KSK/ZSK split)", "RFC 4035 section 2.1"),
+        zone_check=key_presence,
+        win32=9104,
+    ),
+    Rule(
+        id="KEY002",
+        title="No active key of a type",
+        severity=Severity.HIGH,
+        scope="zone",
+        checks="Keys of the type exist, but every one of them is retired (CurrentState Retired).",
+        why="A retired key no longer signs: the zone's DNSKEY RRset (KSK) or its data (ZSK) stop "
+        "being re-signed, the same outcome as a missing key (9104).",
+        remediation=_ADD_KEY.format(type="<KeySigningKey|ZoneSigningKey>", bits="2048"),
+        references=("RFC 6781 section 4.1",),
+        zone_check=active_key_presence,
+        win32=9104,
+    ),
+    Rule(
+        id="KEY003",
+        title="An algorithm in use lacks a KSK or a ZSK",
+        severity=Severity.HIGH,
+        scope="zone",
+        checks="For every algorithm a zone's keys use, there is both a KSK and a ZSK.",
+        why="RFC 4035 requires the zone to be signed with each algorithm in the DNSKEY RRset; a KSK "
+        "of an algorithm without a ZSK (or the reverse) leaves that algorithm's chain incomplete and "
+        "Windows treats the algorithm's key set as insufficient (9104).",
+        remediation="Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
+        "-CryptoAlgorithm <Algorithm>\n# or remove the odd key: Remove-DnsServerSigningKey -ZoneName "
+        "'<Zone>' -KeyId <KeyId>",
+        references=("RFC 4035 section 2.2", "RFC 6781 section 4.1.4 (algorithm rollover)"),
+        zone_check=per_algorithm_pairs,
+        win32=9104,
+    ),
+    Rule(
+        id="KEY004",
+        title="Too many keys of one algorithm and type",
+        severity=Severity.MEDIUM,
+        scope="zone",
+        checks="No more than max-keys-per-algorithm-and-type (default 3, the Windows limit) keys share "
+        "an algorithm and a key type.",
+        why="Windows accepts at most 3 keys per algorithm and KSK flag (Win32 9113 "
+        "DNS_ERROR_TOO_MANY_SKDS); a rollover needs room for the next key.",
+        remediation="Get-DnsServerSigningKey -ZoneName '<Zone>'\n"
+        "Remove-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> -Force   # a retired or unused key",
+        references=("Microsoft DNSSEC guide: parameter values (3 keys per algorithm)",),
+        zone_check=too_many_keys,
+        win32=9113,
+    ),
+    Rule(
+        id="KEY005",
+        title="RSA key shorter than the policy minimum",
+        severity=Severity.MEDIUM,
+        scope="zone",
+        checks="Active RSA keys are at least ksk-min-rsa-bits (KSK) / zsk-min-rsa-bits (ZSK) long: "
+        "2048/1024 in baseline (Windows defaults), 2048/2048 in rfc and stig.",
+        why="Short RSA keys can be factored within their crypto period; NIST allows a 1024-bit ZSK "
+        "only short-term.",
+        remediation="Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
+        "-CryptoAlgorithm RsaSha256 -KeyLength 2048\n# then retire the short key after a rollover: "
+        "Set-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> -NextRolloverAction Retire",
+        references=(NIST, "NIST SP 800-57 Part 1 section 5.6.1"),
+        zone_check=rsa_key_length,
+    ),
+    Rule(
+        id="KEY006",
+        title="Key reports an unrecognised value",
+        severity=Severity.LOW,
+        scope="zone",
+        checks="Key type, algorithm, state, rollover type and rollover status are values this toolkit knows.",
+        why="A value unknown to the toolkit (a newer Windows, or a damaged key) means the other rules "
+        "cannot judge the key: review it by hand.",
+        remediation="Get-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> | Format-List *",
+        references=("Windows DnsServerSigningKey CIM class (MOF)",),
+        zone_check=unknown_values,
+    ),
+    Rule(
+        id="ALG001",
+        title="Key uses a forbidden algorithm (RSA/SHA-1)",
+        severity=Severity.HIGH,
+        scope="zone",
+        checks="No key uses an algorithm in forbidden-algorithms (default RsaSha1 and RsaSha1NSec3).",
+        why="RFC 9905 says RSASHA1 and RSASHA1-NSEC3-SHA1 MUST NOT be used to sign, and resolvers "
+        "following it treat such zones as insecure: the zone silently loses DNSSEC protection. "
+        "(The DISA STIG text still accepts RsaSha1 'or stronger'.)",
+        remediation="Add-DnsServerSigningKey -ZoneName '<Zone>' -Type KeySigningKey -CryptoAlgorithm "
+        "RsaSha256 -KeyLength 2048\nAdd-DnsServerSigningKey -ZoneName '<Zone>' -Type ZoneSigningKey "
+        "-CryptoAlgorithm RsaSha256 -KeyLength 2048\n# publish the new DS at the parent, then remove the "
+        "SHA-1 keys: Remove-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId>",
+        references=(RFC9905, RFC8624, "RFC 6781 section 4.1.4 (algorithm rollover)"),
+        zone_check=forbidden_algorithm,
+        stig=STIG_ALG,
+    ),
+    Rule(
+        id="ALG002",
+        title="Algorithm allowed but not recommended",
+        severity=Severity.INFO,
+        scope="zone",
+        checks="Keys use a recommended algorithm (RsaSha256, ECDsaP256Sha256); allowed ones "
+        "(RsaSha512, ECDsaP384Sha384) are reported for information, any other as medium.",
+        why="RFC 8624 makes RSASHA256 and ECDSAP256SHA256 MUST-implement for validators; other "
+        "algorithms are less universally validated or larger on the wire.",
+        remediation="# plan an algorithm rollover to ECDsaP256Sha256 or RsaSha256 (RFC 6781 4.1.4)",
+        references=(RFC8624, "RFC 9904 (IANA registry columns)"),
+        zone_check=not_recommended_algorithm,
+    ),
+    Rule(
+        id="ALG003",
+        title="Denial of existence incompatible with the key algorithm",
+        severity=Severity.HIGH,
+        scope="zone",
+        checks="NSEC3 is not combined with RsaSha1 keys, nor NSEC with RsaSha1NSec3 keys.",
+        why="Windows refuses these combinations (Win32 9103 / 9130); a zone in this state cannot be "
+        "re-signed.",
+        remediation="Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -DenialOfExistence <NSec|NSec3>\n"
+        "# or replace the keys with RsaSha256/ECDsaP256Sha256 keys",
+        references=("RFC 5155 section 2 (NSEC3 algorithm aliases)",),
+        zone_check=denial_incompatible,
+        win32=9103,
+    ),
+)
