@@ -1,0 +1,40 @@
+<#
+.SYNOPSIS
+Sign a zone (Invoke-DnsServerZoneSign).
+.DESCRIPTION
+SignWithDefault signs with a default KSK and ZSK; with DoResign on a signed zone it drops the
+keys first. Prints the zone afterwards (ZoneName, ZoneType, IsSigned, ...).
+Part of windns-toolkit (ps_scripts/README.md): runs on Windows PowerShell 5.1, takes typed
+parameters only (TimeSpans as seconds, key ids as GUID text) and prints one JSON document.
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory = $true)][string]$ZoneName,
+    [switch]$SignWithDefault,
+    [switch]$DoResign
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 2.0
+
+function ConvertTo-WindnsZone($Zone) {
+    $signed = $null
+    if ($Zone.PSObject.Properties['IsSigned']) { $signed = [bool]$Zone.IsSigned }
+    $scope = $null
+    if ($Zone.PSObject.Properties['ReplicationScope']) { $scope = [string]$Zone.ReplicationScope }
+    return [ordered]@{
+        ZoneName            = [string]$Zone.ZoneName
+        ZoneType            = [string]$Zone.ZoneType
+        IsSigned            = $signed
+        IsDsIntegrated      = [bool]$Zone.IsDsIntegrated
+        IsReverseLookupZone = [bool]$Zone.IsReverseLookupZone
+        IsAutoCreated       = [bool]$Zone.IsAutoCreated
+        ReplicationScope    = $scope
+    }
+}
+
+$arguments = @{ ZoneName = $ZoneName; Force = $true }
+if ($SignWithDefault) { $arguments['SignWithDefault'] = $true }
+if ($DoResign) { $arguments['DoResign'] = $true }
+Invoke-DnsServerZoneSign @arguments | Out-Null
+$zone = Get-DnsServerZone -Name $ZoneName
+ConvertTo-Json -InputObject (ConvertTo-WindnsZone $zone) -Depth 3 -Compress

@@ -1,0 +1,325 @@
+"""Admin commands through the CLI: acceptance of issue 5, dry run, confirmation, persistence."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import toolkit.cli.admin_cmds as admin_cmds
+from toolkit.audit_log import AuditLog
+from toolkit.cli import main
+from toolkit.findings import EXIT_REFUSED
+from toolkit.resources import demo_fixtures_dir
+from toolkit.simulator import Fleet
+
+ZSK_CORP = "9b05eefd-f46b-5a83-880d-3ed99ff9f2c6"  # the only ZSK of corp.example on DNS1
+
+
+def _bundled_digest() -> str:
+    h = hashlib.sha256()
+    for f in sorted(demo_fixtures_dir().glob("*.json")):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _fake(dir_: Path, *args: str) -> list[str]:
+    return ["--transport", "fake", "--fixtures", str(dir_), "--server", "dns1", *args]
+
+
+def _keys(dir_: Path, zone: str) -> list[dict[str, object]]:
+    z = Fleet.load(dir_).get("dns1").find_zone(zone)
+    assert z is not None
+    return list(z["SigningKeys"])
+
+
+def test_remove_only_zsk_is_refused_then_force_shows_server_9104(runner: CliRunner, demo_dir: Path) -> None:
+    log = demo_dir.parent / "audit.log"
+    res = runner.invoke(
+        main, _fake(demo_dir, "keys", "remove", "--zone", "corp.example", ZSK_CORP, "--audit-log", str(log))
+    )
+    assert res.exit_code == EXIT_REFUSED
+    assert "DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS (9104" in res.output
+    assert len(_keys(demo_dir, "corp.example")) == 2
+    res = runner.invoke(
+        main,
+        _fake(
+            demo_dir,
+            "keys",
+            "remove",
+            "--zone",
+            "corp.example",
+            ZSK_CORP,
+            "--force",
+            "--yes",
+            "--audit-log",
+            str(log),
+        ),
+    )
+    assert res.exit_code != 0
+    assert "guard is skipped" in res.output
+    assert "the server refused the change: DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS (9104)" in res.output
+    assert "Remove-DnsServerSigningKey" in res.output
+    assert len(_keys(demo_dir, "corp.example")) == 2
+    assert [e["result"] for e in AuditLog(log)] == ["refused", "failed"]
+
+
+def test_demo_export_then_add_zsk_persists_and_clears_9104(runner: CliRunner, tmp_path: Path) -> None:
+    before = _bundled_digest()
+    fleet_dir = tmp_path / "mine"
+    res = runner.invoke(main, ["demo", "export", str(fleet_dir)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in fleet_dir.glob("*.json")) == sorted(
+        p.name for p in demo_fixtures_dir().glob("*.json")
+    )
+    res = runner.invoke(
+        main, _fake(fleet_dir, "keys", "add", "--zone", "nozsk.corp.example", "--type", "ZSK")
+    )
+    assert res.exit_code == 0, res.output
+    import toolkit.remote as remote_mod
+
+    remote_mod._FLEETS.clear()  # a new process: state comes from the files
+    res = runner.invoke(main, _fake(fleet_dir, "keys", "list", "--zone", "nozsk.corp.example", "-f", "json"))
+    assert res.exit_code == 0, res.output
+    assert sorted(r["key_type"] for r in json.loads(res.output)) == ["KSK", "ZSK"]
+    assert [k["KeyType"] for k in _keys(fleet_dir, "nozsk.corp.example")] == [
+        "KeySigningKey",
+        "ZoneSigningKey",
+    ]
+    assert _bundled_digest() == before
+
+
+def test_audit_no_longer_reports_9104_after_adding_zsk(runner: CliRunner, demo_dir: Path) -> None:
+    rules = pytest.importorskip("toolkit.rules")
+    if not hasattr(rules, "evaluate"):
+        pytest.skip("rules not available yet")
+
+    def nozsk_findings() -> list[dict[str, object]]:
+        res = runner.invoke(main, _fake(demo_dir, "audit", "--zone", "nozsk.corp.example", "-f", "json"))
+        doc = json.loads(res.output)
+        return [
+            f
+            for f in _all_findings(doc)
+            if "9104" in json.dumps(f) or "NOT_ENOUGH_SIGNING_KEY" in json.dumps(f)
+        ]
+
+    assert nozsk_findings()
+    res = runner.invoke(main, _fake(demo_dir, "keys", "add", "--zone", "nozsk.corp.example", "--type", "ZSK"))
+    assert res.exit_code == 0, res.output
+    assert nozsk_findings() == []
+
+
+def _all_findings(doc: object) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    if isinstance(doc, dict):
+        if "rule_id" in doc:
+            out.append(doc)
+        for v in doc.values():
+            out.extend(_all_findings(v))
+    elif isinstance(doc, list):
+        for v in doc:
+            out.extend(_all_findings(v))
+    return out
+
+
+def test_dry_run_prints_plan_and_writes_nothing(runner: CliRunner, demo_dir: Path) -> None:
+    before = (demo_dir / "dns1.json").read_bytes()
+    res = runner.invoke(
+        main,
+        _fake(
+            demo_dir,
+            "zone",
+            "dnssec",
+            "set",
+            "nsec3.corp.example",
+            "--nsec3-iterations",
+            "0",
+            "--nsec3-salt-length",
+            "0",
+            "--dry-run",
+        ),
+    )
+    assert res.exit_code == 0, res.output
+    assert "Plan (dry run, nothing sent):" in res.output
+    assert (
+        "DNS1.corp.example: Set-DnsServerDnsSecZoneSetting -ZoneName 'nsec3.corp.example' "
+        "-NSec3Iterations 0 -NSec3RandomSaltLength 0"
+    ) in res.output
+    assert (demo_dir / "dns1.json").read_bytes() == before
+
+
+def test_destructive_without_tty_needs_yes(runner: CliRunner, demo_dir: Path) -> None:
+    ksk = str(_keys(demo_dir, "staging.corp.example")[0]["KeyId"])
+    res = runner.invoke(main, _fake(demo_dir, "keys", "remove", "--zone", "staging.corp.example", ksk))
+    assert res.exit_code != 0 and "--yes" in res.output
+    assert len(_keys(demo_dir, "staging.corp.example")) == 1
+    res = runner.invoke(
+        main, _fake(demo_dir, "keys", "remove", "--zone", "staging.corp.example", ksk, "--yes")
+    )
+    assert res.exit_code == 0, res.output
+    assert _keys(demo_dir, "staging.corp.example") == []
+
+
+def test_destructive_on_tty_asks(runner: CliRunner, demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_cmds, "_is_tty", lambda: True)
+    ksk = str(_keys(demo_dir, "staging.corp.example")[0]["KeyId"])
+    res = runner.invoke(
+        main, _fake(demo_dir, "keys", "remove", "--zone", "staging.corp.example", ksk), input="n\n"
+    )
+    assert "Proceed?" in res.output and res.exit_code != 0
+    assert len(_keys(demo_dir, "staging.corp.example")) == 1
+    res = runner.invoke(
+        main, _fake(demo_dir, "keys", "remove", "--zone", "staging.corp.example", ksk), input="y\n"
+    )
+    assert res.exit_code == 0, res.output
+    assert _keys(demo_dir, "staging.corp.example") == []
+
+
+def test_each_command_happy_path(runner: CliRunner, demo_dir: Path) -> None:
+    def ok(*args: str) -> str:
+        res = runner.invoke(main, _fake(demo_dir, *args))
+        assert res.exit_code == 0, res.output
+        return res.output
+
+    zsk = str(_keys(demo_dir, "nsec3.corp.example")[1]["KeyId"])
+    ok(
+        "keys",
+        "set",
+        "--zone",
+        "nsec3.corp.example",
+        zsk,
+        "--rollover-period",
+        "60d",
+        "--next-action",
+        "retire",
+    )
+    k = next(k for k in _keys(demo_dir, "nsec3.corp.example") if k["KeyId"] == zsk)
+    assert (k["RolloverPeriod"], k["NextRolloverAction"]) == (60 * 86400, "Retire")
+    ok("keys", "rollover", "disable", "--zone", "nsec3.corp.example", zsk)
+    assert (
+        next(k for k in _keys(demo_dir, "nsec3.corp.example") if k["KeyId"] == zsk)["IsRolloverEnabled"]
+        is False
+    )
+    ok("keys", "rollover", "enable", "--zone", "nsec3.corp.example", zsk, "--rollover-period", "30d")
+    assert (
+        next(k for k in _keys(demo_dir, "nsec3.corp.example") if k["KeyId"] == zsk)["RolloverPeriod"]
+        == 30 * 86400
+    )
+    ok("keys", "rollover", "now", "--zone", "nsec3.corp.example", zsk)
+    ok("zone", "dnssec", "set", "legacy.corp.example", "--ds-digests", "sha256")
+    z = Fleet.load(demo_dir).get("dns1").find_zone("legacy.corp.example")
+    assert z is not None and z["DnsSecSetting"]["DSRecordGenerationAlgorithm"] == ["Sha256"]
+    ok("zone", "sign", "_msdcs.corp.example", "--defaults")
+    assert len(_keys(demo_dir, "_msdcs.corp.example")) == 2
+    out = ok("zone", "export-keys", "_msdcs.corp.example", "--ds", "--digest", "sha256")
+    assert out.startswith("_msdcs.corp.example. 3600 IN DS ")
+    out = ok("zone", "export-keys", "_msdcs.corp.example")
+    assert " IN DNSKEY 257 3 8 " in out
+    ok("zone", "unsign", "_msdcs.corp.example", "--yes")
+    z = Fleet.load(demo_dir).get("dns1").find_zone("_msdcs.corp.example")
+    assert z is not None and z["IsSigned"] is False
+
+
+def test_guard_messages_through_cli(runner: CliRunner, demo_dir: Path) -> None:
+    res = runner.invoke(
+        main, _fake(demo_dir, "zone", "dnssec", "set", "corp.example", "--nsec3-iterations", "500")
+    )
+    assert res.exit_code == EXIT_REFUSED and "(9124, 0x23A4)" in res.output
+    res = runner.invoke(
+        main,
+        _fake(demo_dir, "keys", "add", "--zone", "corp.example", "--type", "KSK", "--rollover-period", "3d"),
+    )
+    assert res.exit_code == EXIT_REFUSED and "(9114, 0x239A)" in res.output
+    res = runner.invoke(main, _fake(demo_dir, "zone", "unsign", "corp.example", "--yes"))
+    assert res.exit_code == EXIT_REFUSED and "parent" in res.output
+
+
+def test_audit_log_has_no_secrets(runner: CliRunner, demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = demo_dir.parent / "env-audit.log"
+    monkeypatch.setenv("WINDNS_AUDIT_LOG", str(log))
+    monkeypatch.setenv("WINDNS_PASSWORD", "Sup3r-Secret-Pw!")
+    res = runner.invoke(
+        main,
+        [
+            "--username",
+            "CORP\\dnsadmin",
+            *_fake(demo_dir, "keys", "add", "--zone", "nozsk.corp.example", "--type", "ZSK"),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        main,
+        [
+            "--username",
+            "CORP\\dnsadmin",
+            *_fake(demo_dir, "keys", "remove", "--zone", "corp.example", ZSK_CORP),
+        ],
+    )
+    assert res.exit_code == EXIT_REFUSED
+    text = log.read_text(encoding="utf-8")
+    assert "Sup3r-Secret-Pw!" not in text
+    done, refused = AuditLog(log).entries()
+    assert done["operator"]["remote"] == "CORP\\dnsadmin" and done["result"] == "done"
+    assert refused["result"] == "refused" and refused["error"]["code"] == 9104
+
+
+def test_default_audit_log_is_in_the_data_dir(
+    runner: CliRunner, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(demo_dir.parent / "data"))
+    res = runner.invoke(
+        main, _fake(demo_dir, "keys", "add", "--zone", "nozsk.corp.example", "--type", "ZSK", "--dry-run")
+    )
+    assert res.exit_code == 0, res.output
+    (entry,) = AuditLog(demo_dir.parent / "data" / "windns" / "audit.log").entries()
+    assert entry["dry_run"] is True
+
+
+def test_bundled_fleet_is_never_written(runner: CliRunner) -> None:
+    before = _bundled_digest()
+    res = runner.invoke(
+        main,
+        [
+            "--transport",
+            "fake",
+            "--server",
+            "dns1",
+            "keys",
+            "add",
+            "--zone",
+            "nozsk.corp.example",
+            "--type",
+            "ZSK",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        main,
+        [
+            "--transport",
+            "fake",
+            "--fixtures",
+            str(demo_fixtures_dir()),
+            "--server",
+            "dns1",
+            "keys",
+            "add",
+            "--zone",
+            "nozsk.corp.example",
+            "--type",
+            "KSK",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "not saving into the bundled demo fleet" in res.output
+    assert _bundled_digest() == before
+
+
+def test_demo_export_refuses_to_clobber(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(main, ["demo", "export", str(tmp_path)]).exit_code == 0
+    res = runner.invoke(main, ["demo", "export", str(tmp_path)])
+    assert res.exit_code != 0 and "--overwrite" in res.output
+    assert runner.invoke(main, ["demo", "export", str(tmp_path), "--overwrite"]).exit_code == 0

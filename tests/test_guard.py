@@ -1,0 +1,253 @@
+"""Pre-flight guard: each refusal, and agreement with the simulated server on Windows's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from toolkit.errors import CmdletError, GuardError
+from toolkit.guard import check, preflight
+from toolkit.model import ServerInventory
+from toolkit.remote import FakeRemote
+from toolkit.services.audit import collect
+from toolkit.simulator import Fleet, SimulatedServer
+
+
+def _inv(server: SimulatedServer, zone: str) -> ServerInventory:
+    return collect(FakeRemote(server), [zone])
+
+
+def _key_id(server: SimulatedServer, zone: str, key_type: str) -> str:
+    z = server.find_zone(zone)
+    assert z is not None
+    return str(next(k for k in z["SigningKeys"] if k["KeyType"] == key_type)["KeyId"])
+
+
+def _ksk(s: SimulatedServer, z: str) -> str:
+    return _key_id(s, z, "KeySigningKey")
+
+
+def _zsk(s: SimulatedServer, z: str) -> str:
+    return _key_id(s, z, "ZoneSigningKey")
+
+
+# (server, script, params builder, Win32 code) - Windows refuses each of these too.
+WINDOWS_CASES: list[tuple[str, str, Any, int]] = [
+    ("dns1", "key_remove", lambda s: {"ZoneName": "corp.example", "KeyId": [_zsk(s, "corp.example")]}, 9104),
+    ("dns1", "key_remove", lambda s: {"ZoneName": "corp.example", "KeyId": [_ksk(s, "corp.example")]}, 9104),
+    ("dns1", "zone_sign", lambda s: {"ZoneName": "staging.corp.example"}, 9104),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {"ZoneName": "corp.example", "KeyType": "ZoneSigningKey", "KeyLength": 1000},
+        9106,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {
+            "ZoneName": "corp.example",
+            "KeyType": "KeySigningKey",
+            "RolloverPeriodSeconds": 7301 * 86400,
+        },
+        9114,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {
+            "ZoneName": "corp.example",
+            "KeyType": "KeySigningKey",
+            "InitialRolloverOffsetSeconds": 40 * 86400,
+        },
+        9115,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {
+            "ZoneName": "corp.example",
+            "KeyType": "KeySigningKey",
+            "DSSignatureValidityPeriodSeconds": 5 * 3600,
+        },
+        9123,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {"ZoneName": "corp.example", "KeyType": "KeySigningKey", "CryptoAlgorithm": "RsaSha1"},
+        9103,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {
+            "ZoneName": "ecdsa.corp.example",
+            "KeyType": "KeySigningKey",
+            "CryptoAlgorithm": "RsaSha1NSec3",
+        },
+        9130,
+    ),
+    (
+        "dns1",
+        "zone_dnssec_set",
+        lambda s: {"ZoneName": "legacy.corp.example", "DenialOfExistence": "NSec3"},
+        9103,
+    ),
+    ("dns1", "zone_dnssec_set", lambda s: {"ZoneName": "corp.example", "NSec3Iterations": 151}, 9124),
+    ("dns2", "key_add", lambda s: {"ZoneName": "branch.corp.example", "KeyType": "ZoneSigningKey"}, 9101),
+    (
+        "dns2",
+        "key_rollover",
+        lambda s: {
+            "Action": "now",
+            "ZoneName": "rollover.corp.example",
+            "KeyId": _ksk(s, "rollover.corp.example"),
+        },
+        9116,
+    ),
+    (
+        "dns1",
+        "key_rollover",
+        lambda s: {"Action": "step", "ZoneName": "corp.example", "KeyId": _ksk(s, "corp.example")},
+        9128,
+    ),
+    (
+        "dns1",
+        "key_rollover",
+        lambda s: {
+            "Action": "now",
+            "ZoneName": "staging.corp.example",
+            "KeyId": _ksk(s, "staging.corp.example"),
+        },
+        9121,
+    ),
+    ("dns1", "zone_unsign", lambda s: {"ZoneName": "staging.corp.example"}, 9121),
+    ("dns1", "zone_export_keys", lambda s: {"ZoneName": "staging.corp.example"}, 9121),
+    ("dns1", "zone_sign", lambda s: {"ZoneName": "corp.example"}, 9102),
+    ("dns1", "zone_sign", lambda s: {"ZoneName": "staging.corp.example", "SignWithDefault": True}, 9102),
+    ("dns1", "key_add", lambda s: {"ZoneName": "nope.corp.example", "KeyType": "KeySigningKey"}, 9601),
+    ("dns2", "zone_sign", lambda s: {"ZoneName": "partner.example", "SignWithDefault": True}, 9611),
+]
+
+
+@pytest.mark.parametrize(
+    ("host", "script", "build", "code"),
+    WINDOWS_CASES,
+    ids=[f"{c[1]}-{c[3]}-{i}" for i, c in enumerate(WINDOWS_CASES)],
+)
+def test_guard_and_simulator_agree(fleet: Fleet, host: str, script: str, build: Any, code: int) -> None:
+    server = fleet.get(host)
+    params = build(server)
+    zone = params["ZoneName"]
+    with pytest.raises(GuardError) as refused:
+        check(_inv(server, zone), script, params)
+    assert refused.value.code == code
+    assert f"({code}, 0x{code:04X})" in str(refused.value)  # catalogue description
+    assert "To proceed:" in str(refused.value) and "Nothing was sent" in str(refused.value)
+    with pytest.raises(CmdletError) as answered:
+        server.run(script, params)
+    assert answered.value.code == code
+
+
+def test_too_many_keys_9113(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    for _ in range(2):
+        dns1.run("key_add", {"ZoneName": "corp.example", "KeyType": "KeySigningKey"})
+    with pytest.raises(GuardError) as exc:
+        check(
+            _inv(dns1, "corp.example"),
+            "key_add",
+            {"ZoneName": "corp.example", "KeyType": "KeySigningKey", "CryptoAlgorithm": "RsaSha256"},
+        )
+    assert exc.value.code == 9113
+
+
+def test_removing_active_key_with_spare_is_9119(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    dns1.run("key_add", {"ZoneName": "corp.example", "KeyType": "ZoneSigningKey"})
+    with pytest.raises(GuardError) as exc:
+        check(
+            _inv(dns1, "corp.example"),
+            "key_remove",
+            {"ZoneName": "corp.example", "KeyId": [_zsk(dns1, "corp.example")]},
+        )
+    assert exc.value.code == 9119
+
+
+def test_no_active_key_counts_as_missing_9104(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    dns1.run("key_add", {"ZoneName": "corp.example", "KeyType": "ZoneSigningKey"})
+    zone = dns1.find_zone("corp.example")
+    assert zone is not None
+    first, second = [k for k in zone["SigningKeys"] if k["KeyType"] == "ZoneSigningKey"]
+    second["CurrentState"] = "Retired"
+    result = preflight(
+        _inv(dns1, "corp.example"), "key_remove", {"ZoneName": "corp.example", "KeyId": [first["KeyId"]]}
+    )
+    assert [r.code for r in result.refusals] == [9104, 9119]
+
+
+def test_rollover_queued_9120(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    zone = dns1.find_zone("corp.example")
+    assert zone is not None
+    zone["SigningKeys"][1]["CurrentRolloverStatus"] = "Queued"
+    with pytest.raises(GuardError) as exc:
+        check(
+            _inv(dns1, "corp.example"),
+            "key_rollover",
+            {"Action": "now", "ZoneName": "corp.example", "KeyId": zone["SigningKeys"][1]["KeyId"]},
+        )
+    assert exc.value.code == 9120
+
+
+def test_unsign_with_secure_delegation_is_refused_without_win32_code(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    result = preflight(_inv(dns1, "corp.example"), "zone_unsign", {"ZoneName": "corp.example"})
+    assert [r.code for r in result.refusals] == [None]
+    assert "DS" in result.refusals[0].reason
+    # Windows itself accepts it: the guard protects against a broken chain of trust.
+    dns1.run("zone_unsign", {"ZoneName": "corp.example"})
+
+
+def test_unreadable_keys_block_the_guard(fleet: Fleet) -> None:
+    dns4 = fleet.get("dns4")
+    result = preflight(
+        _inv(dns4, "broken.branch.example"),
+        "key_add",
+        {"ZoneName": "broken.branch.example", "KeyType": "ZoneSigningKey"},
+    )
+    assert [r.code for r in result.refusals] == [9107]
+
+
+def test_accepted_change_models_the_after_state(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    result = check(
+        _inv(dns1, "nozsk.corp.example"),
+        "key_add",
+        {"ZoneName": "nozsk.corp.example", "KeyType": "ZoneSigningKey", "CryptoAlgorithm": "RsaSha256"},
+    )
+    assert result.ok and result.before is not None and result.after is not None
+    assert len(result.before.zsks) == 0 and len(result.after.zsks) == 1
+    removed = check(
+        _inv(dns1, "staging.corp.example"),
+        "key_remove",
+        {"ZoneName": "staging.corp.example", "KeyId": [_ksk(dns1, "staging.corp.example")]},
+    )
+    assert removed.after is not None and removed.after.keys == ()
+
+
+def test_unknown_key_is_refused(fleet: Fleet) -> None:
+    dns1 = fleet.get("dns1")
+    with pytest.raises(GuardError, match="no signing key"):
+        check(
+            _inv(dns1, "corp.example"),
+            "key_set",
+            {
+                "ZoneName": "corp.example",
+                "KeyId": "00000000-0000-0000-0000-000000000001",
+                "RolloverPeriodSeconds": 90 * 86400,
+            },
+        )

@@ -1,0 +1,648 @@
+"""Admin (write) commands: keys add/remove/set/rollover, zone sign/unsign/dnssec set/export-keys,
+fix, demo export.
+
+Each command parses its options, calls one function of ``toolkit.services.admin`` (which reads
+the zone, runs the pre-flight guard, asks for confirmation, sends one script and writes the
+audit log) and prints the result. Shared switches: ``--dry-run`` (print the plan, send
+nothing), ``--force`` (skip our guard, not the server's), ``--yes`` (confirm destructive
+changes without a terminal), ``--audit-log PATH``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from toolkit import dnssec_limits as lim
+from toolkit.audit_log import AuditLog, Operator
+from toolkit.cli.app import AppContext, main, pass_app
+from toolkit.cli.output import emit, key_row
+from toolkit.cli.read_cmds import demo_group, keys_group
+from toolkit.errors import CmdletError, ConfigError
+from toolkit.remote.base import Remote
+from toolkit.services import admin
+
+__all__ = ["Duration", "fix_cmd", "zone_group"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Duration(click.ParamType[timedelta]):
+    """A TimeSpan on the command line: seconds, or N followed by d, h, m or s (90d, 168h)."""
+
+    name = "duration"
+    _RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhms]?)\s*$", re.IGNORECASE)
+    _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1, "": 1}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        m = self._RE.match(str(value))
+        if not m:
+            self.fail(f"{value!r} is not a duration (use seconds or 90d, 168h, 30m)", param, ctx)
+        return timedelta(seconds=float(m.group(1)) * self._UNIT[m.group(2).lower()])
+
+
+DURATION = Duration()
+
+
+def _is_tty() -> bool:
+    return sys.stdin.isatty()
+
+
+def change_options(f: F) -> F:
+    """--dry-run, --force, --yes, --audit-log: the switches every change shares."""
+    f = click.option(
+        "--audit-log",
+        "audit_log",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Audit log file (default: $WINDNS_AUDIT_LOG, else the user data directory).",
+    )(f)
+    f = click.option(
+        "--yes", "-y", "yes", is_flag=True, help="Confirm destructive changes (needed without a terminal)."
+    )(f)
+    f = click.option(
+        "--force", is_flag=True, help="Skip our pre-flight guard (the server still validates the change)."
+    )(f)
+    f = click.option("--dry-run", is_flag=True, help="Print the plan (cmdlet and parameters); send nothing.")(
+        f
+    )
+    return f
+
+
+def _options(
+    app: AppContext, *, dry_run: bool, force: bool, yes: bool, audit_log: Path | None
+) -> admin.Options:
+    def confirm(change: admin.Change) -> bool:
+        return bool(
+            click.confirm(
+                f"{change.action} on {app.server}: {change.command_line()}\nProceed?", default=False, err=True
+            )
+        )
+
+    return admin.Options(
+        dry_run=dry_run,
+        force=force,
+        assume_yes=yes,
+        confirm=confirm if _is_tty() else None,
+        warn=lambda msg: click.echo(f"windns: warning: {msg}", err=True),
+        audit_log=AuditLog(audit_log),
+        operator=Operator.current(remote=app.username),
+    )
+
+
+def _persist(app: AppContext, remote: Remote) -> None:
+    """With --transport fake --fixtures DIR, write the simulated state back to DIR."""
+    from toolkit.remote import FakeRemote
+    from toolkit.resources import demo_fixtures_dir
+
+    if not isinstance(remote, FakeRemote) or app.fixtures is None:
+        return
+    if Path(app.fixtures).resolve() == demo_fixtures_dir().resolve():
+        click.echo(
+            "windns: warning: not saving into the bundled demo fleet (use `windns demo export DIR`)", err=True
+        )
+        return
+    remote.server.save()
+
+
+@contextmanager
+def _remote(app: AppContext) -> Iterator[Remote]:
+    with app.open_remote() as remote:
+        try:
+            yield remote
+        except CmdletError as exc:
+            text = admin.describe_failure(exc)
+            if text:
+                click.echo(f"windns: the server refused the change: {text}", err=True)
+            raise
+
+
+def _run(app: AppContext, opts: admin.Options, call: Callable[[Remote], admin.Outcome]) -> admin.Outcome:
+    with _remote(app) as remote:
+        outcome = call(remote)
+        if not outcome.dry_run and not outcome.change.read_only:
+            _persist(app, remote)
+    if outcome.dry_run:
+        click.echo("Plan (dry run, nothing sent):")
+        click.echo(f"  {outcome.plan_line}")
+        if outcome.preflight is not None and outcome.preflight.ok:
+            click.echo("  pre-flight guard: no objection")
+    return outcome
+
+
+def _show_keys(outcome: admin.Outcome, fmt: str) -> None:
+    if outcome.dry_run or outcome.data is None:
+        return
+    from toolkit.normalise import signing_key_from_json
+
+    records = outcome.data if isinstance(outcome.data, list) else [outcome.data]
+    rows = [key_row(outcome.server, signing_key_from_json(r, f"$[{i}]")) for i, r in enumerate(records)]
+    columns = None
+    if fmt == "table":
+        columns = [
+            "zone",
+            "key_type",
+            "algorithm.name",
+            "key_length",
+            "current_state",
+            "rollover.enabled",
+            "rollover.status",
+            "rollover.next",
+            "key_id",
+        ]
+    emit(rows, fmt, columns=columns)
+
+
+def _show_record(outcome: admin.Outcome, fmt: str) -> None:
+    if outcome.dry_run or outcome.data is None:
+        return
+    if fmt == "json":
+        click.echo(json.dumps(outcome.data, indent=2))
+        return
+    for k, v in outcome.data.items():
+        click.echo(f"{k}: {v}")
+
+
+fmt_option = click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+zone_opt = click.option("--zone", "-z", required=True, metavar="ZONE", help="The zone.")
+
+
+def _choice(values: tuple[str, ...]) -> click.Choice[str]:
+    return click.Choice(values, case_sensitive=False)
+
+
+# -- keys ---------------------------------------------------------------------------------------
+@keys_group.command("add")
+@zone_opt
+@click.option(
+    "--type", "key_type", required=True, type=_choice(("KSK", "ZSK")), help="Key signing or zone signing key."
+)
+@click.option(
+    "--algorithm", type=_choice(lim.ALGORITHMS), help="Default: the zone's algorithm, else RsaSha256."
+)
+@click.option(
+    "--length", type=int, help="Key length in bits (default: Windows's for the algorithm and type)."
+)
+@click.option("--rollover-period", type=DURATION, help="e.g. 755d (KSK 7-7300 days, ZSK 7-1825 days).")
+@click.option("--initial-rollover-offset", type=DURATION, help="Delay of the first rollover (0-30 days).")
+@click.option("--store-in-ad/--no-store-in-ad", default=None, help="Replicate the private key through AD.")
+@click.option("--ksp", "ksp", metavar="PROVIDER", help="Key storage provider.")
+@change_options
+@fmt_option
+@pass_app
+def keys_add(
+    app: AppContext,
+    zone: str,
+    key_type: str,
+    algorithm: str | None,
+    length: int | None,
+    rollover_period: timedelta | None,
+    initial_rollover_offset: timedelta | None,
+    store_in_ad: bool | None,
+    ksp: str | None,
+    dry_run: bool,
+    force: bool,
+    yes: bool,
+    audit_log: Path | None,
+    fmt: str,
+) -> None:
+    """Add a signing key (Add-DnsServerSigningKey)."""
+    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    outcome = _run(
+        app,
+        opts,
+        lambda r: admin.add_key(
+            r,
+            zone,
+            key_type,
+            algorithm=algorithm,
+            length=length,
+            rollover_period=rollover_period,
+            initial_rollover_offset=initial_rollover_offset,
+            store_in_ad=store_in_ad,
+            key_storage_provider=ksp,
+            options=opts,
+        ),
+    )
+    _show_keys(outcome, fmt)
+
+
+@keys_group.command("remove")
+@zone_opt
+@click.argument("key_ids", nargs=-1, required=True, metavar="KEY_ID...")
+@change_options
+@fmt_option
+@pass_app
+def keys_remove(
+    app: AppContext,
+    zone: str,
+    key_ids: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    yes: bool,
+    audit_log: Path | None,
+    fmt: str,
+) -> None:
+    """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes."""
+    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    outcome = _run(app, opts, lambda r: admin.remove_keys(r, zone, list(key_ids), options=opts))
+    if not outcome.dry_run:
+        click.echo(f"removed {len(key_ids)} key(s) from {zone} on {outcome.server}")
+
+
+@keys_group.command("set")
+@zone_opt
+@click.argument("key_id")
+@click.option("--rollover-period", type=DURATION, help="e.g. 90d.")
+@click.option("--dnskey-validity", type=DURATION, help="DNSKEY signature validity (6-720 hours), e.g. 168h.")
+@click.option("--ds-validity", type=DURATION, help="DS signature validity (6-720 hours).")
+@click.option("--zone-validity", type=DURATION, help="Zone signature validity (6-720 hours).")
+@click.option("--next-action", type=_choice(lim.NEXT_ROLLOVER_ACTIONS), help="NextRolloverAction.")
+@change_options
+@fmt_option
+@pass_app
+def keys_set(
+    app: AppContext,
+    zone: str,
+    key_id: str,
+    rollover_period: timedelta | None,
+    dnskey_validity: timedelta | None,
+    ds_validity: timedelta | None,
+    zone_validity: timedelta | None,
+    next_action: str | None,
+    dry_run: bool,
+    force: bool,
+    yes: bool,
+    audit_log: Path | None,
+    fmt: str,
+) -> None:
+    """Change a key's rollover period, signature validity or next action (Set-DnsServerSigningKey)."""
+    if all(v is None for v in (rollover_period, dnskey_validity, ds_validity, zone_validity, next_action)):
+        raise click.UsageError("nothing to change: give at least one option")
+    canon = lim.canonical(next_action, lim.NEXT_ROLLOVER_ACTIONS) if next_action else None
+    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    outcome = _run(
+        app,
+        opts,
+        lambda r: admin.set_key(
+            r,
+            zone,
+            key_id,
+            rollover_period=rollover_period,
+            dnskey_validity=dnskey_validity,
+            ds_validity=ds_validity,
+            zone_validity=zone_validity,
+            next_action=canon,
+            options=opts,
+        ),
+    )
+    _show_keys(outcome, fmt)
+
+
+@keys_group.group("rollover")
+def keys_rollover() -> None:
+    """Key rollover: enable, disable, step (after the parent's DS update) or now."""
+
+
+def _rollover_command(action: str, help_text: str) -> None:
+    @click.argument("key_id")
+    @zone_opt
+    @change_options
+    @fmt_option
+    @pass_app
+    def command(
+        app: AppContext,
+        zone: str,
+        key_id: str,
+        dry_run: bool,
+        force: bool,
+        yes: bool,
+        audit_log: Path | None,
+        fmt: str,
+        rollover_period: timedelta | None = None,
+        initial_rollover_offset: timedelta | None = None,
+    ) -> None:
+        opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+        outcome = _run(
+            app,
+            opts,
+            lambda r: admin.rollover(
+                r,
+                zone,
+                key_id,
+                action,
+                rollover_period=rollover_period,
+                initial_rollover_offset=initial_rollover_offset,
+                options=opts,
+            ),
+        )
+        _show_keys(outcome, fmt)
+
+    command.__doc__ = help_text
+    if action == "enable":
+        command = click.option(
+            "--initial-rollover-offset", type=DURATION, help="Delay of the first rollover."
+        )(command)
+        command = click.option("--rollover-period", type=DURATION, help="e.g. 755d for a KSK.")(command)
+    keys_rollover.command(action)(command)
+
+
+_rollover_command("enable", "Enable automatic rollover (Enable-DnsServerSigningKeyRollover).")
+_rollover_command("disable", "Disable automatic rollover (Disable-DnsServerSigningKeyRollover).")
+_rollover_command(
+    "step", "Continue a KSK rollover once the parent has the new DS (Step-DnsServerSigningKeyRollover)."
+)
+_rollover_command("now", "Start a rollover now (Invoke-DnsServerSigningKeyRollover).")
+
+
+# -- zone ---------------------------------------------------------------------------------------
+@main.group("zone")
+def zone_group() -> None:
+    """Change one zone's signing: sign, unsign, DNSSEC settings, export public keys."""
+
+
+@zone_group.command("sign")
+@click.argument("zone")
+@click.option("--defaults", is_flag=True, help="Sign with a default KSK and ZSK (-SignWithDefault).")
+@click.option(
+    "--resign", is_flag=True, help="Re-sign a signed zone (-DoResign); with --defaults, replace its keys."
+)
+@change_options
+@fmt_option
+@pass_app
+def zone_sign(
+    app: AppContext,
+    zone: str,
+    defaults: bool,
+    resign: bool,
+    dry_run: bool,
+    force: bool,
+    yes: bool,
+    audit_log: Path | None,
+    fmt: str,
+) -> None:
+    """Sign a zone (Invoke-DnsServerZoneSign). Re-signing is destructive: asks, or needs --yes."""
+    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    outcome = _run(
+        app, opts, lambda r: admin.sign_zone(r, zone, defaults=defaults, resign=resign, options=opts)
+    )
+    _show_record(outcome, fmt)
+
+
+@zone_group.command("unsign")
+@click.argument("zone")
+@change_options
+@fmt_option
+@pass_app
+def zone_unsign(
+    app: AppContext, zone: str, dry_run: bool, force: bool, yes: bool, audit_log: Path | None, fmt: str
+) -> None:
+    """Unsign a zone (Invoke-DnsServerZoneUnsign). Destructive: asks, or needs --yes."""
+    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    outcome = _run(app, opts, lambda r: admin.unsign_zone(r, zone, options=opts))
+    _show_record(outcome, fmt)
+
+
+@zone_group.group("dnssec")
+def zone_dnssec() -> None:
+    """A zone's DNSSEC settings."""
+
+
+def _csv(values: tuple[str, ...], allowed: tuple[str, ...], option: str) -> list[str] | None:
+    if not values:
+        return None
+    out: list[str] = []
+    for raw in values:
+        for part in raw.split(","):
+            canon = lim.canonical(part, allowed)
+            if canon is None:
+                raise click.BadParameter(f"{part!r}: choose from {', '.join(allowed)}", param_hint=option)
+            out.append(canon)
+    return out
+
+
+@zone_dnssec.command("set")
+@click.argument("zone")
+@click.option("--nsec", "denial", flag_value="NSec", help="Denial of existence with NSEC.")
+@click.option("--nsec3", "denial", flag_value="NSec3", help="Denial of existence with NSEC3.")
+@click.option(
+    "--nsec3-iterations", type=click.IntRange(0, 65535), help="Extra NSEC3 iterations (RFC 9276: 0)."
+)
+@click.option(
+    "--nsec3-salt-length", type=click.IntRange(0, 255), help="Random salt length in bytes (0: none)."
+)
+@click.option("--nsec3-salt", metavar="HEX", help="A user salt in hex, or - for none.")
+@click.option("--opt-out/--no-opt-out", default=None, help="NSEC3 opt-out.")
+@click.option(
+    "--ds-digests", multiple=True, metavar="LIST", help="DS generation digests, e.g. Sha256 (comma list)."
+)
+@click.option("--distribute-trust-anchor", multiple=True, metavar="LIST", help="None or DnsKey.")
+@change_options
+@fmt_option
+@pass_app
+def zone_dnssec_set(
+    app: AppContext,
+    zone: str,
+    denial: str | None,
+    nsec3_iterations: int | None,
+    nsec3_salt_length: int | None,
+    nsec3_salt: str | None,
+    opt_out: bool | None,
+    ds_digests: tuple[str, ...],
+    distribute_trust_anchor: tuple[str, ...],
+    dry_run: bool,
+    force: bool,
+    yes: bool,
+    audit_log: Path | None,
+    fmt: str,
+) -> None:
+    """Change DNSSEC settings (Set-DnsServerDnsSecZoneSetting)."""
+    if nsec3_salt_length is not None and nsec3_salt is not None:
+        raise click.UsageError("--nsec3-salt-length and --nsec3-salt are mutually exclusive")
+    if (
+        nsec3_salt is not None
+        and nsec3_salt != "-"
+        and not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){1,255}", nsec3_salt)
+    ):
+        raise click.BadParameter("a salt is 1-255 bytes of hex, or - for none", param_hint="--nsec3-salt")
+    digests = _csv(ds_digests, lim.DS_DIGESTS, "--ds-digests")
+    anchors = _csv(distribute_trust_anchor, ("None", "DnsKey"), "--distribute-trust-anchor")
+    if all(
+        v is None
+        for v in (denial, nsec3_iterations, nsec3_salt_length, nsec3_salt, opt_out, digests, anchors)
+    ):
+        raise click.UsageError("nothing to change: give at least one option")
+    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    outcome = _run(
+        app,
+        opts,
+        lambda r: admin.set_zone_dnssec(
+            r,
+            zone,
+            denial=denial,
+            nsec3_iterations=nsec3_iterations,
+            nsec3_salt_length=nsec3_salt_length,
+            nsec3_salt=nsec3_salt,
+            opt_out=opt_out,
+            ds_digests=digests,
+            distribute_trust_anchor=anchors,
+            options=opts,
+        ),
+    )
+    _show_record(outcome, fmt)
+
+
+@zone_group.command("export-keys")
+@click.argument("zone")
+@click.option(
+    "--ds", "want_ds", is_flag=True, help="DS records (for the parent zone) instead of DNSKEY records."
+)
+@click.option(
+    "--digest",
+    "digests",
+    multiple=True,
+    type=_choice(("Sha1", "Sha256", "Sha384")),
+    help="DS digest (repeatable; default Sha256).",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(("zonefile", "json")), default="zonefile", show_default=True
+)
+@pass_app
+def zone_export_keys(app: AppContext, zone: str, want_ds: bool, digests: tuple[str, ...], fmt: str) -> None:
+    """Export the zone's KSK DNSKEY records, or its DS records to hand to the parent
+    (Export-DnsServerDnsSecPublicKey)."""
+    chosen = [lim.canonical(d, ("Sha1", "Sha256", "Sha384")) or d for d in digests]
+    if chosen and not want_ds:
+        want_ds = True
+    with _remote(app) as remote:
+        outcome = admin.export_keys(
+            remote, zone, digests=(chosen or ["Sha256"]) if want_ds else None, options=admin.Options()
+        )
+    data = outcome.data or {}
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(str(data.get("File") or "").rstrip("\n"))
+
+
+# -- fix ----------------------------------------------------------------------------------------
+@main.command("fix")
+@click.option("--apply", "do_apply", is_flag=True, help="Make the planned changes (asks, or needs --yes).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Confirm without a terminal.")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file.")
+@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
+@click.option(
+    "--audit-log", "audit_log", type=click.Path(dir_okay=False, path_type=Path), help="Audit log file."
+)
+@pass_app
+def fix_cmd(
+    app: AppContext,
+    do_apply: bool,
+    yes: bool,
+    policy_file: Path | None,
+    profile: str | None,
+    audit_log: Path | None,
+) -> None:
+    """Plan (and with --apply make) the safe fixes for an audit's findings.
+
+    Without --server and with --transport fake, every server of the simulated fleet.
+    Findings without a safe automatic fix are listed with their manual remediation.
+    """
+    from toolkit.policy import load_policy
+    from toolkit.services.audit import audit_server
+    from toolkit.services.fix import apply_plan, plan_server
+
+    policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
+    hosts = _fix_hosts(app)
+    opts = _options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
+    failed = False
+    for host in hosts:
+        with app.open_remote(host) as remote:
+            plan = plan_server(audit_server(remote, policy), policy)
+            _print_plan(plan)
+            if not do_apply or not plan.fixes:
+                continue
+            if not yes:
+                if not _is_tty():
+                    raise admin.ConfirmationRequired(
+                        f"fix --apply on {plan.server} changes the server: confirm on a terminal "
+                        "or pass --yes. Nothing was sent."
+                    )
+                if not click.confirm(
+                    f"Apply {len(plan.fixes)} change(s) on {plan.server}?", default=False, err=True
+                ):
+                    click.echo(f"{plan.server}: skipped", err=True)
+                    continue
+            result = apply_plan(remote, plan, opts, policy)
+            _persist(app, remote)
+            _print_result(result)
+            failed = failed or bool(result.failures or result.still_open)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _fix_hosts(app: AppContext) -> list[str]:
+    if app.server:
+        return [app.server]
+    if app.transport == "fake":
+        from toolkit.remote import load_fleet
+
+        return [s.name for s in load_fleet(app.fixtures)]
+    raise click.UsageError("no server given: use --server NAME")
+
+
+def _print_plan(plan: Any) -> None:
+    from toolkit.services.fix import plan_lines
+
+    for line in plan_lines(plan):
+        click.echo(line)
+
+
+def _print_result(result: Any) -> None:
+    from toolkit.services.fix import result_lines
+
+    for line in result_lines(result):
+        click.echo(line)
+
+
+# -- demo export ---------------------------------------------------------------------------------
+@demo_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace fixture files already in DIRECTORY.")
+def demo_export(directory: Path, overwrite: bool) -> None:
+    """Copy the demo fleet's fixture files to DIRECTORY, to try changes without Windows:
+    windns --transport fake --fixtures DIRECTORY --server dns1 keys add ...
+    """
+    from toolkit.resources import demo_fixtures_dir
+
+    source = demo_fixtures_dir()
+    files = sorted(source.glob("*.json"))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        clash = [f.name for f in files if (directory / f.name).exists()]
+        if clash and not overwrite:
+            raise ConfigError(f"{directory} already holds {', '.join(clash)} (use --overwrite)")
+        for f in files:
+            shutil.copyfile(f, directory / f.name)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {directory}: {exc.strerror}") from None
+    click.echo(f"copied {len(files)} server fixture(s) to {directory}")
+    click.echo(f"try: windns --transport fake --fixtures {directory} --server dns1 keys list")
