@@ -1,0 +1,195 @@
+"""Benchmark: a fleet scan of simulated servers, and normalise + rules throughput on one core.
+
+    python benchmarks/bench_scan.py                      # 1,000 servers x 20 zones x 4 keys, 64 workers
+    python benchmarks/bench_scan.py --servers 128 --latency 0.2   # a quick run
+    python benchmarks/bench_scan.py --profile            # cProfile of normalise + rules
+
+Part 1 scans ``--servers`` simulated servers through ``toolkit.services.scan.Scanner`` exactly as
+``windns scan`` does (FakeRemote with ``--latency`` seconds per call, normalise, rules, each host
+written to a throw-away SQLite history as it finishes) and prints the wall time against the ideal
+bound ``ceil(servers / concurrency) x latency`` (target ratio <= 1.25) and the peak memory.
+
+Part 2 times ``normalise_inventory`` + ``rules.evaluate`` on one server document in one thread
+and prints keys per second (target >= 100,000) and CPU time per zone.
+
+The servers are generated in memory from a template (the healthy ``corp.example`` zone of the
+demo server DNS1, copied to ``--zones`` zones of ``--keys`` keys). All hosts share one simulated
+server object, answering under their own host names, so the memory figure measures the scan,
+not the simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import cProfile
+import io
+import json
+import math
+import pstats
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+from typing import Any
+
+from toolkit.fleet import HostSpec
+from toolkit.history import History
+from toolkit.policy import load_policy
+from toolkit.remote import FakeRemote
+from toolkit.resources import demo_fixtures_dir
+from toolkit.services.scan import Scanner, ScanOptions
+from toolkit.simulator import SimulatedServer
+
+
+def server_document(zones: int, keys: int) -> dict[str, Any]:
+    """A simulated server fixture with ``zones`` signed zones of ``keys`` keys each."""
+    doc = json.loads((demo_fixtures_dir() / "dns1.json").read_text(encoding="utf-8"))
+    template = next(z for z in doc["Zones"] if z["ZoneName"] == "corp.example")
+    doc.pop("Faults", None)
+    doc["Server"]["ComputerName"] = "BENCH.bench.example"
+    out = []
+    for i in range(zones):
+        z = copy.deepcopy(template)
+        name = f"z{i:03d}.bench.example"
+        z["ZoneName"] = name
+        z["DnsSecSetting"]["ZoneName"] = name
+        base = template["SigningKeys"]
+        z["SigningKeys"] = []
+        for j in range(keys):
+            k = copy.deepcopy(base[j % len(base)])
+            k["ZoneName"] = name
+            k["KeyId"] = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{name}/{j}"))
+            z["SigningKeys"].append(k)
+        out.append(z)
+    doc["Zones"] = out
+    return doc
+
+
+def rss_mib() -> float:
+    # ru_maxrss is KiB on Linux, bytes on macOS
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def bench_scan(a: argparse.Namespace, server: SimulatedServer) -> None:
+    policy = load_policy()
+    hosts = [
+        HostSpec(name=f"srv{i:05d}.bench.example", address="bench", transport="fake")
+        for i in range(a.servers)
+    ]
+
+    def connector(spec: HostSpec) -> FakeRemote:
+        return FakeRemote(server, host=spec.name, latency=a.latency)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        history = History(Path(tmp) / "bench.sqlite3")
+        scan_id = history.begin_scan(policy=policy.name, fail_on="high", hosts_total=len(hosts))
+        options = ScanOptions(
+            concurrency=a.concurrency, host_timeout=None, retries=0, keep_inventory=a.keep_inventory
+        )
+        scanner = Scanner(
+            hosts, connector, policy, options=options, on_host=lambda h: history.record_host(scan_id, h)
+        )
+        rss_before = rss_mib()
+        if a.tracemalloc:
+            tracemalloc.start()
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        outcome = scanner.run()
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
+        traced = tracemalloc.get_traced_memory()[1] / 2**20 if a.tracemalloc else None
+        tracemalloc.stop()
+        history.finish_scan(scan_id, duration=wall)
+        db_size = (Path(tmp) / "bench.sqlite3").stat().st_size / 2**20
+        history.close()
+    report = outcome.report
+    failed = sum(1 for h in report.hosts if not h.ok)
+    bound = math.ceil(a.servers / a.concurrency) * a.latency
+    keys = a.servers * a.zones * a.keys
+    print(
+        f"scan: {a.servers} servers x {a.zones} zones x {a.keys} keys = {keys:,} keys, "
+        f"concurrency {a.concurrency}, latency {a.latency:g}s per call"
+    )
+    print(f"  hosts ok {len(report.hosts) - failed}, failed {failed}, findings {len(report.findings):,}")
+    print(f"  wall time          {wall:8.2f} s")
+    print(f"  ideal bound        {bound:8.2f} s   (ceil({a.servers}/{a.concurrency}) x {a.latency:g}s)")
+    verdict = "ok" if wall / bound <= 1.25 else "ABOVE TARGET"
+    print(f"  ratio              {wall / bound:8.2f}     (target <= 1.25: {verdict})")
+    print(
+        f"  CPU time           {cpu:8.2f} s   "
+        f"({cpu / (a.servers * a.zones) * 1e3:.3f} ms per zone, all threads)"
+    )
+    print(f"  peak RSS           {rss_mib():8.1f} MiB (before the scan {rss_before:.1f} MiB)")
+    if traced is not None:
+        print(f"  peak traced        {traced:8.1f} MiB (tracemalloc, Python allocations during the scan)")
+    print(f"  history database   {db_size:8.1f} MiB; inventories kept in memory: {a.keep_inventory}")
+
+
+def bench_rules(a: argparse.Namespace, doc: dict[str, Any]) -> None:
+    from toolkit.normalise import normalise_inventory
+    from toolkit.rules import evaluate
+
+    policy = load_policy()
+    server = SimulatedServer(doc)
+    inventory_doc = json.loads(json.dumps(server.run("inventory", {})))
+    keys = a.zones * a.keys
+
+    def once() -> None:
+        inv = normalise_inventory(inventory_doc)
+        evaluate(inv, policy)
+
+    once()  # warm caches (rule registry, enum lookups)
+    rounds = 0
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < a.seconds:
+        once()
+        rounds += 1
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    rate = rounds * keys / cpu
+    print(f"normalise + rules, one thread: {rounds} runs of {a.zones} zones x {a.keys} keys in {wall:.2f}s")
+    verdict = "ok" if rate >= 100_000 else "BELOW TARGET"
+    print(f"  throughput         {rate:10,.0f} keys/s   (target >= 100,000: {verdict})")
+    print(f"  CPU per zone       {cpu / (rounds * a.zones) * 1e6:10.1f} us")
+    if a.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(max(rounds // 2, 5)):
+            once()
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
+        print(out.getvalue())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--servers", type=int, default=1000)
+    ap.add_argument("--zones", type=int, default=20)
+    ap.add_argument("--keys", type=int, default=4)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--latency", type=float, default=0.5, help="seconds per remote call (default 0.5)")
+    ap.add_argument("--seconds", type=float, default=3.0, help="how long to time normalise + rules")
+    ap.add_argument(
+        "--keep-inventory",
+        action="store_true",
+        help="keep every inventory in memory (as `windns scan` does for its report)",
+    )
+    ap.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
+    ap.add_argument("--profile", action="store_true", help="cProfile normalise + rules")
+    ap.add_argument("--skip-scan", action="store_true")
+    a = ap.parse_args()
+    doc = server_document(a.zones, a.keys)
+    if not a.skip_scan:
+        bench_scan(a, SimulatedServer(doc))
+    bench_rules(a, doc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Fleet inventory files: TOML and plain host lists, precedence, credentials, line-accurate errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolkit.errors import ConfigError
+from toolkit.fleet import (
+    Credential,
+    demo_inventory,
+    load_inventory,
+    parse_host_list,
+    parse_toml_inventory,
+)
+from toolkit.remote.base import ConnectionOptions
+
+INVENTORY = """\
+# the estate
+[defaults]
+auth = "kerberos"
+connect_timeout = 20
+
+[groups.branch]
+port = 5985
+https = false
+auth = "ntlm"
+username = 'CORP\\dnsaudit'
+credential = { env = "BRANCH_PW" }
+
+[groups.slow]
+timeouts = { connect = 60, read = 120, operation = 100 }
+
+[[servers]]
+name = "dns1.corp.example"
+
+[[servers]]
+name = "dns7"
+address = "10.1.7.53"
+groups = ["branch", "slow"]
+dns_address = "10.1.7.53"
+port = 5999
+
+[[servers]]
+name = "dns8"
+group = "branch"
+auth = "negotiate"
+credential = { keyring = "windns-branch" }
+"""
+
+
+def test_toml_precedence_server_over_groups_over_defaults() -> None:
+    inv = parse_toml_inventory(INVENTORY, "fleet.toml")
+    dns1, dns7, dns8 = inv.hosts
+    assert [h.name for h in inv.hosts] == ["dns1.corp.example", "dns7", "dns8"]
+    assert dns1.address == "dns1.corp.example" and dns1.auth == "kerberos" and dns1.port is None
+    assert dns1.connect_timeout == 20 and dns1.line == 16
+    # group over defaults, server over group, later group over earlier group
+    assert dns7.address == "10.1.7.53" and dns7.dns_address == "10.1.7.53"
+    assert dns7.auth == "ntlm" and dns7.ssl is False and dns7.port == 5999
+    assert dns7.connect_timeout == 60 and dns7.read_timeout == 120 and dns7.operation_timeout == 100
+    assert dns7.groups == ("branch", "slow")
+    assert dns7.credential == Credential(env="BRANCH_PW")
+    assert (
+        dns8.auth == "negotiate"
+        and dns8.port == 5985
+        and dns8.credential == Credential(keyring="windns-branch")
+    )
+    assert inv.select(groups=["slow"]).hosts == (dns7,)
+    assert inv.select(names=["DNS8"]).hosts == (dns8,)
+
+
+def test_cli_values_are_the_lowest_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRANCH_PW", "s3cret")
+    inv = parse_toml_inventory(INVENTORY, "fleet.toml")
+    cli = ConnectionOptions(
+        host="-",
+        auth="ntlm",
+        username="cliuser",
+        read_timeout=90,
+        operation_timeout=80,
+        configuration_name="JEA",
+    )
+    o1 = inv.hosts[0].connection_options(cli)
+    assert o1.auth == "kerberos" and o1.password is None  # defaults beat the CLI; kerberos needs no password
+    assert o1.read_timeout == 90 and o1.configuration_name == "JEA" and o1.connect_timeout == 20
+    o7 = inv.hosts[1].connection_options(cli)
+    assert o7.host == "10.1.7.53" and o7.port == 5999 and not o7.ssl and o7.endpoint.startswith("http://")
+    assert o7.username == "CORP\\dnsaudit" and o7.password == "s3cret"
+    assert "s3cret" not in repr(o7)
+
+
+def test_env_credential_missing_names_variable_not_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    inv = parse_toml_inventory(INVENTORY, "fleet.toml")
+    with pytest.raises(ConfigError, match="BRANCH_PW is not set") as err:
+        inv.hosts[1].connection_options()
+    assert "fleet.toml:" in str(err.value)
+
+
+def test_keyring_credential_resolved_at_connect_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    asked: list[tuple[str, str]] = []
+
+    def fake_get(service: str, user: str) -> str | None:
+        asked.append((service, user))
+        return "from-keyring" if service == "windns-branch" else None
+
+    monkeypatch.setattr(keyring, "get_password", fake_get)
+    inv = parse_toml_inventory(INVENTORY, "fleet.toml")
+    assert asked == []  # nothing looked up while parsing
+    opts = inv.hosts[2].connection_options()
+    assert opts.password == "from-keyring"
+    assert asked == [("windns-branch", "CORP\\dnsaudit")]
+    missing = Credential(keyring="other")
+    with pytest.raises(ConfigError, match="no password in the keyring"):
+        missing.resolve("u")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ('[[servers]]\nname = "a"\npassword = "hunter2"\n', 3, "never put a password"),
+        ('[defaults]\nauth = "ntlm"\nPassword = "x"\n[[servers]]\nname = "a"\n', 3, "never put a password"),
+        ('[[servers]]\nname = "a"\ncredential = { password = "x" }\n', 3, "never put a password"),
+        ('[[servers]]\nname = "a"\n\n[[servers]]\nname = "b"\nport = 70000\n', 6, "port must be"),
+        ('[[servers]]\nname = "a"\ntransport = "ssh"\n', 3, "transport must be"),
+        ('[[servers]]\nname = "a"\n[[servers]]\nname = "b"\ngroups = ["nope"]\n', 5, "unknown group 'nope'"),
+        ('[[servers]]\nname = "a"\n[[servers]]\naddress = "10.0.0.1"\n', 3, "without a name"),
+        ('[[servers]]\nname = "a"\n[[servers]]\nname = "A"\n', 4, "defined twice"),
+        ('[groups.x]\nauth = "magic"\n[[servers]]\nname = "a"\n', 2, "auth must be"),
+        ('[[servers]]\nname = "a"\nhttps = "yes"\n', 3, "true or false"),
+        ('[[servers]]\nname = "a"\nfrobnicate = 1\n', 3, "unknown key 'frobnicate'"),
+        ('[[servers]]\nname = "a"\nread_timeout = -1\n', 3, "positive number"),
+        ('[[servers]]\nname = "a"\nbad toml here\n', 3, "invalid TOML"),
+        ('[[servers]]\nname = "a"\nfake = { latency = 0.1 }\ntransport = "psrp"\n', 3, "only applies"),
+        ('[defaults]\nauth = "ntlm"\n', None, "no servers"),
+    ],
+)
+def test_toml_errors_name_file_and_line(text: str, line: int | None, needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_toml_inventory(text, "inv.toml")
+    assert needle in str(err.value)
+    assert err.value.file == "inv.toml"
+    assert err.value.line == line
+    assert "\n" not in str(err.value)
+    assert "hunter2" not in str(err.value)
+
+
+def test_plain_host_list() -> None:
+    inv = parse_host_list("# estate\ndns1.corp.example\n\n  dns2   # branch\n10.0.0.5\n", "hosts.txt")
+    assert [(h.name, h.address, h.line) for h in inv.hosts] == [
+        ("dns1.corp.example", "dns1.corp.example", 2),
+        ("dns2", "dns2", 4),
+        ("10.0.0.5", "10.0.0.5", 5),
+    ]
+    with pytest.raises(ConfigError) as err:
+        parse_host_list("a\nb c\n", "hosts.txt")
+    assert err.value.line == 2
+    with pytest.raises(ConfigError, match="listed twice") as err:
+        parse_host_list("a\n#\nA\n", "hosts.txt")
+    assert err.value.line == 3
+    with pytest.raises(ConfigError, match="empty"):
+        parse_host_list("# nothing\n", "hosts.txt")
+
+
+def test_load_inventory_detects_the_shape(tmp_path: Path) -> None:
+    toml = tmp_path / "fleet.cfg"
+    toml.write_text('[[servers]]\nname = "x"\n', encoding="utf-8")
+    plain = tmp_path / "hosts"
+    plain.write_text("x\ny\n", encoding="utf-8")
+    assert [h.name for h in load_inventory(toml).hosts] == ["x"]
+    assert [h.name for h in load_inventory(plain).hosts] == ["x", "y"]
+    with pytest.raises(ConfigError, match="not found"):
+        load_inventory(tmp_path / "missing.toml")
+
+
+def test_demo_inventory_is_a_ready_fleet() -> None:
+    readable = demo_inventory()
+    everything = demo_inventory(include_unreadable=True)
+    assert len(readable) >= 3 and all(h.transport == "fake" for h in everything.hosts)
+    dropped = {h.name for h in everything.hosts} - {h.name for h in readable.hosts}
+    assert dropped == {"DNS3.corp.example"}  # the access-denied server

@@ -1,0 +1,142 @@
+"""Scan history: schema, host-by-host writes, round trip, recovery, prune, lock."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rules_fixtures import NOW, inventory
+
+from toolkit.errors import HistoryError
+from toolkit.findings import Finding, HostError, HostReport, Severity, Target
+from toolkit.history import SCHEMA_VERSION, History, ScanLocked, default_db_path, scan_lock
+
+
+def _host(name: str = "dns1") -> HostReport:
+    f1 = Finding(
+        "KEY001",
+        Severity.CRITICAL,
+        Target("DNS1.corp.example", "corp.example"),
+        "no ZSK",
+        {"since": NOW, "period": timedelta(days=7), "codes": (9104,)},
+    )
+    f2 = Finding(
+        "NSEC001",
+        Severity.LOW,
+        Target("DNS1.corp.example", "corp.example"),
+        "salt",
+        suppressed_reason="accepted risk",
+    )
+    return HostReport(name, inventory=inventory(), findings=(f1,), suppressed=(f2,), duration=0.25)
+
+
+def test_default_path_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_db_path() == tmp_path / "windns" / "history.sqlite3"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert default_db_path() == Path.home() / ".local" / "share" / "windns" / "history.sqlite3"
+
+
+def test_schema_wal_and_version(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    with History(path) as h:
+        assert h.schema_version == SCHEMA_VERSION
+        assert h.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db = sqlite3.connect(path)
+    db.execute("UPDATE schema_version SET version = 99")
+    db.commit()
+    db.close()
+    with pytest.raises(HistoryError, match="schema version 99"):
+        History(path)
+    (tmp_path / "junk.sqlite3").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(HistoryError, match="cannot use history database"):
+        History(tmp_path / "junk.sqlite3")
+
+
+def test_round_trip_host_by_host(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    h = History(path)
+    scan = h.begin_scan(policy="baseline", fail_on="high", source="fleet.toml", hosts_total=3)
+    h.record_host(scan, _host("dns1"))
+    # a second connection sees the committed host while the scan is still running
+    with History(path) as other:
+        rec = other.get(scan)
+        assert rec.status == "running" and rec.hosts_ok == 1 and rec.findings == 1 and rec.suppressed == 1
+        assert rec.by_severity["critical"] == 1
+    h.record_host(scan, HostReport("dns3", error=HostError("dns3", "cmdlet", "Access is denied.", 5)))
+    h.finish_scan(scan, duration=4.5)
+    report = h.load_report(scan)
+    by = {x.server: x for x in report.hosts}
+    assert not report.interrupted and report.policy_name == "baseline" and report.duration == 4.5
+    assert by["dns3"].error == HostError("dns3", "cmdlet", "Access is denied.", 5)
+    got = by["dns1"]
+    original = _host("dns1")
+    assert got.inventory == original.inventory  # descriptors survive the JSON round trip
+    assert [(f.rule_id, f.severity, f.target, f.message) for f in got.findings] == [
+        (f.rule_id, f.severity, f.target, f.message) for f in original.findings
+    ]
+    assert got.findings[0].evidence == {"since": NOW.isoformat(), "period": 604800.0, "codes": [9104]}
+    assert got.suppressed[0].suppressed_reason == "accepted risk"
+    rec = h.get(scan)
+    assert (rec.status, rec.hosts_total, rec.hosts_ok, rec.hosts_failed) == ("complete", 3, 1, 1)
+    assert rec.finished is not None and rec.as_dict()["hosts"] == {"total": 3, "ok": 1, "failed": 1}
+    h.close()
+
+
+def test_resolve_and_recover(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        with pytest.raises(HistoryError, match="0 scan"):
+            h.resolve("latest")
+        ids = [h.begin_scan(policy="p", fail_on="high") for _ in range(3)]
+        h.finish_scan(ids[0])
+        h.finish_scan(ids[1], interrupted=True)
+        assert h.resolve(None) == h.resolve("latest") == ids[2]
+        assert h.resolve("previous") == h.resolve("latest~1") == ids[1]
+        assert h.resolve(str(ids[0])) == ids[0] == h.resolve(f"#{ids[0]}")
+        with pytest.raises(HistoryError, match="bad scan reference"):
+            h.resolve("yesterday")
+        with pytest.raises(HistoryError, match="no scan 999"):
+            h.resolve("999")
+        assert h.recover_running() == 1  # scan 3 was left running by a "crashed" process
+        assert [r.status for r in h.scans()] == ["interrupted", "interrupted", "complete"]
+        assert h.load_report(ids[2]).interrupted
+
+
+def test_prune_keep_and_age(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        old = datetime(2020, 1, 1, tzinfo=UTC)
+        ids = [h.begin_scan(policy="p", fail_on="high", started=old + timedelta(days=i)) for i in range(5)]
+        for i in ids:
+            h.record_host(i, _host())
+        assert h.prune(keep=3) == ids[:2]
+        assert [r.id for r in h.scans()] == ids[:1:-1]
+        # findings and hosts go with their scan
+        assert h.db.execute("SELECT COUNT(*) FROM findings WHERE scan IN (?, ?)", ids[:2]).fetchone()[0] == 0
+        assert h.db.execute("SELECT COUNT(DISTINCT scan) FROM hosts").fetchone()[0] == 3
+        now = old + timedelta(days=10)
+        assert h.prune(older_than=timedelta(days=6), now=now) == [ids[2], ids[3]]
+        assert [r.id for r in h.scans()] == [ids[4]]
+        with pytest.raises(HistoryError):
+            h.prune(keep=-1)
+
+
+def test_trend_is_oldest_first_and_bounded(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        ids = [h.begin_scan(policy="p", fail_on="high") for _ in range(5)]
+        assert [r.id for r in h.trend(3)] == ids[2:]
+        assert [r.id for r in h.trend(2, upto=ids[2])] == ids[1:3]
+
+
+def test_lock_contention(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite3"
+    with scan_lock(db):
+        with pytest.raises(ScanLocked, match="another scan is running") as err:
+            with scan_lock(db):
+                pass  # pragma: no cover
+        assert err.value.kind == "locked"
+        with scan_lock(tmp_path / "other.sqlite3"):
+            pass  # another database is another lock
+    with scan_lock(db):  # released
+        pass

@@ -1,0 +1,92 @@
+"""Drift between two stored scans: findings, keys, settings, host health."""
+
+from __future__ import annotations
+
+import copy
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+from toolkit.drift import diff_scans, render_drift
+from toolkit.errors import ConnectError
+from toolkit.fleet import HostSpec
+from toolkit.history import History
+from toolkit.remote import FakeRemote
+from toolkit.services.scan import Scanner, ScanOptions
+from toolkit.simulator import Fleet
+
+HOSTS = {"dns1": "dns1", "dns2": "dns2", "dns4": "dns4", "flappy": "dns4"}
+
+
+def _scan(history: History, fleet: Fleet, failing: frozenset[str] = frozenset()) -> int:
+    scan_id = history.begin_scan(policy="baseline", fail_on="high", hosts_total=len(HOSTS))
+
+    def connector(spec: HostSpec) -> FakeRemote:
+        fail = ConnectError("connection refused") if spec.name in failing else None
+        return FakeRemote(fleet.get(HOSTS[spec.name]), host=spec.name, fail_with=fail)
+
+    specs = [HostSpec(name=n, address=n, transport="fake") for n in HOSTS]
+    out = Scanner(
+        specs, connector, options=ScanOptions(retries=0), on_host=lambda h: history.record_host(scan_id, h)
+    ).run()
+    history.finish_scan(scan_id, duration=out.report.duration)
+    return scan_id
+
+
+def _zone(fleet: Fleet, server: str, name: str) -> dict[str, Any]:
+    z = fleet.get(server).find_zone(name)
+    assert z is not None
+    return z
+
+
+def test_diff_reports_findings_keys_settings_and_hosts(fleet: Fleet, tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        a = _scan(h, fleet, failing=frozenset({"flappy"}))
+        # -- change the estate --
+        nozsk = _zone(fleet, "dns1", "nozsk.corp.example")
+        new_zsk = copy.deepcopy(_zone(fleet, "dns1", "corp.example")["SigningKeys"][1])
+        new_zsk.update(ZoneName="nozsk.corp.example", KeyId=str(uuid.uuid4()))
+        nozsk["SigningKeys"].append(new_zsk)  # KEY001 resolved, a key added
+        corp = _zone(fleet, "dns1", "corp.example")
+        rolled_id = corp["SigningKeys"][1]["KeyId"]
+        corp["SigningKeys"][1]["LastRolloverTime"] = "2026-01-01T00:00:00.0000000Z"  # rolled
+        legacy = _zone(fleet, "dns1", "legacy.corp.example")
+        removed_id = legacy["SigningKeys"][0]["KeyId"]
+        del legacy["SigningKeys"][0]  # removed (and a finding about it resolved)
+        _zone(fleet, "dns1", "nsec3.corp.example")["DnsSecSetting"]["NSec3Iterations"] = 5
+        b = _scan(h, fleet, failing=frozenset({"dns2"}))
+        d = diff_scans(h, a, b)
+    assert (d.a.id, d.b.id) == (a, b)
+    resolved = {(f.rule_id, f.target.zone) for f in d.resolved}
+    assert ("KEY001", "nozsk.corp.example") in resolved
+    assert not any(
+        f.target.server.startswith("DNS2") for f in d.resolved
+    )  # dns2 failed: unknown, not resolved
+    assert d.unchanged and not set(map(id, d.unchanged)) & set(map(id, d.new))
+    changes = {(k.change, k.key_id) for k in d.keys}
+    assert ("rolled", rolled_id) in changes and ("removed", removed_id) in changes
+    assert ("added", new_zsk["KeyId"]) in changes
+    rolled = next(k for k in d.keys if k.change == "rolled")
+    assert "last rollover" in rolled.detail and rolled.host == "dns1"
+    assert [(s.zone, s.setting, s.old, s.new) for s in d.settings] == [
+        ("nsec3.corp.example", "nsec3_iterations", 50, 5)
+    ]
+    assert [e.server for e in d.newly_failing] == ["dns2"] and d.newly_failing[0].kind == "connect"
+    assert d.recovered == ("flappy",)
+    assert d.hosts_added == () == d.hosts_removed
+    text = io.StringIO()
+    render_drift(d, text)
+    out = text.getvalue()
+    assert (
+        "failing  dns2: connect" in out and "recovered flappy" in out and "nsec3_iterations: 50 -> 5" in out
+    )
+    js = d.as_dict()
+    assert js["hosts"]["recovered"] == ["flappy"] and len(js["keys"]["rolled"]) == 1
+
+
+def test_identical_scans_have_no_drift(fleet: Fleet, tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        a, b = _scan(h, fleet), _scan(h, fleet)
+        d = diff_scans(h, a, b)
+    assert not d.changed and not d.new and not d.resolved and len(d.unchanged) > 5

@@ -1,0 +1,234 @@
+"""Fleet scans: concurrency, per-host errors of every class, retries, timeouts, stopping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteTimeout, WindnsError
+from toolkit.findings import EXIT_INCOMPLETE, HostReport, Severity
+from toolkit.fleet import FakeBehaviour, HostSpec
+from toolkit.remote import FakeRemote, RemoteResult
+from toolkit.services.scan import Scanner, ScanOptions, default_connector
+from toolkit.simulator import Fleet
+
+FAST = dict(backoff=0.01, backoff_max=0.02)
+
+
+class Connector:
+    """Builds FakeRemotes from a table of per-host behaviour and keeps them for inspection."""
+
+    def __init__(self, fleet: Fleet, plan: Mapping[str, dict[str, Any]]) -> None:
+        self.fleet = fleet
+        self.plan = plan
+        self.remotes: dict[str, list[FakeRemote]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, spec: HostSpec) -> FakeRemote:
+        kw = dict(self.plan.get(spec.name, {}))
+        target = kw.pop("server", "dns1")
+        fail = kw.pop("fail", None)
+        remote = FakeRemote(self.fleet.get(target), host=spec.name, fail_with=fail() if fail else None, **kw)
+        with self.lock:
+            self.remotes.setdefault(spec.name, []).append(remote)
+        return remote
+
+    def calls(self, name: str) -> int:
+        return sum(len(r.calls) for r in self.remotes.get(name, []))
+
+
+def _hosts(*names: str) -> list[HostSpec]:
+    return [HostSpec(name=n, address=n, transport="fake") for n in names]
+
+
+def test_mixed_fleet_reports_every_host_with_typed_errors(fleet: Fleet) -> None:
+    plan: dict[str, dict[str, Any]] = {
+        "ok1": {"server": "dns1"},
+        "ok2": {"server": "dns2"},
+        "slow": {"server": "dns4", "latency": 0.05},
+        "denied": {"server": "dns3"},  # the simulator's access denied (Win32 5)
+        "refused": {"fail": lambda: ConnectError("connection refused")},
+        "timeout": {"fail": lambda: RemoteTimeout("read timed out")},
+        "auth": {"fail": lambda: AuthError("bad credentials")},
+        "protocol": {"fail": lambda: ProtocolError("garbage")},
+        "cmdlet": {"fail": lambda: CmdletError("Access is denied.", code=5, cmdlet="Get-DnsServerZone")},
+    }
+    conn = Connector(fleet, plan)
+    seen: list[str] = []
+    scanner = Scanner(
+        _hosts(*plan),
+        conn,
+        options=ScanOptions(concurrency=4, retries=2, **FAST),
+        on_host=lambda h: seen.append(h.server),
+    )
+    outcome = scanner.run()
+    report = outcome.report
+    by = {h.server: h for h in report.hosts}
+    assert sorted(by) == sorted(plan) == sorted(seen)
+    assert all(by[n].ok and by[n].inventory is not None for n in ("ok1", "ok2", "slow"))
+    assert by["ok1"].findings and by["ok1"].findings[0].target.server == "DNS1.corp.example"
+    kinds = {n: h.error.kind for n, h in by.items() if h.error is not None}
+    assert kinds == {
+        "denied": "cmdlet",
+        "refused": "connect",
+        "timeout": "timeout",
+        "auth": "auth",
+        "protocol": "protocol",
+        "cmdlet": "cmdlet",
+    }
+    assert by["denied"].error is not None and by["denied"].error.code == 5
+    assert all(h.error.server == n for n, h in by.items() if h.error is not None)
+    # transient failures are retried, the others are not
+    assert conn.calls("refused") == 3 and conn.calls("timeout") == 3
+    assert conn.calls("auth") == 1 and conn.calls("protocol") == 1 and conn.calls("cmdlet") == 1
+    assert conn.calls("denied") == 1
+    assert report.exit_code(Severity.HIGH) == EXIT_INCOMPLETE and not report.interrupted
+    assert all(r.closed for rs in conn.remotes.values() for r in rs)
+
+
+def test_transient_failure_that_recovers_is_a_success(fleet: Fleet) -> None:
+    attempts: list[int] = []
+
+    def connector(spec: HostSpec) -> FakeRemote:
+        attempts.append(1)
+        fail = ConnectError("connection reset") if len(attempts) < 3 else None
+        return FakeRemote(fleet.get("dns1"), host=spec.name, fail_with=fail)
+
+    report = Scanner(_hosts("flaky"), connector, options=ScanOptions(retries=2, **FAST)).run().report
+    assert len(attempts) == 3 and report.hosts[0].ok
+    report = Scanner(_hosts("flaky2"), connector, options=ScanOptions(retries=0, **FAST)).run().report
+    assert report.hosts[0].ok  # attempts >= 3 now: succeeds at once
+    attempts.clear()
+    report = Scanner(_hosts("flaky3"), connector, options=ScanOptions(retries=1, **FAST)).run().report
+    assert (
+        len(attempts) == 2 and report.hosts[0].error is not None and report.hosts[0].error.kind == "connect"
+    )
+
+
+def test_connector_errors_and_bugs_never_abort_the_scan(fleet: Fleet) -> None:
+    def connector(spec: HostSpec) -> FakeRemote:
+        if spec.name == "badconfig":
+            raise WindnsError("no password for this host")
+        if spec.name == "bug":
+            raise RuntimeError("boom\nsecond line")
+        return FakeRemote(fleet.get("dns1"), host=spec.name)
+
+    report = Scanner(_hosts("badconfig", "bug", "good"), connector, options=ScanOptions(**FAST)).run().report
+    by = {h.server: h for h in report.hosts}
+    assert by["good"].ok
+    assert by["badconfig"].error is not None and by["badconfig"].error.kind == "error"
+    assert by["bug"].error is not None and by["bug"].error.kind == "internal"
+    assert by["bug"].error.message == "RuntimeError: boom second line"
+
+
+class _Counting:
+    """A Remote that sleeps and counts how many run at once."""
+
+    active = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def __init__(self, inner: FakeRemote, delay: float) -> None:
+        self.inner, self.delay, self.host = inner, delay, inner.host
+
+    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        with self.lock:
+            type(self).active += 1
+            type(self).peak = max(type(self).peak, type(self).active)
+        try:
+            time.sleep(self.delay)
+            return self.inner.run(script, params)
+        finally:
+            with self.lock:
+                type(self).active -= 1
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _Counting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_concurrency_is_bounded_and_used(fleet: Fleet) -> None:
+    delay, n, conc = 0.05, 12, 4
+
+    def connector(spec: HostSpec) -> Any:
+        return _Counting(FakeRemote(fleet.get("dns1"), host=spec.name), delay)
+
+    t0 = time.perf_counter()
+    report = Scanner(
+        _hosts(*(f"h{i}" for i in range(n))), connector, options=ScanOptions(concurrency=conc)
+    ).run()
+    wall = time.perf_counter() - t0
+    assert len(report.report.hosts) == n and _Counting.peak == conc
+    assert wall < (n / conc) * delay * 3 + 0.5  # parallel, not 12 x 50 ms in a row
+
+
+def test_per_host_timeout_reports_the_host_and_moves_on(fleet: Fleet) -> None:
+    conn = Connector(fleet, {"hung": {"latency": 1.0}, "fine": {}})
+    t0 = time.perf_counter()
+    outcome = Scanner(_hosts("hung", "fine"), conn, options=ScanOptions(host_timeout=0.15, retries=0)).run()
+    assert time.perf_counter() - t0 < 0.9
+    by = {h.server: h for h in outcome.report.hosts}
+    assert by["fine"].ok
+    assert by["hung"].error is not None and by["hung"].error.kind == "timeout"
+    assert "per-host timeout" in by["hung"].error.message
+    assert outcome.abandoned == ("hung",) and not outcome.report.interrupted
+
+
+def test_stop_lets_running_hosts_finish_and_skips_the_rest(fleet: Fleet) -> None:
+    conn = Connector(fleet, {f"h{i}": {"latency": 0.1} for i in range(8)})
+    finished: list[HostReport] = []
+    scanner = Scanner(
+        _hosts(*(f"h{i}" for i in range(8))),
+        conn,
+        options=ScanOptions(concurrency=2, grace=5.0),
+        on_host=finished.append,
+    )
+    timer = threading.Timer(0.15, scanner.stop)
+    timer.start()
+    outcome = scanner.run()
+    timer.join()
+    report = outcome.report
+    assert report.interrupted and report.exit_code(Severity.CRITICAL) == EXIT_INCOMPLETE
+    assert 2 <= len(report.hosts) <= 6 and all(h.ok for h in report.hosts)  # running hosts finished
+    assert [h.server for h in finished] == [h.server for h in report.hosts]
+    assert set(outcome.not_started) | {h.server for h in report.hosts} == {f"h{i}" for i in range(8)}
+    assert outcome.abandoned == ()
+
+
+def test_stop_with_no_grace_abandons_running_hosts(fleet: Fleet) -> None:
+    conn = Connector(fleet, {"a": {"latency": 0.3}, "b": {"latency": 0.3}, "c": {}})
+    scanner = Scanner(_hosts("a", "b", "c"), conn, options=ScanOptions(concurrency=2, grace=0.0))
+    threading.Timer(0.05, scanner.stop).start()
+    t0 = time.perf_counter()
+    outcome = scanner.run()
+    assert time.perf_counter() - t0 < 0.28
+    assert outcome.report.interrupted and outcome.report.hosts == ()
+    assert sorted(outcome.abandoned) == ["a", "b"] and outcome.not_started == ("c",)
+
+
+def test_default_connector_fake_behaviour_from_inventory(fleet: Fleet, demo_dir: Any) -> None:
+    connector = default_connector(fixtures=demo_dir)
+    spec = HostSpec(name="alias", address="dns2", transport="fake", fake=FakeBehaviour(fail="refused"))
+    remote = connector(spec)
+    assert isinstance(remote, FakeRemote) and remote.host == "alias"
+    with pytest.raises(ConnectError):
+        remote.run("inventory")
+    ok = connector(HostSpec(name="alias", address="dns2", transport="fake"))
+    assert ok.run("inventory").data["Server"]["ComputerName"] == "DNS2.corp.example"
+
+
+def test_keep_inventory_false_drops_descriptors_after_on_host(fleet: Fleet) -> None:
+    got: list[HostReport] = []
+    conn = Connector(fleet, {})
+    out = Scanner(_hosts("x"), conn, options=ScanOptions(keep_inventory=False), on_host=got.append).run()
+    assert got[0].inventory is not None and out.report.hosts[0].inventory is None
+    assert out.report.hosts[0].findings == got[0].findings

@@ -1,0 +1,577 @@
+"""Fleet commands: scan, history list/show/prune, diff, rollovers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
+from toolkit.cli.output import emit
+from toolkit.errors import ConfigError, HistoryError
+from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report, Severity
+
+__all__ = ["diff_cmd", "history_group", "rollovers_cmd", "scan_cmd"]
+
+log = logging.getLogger("windns.scan")
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="WINDNS_DB",
+    help="History database (default: $XDG_DATA_HOME/windns/history.sqlite3; env WINDNS_DB).",
+)
+
+
+def _db_path(db: Path | None) -> Path:
+    from toolkit.history import default_db_path
+
+    return db if db is not None else default_db_path()
+
+
+def _open_existing(db: Path | None) -> Any:
+    from toolkit.history import History
+
+    path = _db_path(db)
+    if not path.exists():
+        raise HistoryError(f"no scan history at {path}: run `windns scan` first (or pass --db)")
+    return History(path)
+
+
+def _write(output: Path | None, writer: Any) -> None:
+    """Run ``writer(stream)`` on stdout, or on ``output`` atomically (temp file + replace)."""
+    if output is None:
+        writer(sys.stdout)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer(fh)
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def _policy_and_threshold(
+    policy_file: Path | None, profile: str | None, fail_on: str | None
+) -> tuple[Any, Severity]:
+    from toolkit.policy import load_policy
+
+    policy = load_policy(policy_file, profile or "baseline")
+    threshold = policy.fail_on
+    if fail_on:
+        try:
+            threshold = Severity.parse(fail_on)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    return policy, threshold
+
+
+def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None) -> None:
+    from toolkit.render import FORMATS, render
+    from toolkit.render.html import render_html
+    from toolkit.render.prometheus import write_textfile
+
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
+    if fmt == "prometheus" and output is not None:
+        write_textfile(report, output)
+    elif fmt == "html":
+        _write(output, lambda fh: render_html(report, fh, policy=policy, trend=trend))
+    else:
+        color = output is None and sys.stdout.isatty()
+        _write(output, lambda fh: render(report, fmt, fh, policy=policy, color=color))
+
+
+def _trend(history: Any, upto: int, limit: int) -> Any:
+    from toolkit.render.html import TrendPoint
+
+    return [TrendPoint(f"#{r.id} {r.started:%m-%d}", r.by_severity) for r in history.trend(limit, upto)]
+
+
+class _RichProgress:
+    """Progress bar on stderr (only used when stderr is a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]scan[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.failed = 0
+        self.task: Any = None
+
+    def started(self, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("", total=total)
+
+    def host_done(self, host: HostReport, done: int, total: int) -> None:
+        if host.error is not None:
+            self.failed += 1
+            self.progress.console.print(
+                f"[red]{host.server}[/]: {host.error.kind}: {host.error.message}",
+                markup=True,
+                highlight=False,
+            )
+        self.progress.update(
+            self.task, completed=done, description=f"{self.failed} failed" if self.failed else ""
+        )
+
+    def finished(self) -> None:
+        self.progress.stop()
+
+
+@contextmanager
+def _signals(scanner: Any) -> Iterator[None]:
+    """SIGINT/SIGTERM stop dispatching; a second signal is ignored until the grace time ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        scanner.stop(f"received {signal.Signals(signum).name}")
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@main.command("scan")
+@click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--demo", is_flag=True, help="Scan the bundled demo fleet over the fake transport (no Windows)."
+)
+@click.option("--demo-all", is_flag=True, help="Like --demo, including the server that refuses access.")
+@click.option(
+    "--host", "hosts", multiple=True, metavar="NAME", help="Scan this host (repeatable; no file needed)."
+)
+@click.option(
+    "--only", "only", multiple=True, metavar="NAME", help="Only this inventory server (repeatable)."
+)
+@click.option(
+    "--group", "groups", multiple=True, metavar="GROUP", help="Only servers of this group (repeatable)."
+)
+@click.option("--zone", "-z", "zones", multiple=True, metavar="ZONE", help="Only this zone (repeatable).")
+@click.option(
+    "--concurrency",
+    "-j",
+    type=click.IntRange(1, 1024),
+    default=16,
+    show_default=True,
+    help="Hosts audited at the same time.",
+)
+@click.option(
+    "--host-timeout",
+    type=click.FloatRange(0.01),
+    default=300.0,
+    show_default=True,
+    help="Seconds one host may take, retries included.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=2,
+    show_default=True,
+    help="Retries for transient failures (refused, reset, timeout); never for auth failures.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="First retry delay in seconds (doubles each retry, with jitter).",
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(0),
+    default=10.0,
+    show_default=True,
+    help="On SIGINT/SIGTERM, seconds running hosts get to finish.",
+)
+@click.option(
+    "--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file (TOML)."
+)
+@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
+@click.option(
+    "--fail-on", default=None, metavar="SEVERITY", help="Exit 1 when a finding reaches this severity."
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    help="table, json, csv, sarif, junit, html or prometheus.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file (atomically).",
+)
+@db_option
+@click.option("--no-history", is_flag=True, help="Do not record the scan in the history database.")
+@click.option(
+    "--keep",
+    type=click.IntRange(0),
+    default=None,
+    metavar="N",
+    help="After the scan, keep only the newest N scans in the history.",
+)
+@click.option(
+    "--trend",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="Scans shown in the HTML report's trend chart.",
+)
+@pass_app
+@click.pass_context
+def scan_cmd(
+    ctx: click.Context,
+    app: AppContext,
+    inventory: Path | None,
+    demo: bool,
+    demo_all: bool,
+    hosts: tuple[str, ...],
+    only: tuple[str, ...],
+    groups: tuple[str, ...],
+    zones: tuple[str, ...],
+    concurrency: int,
+    host_timeout: float,
+    retries: int,
+    backoff: float,
+    grace: float,
+    policy_file: Path | None,
+    profile: str | None,
+    fail_on: str | None,
+    fmt: str,
+    output: Path | None,
+    db: Path | None,
+    no_history: bool,
+    keep: int | None,
+    trend: int,
+) -> None:
+    """Audit every server of an inventory concurrently and record the scan in the history.
+
+    INVENTORY is a TOML file ([defaults], [groups.NAME], [[servers]]) or a plain list of host
+    names, one per line. `windns scan --demo` scans the bundled demo fleet.
+
+    \b
+    Exit codes:
+      0  compliant: no finding at or above --fail-on
+      1  findings at or above --fail-on
+      2  incomplete: a host failed, or the scan was interrupted (SIGINT/SIGTERM)
+      3  usage error
+      4  bad inventory, policy or other configuration
+      5  another scan holds the lock on the history database
+    """
+    from toolkit.fleet import demo_inventory, hosts_from_names, load_inventory
+    from toolkit.history import History, ScanLocked, scan_lock
+    from toolkit.remote.base import ConnectionOptions
+    from toolkit.render import FORMATS
+    from toolkit.services.scan import Scanner, ScanOptions, default_connector
+
+    if fmt not in FORMATS:
+        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
+    sources = sum(bool(x) for x in (demo or demo_all, inventory is not None, hosts))
+    if sources > 1:
+        raise click.UsageError("give one of INVENTORY, --demo or --host")
+    transport = app.transport
+    if demo or demo_all:
+        fleet = demo_inventory(app.fixtures, include_unreadable=demo_all)
+        transport = "fake"
+    elif inventory is not None:
+        fleet = load_inventory(inventory)
+    elif hosts or app.server:
+        fleet = hosts_from_names(list(hosts) or [app.require_server()])
+    else:
+        raise click.UsageError("nothing to scan: give an INVENTORY file, --host NAME or --demo")
+    fleet = fleet.select(only, groups)
+    policy, threshold = _policy_and_threshold(policy_file, profile, fail_on)
+    base = ConnectionOptions(
+        host="-",
+        port=app.port,
+        ssl=app.ssl,
+        cert_validation=app.cert_validation,
+        ca_bundle=app.ca_bundle,
+        auth=app.auth,
+        username=app.username,
+        configuration_name=app.configuration_name,
+        connect_timeout=app.connect_timeout,
+        read_timeout=app.read_timeout,
+        operation_timeout=app.operation_timeout,
+        allow_basic_over_http=app.allow_basic_over_http,
+    )
+    connector = default_connector(
+        base,
+        transport=transport,
+        fixtures=app.fixtures,
+        fallback_password=os.environ.get(PASSWORD_ENV),
+        host_timeout=host_timeout,
+    )
+    options = ScanOptions(
+        concurrency=concurrency,
+        host_timeout=host_timeout,
+        retries=retries,
+        backoff=backoff,
+        grace=grace,
+        zones=zones,
+    )
+    db_path = _db_path(db)
+    with ExitStack() as stack:
+        if not no_history:
+            try:
+                stack.enter_context(scan_lock(db_path))
+            except ScanLocked as exc:
+                click.echo(f"windns: {exc}", err=True)
+                ctx.exit(EXIT_LOCKED)
+        history = None if no_history else stack.enter_context(History(db_path))
+        scan_id = 0
+        if history is not None:
+            recovered = history.recover_running()
+            if recovered:
+                log.warning("marked %d scan(s) left running by a stopped process as interrupted", recovered)
+            scan_id = history.begin_scan(
+                policy=policy.name, fail_on=threshold.label, source=fleet.source, hosts_total=len(fleet)
+            )
+        write_failed: list[str] = []
+
+        def on_host(host: HostReport) -> None:
+            if history is None or write_failed:
+                return
+            try:
+                history.record_host(scan_id, host)
+            except HistoryError as exc:
+                write_failed.append(str(exc))
+                log.error("history: %s; the scan goes on without recording", exc)
+
+        quiet = app.verbosity < 0
+        progress = _RichProgress() if sys.stderr.isatty() and not quiet else None
+        scanner = Scanner(fleet.hosts, connector, policy, options=options, on_host=on_host, progress=progress)
+        log.info("scanning %d host(s) from %s, concurrency %d", len(fleet), fleet.source, concurrency)
+        with _signals(scanner):
+            outcome = scanner.run()
+        report = outcome.report
+        if history is not None:
+            history.finish_scan(scan_id, interrupted=report.interrupted, duration=report.duration)
+            if keep is not None:
+                pruned = history.prune(keep=keep)
+                if pruned:
+                    log.info("pruned %d old scan(s)", len(pruned))
+        if report.interrupted:
+            click.echo(
+                f"windns: scan interrupted: {len(report.hosts)} of {len(fleet)} host(s) finished"
+                + (f" (scan {scan_id} kept in the history)" if history is not None else ""),
+                err=True,
+            )
+        trend_points = _trend(history, scan_id, trend) if history is not None and fmt == "html" else None
+        _render_report(report, fmt, output, policy, trend_points)
+        code = report.exit_code(threshold)
+        if write_failed and code < EXIT_INCOMPLETE:
+            code = EXIT_INCOMPLETE
+    real_process = sys.stdout is sys.__stdout__  # not under click's CliRunner
+    if outcome.abandoned and report.interrupted and real_process:
+        # Hosts still running after the grace time hold worker threads the interpreter would
+        # wait for at exit; everything finished is already recorded and printed.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    ctx.exit(code)
+
+
+# -- history -----------------------------------------------------------------------------------------
+@main.group("history")
+def history_group() -> None:
+    """Stored scans: list, show, prune."""
+
+
+@history_group.command("list")
+@db_option
+@click.option("--limit", "-n", type=click.IntRange(1), default=20, show_default=True)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True
+)
+def history_list(db: Path | None, limit: int, fmt: str) -> None:
+    """List stored scans, newest first."""
+    with _open_existing(db) as h:
+        rows = [r.as_dict() for r in h.scans(limit)]
+    if fmt == "json":
+        emit(rows, fmt)
+        return
+    cols = [
+        "id",
+        "started",
+        "status",
+        "policy",
+        "hosts.total",
+        "hosts.ok",
+        "hosts.failed",
+        "findings",
+        *(f"by_severity.{s}" for s in ("critical", "high", "medium", "low", "info")),
+        "duration",
+    ]
+    for r in rows:
+        r["started"] = r["started"][:19].replace("T", " ")
+        r["duration"] = round(r["duration"], 1) if r["duration"] is not None else None
+    emit(rows, fmt, columns=cols)
+
+
+@history_group.command("show")
+@click.argument("scan", default="latest")
+@db_option
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    help="table, json, csv, sarif, junit, html or prometheus.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
+def history_show(scan: str, db: Path | None, fmt: str, output: Path | None) -> None:
+    """Show one stored scan (an id, `latest`, `previous` or `latest~N`) as a report."""
+    with _open_existing(db) as h:
+        scan_id = h.resolve(scan)
+        rec = h.get(scan_id)
+        report = h.load_report(scan_id)
+        trend = _trend(h, scan_id, 10) if fmt == "html" else None
+    if fmt == "table" and output is None:
+        click.echo(
+            f"Scan {rec.id}: {rec.started:%Y-%m-%d %H:%M:%S}Z, {rec.status}, policy {rec.policy}, "
+            f"{rec.hosts_ok + rec.hosts_failed}/{rec.hosts_total} host(s) recorded"
+        )
+    _render_report(report, fmt, output, None, trend)
+
+
+@history_group.command("prune")
+@db_option
+@click.option("--keep", type=click.IntRange(0), default=None, metavar="N", help="Keep the newest N scans.")
+@click.option("--older-than", default=None, metavar="AGE", help="Delete scans older than this (30d, 12h).")
+def history_prune(db: Path | None, keep: int | None, older_than: str | None) -> None:
+    """Delete old scans (--keep N and/or --older-than AGE)."""
+    from toolkit.policy import parse_duration
+
+    if keep is None and older_than is None:
+        raise click.UsageError("give --keep N and/or --older-than AGE")
+    age = None
+    if older_than is not None:
+        try:
+            age = parse_duration(older_than)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--older-than") from None
+    with _open_existing(db) as h:
+        gone = h.prune(keep=keep, older_than=age)
+    click.echo(f"deleted {len(gone)} scan(s)" + (f": {', '.join(map(str, gone))}" if gone else ""))
+
+
+# -- diff --------------------------------------------------------------------------------------------
+@main.command("diff")
+@click.argument("scan_a", required=False)
+@click.argument("scan_b", required=False)
+@db_option
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+def diff_cmd(scan_a: str | None, scan_b: str | None, db: Path | None, fmt: str) -> None:
+    """What changed between two scans (default: the last two; one SCAN_A: it against the latest).
+
+    Findings new/resolved/unchanged, keys added/removed/rolled, settings changed, hosts newly
+    failing or recovered.
+    """
+    import json
+
+    from toolkit.drift import diff_scans, render_drift
+
+    with _open_existing(db) as h:
+        b = h.resolve(scan_b or "latest")
+        a = h.resolve(scan_a) if scan_a else h.resolve("previous")
+        d = diff_scans(h, a, b)
+    if fmt == "json":
+        click.echo(json.dumps(d.as_dict(), indent=2, default=str))
+    else:
+        render_drift(d, sys.stdout)
+
+
+# -- rollovers ---------------------------------------------------------------------------------------
+@main.command("rollovers")
+@db_option
+@click.option("--within", default=None, metavar="AGE", help="Only rollovers due within this window (30d).")
+@click.option("--scan", "scan_ref", default="latest", show_default=True, help="Which stored scan.")
+@click.option("--all", "include_disabled", is_flag=True, help="Also list keys without automatic rollover.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy file (for the KSK DS-wait limit).",
+)
+@click.option("--profile", default=None, help="Built-in policy profile.")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True
+)
+def rollovers_cmd(
+    db: Path | None,
+    within: str | None,
+    scan_ref: str,
+    include_disabled: bool,
+    policy_file: Path | None,
+    profile: str | None,
+    fmt: str,
+) -> None:
+    """The rollover calendar of the fleet from the latest scan: next, stuck and overdue rollovers."""
+    from toolkit.policy import parse_duration
+    from toolkit.rollovers import rollover_calendar
+
+    window = None
+    if within is not None:
+        try:
+            window = parse_duration(within)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--within") from None
+    policy, _ = _policy_and_threshold(policy_file, profile, None)
+    with _open_existing(db) as h:
+        scan_id = h.resolve(scan_ref)
+        invs = h.inventories(scan_id)
+    rows = [
+        e.as_dict()
+        for e in rollover_calendar(invs, within=window, policy=policy, include_disabled=include_disabled)
+    ]
+    emit(
+        rows,
+        fmt,
+        columns=[
+            "next_rollover",
+            "state",
+            "server",
+            "zone",
+            "key_type",
+            "key_id",
+            "algorithm",
+            "status",
+            "detail",
+        ],
+    )

@@ -1,0 +1,526 @@
+"""Scan history in an embedded SQLite database (stdlib ``sqlite3``, WAL).
+
+One row per scan (``scans``), one per host per scan (``hosts``, with the inventory descriptors as
+the schema JSON of ``docs/inventory-schema.md``) and one per finding (``findings``). Each host is
+written in its own transaction the moment it finishes, so a scan that is interrupted or crashes
+keeps every host already done; a scan left ``running`` by a crashed process is marked
+``interrupted`` by the next scan (which holds the lock, so nobody else can be running).
+
+The database lives in the user data directory unless told otherwise (``--db`` /
+``WINDNS_DB``): ``$XDG_DATA_HOME/windns/history.sqlite3``, else
+``~/.local/share/windns/history.sqlite3``. ``scan_lock`` keeps two scans of the same database
+from overlapping (``fcntl.flock`` on ``<db>.lock``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+from toolkit.errors import HistoryError, NormaliseError
+from toolkit.findings import Finding, HostError, HostReport, Report, Severity, Target
+from toolkit.model import ServerInventory
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "History",
+    "HostRecord",
+    "ScanLocked",
+    "ScanRecord",
+    "default_db_path",
+    "scan_lock",
+]
+
+SCHEMA_VERSION = 1
+DB_NAME = "history.sqlite3"
+
+# MIGRATIONS[n] takes a database from version n to n + 1.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE scans (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
+        policy TEXT NOT NULL,
+        fail_on TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        hosts_total INTEGER NOT NULL DEFAULT 0,
+        hosts_ok INTEGER NOT NULL DEFAULT 0,
+        hosts_failed INTEGER NOT NULL DEFAULT 0,
+        findings INTEGER NOT NULL DEFAULT 0,
+        suppressed INTEGER NOT NULL DEFAULT 0,
+        critical INTEGER NOT NULL DEFAULT 0,
+        high INTEGER NOT NULL DEFAULT 0,
+        medium INTEGER NOT NULL DEFAULT 0,
+        low INTEGER NOT NULL DEFAULT 0,
+        info INTEGER NOT NULL DEFAULT 0,
+        duration REAL
+    );
+    CREATE TABLE hosts (
+        scan INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+        server TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        error_kind TEXT,
+        error_message TEXT,
+        error_code INTEGER,
+        inventory TEXT,
+        duration REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (scan, server)
+    );
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        scan INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+        host TEXT NOT NULL,
+        server TEXT NOT NULL,
+        zone TEXT,
+        key TEXT,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '{}',
+        suppressed TEXT
+    );
+    CREATE INDEX findings_scan ON findings (scan, host);
+    """,
+)
+
+_SEVERITY_COLUMNS = ("critical", "high", "medium", "low", "info")
+
+
+class ScanLocked(HistoryError):
+    """Another scan holds the lock on this history database."""
+
+    kind = "locked"
+
+
+def default_db_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "windns" / DB_NAME
+
+
+@contextlib.contextmanager
+def scan_lock(db_path: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock for ``db_path``; ``ScanLocked`` when taken."""
+    lock_path = Path(str(db_path) + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fh: IO[str] = lock_path.open("a+", encoding="utf-8")
+    except OSError as exc:
+        raise HistoryError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not a POSIX system: no cross-process lock
+            yield
+            return
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip()
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise ScanLocked(
+                f"another scan is running on {db_path}{who}; try again when it has finished"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fh.truncate(0)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    finally:
+        fh.close()
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    id: int
+    started: datetime
+    finished: datetime | None
+    status: str
+    policy: str
+    fail_on: str
+    source: str
+    hosts_total: int
+    hosts_ok: int
+    hosts_failed: int
+    findings: int
+    suppressed: int
+    by_severity: Mapping[str, int]
+    duration: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "started": self.started.isoformat(),
+            "finished": self.finished.isoformat() if self.finished else None,
+            "status": self.status,
+            "policy": self.policy,
+            "fail_on": self.fail_on,
+            "source": self.source,
+            "hosts": {"total": self.hosts_total, "ok": self.hosts_ok, "failed": self.hosts_failed},
+            "findings": self.findings,
+            "suppressed": self.suppressed,
+            "by_severity": dict(self.by_severity),
+            "duration": self.duration,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HostRecord:
+    server: str
+    ok: bool
+    error: HostError | None
+    duration: float
+    inventory_json: str | None
+
+    def inventory(self) -> ServerInventory | None:
+        if not self.inventory_json:
+            return None
+        from toolkit.normalise import normalise_inventory
+
+        try:
+            return normalise_inventory(json.loads(self.inventory_json), source=f"history:{self.server}")
+        except (ValueError, NormaliseError) as exc:
+            raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None
+
+
+class History:
+    """An open history database. Use from one thread (the scan's collecting thread)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+        try:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"cannot use history database {path}: {exc}") from None
+        except OSError as exc:
+            raise HistoryError(f"cannot create history database {path}: {exc.strerror}") from None
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"history database {self.path}: {exc}") from None
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.db.execute("SELECT version FROM schema_version").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"history database {self.path} has schema version {version}; this toolkit knows up to "
+                f"{SCHEMA_VERSION} (upgrade windns-toolkit)"
+            )
+        while version < SCHEMA_VERSION:
+            with self._tx() as db:
+                for stmt in MIGRATIONS[version].split(";"):
+                    if stmt.strip():
+                        db.execute(stmt)
+                version += 1
+                db.execute("DELETE FROM schema_version")
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    # -- writing ----------------------------------------------------------------------------------
+    def begin_scan(
+        self,
+        *,
+        policy: str,
+        fail_on: str,
+        source: str = "",
+        hosts_total: int = 0,
+        started: datetime | None = None,
+    ) -> int:
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO scans (started, status, policy, fail_on, source, hosts_total) "
+                "VALUES (?, 'running', ?, ?, ?, ?)",
+                (_iso(started or datetime.now(UTC)), policy, fail_on, source, hosts_total),
+            )
+            return int(cur.lastrowid or 0)
+
+    def record_host(self, scan_id: int, host: HostReport) -> None:
+        """Write one finished host (its inventory and findings) in one transaction."""
+        inv_json: str | None = None
+        if host.inventory is not None:
+            from toolkit.normalise import dump_inventory
+
+            inv_json = json.dumps(
+                dump_inventory(host.inventory), default=_json_default, separators=(",", ":")
+            )
+        err = host.error
+        rows = [self._finding_row(scan_id, host.server, f) for f in host.findings]
+        rows += [self._finding_row(scan_id, host.server, f) for f in host.suppressed]
+        sev = {c: 0 for c in _SEVERITY_COLUMNS}
+        for f in host.findings:
+            sev[f.severity.label] += 1
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO hosts (scan, server, ok, error_kind, error_message, error_code, "
+                "inventory, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    scan_id,
+                    host.server,
+                    int(host.ok),
+                    err.kind if err else None,
+                    err.message if err else None,
+                    err.code if err else None,
+                    inv_json,
+                    host.duration,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO findings (scan, host, server, zone, key, rule, severity, message, evidence, "
+                "suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.execute(
+                "UPDATE scans SET hosts_ok = hosts_ok + ?, hosts_failed = hosts_failed + ?, "
+                "findings = findings + ?, suppressed = suppressed + ?, "
+                + ", ".join(f"{c} = {c} + ?" for c in _SEVERITY_COLUMNS)
+                + " WHERE id = ?",
+                (
+                    int(host.ok),
+                    int(not host.ok),
+                    len(host.findings),
+                    len(host.suppressed),
+                    *(sev[c] for c in _SEVERITY_COLUMNS),
+                    scan_id,
+                ),
+            )
+
+    @staticmethod
+    def _finding_row(scan_id: int, host: str, f: Finding) -> tuple[Any, ...]:
+        return (
+            scan_id,
+            host,
+            f.target.server,
+            f.target.zone,
+            f.target.key_id,
+            f.rule_id,
+            f.severity.label,
+            f.message,
+            json.dumps(dict(f.evidence), default=_json_default, separators=(",", ":")),
+            f.suppressed_reason,
+        )
+
+    def finish_scan(self, scan_id: int, *, interrupted: bool = False, duration: float | None = None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE scans SET status = ?, finished = ?, duration = ? WHERE id = ?",
+                ("interrupted" if interrupted else "complete", _iso(datetime.now(UTC)), duration, scan_id),
+            )
+
+    def recover_running(self) -> int:
+        """Mark scans left ``running`` by a dead process as interrupted. Call with the lock held."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE scans SET status = 'interrupted' WHERE status = 'running'")
+            return cur.rowcount
+
+    def prune(
+        self, *, keep: int | None = None, older_than: timedelta | None = None, now: datetime | None = None
+    ) -> list[int]:
+        """Delete scans beyond the newest ``keep`` and/or older than ``older_than``; their ids."""
+        doomed: set[int] = set()
+        if keep is not None:
+            if keep < 0:
+                raise HistoryError("--keep must be >= 0")
+            rows = self.db.execute("SELECT id FROM scans ORDER BY id DESC LIMIT -1 OFFSET ?", (keep,))
+            doomed.update(int(r[0]) for r in rows)
+        if older_than is not None:
+            cutoff = (now or datetime.now(UTC)) - older_than
+            for r in self.db.execute("SELECT id, started FROM scans"):
+                started = _dt(r["started"])
+                if started is not None and started < cutoff:
+                    doomed.add(int(r["id"]))
+        if doomed:
+            with self._tx() as db:
+                db.executemany("DELETE FROM scans WHERE id = ?", [(i,) for i in sorted(doomed)])
+        return sorted(doomed)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _record(self, r: sqlite3.Row) -> ScanRecord:
+        started = _dt(r["started"])
+        assert started is not None
+        return ScanRecord(
+            id=int(r["id"]),
+            started=started,
+            finished=_dt(r["finished"]),
+            status=str(r["status"]),
+            policy=str(r["policy"]),
+            fail_on=str(r["fail_on"]),
+            source=str(r["source"]),
+            hosts_total=int(r["hosts_total"]),
+            hosts_ok=int(r["hosts_ok"]),
+            hosts_failed=int(r["hosts_failed"]),
+            findings=int(r["findings"]),
+            suppressed=int(r["suppressed"]),
+            by_severity={c: int(r[c]) for c in _SEVERITY_COLUMNS},
+            duration=r["duration"],
+        )
+
+    def scans(self, limit: int | None = None) -> list[ScanRecord]:
+        """Scans, newest first."""
+        rows = self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (limit if limit else -1,))
+        return [self._record(r) for r in rows]
+
+    def trend(self, limit: int = 10, upto: int | None = None) -> list[ScanRecord]:
+        """The last ``limit`` scans up to ``upto`` (inclusive), oldest first: for charts."""
+        rows = self.db.execute(
+            "SELECT * FROM scans WHERE id <= ? ORDER BY id DESC LIMIT ?",
+            (upto if upto is not None else 2**62, limit),
+        )
+        return [self._record(r) for r in reversed(rows.fetchall())]
+
+    def get(self, scan_id: int) -> ScanRecord:
+        row = self.db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
+        if row is None:
+            raise HistoryError(f"no scan {scan_id} in {self.path}")
+        return self._record(row)
+
+    def resolve(self, ref: str | int | None = None) -> int:
+        """A scan id from ``ref``: an id, ``latest`` (default), ``previous``, or ``latest~N``."""
+        text = "latest" if ref is None else str(ref).strip().lower()
+        if text.lstrip("#").isdigit():
+            return self.get(int(text.lstrip("#"))).id
+        back = 0
+        if text == "previous":
+            back = 1
+        elif text.startswith("latest~") and text[7:].isdigit():
+            back = int(text[7:])
+        elif text != "latest":
+            raise HistoryError(f"bad scan reference {ref!r}: use a scan id, latest, previous or latest~N")
+        row = self.db.execute("SELECT id FROM scans ORDER BY id DESC LIMIT 1 OFFSET ?", (back,)).fetchone()
+        if row is None:
+            have = self.db.execute("SELECT COUNT(*) FROM scans").fetchone()[0]
+            raise HistoryError(f"no scan {text!r} in {self.path} ({have} scan(s) recorded)")
+        return int(row[0])
+
+    def hosts(self, scan_id: int) -> list[HostRecord]:
+        out = []
+        for r in self.db.execute("SELECT * FROM hosts WHERE scan = ? ORDER BY server", (scan_id,)):
+            err = None
+            if not r["ok"]:
+                err = HostError(
+                    r["server"], r["error_kind"] or "error", r["error_message"] or "", r["error_code"]
+                )
+            out.append(HostRecord(r["server"], bool(r["ok"]), err, float(r["duration"]), r["inventory"]))
+        return out
+
+    @staticmethod
+    def _finding(r: sqlite3.Row) -> Finding:
+        return Finding(
+            rule_id=r["rule"],
+            severity=Severity.parse(r["severity"]),
+            target=Target(r["server"], r["zone"], r["key"]),
+            message=r["message"],
+            evidence=json.loads(r["evidence"] or "{}"),
+            suppressed_reason=r["suppressed"],
+        )
+
+    def findings(self, scan_id: int) -> dict[str, list[Finding]]:
+        """Findings of a scan by host, active and suppressed (``Finding.suppressed`` tells them apart)."""
+        out: dict[str, list[Finding]] = {}
+        for r in self.db.execute("SELECT * FROM findings WHERE scan = ? ORDER BY id", (scan_id,)):
+            out.setdefault(r["host"], []).append(self._finding(r))
+        return out
+
+    def inventories(self, scan_id: int) -> dict[str, ServerInventory]:
+        out: dict[str, ServerInventory] = {}
+        for h in self.hosts(scan_id):
+            inv = h.inventory()
+            if inv is not None:
+                out[h.server] = inv
+        return out
+
+    def load_report(self, scan_id: int, *, with_inventory: bool = True) -> Report:
+        """Rebuild the ``Report`` of a stored scan (for ``history show`` and the renderers)."""
+        rec = self.get(scan_id)
+        found = self.findings(scan_id)
+        hosts = []
+        for h in self.hosts(scan_id):
+            active = [f for f in found.get(h.server, ()) if not f.suppressed]
+            suppressed = [f for f in found.get(h.server, ()) if f.suppressed]
+            hosts.append(
+                HostReport(
+                    server=h.server,
+                    inventory=h.inventory() if with_inventory else None,
+                    findings=tuple(active),
+                    suppressed=tuple(suppressed),
+                    error=h.error,
+                    duration=h.duration,
+                )
+            )
+        return Report(
+            hosts=tuple(hosts),
+            generated_at=rec.started,
+            policy_name=rec.policy,
+            duration=rec.duration or 0.0,
+            interrupted=rec.status != "complete",
+        )

@@ -1,0 +1,326 @@
+"""Fleet scans: audit many servers concurrently, never letting one host abort the rest.
+
+``Scanner`` dispatches hosts to a bounded ``ThreadPoolExecutor`` and collects each
+``HostReport`` in the calling thread, in completion order, handing it to ``on_host`` (the
+history writer) as soon as it is done. Per host:
+
+- transient failures (``RemoteError.transient``: connection refused/reset, timeouts) are
+  retried with exponential backoff and jitter; auth, cmdlet and protocol failures are not;
+- a host still running at its deadline (``host_timeout``) is reported as a ``timeout`` error
+  and its worker abandoned (the transport timeouts, capped to the deadline, free it later);
+- anything else that goes wrong becomes ``HostReport.error`` with the error's ``kind``.
+
+``stop()`` (called from a signal handler) stops dispatching; hosts already running get
+``grace`` seconds to finish, then the scan ends with ``Report.interrupted``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteTimeout, WindnsError
+from toolkit.findings import HostError, HostReport, Report
+from toolkit.fleet import FakeBehaviour, HostSpec
+from toolkit.remote.base import ConnectionOptions, Remote
+
+if TYPE_CHECKING:
+    from toolkit.policy import Policy
+
+__all__ = [
+    "Connector",
+    "ProgressSink",
+    "ScanOptions",
+    "ScanOutcome",
+    "Scanner",
+    "default_connector",
+    "scan_hosts",
+]
+
+log = logging.getLogger("windns.scan")
+
+Connector = Callable[[HostSpec], Remote]
+
+
+class ProgressSink(Protocol):
+    def started(self, total: int) -> None: ...
+
+    def host_done(self, host: HostReport, done: int, total: int) -> None: ...
+
+    def finished(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    concurrency: int = 16
+    host_timeout: float | None = 300.0
+    retries: int = 2
+    backoff: float = 1.0
+    backoff_max: float = 30.0
+    grace: float = 10.0
+    zones: tuple[str, ...] = ()
+    #: keep each host's inventory in the returned report (renderers that show zones or keys
+    #: need it); without it memory holds findings only, the inventories living in the history
+    keep_inventory: bool = True
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if self.retries < 0:
+            raise ValueError("retries must be >= 0")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    report: Report
+    #: hosts never dispatched because the scan was stopped
+    not_started: tuple[str, ...] = ()
+    #: hosts still running when the grace time ran out (or past their deadline): their worker
+    #: threads may still be alive
+    abandoned: tuple[str, ...] = ()
+
+
+_FAKE_ERRORS: dict[str, Callable[[], WindnsError]] = {
+    "connect": lambda: ConnectError("connection refused (simulated)"),
+    "refused": lambda: ConnectError("connection refused (simulated)"),
+    "timeout": lambda: RemoteTimeout("read timed out (simulated)"),
+    "auth": lambda: AuthError("the server rejected the credentials (simulated)"),
+    "protocol": lambda: ProtocolError("unreadable answer (simulated)"),
+    "cmdlet": lambda: CmdletError("Access is denied. (simulated)", code=5, cmdlet="Get-DnsServerZone"),
+}
+
+
+def default_connector(
+    base: ConnectionOptions | None = None,
+    *,
+    transport: str = "psrp",
+    fixtures: Path | None = None,
+    fallback_password: str | None = None,
+    host_timeout: float | None = None,
+) -> Connector:
+    """A connector that opens each host with its effective settings over ``base``."""
+
+    def open_host(spec: HostSpec) -> Remote:
+        kind = spec.transport or transport
+        if kind == "fake":
+            from toolkit.remote import FakeRemote, load_fleet
+
+            fake = spec.fake or FakeBehaviour()
+            fail = _FAKE_ERRORS[fake.fail]() if fake.fail else None
+            return FakeRemote(
+                load_fleet(fixtures).get(spec.address), host=spec.name, latency=fake.latency, fail_with=fail
+            )
+        from toolkit.remote import connect
+
+        opts = spec.connection_options(base, fallback_password=fallback_password, host_timeout=host_timeout)
+        return connect(opts, kind)
+
+    return open_host
+
+
+class Scanner:
+    def __init__(
+        self,
+        hosts: Sequence[HostSpec],
+        connector: Connector,
+        policy: Policy | None = None,
+        *,
+        options: ScanOptions | None = None,
+        on_host: Callable[[HostReport], None] | None = None,
+        progress: ProgressSink | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.hosts = tuple(hosts)
+        self.connector = connector
+        self.policy = policy
+        self.options = options or ScanOptions()
+        self.on_host = on_host
+        self.progress = progress
+        self.now = now
+        self._stop = threading.Event()
+        self._stop_reason = ""
+
+    # -- control ---------------------------------------------------------------------------------
+    def stop(self, reason: str = "stop requested") -> None:
+        """Stop dispatching new hosts (safe to call from a signal handler)."""
+        self._stop_reason = reason
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- one host ----------------------------------------------------------------------------------
+    def _error(self, spec: HostSpec, exc: BaseException, start: float) -> HostReport:
+        if isinstance(exc, WindnsError):
+            kind, message, code = exc.kind, exc.message, getattr(exc, "code", None)
+        else:  # a bug somewhere below: still one line, still not fatal to the scan
+            kind, message, code = "internal", " ".join(f"{type(exc).__name__}: {exc}".split()), None
+        return HostReport(
+            server=spec.name,
+            error=HostError(spec.name, kind, message, code),
+            duration=time.perf_counter() - start,
+        )
+
+    def _audit_once(self, spec: HostSpec) -> tuple[HostReport, bool]:
+        """(report, transient?) for one attempt."""
+        from toolkit.services.audit import audit_server
+
+        start = time.perf_counter()
+        try:
+            remote = self.connector(spec)
+        except WindnsError as exc:
+            return self._error(spec, exc, start), bool(getattr(exc, "transient", False))
+        try:
+            with remote:
+                zones = list(spec.zones or self.options.zones) or None
+                host = audit_server(remote, self.policy, zones=zones, now=self.now)
+        except Exception as exc:
+            return self._error(spec, exc, start), bool(getattr(exc, "transient", False))
+        if host.error is not None:
+            return replace(host, server=spec.name, error=replace(host.error, server=spec.name)), (
+                host.error.kind in _TRANSIENT_KINDS
+            )
+        return replace(host, server=spec.name), False
+
+    def scan_host(self, spec: HostSpec) -> HostReport:
+        """Audit one host with retries; never raises."""
+        start = time.perf_counter()
+        deadline = start + self.options.host_timeout if self.options.host_timeout else None
+        attempt = 0
+        while True:
+            try:
+                host, transient = self._audit_once(spec)
+            except BaseException as exc:  # noqa: BLE001 - never let a worker die silently
+                return self._error(spec, exc, start)
+            if not transient or attempt >= self.options.retries or self._stop.is_set():
+                return replace(host, duration=time.perf_counter() - start)
+            delay = min(self.options.backoff_max, self.options.backoff * 2**attempt)
+            delay *= random.uniform(0.5, 1.0)  # full jitter on the upper half
+            if deadline is not None and time.perf_counter() + delay >= deadline:
+                return replace(host, duration=time.perf_counter() - start)
+            attempt += 1
+            assert host.error is not None
+            log.info(
+                "%s: %s; retry %d/%d in %.1fs",
+                spec.name,
+                host.error.kind,
+                attempt,
+                self.options.retries,
+                delay,
+            )
+            if self._stop.wait(delay):
+                return replace(host, duration=time.perf_counter() - start)
+
+    # -- the fleet -----------------------------------------------------------------------------------
+    def run(self) -> ScanOutcome:
+        opts = self.options
+        t0 = time.perf_counter()
+        started_at = datetime.now(UTC)
+        total = len(self.hosts)
+        pending = list(reversed(self.hosts))
+        # Twice the bound: a host abandoned at its deadline keeps its thread until the transport
+        # gives up, and must not shrink the pool for the hosts behind it.
+        pool = ThreadPoolExecutor(max_workers=opts.concurrency * 2, thread_name_prefix="windns-scan")
+        running: dict[Future[HostReport], tuple[HostSpec, float]] = {}
+        results: list[HostReport] = []
+        abandoned: list[str] = []
+        cut_off = False
+        grace_until: float | None = None
+        if self.progress:
+            self.progress.started(total)
+
+        def finish(host: HostReport) -> None:
+            if self.on_host is not None:
+                self.on_host(host)
+            results.append(host if opts.keep_inventory else replace(host, inventory=None))
+            if self.progress:
+                self.progress.host_done(host, len(results), total)
+            elif host.error is not None:
+                log.warning("%s: %s: %s", host.server, host.error.kind, host.error.message)
+            else:
+                log.info("%s: %d findings (%.1fs)", host.server, len(host.findings), host.duration)
+
+        try:
+            while pending or running:
+                if self._stop.is_set() and grace_until is None:
+                    grace_until = time.perf_counter() + opts.grace
+                    if pending:
+                        log.warning(
+                            "%s: not starting %d host(s); waiting up to %.0fs for %d running",
+                            self._stop_reason,
+                            len(pending),
+                            opts.grace,
+                            len(running),
+                        )
+                while pending and len(running) < opts.concurrency and not self._stop.is_set():
+                    spec = pending.pop()
+                    running[pool.submit(self.scan_host, spec)] = (spec, time.perf_counter())
+                if not running:
+                    break
+                now = time.perf_counter()
+                limits = [grace_until] if grace_until is not None else []
+                if opts.host_timeout:
+                    limits.extend(s + opts.host_timeout for _, s in running.values())
+                timeout = max(0.0, min(limits) - now) if limits else None
+                # Wake up now and then so a stop request is noticed promptly.
+                timeout = 0.2 if timeout is None else min(timeout, 0.2)
+                done, _ = wait(list(running), timeout=timeout, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    running.pop(fut)
+                    finish(fut.result())
+                now = time.perf_counter()
+                if opts.host_timeout:
+                    for fut, (spec, s) in list(running.items()):
+                        if now - s >= opts.host_timeout and not fut.done():
+                            running.pop(fut)
+                            abandoned.append(spec.name)
+                            err = RemoteTimeout(
+                                f"no answer within the per-host timeout of {opts.host_timeout:g}s"
+                            )
+                            finish(self._error(spec, err, s))
+                if grace_until is not None and now >= grace_until and running:
+                    names = [spec.name for spec, _ in running.values()]
+                    log.warning(
+                        "grace time over: %d host(s) did not finish: %s", len(names), ", ".join(names)
+                    )
+                    abandoned.extend(names)
+                    cut_off = True
+                    running.clear()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if self.progress:
+                self.progress.finished()
+        report = Report(
+            hosts=tuple(results),
+            generated_at=started_at,
+            policy_name=self.policy.name if self.policy is not None else "baseline",
+            duration=time.perf_counter() - t0,
+            interrupted=self._stop.is_set() and (bool(pending) or cut_off),
+        )
+        return ScanOutcome(
+            report, not_started=tuple(s.name for s in reversed(pending)), abandoned=tuple(abandoned)
+        )
+
+
+_TRANSIENT_KINDS = frozenset(cls.kind for cls in (ConnectError, RemoteTimeout))
+
+
+def scan_hosts(
+    hosts: Sequence[HostSpec],
+    connector: Connector,
+    policy: Policy | None = None,
+    *,
+    options: ScanOptions | None = None,
+    on_host: Callable[[HostReport], None] | None = None,
+) -> ScanOutcome:
+    """Scan ``hosts`` and return the outcome (convenience wrapper around ``Scanner``)."""
+    return Scanner(hosts, connector, policy, options=options, on_host=on_host).run()
