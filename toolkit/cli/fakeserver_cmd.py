@@ -1,0 +1,153 @@
+"""`windns fake-server`: serve the simulated fleet over real WinRM on 127.0.0.1.
+
+One port per simulated server; the real PSRP and WinRM transports talk to it::
+
+    windns fake-server --port-base 55985 &
+    WINDNS_PASSWORD=... windns --transport psrp --server 127.0.0.1 --port 55985 --no-ssl \\
+        --auth ntlm --username windns audit
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+from toolkit.cli.app import PASSWORD_ENV, main
+from toolkit.errors import ConfigError
+from toolkit.fakeserver import FAULT_KINDS, Credentials, FakeWinrmServer, Fault
+
+__all__ = ["fake_server"]
+
+
+def _parse_fault(text: str) -> tuple[str, Fault]:
+    host, sep, kind = text.partition(":")
+    if not sep or not host or not kind:
+        raise click.BadParameter(f"{text!r}: use HOST:KIND (kinds: {', '.join(sorted(FAULT_KINDS))})")
+    try:
+        return host, Fault(kind=kind.strip().lower())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("fake-server")
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Simulated servers to serve (default: the bundled demo fleet).",
+)
+@click.option(
+    "--port-base",
+    type=click.IntRange(0, 65000),
+    default=55985,
+    show_default=True,
+    help="Port of the first server; the others follow. 0 picks free ports.",
+)
+@click.option("--tls", is_flag=True, help="HTTPS with a self-signed certificate made at start-up.")
+@click.option("--username", default="windns", show_default=True, help="Account the endpoint accepts.")
+@click.option(
+    "--only", "servers", multiple=True, metavar="NAME", help="Serve only these servers (repeatable)."
+)
+@click.option(
+    "--configuration-name",
+    "config_names",
+    multiple=True,
+    metavar="NAME",
+    help="Extra PowerShell session configuration (JEA-style) to accept, besides Microsoft.PowerShell.",
+)
+@click.option(
+    "--latency", type=click.FloatRange(0), default=0.0, help="Seconds added to every HTTP exchange."
+)
+@click.option(
+    "--fault", "fault_specs", multiple=True, metavar="HOST:KIND", help="Inject a fault on one host."
+)
+@click.option(
+    "--for",
+    "duration",
+    type=click.FloatRange(0),
+    default=None,
+    hidden=True,
+    help="Stop after this many seconds (tests).",
+)
+def fake_server(
+    fixtures_dir: Path | None,
+    port_base: int,
+    tls: bool,
+    username: str,
+    servers: tuple[str, ...],
+    config_names: tuple[str, ...],
+    latency: float,
+    fault_specs: tuple[str, ...],
+    duration: float | None,
+) -> None:
+    """Serve simulated DNS servers over WinRM (PSRP and WinRS) on 127.0.0.1, one port each.
+
+    The password is WINDNS_PASSWORD when set, otherwise a random one written to the
+    credentials file (DOMAIN:USER:PASSWORD, the NTLM_USER_FILE format).
+    """
+    password = os.environ.get(PASSWORD_ENV)
+    creds = Credentials(username=username, password=password) if password else Credentials(username=username)
+    names = ("Microsoft.PowerShell", "windns.JEA", *config_names)
+    try:
+        fake = FakeWinrmServer(
+            fixtures=fixtures_dir,
+            servers=servers or None,
+            port_base=port_base,
+            tls=tls,
+            credentials=creds,
+            configuration_names=names,
+        )
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
+    for spec in fault_specs:
+        host, fault = _parse_fault(spec)
+        try:
+            fake.endpoint(host).faults.add(fault)
+        except KeyError as exc:
+            raise ConfigError(str(exc.args[0])) from None
+    if latency:
+        for ep in fake:
+            ep.faults.add(Fault(kind="latency", seconds=latency))
+    if not fake.endpoints:
+        raise ConfigError("no simulated server selected (check --only)")
+    try:
+        fake.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on 127.0.0.1 from port {port_base}: {exc.strerror or exc}"
+        ) from None
+    try:
+        scheme = "https" if tls else "http"
+        click.echo(f"windns fake WinRM endpoint on 127.0.0.1 ({scheme}); Ctrl-C stops it")
+        click.echo(f"credentials file: {fake.credentials_file}")
+        source = PASSWORD_ENV if password else "the credentials file"
+        click.echo(
+            f"account: {creds.domain}\\{creds.username} (auth ntlm, negotiate or basic; "
+            f"password from {source})"
+        )
+        if fake.cert is not None:
+            click.echo(f"certificate (use as --ca-bundle): {fake.cert.cert_file}")
+        click.echo(f"session configurations: {', '.join(names)}")
+        for ep in fake:
+            state = "refused (fault)" if not ep.listening else ep.url
+            faults = ", ".join(f.kind for f in ep.faults.faults)
+            click.echo(
+                f"  {ep.name:<28} port {ep.port:<6} {state}" + (f"  faults: {faults}" if faults else "")
+            )
+        first = next(iter(fake))
+        tls_flag = "--ssl --ca-bundle " + str(fake.cert.cert_file) if fake.cert is not None else "--no-ssl"
+        click.echo(
+            f"try: {PASSWORD_ENV}=... windns --transport psrp --server 127.0.0.1 "
+            f"--port {first.port} {tls_flag} "
+            f"--auth ntlm --username {creds.username} audit"
+        )
+        deadline = None if duration is None else time.monotonic() + duration
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2 if deadline is None else min(0.2, max(0.0, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()

@@ -1,0 +1,206 @@
+"""Authentication for the loopback endpoint: Basic, and NTLM/Negotiate through pyspnego's
+acceptor, with WinRM message encryption over HTTP (MS-WSMV 2.2.9.1, the reverse of what
+pypsrp's and pywinrm's ``encryption.py`` do on the client side).
+
+pyspnego's NTLM acceptor reads the accounts from the file named by ``NTLM_USER_FILE``
+(lines ``DOMAIN:USER:PASSWORD``). ``Credentials.install()`` writes such a file (mode 0600,
+in a fresh temporary directory) and points the variable at it; the process keeps one file for
+every endpoint it runs, so several endpoints can live side by side. pyspnego takes the first
+line that matches a user, so one user name has one password per process (the default account
+gets one random password per process; installing the same user again replaces it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import secrets
+import struct
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spnego
+import spnego.channel_bindings
+import spnego.exceptions
+
+__all__ = [
+    "ENCRYPTED_PROTOCOL",
+    "ConnectionAuth",
+    "Credentials",
+    "unwrap_message",
+    "wrap_message",
+]
+
+ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+_BOUNDARY = b"--Encrypted Boundary"
+
+_FILE_LOCK = threading.Lock()
+_INSTALLED: dict[tuple[str, str], str] = {}  # (domain, user) -> password, every endpoint in the process
+_FILE: Path | None = None
+#: one random password per process, so endpoints started side by side share the test account
+_PROCESS_PASSWORD = "Fake-" + secrets.token_urlsafe(12)
+
+
+@dataclass
+class Credentials:
+    """Accounts the endpoint accepts. ``password`` is never printed by repr."""
+
+    username: str = "windns"
+    password: str = field(default=_PROCESS_PASSWORD, repr=False)
+    domain: str = "WINDNS"
+
+    def accepts(self, user: str, password: str) -> bool:
+        name = user
+        if "\\" in name:
+            dom, name = name.split("\\", 1)
+            if dom.upper() not in (self.domain.upper(), "."):
+                return False
+        elif "@" in name:
+            name, dom = name.split("@", 1)
+            if dom.upper().split(".")[0] != self.domain.upper():
+                return False
+        return name.lower() == self.username.lower() and secrets.compare_digest(
+            password.encode("utf-8"), self.password.encode("utf-8")
+        )
+
+    def install(self) -> Path:
+        """Add this account to the process's NTLM_USER_FILE and return the file's path."""
+        global _FILE
+        with _FILE_LOCK:
+            if _FILE is None:
+                _FILE = Path(tempfile.mkdtemp(prefix="windns-fake-")) / "ntlm-users"
+            for key in [k for k in _INSTALLED if k[1].lower() == self.username.lower()]:
+                del _INSTALLED[key]
+            _INSTALLED[(self.domain, self.username)] = self.password
+            _INSTALLED[("", self.username)] = self.password
+            lines = [f"{d}:{u}:{p}" for (d, u), p in _INSTALLED.items()]
+            fd = os.open(_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
+            os.environ["NTLM_USER_FILE"] = str(_FILE)
+            return _FILE
+
+
+class AuthFailed(Exception):
+    """Answer 401 (no token)."""
+
+
+class ConnectionAuth:
+    """The authentication state of one TCP connection (NTLM is connection-oriented)."""
+
+    def __init__(
+        self, credentials: Credentials, *, methods: frozenset[str], cbt: bytes | None = None
+    ) -> None:
+        self.credentials = credentials
+        self.methods = methods
+        self.cbt = cbt
+        self.context: Any = None
+        self.scheme = "Negotiate"
+        self.authenticated = False  # by Negotiate/NTLM, for the life of the connection
+
+    def challenge_headers(self) -> list[tuple[str, str]]:
+        headers = []
+        if "negotiate" in self.methods:
+            headers.append(("WWW-Authenticate", "Negotiate"))
+        if "basic" in self.methods:
+            headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
+        return headers
+
+    def check(self, authorization: str | None) -> tuple[bool, list[tuple[str, str]]]:
+        """Process one request's Authorization header.
+
+        Returns (authenticated, headers for the response). ``(False, headers)`` means answer
+        401 with those headers; raises ``AuthFailed`` for a 401 that ends the handshake.
+        """
+        if not authorization:
+            if self.authenticated:
+                return True, []
+            return False, self.challenge_headers()
+        scheme, _, token = authorization.strip().partition(" ")
+        low = scheme.lower()
+        if low == "basic" and "basic" in self.methods:
+            try:
+                user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                raise AuthFailed() from None
+            if not self.credentials.accepts(user, password):
+                raise AuthFailed()
+            return True, []
+        if low in ("negotiate", "ntlm") and "negotiate" in self.methods:
+            try:
+                in_token = base64.b64decode(token)
+            except binascii.Error:
+                raise AuthFailed() from None
+            if self.context is None or self.context.complete:
+                bindings = None
+                if self.cbt is not None:
+                    bindings = spnego.channel_bindings.GssChannelBindings(application_data=self.cbt)
+                self.context = spnego.server(protocol="negotiate", channel_bindings=bindings)
+                self.scheme = scheme
+                self.authenticated = False
+            try:
+                out = self.context.step(in_token)
+            except (spnego.exceptions.SpnegoError, ValueError, KeyError, struct.error):
+                self.context = None
+                raise AuthFailed() from None
+            headers = [("WWW-Authenticate", f"{self.scheme} {base64.b64encode(out).decode()}")] if out else []
+            if not self.context.complete:
+                return False, headers
+            self.authenticated = True
+            return True, headers
+        raise AuthFailed()
+
+    @property
+    def can_wrap(self) -> bool:
+        return self.authenticated and self.context is not None and self.context.complete
+
+
+_LENGTH_RE = re.compile(rb"Length=(\d+)")
+
+
+def unwrap_message(context: Any, body: bytes) -> bytes:
+    """Decrypt a ``multipart/encrypted`` WinRM request body."""
+    parts = [p for p in re.split(re.escape(_BOUNDARY) + rb"\r\n", body) if p]
+    message = b""
+    for i in range(0, len(parts) - 1, 2):
+        m = _LENGTH_RE.search(parts[i])
+        if m is None:
+            raise ValueError("encrypted part without OriginalContent length")
+        payload = parts[i + 1]
+        if payload.endswith(_BOUNDARY + b"--\r\n"):
+            payload = payload[: -len(_BOUNDARY + b"--\r\n")]
+        payload = payload.replace(b"\tContent-Type: application/octet-stream\r\n", b"", 1)
+        header_len = struct.unpack("<i", payload[:4])[0]
+        header = payload[4 : 4 + header_len]
+        data = context.unwrap_winrm(header, payload[4 + header_len :])
+        if len(data) != int(m.group(1)):
+            raise ValueError("decrypted length does not match OriginalContent length")
+        message += data
+    return message
+
+
+def wrap_message(context: Any, message: bytes) -> tuple[str, bytes]:
+    """Encrypt a response for a client that sent an encrypted request: (content type, body)."""
+    header, data, padding = context.wrap_winrm(message)
+    body = (
+        _BOUNDARY
+        + b"\r\n"
+        + f"\tContent-Type: {ENCRYPTED_PROTOCOL}\r\n".encode()
+        + b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;"
+        + f"Length={len(message) + padding}\r\n".encode()
+        + _BOUNDARY
+        + b"\r\n"
+        + b"\tContent-Type: application/octet-stream\r\n"
+        + struct.pack("<i", len(header))
+        + header
+        + data
+        + _BOUNDARY
+        + b"--\r\n"
+    )
+    content_type = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary="Encrypted Boundary"'
+    return content_type, body

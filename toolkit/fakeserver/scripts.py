@@ -1,0 +1,144 @@
+"""Which script a client sent, and what running it on a simulated server gives.
+
+Scripts are recognised by content: the SHA-256 of the exact text (and of the text with
+normalised line endings) of every ``ps_scripts/*.ps1``. A client cannot make the endpoint
+run one script by sending another with a marker in it. The WinRM bootstrap
+(``_winrm_bootstrap.ps1``) is recognised the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import CmdletError
+from toolkit.fakeserver.faults import Fault
+from toolkit.simulator import SimulatedServer
+
+__all__ = ["BOOTSTRAP", "ErrorInfo", "Outcome", "ScriptCatalogue", "error_info"]
+
+BOOTSTRAP = "_winrm_bootstrap"
+
+#: extra scripts a caller (a benchmark) teaches the endpoint: text -> handler or None
+ExtraScripts = Callable[[str], "Callable[[SimulatedServer, Mapping[str, Any]], Any] | None"]
+
+
+def _digests(text: str) -> set[str]:
+    forms = {text, text.lstrip("\ufeff"), text.replace("\r\n", "\n").lstrip("\ufeff").strip()}
+    return {hashlib.sha256(f.encode("utf-8")).hexdigest() for f in forms}
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """A PowerShell error record in the terms both shells need."""
+
+    message: str
+    fully_qualified_error_id: str
+    cmdlet: str | None = None
+    code: int | None = None
+    category: str = "NotSpecified"
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    output: str | None = None
+    error: ErrorInfo | None = None
+
+
+def error_info(exc: CmdletError) -> ErrorInfo:
+    """The error record a Windows cmdlet failure would carry, from the simulator's CmdletError."""
+    text = exc.args[0] if exc.args else str(exc)
+    if exc.cmdlet and text.startswith(f"{exc.cmdlet}: "):
+        text = text[len(exc.cmdlet) + 2 :]
+    if exc.code is not None:
+        from toolkit.catalogue import describe_code
+
+        prefix = f"{describe_code(exc.code)}: "
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    fqid = exc.fully_qualified_error_id or (
+        f"WIN32 {exc.code},{exc.cmdlet}" if exc.code is not None else f"CmdletError,{exc.cmdlet or 'Unknown'}"
+    )
+    category = "ObjectNotFound" if exc.code in (9601, 9714) else "InvalidOperation"
+    if exc.code == 5:
+        category = "PermissionDenied"
+    return ErrorInfo(
+        message=text, fully_qualified_error_id=fqid, cmdlet=exc.cmdlet, code=exc.code, category=category
+    )
+
+
+class ScriptCatalogue:
+    """The scripts of ``ps_scripts/`` by content hash."""
+
+    def __init__(self, scripts_dir: Path | None = None, *, extra: ExtraScripts | None = None) -> None:
+        from toolkit.resources import ps_scripts_dir
+
+        directory = scripts_dir or ps_scripts_dir()
+        self._names: dict[str, str] = {}
+        self._bootstrap: set[str] = set()
+        for path in sorted(directory.glob("*.ps1")):
+            text = path.read_text(encoding="utf-8-sig")
+            digests = _digests(text)
+            if path.stem == BOOTSTRAP:
+                self._bootstrap |= digests
+            else:
+                for d in digests:
+                    self._names[d] = path.stem
+        self.extra = extra
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(set(self._names.values()))
+
+    def identify(self, text: str) -> str | None:
+        for d in _digests(text):
+            name = self._names.get(d)
+            if name:
+                return name
+        return None
+
+    def is_bootstrap(self, text: str) -> bool:
+        return bool(self._bootstrap & _digests(text))
+
+    def run(
+        self,
+        server: SimulatedServer,
+        text: str,
+        params: Mapping[str, Any],
+        fault: Fault | None = None,
+    ) -> Outcome:
+        """Run the script ``text`` with ``params`` on ``server``: its output, or its error record."""
+        name = self.identify(text)
+        handler = None
+        if name is None and self.extra is not None:
+            handler = self.extra(text)
+        if name is None and handler is None:
+            return Outcome(
+                error=ErrorInfo(
+                    message="The script sent to this endpoint is not one of the windns-toolkit scripts "
+                    "(ps_scripts/); this endpoint only runs those, recognised by content.",
+                    fully_qualified_error_id="ScriptNotRecognized,windns-fake-endpoint",
+                    category="PermissionDenied",
+                )
+            )
+        try:
+            if handler is not None:
+                with server.lock:
+                    data = handler(server, dict(params))
+            else:
+                assert name is not None
+                data = server.run(name, dict(params))
+        except CmdletError as exc:
+            return Outcome(error=error_info(exc))
+        if fault is not None and fault.kind == "non_json":
+            return Outcome(output="WARNING: output truncated by a profile script\r\n{ this is not JSON")
+        out = json.dumps(data, indent=1)
+        if fault is not None and fault.kind == "large_output":
+            pad = max(0, int(fault.size_mb * 1024 * 1024) - len(out))
+            out = out + "\n" + " " * pad if not out.startswith(("{", "[")) else out[0] + " " * pad + out[1:]
+        return Outcome(output=out)

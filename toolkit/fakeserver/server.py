@@ -1,0 +1,528 @@
+"""The loopback WinRM endpoint: one HTTP(S) listener per simulated server on 127.0.0.1.
+
+``FakeWinrmServer(fleet)`` serves every server of a simulated fleet (by default the fleet
+FakeRemote uses, so both front doors share one simulator). Each host has its own port, fault
+plan and counters (HTTP exchanges, WSMan operations, captured request envelopes).
+
+    with FakeWinrmServer(port_base=0) as fake:
+        opts = fake.connection_options("dns1.demo.lab")   # 127.0.0.1:<port>, NTLM, test account
+        with PsrpRemote(opts) as remote:
+            remote.run("inventory", {})
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import socket
+import ssl
+import struct
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from toolkit.fakeserver import wsman
+from toolkit.fakeserver.auth import AuthFailed, ConnectionAuth, Credentials, unwrap_message, wrap_message
+from toolkit.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
+from toolkit.fakeserver.psrp_shell import PsrpShell
+from toolkit.fakeserver.scripts import ExtraScripts, Outcome, ScriptCatalogue
+from toolkit.fakeserver.tls import SelfSignedCert, make_self_signed
+from toolkit.fakeserver.winrs_shell import WinrsShell
+from toolkit.simulator import Fleet, SimulatedServer
+
+__all__ = ["FakeWinrmServer", "HostEndpoint", "HostStats"]
+
+PSRP_PREFIX = "http://schemas.microsoft.com/powershell/"
+CMD_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
+SHELL_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
+_SHELL_NOT_FOUND = 2150858843
+_INVALID_RESOURCE = 2150858752
+_SOAP = "application/soap+xml;charset=UTF-8"
+
+
+class HostStats:
+    """What one host saw: HTTP exchanges (auth legs included), WSMan operations, requests."""
+
+    def __init__(self, capture: bool = True) -> None:
+        self.lock = threading.Lock()
+        self.capture = capture
+        self.exchanges = 0
+        self.operations: Counter[str] = Counter()
+        self.requests: list[bytes] = []  # decrypted SOAP envelopes, in order
+        self.scripts: list[str] = []  # text of every script the host was asked to run
+
+    def reset(self) -> None:
+        with self.lock:
+            self.exchanges = 0
+            self.operations.clear()
+            self.requests.clear()
+            self.scripts.clear()
+
+    @property
+    def wire_text(self) -> str:
+        """Every captured request envelope as text, decoded the way a packet capture reader would
+        see the data inside: base64 payloads are decoded too (PSRP fragments, stdin)."""
+        import re
+
+        parts: list[str] = []
+        with self.lock:
+            requests = list(self.requests)
+        for raw in requests:
+            text = raw.decode("utf-8", "replace")
+            parts.append(text)
+            for blob in re.findall(r">([A-Za-z0-9+/=\s]{16,})<", text):
+                try:
+                    parts.append(base64.b64decode(blob).decode("utf-8", "replace"))
+                except (binascii.Error, ValueError):
+                    pass
+        return "\n".join(parts)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    endpoint: HostEndpoint
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        ctx = self.endpoint.owner.ssl_context
+        if ctx is None:
+            self.RequestHandlerClass(request, client_address, self)  # type: ignore[arg-type]
+            return
+        try:
+            request.settimeout(10)
+            wrapped = ctx.wrap_socket(request, server_side=True)
+            wrapped.settimeout(None)
+        except (ssl.SSLError, OSError):
+            request.close()
+            return
+        try:
+            self.RequestHandlerClass(wrapped, client_address, self)  # type: ignore[arg-type]
+        finally:
+            wrapped.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that went away, or a reset we made on purpose
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        owner = self.server.endpoint.owner
+        self.auth = ConnectionAuth(owner.credentials, methods=owner.auth_methods, cbt=owner.channel_binding)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def _reply(
+        self,
+        status: int,
+        body: bytes = b"",
+        *,
+        encrypt: bool = False,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        content_type = _SOAP
+        if encrypt and body:
+            content_type, body = wrap_message(self.auth.context, body)
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        if body:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _reset(self) -> None:
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def do_POST(self) -> None:
+        ep = self.server.endpoint
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with ep.stats.lock:
+            ep.stats.exchanges += 1
+        delay = ep.faults.latency()
+        if delay:
+            time.sleep(delay)
+        if ep.faults.take(None, ["http401"]):
+            self._reply(401, headers=self.auth.challenge_headers())
+            return
+        try:
+            ok, headers = self.auth.check(self.headers.get("Authorization"))
+        except AuthFailed:
+            self.auth.context = None
+            self._reply(401, headers=self.auth.challenge_headers())
+            return
+        if not ok:
+            self._reply(401, headers=headers)
+            return
+        encrypted = self.headers.get("Content-Type", "").lower().startswith("multipart/encrypted")
+        if encrypted:
+            if not self.auth.can_wrap:
+                self._reply(400)
+                return
+            try:
+                body = unwrap_message(self.auth.context, body)
+            except Exception:  # noqa: BLE001 - any decryption failure is a bad request
+                self._reply(400)
+                return
+        if not body:  # the blank request a client sends to set up message encryption
+            self._reply(200, headers=headers)
+            return
+        try:
+            request = wsman.parse_request(body)
+        except wsman.WSManRequestError as exc:
+            self._reply(
+                500, wsman.fault_envelope(2150858817, f"Bad WS-Management request: {exc}"), encrypt=encrypted
+            )
+            return
+        with ep.stats.lock:
+            ep.stats.operations[request.operation] += 1
+            if ep.stats.capture:
+                ep.stats.requests.append(body)
+        status, response = ep.answer(request, self)
+        if status == 0:  # reset or hang: nothing to send
+            return
+        self._reply(status, response, encrypt=encrypted, headers=headers)
+
+
+class HostEndpoint:
+    """One simulated server behind one port."""
+
+    def __init__(self, owner: FakeWinrmServer, simulated: SimulatedServer, port: int) -> None:
+        self.owner = owner
+        self.simulated = simulated
+        self.port = port
+        self.faults = FaultPlan(faults_from_fixture(simulated.faults))
+        self.stats = HostStats(owner.capture)
+        self.shells: dict[str, PsrpShell | WinrsShell] = {}
+        self.lock = threading.Lock()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def name(self) -> str:
+        return self.simulated.name
+
+    @property
+    def listening(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.owner.tls else "http"
+        return f"{scheme}://{self.owner.bind}:{self.port}/wsman"
+
+    def start(self) -> None:
+        if self._httpd is not None:
+            return
+        if self.faults.has("refuse"):
+            if not self.port:
+                self.port = _free_port(self.owner.bind)
+            return
+        httpd = _HTTPServer((self.owner.bind, self.port), _Handler)
+        httpd.endpoint = self
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"fake-winrm-{self.name}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        with self.lock:
+            shells, self.shells = list(self.shells.values()), {}
+        for shell in shells:
+            shell.close()
+
+    def set_faults(self, faults: Iterable[Fault]) -> None:
+        """Replace this host's faults; ``refuse`` takes effect at once (the listener goes)."""
+        self.faults.set(faults)
+        if self.faults.has("refuse") and self._httpd is not None:
+            self.stop()
+        elif not self.faults.has("refuse") and self._httpd is None and self.owner.running:
+            self.start()
+
+    def run_script(self, text: str, params: Mapping[str, Any]) -> Outcome:
+        with self.stats.lock:
+            self.stats.scripts.append(text)
+        return self.owner.catalogue.run(self.simulated, text, params, self.faults.script_fault())
+
+    # -- WS-Management --------------------------------------------------------------------
+    def answer(self, req: wsman.WSManRequest, handler: _Handler) -> tuple[int, bytes]:
+        fault = self.faults.take(req.operation, ["reset", "hang", "truncate", *WSMAN_FAULTS])
+        if fault is not None:
+            if fault.kind == "reset":
+                handler._reset()
+                return 0, b""
+            if fault.kind == "hang":
+                self.owner.stopping.wait(fault.seconds or 600.0)
+                handler._reset()
+                return 0, b""
+            if fault.kind in WSMAN_FAULTS:
+                code, message = WSMAN_FAULTS[fault.kind]
+                return 500, wsman.fault_envelope(code, message, relates_to=req.message_id)
+        status, body = self._dispatch(req)
+        if fault is not None and fault.kind == "truncate":
+            return 200, body[: max(1, len(body) // 2)]
+        return status, body
+
+    def _fault(self, req: wsman.WSManRequest, code: int, message: str) -> tuple[int, bytes]:
+        return 500, wsman.fault_envelope(code, message, relates_to=req.message_id)
+
+    def _dispatch(self, req: wsman.WSManRequest) -> tuple[int, bytes]:
+        op, uri = req.operation, req.resource_uri
+        if op == "Get":
+            if uri.rstrip("/") == CONFIG_URI:
+                return 200, wsman.config_response(req, self.owner.max_envelope_kb)
+            shell = self.shells.get(req.shell_id or "")
+            if shell is not None:
+                return 200, wsman.shell_state_response(req, shell.shell_id, shell.resource_uri)
+            return self._fault(req, _INVALID_RESOURCE, f"The resource URI {uri} is not supported for Get.")
+        if op == "Create":
+            return self._create(req)
+        shell = self.shells.get(req.shell_id or "")
+        if shell is None:
+            return self._fault(
+                req,
+                _SHELL_NOT_FOUND,
+                f"The request for the Windows Remote Shell with ShellId {req.shell_id} failed "
+                "because the shell was not found on the server.",
+            )
+        body = req.body
+        budget = max(4096, (req.max_envelope_size - 4096) * 3 // 4)
+        if op == "Delete":
+            with self.lock:
+                self.shells.pop(shell.shell_id, None)
+            shell.close()
+            return 200, wsman.envelope(req)
+        if op == "Signal":
+            cid = body.attrib.get("CommandId", "") if body is not None else ""
+            shell.signal(cid)
+            return 200, wsman.envelope(req, wsman.element("rsp", "SignalResponse"))
+        if op == "Command":
+            assert body is not None
+            cid = (body.attrib.get("CommandId") or str(uuid.uuid4())).upper()
+            command = (body.findtext("rsp:Command", "", wsman.NS) or "").strip()
+            arguments = [a.text or "" for a in body.findall("rsp:Arguments", wsman.NS)]
+            if isinstance(shell, PsrpShell):
+                shell.add_pipeline(cid)
+                shell.feed(b"".join(base64.b64decode(a) for a in arguments), budget)
+            else:
+                shell.command(cid, command, arguments, budget)
+            return 200, wsman.command_response(req, cid)
+        if op == "Send":
+            assert body is not None
+            for stream in body.findall("rsp:Stream", wsman.NS):
+                data = base64.b64decode(stream.text or "")
+                if isinstance(shell, PsrpShell):
+                    shell.feed(data, budget)
+                else:
+                    end = stream.attrib.get("End", "false").lower() == "true"
+                    shell.send(stream.attrib.get("CommandId", "").upper(), data, end, budget)
+            return 200, wsman.envelope(req, wsman.element("rsp", "SendResponse"))
+        # Receive
+        desired = body.find("rsp:DesiredStream", wsman.NS) if body is not None else None
+        receive_cid = desired.attrib.get("CommandId") if desired is not None else None
+        wait = min(req.operation_timeout, self.owner.receive_wait)
+        if isinstance(shell, PsrpShell):
+            got = shell.receive(receive_cid, budget, wait)
+            if got is None:
+                return self._fault(req, wsman.OPERATION_TIMEOUT_CODE, WSMAN_FAULTS["operation_timeout"][1])
+            chunks, done = got
+            streams = [("stdout", b"".join(chunks))] if chunks else []
+            return 200, wsman.receive_response(req, streams, command_id=receive_cid, done=done, exit_code=0)
+        if receive_cid is None:
+            return self._fault(req, _INVALID_RESOURCE, "Receive on a cmd shell needs a CommandId.")
+        result = shell.receive(receive_cid.upper(), wait)
+        if result is None:
+            return self._fault(req, wsman.OPERATION_TIMEOUT_CODE, WSMAN_FAULTS["operation_timeout"][1])
+        streams, done, code = result
+        return 200, wsman.receive_response(req, streams, command_id=receive_cid, done=done, exit_code=code)
+
+    def _create(self, req: wsman.WSManRequest) -> tuple[int, bytes]:
+        uri = req.resource_uri
+        body = req.body
+        shell_id = ((body.attrib.get("ShellId") if body is not None else None) or str(uuid.uuid4())).upper()
+        budget = max(4096, (req.max_envelope_size - 4096) * 3 // 4)
+        shell: PsrpShell | WinrsShell
+        if uri.startswith(PSRP_PREFIX):
+            config = uri[len(PSRP_PREFIX) :]
+            if config.lower() not in {c.lower() for c in self.owner.configuration_names}:
+                return self._fault(
+                    req,
+                    _INVALID_RESOURCE,
+                    f"The WS-Management service cannot process the request. Cannot find the {config} "
+                    f"session configuration in the WSMan: drive on the {self.name} computer.",
+                )
+            shell = PsrpShell(shell_id, uri, self.run_script, error_mode=self.owner.error_mode)
+            creation = body.find("pwsh:creationXml", wsman.NS) if body is not None else None
+            if creation is not None and creation.text:
+                shell.feed(base64.b64decode(creation.text), budget)
+        elif uri == CMD_URI:
+            shell = WinrsShell(shell_id, uri, self.run_script, self.owner.catalogue.is_bootstrap)
+        else:
+            return self._fault(
+                req, _INVALID_RESOURCE, f"The resource URI {uri} is not supported by this endpoint."
+            )
+        with self.lock:
+            self.shells[shell_id] = shell
+        return 200, wsman.create_response(req, shell_id, uri, psrp=isinstance(shell, PsrpShell))
+
+
+def _free_port(bind: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((bind, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class FakeWinrmServer:
+    """A fleet of simulated Windows DNS servers behind real WinRM, one port per server."""
+
+    def __init__(
+        self,
+        fleet: Fleet | None = None,
+        *,
+        fixtures: Path | None = None,
+        servers: Iterable[str] | None = None,
+        bind: str = "127.0.0.1",
+        port_base: int = 0,
+        tls: bool = False,
+        credentials: Credentials | None = None,
+        auth_methods: Iterable[str] = ("negotiate", "basic"),
+        configuration_names: Iterable[str] = ("Microsoft.PowerShell", "windns.JEA"),
+        max_envelope_kb: int = 500,
+        error_mode: str = "failed",
+        extra_scripts: ExtraScripts | None = None,
+        capture: bool = True,
+        receive_wait: float = 5.0,
+        faults: Mapping[str, Iterable[Fault]] | None = None,
+        scripts_dir: Path | None = None,
+    ) -> None:
+        if fleet is None:
+            from toolkit.remote import load_fleet
+
+            fleet = load_fleet(fixtures)
+        self.fleet = fleet
+        self.bind = bind
+        self.port_base = port_base
+        self.tls = tls
+        self.credentials = credentials or Credentials()
+        self.auth_methods = frozenset(m.lower() for m in auth_methods)
+        self.configuration_names = tuple(configuration_names)
+        self.max_envelope_kb = max_envelope_kb
+        self.error_mode = error_mode
+        self.capture = capture
+        self.receive_wait = receive_wait
+        self.catalogue = ScriptCatalogue(scripts_dir, extra=extra_scripts)
+        self.stopping = threading.Event()
+        self.running = False
+        self.cert: SelfSignedCert | None = None
+        self.ssl_context: ssl.SSLContext | None = None
+        self.credentials_file: Path | None = None
+        wanted = {s.lower() for s in servers} if servers is not None else None
+        self.endpoints: dict[str, HostEndpoint] = {}
+        for i, sim in enumerate(fleet):
+            if (
+                wanted is not None
+                and sim.name.lower() not in wanted
+                and sim.name.split(".")[0].lower() not in wanted
+            ):
+                continue
+            self.endpoints[sim.name.lower()] = HostEndpoint(self, sim, port_base + i if port_base else 0)
+        for name, plan in (faults or {}).items():
+            self.endpoint(name).faults.set(plan)
+
+    @property
+    def channel_binding(self) -> bytes | None:
+        return self.cert.channel_binding if self.cert is not None else None
+
+    def start(self) -> FakeWinrmServer:
+        if self.running:
+            return self
+        self.credentials_file = self.credentials.install()
+        if self.tls and self.cert is None:
+            self.cert = make_self_signed()
+            self.ssl_context = self.cert.server_context()
+        self.stopping.clear()
+        try:
+            for ep in self.endpoints.values():
+                ep.start()
+        except OSError:
+            self.stop()
+            raise
+        self.running = True
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for ep in self.endpoints.values():
+            ep.stop()
+        self.running = False
+
+    def __enter__(self) -> FakeWinrmServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def endpoint(self, name: str) -> HostEndpoint:
+        key = name.lower().rstrip(".")
+        ep = self.endpoints.get(key)
+        if ep is None:
+            matches = [e for k, e in self.endpoints.items() if k.split(".")[0] == key.split(".")[0]]
+            if len(matches) != 1:
+                raise KeyError(f"no simulated server {name!r} behind this endpoint")
+            ep = matches[0]
+        return ep
+
+    def __iter__(self) -> Any:
+        return iter(self.endpoints.values())
+
+    def connection_options(self, name: str, **overrides: Any) -> Any:
+        """``ConnectionOptions`` that reach ``name`` through this endpoint with the test account."""
+        from toolkit.remote.base import ConnectionOptions
+
+        ep = self.endpoint(name)
+        kwargs: dict[str, Any] = {
+            "host": self.bind,
+            "port": ep.port,
+            "ssl": self.tls,
+            "auth": "ntlm",
+            "username": self.credentials.username,
+            "password": self.credentials.password,
+            "ca_bundle": str(self.cert.cert_file) if self.cert is not None else None,
+            "connect_timeout": 5.0,
+            "read_timeout": 30.0,
+            "operation_timeout": 20.0,
+        }
+        kwargs.update(overrides)
+        return ConnectionOptions(**kwargs)

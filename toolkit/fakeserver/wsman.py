@@ -1,0 +1,266 @@
+"""WS-Management SOAP envelopes for the loopback endpoint: parse a request, build a response.
+
+Only what the real clients (pypsrp, pywinrm) send and read: the addressing header
+(Action, MessageID, ResourceURI, SelectorSet, OptionSet, MaxEnvelopeSize, OperationTimeout)
+and the bodies of Create, Command, Receive, Send, Signal, Delete and Get (MS-WSMV).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+
+__all__ = [
+    "ACTIONS",
+    "NS",
+    "OPERATION_TIMEOUT_CODE",
+    "WSManRequest",
+    "WSManRequestError",
+    "envelope",
+    "fault_envelope",
+    "parse_request",
+]
+
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "wsa": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+    "wsman": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+    "wsmv": "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd",
+    "wsmanfault": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
+    "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+    "cfg": "http://schemas.microsoft.com/wbem/wsman/1/config",
+    "wst": "http://schemas.xmlsoap.org/ws/2004/09/transfer",
+    "pwsh": "http://schemas.microsoft.com/powershell",
+}
+
+_TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer/"
+_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/"
+#: short operation name for each WS-Management action URI we answer
+ACTIONS = {
+    _TRANSFER + "Create": "Create",
+    _TRANSFER + "Delete": "Delete",
+    _TRANSFER + "Get": "Get",
+    _SHELL + "Command": "Command",
+    _SHELL + "Receive": "Receive",
+    _SHELL + "Send": "Send",
+    _SHELL + "Signal": "Signal",
+}
+_RESPONSE_ACTION = {op: uri + "Response" for uri, op in ACTIONS.items()}
+
+#: ERROR_WSMAN_OPERATION_TIMEDOUT: a Receive found nothing within OperationTimeout
+OPERATION_TIMEOUT_CODE = 2150858793
+
+_DURATION_RE = re.compile(r"^PT(\d+(?:\.\d+)?)S$")
+
+
+class WSManRequestError(Exception):
+    """The request is not a WS-Management message we understand (answered with a fault)."""
+
+
+@dataclass
+class WSManRequest:
+    operation: str
+    action: str
+    message_id: str
+    resource_uri: str
+    max_envelope_size: int
+    operation_timeout: float
+    selectors: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    body: ET.Element | None = None
+
+    @property
+    def shell_id(self) -> str | None:
+        return self.selectors.get("ShellId")
+
+
+def _text(root: ET.Element, path: str) -> str:
+    el = root.find(path, NS)
+    return (el.text or "").strip() if el is not None else ""
+
+
+def parse_request(data: bytes) -> WSManRequest:
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise WSManRequestError(f"malformed XML: {exc}") from None
+    header = root.find("s:Header", NS)
+    if header is None:
+        raise WSManRequestError("no SOAP header")
+    action = _text(header, "wsa:Action")
+    operation = ACTIONS.get(action)
+    if operation is None:
+        raise WSManRequestError(f"unsupported action {action!r}")
+    timeout_text = _text(header, "wsman:OperationTimeout")
+    m = _DURATION_RE.match(timeout_text)
+    selectors = {
+        s.attrib.get("Name", ""): (s.text or "")
+        for s in header.findall("wsman:SelectorSet/wsman:Selector", NS)
+    }
+    options = {
+        o.attrib.get("Name", ""): (o.text or "") for o in header.findall("wsman:OptionSet/wsman:Option", NS)
+    }
+    body_el = root.find("s:Body", NS)
+    body = body_el[0] if body_el is not None and len(body_el) else None
+    try:
+        max_env = int(_text(header, "wsman:MaxEnvelopeSize") or "153600")
+    except ValueError:
+        max_env = 153600
+    return WSManRequest(
+        operation=operation,
+        action=action,
+        message_id=_text(header, "wsa:MessageID"),
+        resource_uri=_text(header, "wsman:ResourceURI"),
+        max_envelope_size=max_env,
+        operation_timeout=float(m.group(1)) if m else 20.0,
+        selectors=selectors,
+        options=options,
+        body=body,
+    )
+
+
+def _q(prefix: str, name: str) -> str:
+    return f"{{{NS[prefix]}}}{name}"
+
+
+for _prefix, _uri in NS.items():
+    ET.register_namespace(_prefix, _uri)
+
+
+def envelope(request: WSManRequest, body: ET.Element | None = None) -> bytes:
+    """A response envelope for ``request`` (RelatesTo its MessageID) carrying ``body``."""
+    env = ET.Element(_q("s", "Envelope"))
+    header = ET.SubElement(env, _q("s", "Header"))
+    ET.SubElement(header, _q("wsa", "Action")).text = _RESPONSE_ACTION[request.operation]
+    ET.SubElement(header, _q("wsa", "MessageID")).text = f"uuid:{str(uuid.uuid4()).upper()}"
+    ET.SubElement(
+        header, _q("wsa", "To")
+    ).text = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+    ET.SubElement(header, _q("wsa", "RelatesTo")).text = request.message_id
+    body_el = ET.SubElement(env, _q("s", "Body"))
+    if body is not None:
+        body_el.append(body)
+    out: bytes = ET.tostring(env, encoding="utf-8", xml_declaration=False)
+    return out
+
+
+def fault_envelope(
+    code: int,
+    message: str,
+    *,
+    relates_to: str = "",
+    subcode: str = "w:InternalError",
+    machine: str = "localhost",
+) -> bytes:
+    """A SOAP fault with a WSManFault detail, as WinRM sends with HTTP 500."""
+    s, wsa, wsman, f = NS["s"], NS["wsa"], NS["wsman"], NS["wsmanfault"]
+    esc = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    rel = f"<a:RelatesTo>{relates_to}</a:RelatesTo>" if relates_to else ""
+    text = (
+        f'<s:Envelope xmlns:s="{s}" xmlns:a="{wsa}" xmlns:w="{wsman}" xmlns:f="{f}">'
+        f"<s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action>"
+        f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>{rel}</s:Header>"
+        f"<s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>{subcode}</s:Value>"
+        f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{esc}</s:Text></s:Reason>'
+        f'<s:Detail><f:WSManFault Code="{code}" Machine="{machine}"><f:Message>{esc}</f:Message>'
+        f"</f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>"
+    )
+    return text.encode("utf-8")
+
+
+def element(prefix: str, name: str, text: str | None = None, **attrib: str) -> ET.Element:
+    el = ET.Element(_q(prefix, name), attrib)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def sub(parent: ET.Element, prefix: str, name: str, text: str | None = None, **attrib: str) -> ET.Element:
+    el = ET.SubElement(parent, _q(prefix, name), attrib)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def create_response(request: WSManRequest, shell_id: str, resource_uri: str, *, psrp: bool) -> bytes:
+    """CreateResponse: ResourceCreated with the ShellId selector, plus the Shell description."""
+    holder = element("s", "Holder")  # children are appended to the body one by one
+    created = sub(holder, "wst", "ResourceCreated")
+    sub(created, "wsa", "Address", "http://127.0.0.1/wsman")
+    params = sub(created, "wsa", "ReferenceParameters")
+    sub(params, "wsman", "ResourceURI", resource_uri)
+    selectors = sub(params, "wsman", "SelectorSet")
+    sub(selectors, "wsman", "Selector", shell_id, Name="ShellId")
+    shell = sub(holder, "rsp", "Shell")
+    sub(shell, "rsp", "ShellId", shell_id)
+    sub(shell, "rsp", "ResourceUri", resource_uri)
+    sub(shell, "rsp", "Owner", "windns-fake")
+    sub(shell, "rsp", "ClientIP", "127.0.0.1")
+    sub(shell, "rsp", "IdleTimeOut", "PT7200.000S")
+    sub(shell, "rsp", "InputStreams", "stdin pr" if psrp else "stdin")
+    sub(shell, "rsp", "OutputStreams", "stdout" if psrp else "stdout stderr")
+    return _multi_body(request, list(holder))
+
+
+def _multi_body(request: WSManRequest, children: list[ET.Element]) -> bytes:
+    env = ET.fromstring(envelope(request))
+    body = env.find("s:Body", NS)
+    assert body is not None
+    for child in children:
+        body.append(child)
+    out: bytes = ET.tostring(env, encoding="utf-8")
+    return out
+
+
+def command_response(request: WSManRequest, command_id: str) -> bytes:
+    resp = element("rsp", "CommandResponse")
+    sub(resp, "rsp", "CommandId", command_id)
+    return envelope(request, resp)
+
+
+def receive_response(
+    request: WSManRequest,
+    streams: list[tuple[str, bytes]],
+    *,
+    command_id: str | None,
+    done: bool,
+    exit_code: int | None = None,
+) -> bytes:
+    import base64
+
+    resp = element("rsp", "ReceiveResponse")
+    for name, data in streams:
+        attrib = {"Name": name}
+        if command_id:
+            attrib["CommandId"] = command_id
+        sub(resp, "rsp", "Stream", base64.b64encode(data).decode("ascii"), **attrib)
+    if command_id:
+        state = "Done" if done else "Running"
+        cs = sub(
+            resp,
+            "rsp",
+            "CommandState",
+            CommandId=command_id,
+            State=f"http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/{state}",
+        )
+        if done and exit_code is not None:
+            sub(cs, "rsp", "ExitCode", str(exit_code))
+    return envelope(request, resp)
+
+
+def config_response(request: WSManRequest, max_envelope_kb: int) -> bytes:
+    cfg = element("cfg", "Config")
+    sub(cfg, "cfg", "MaxEnvelopeSizekb", str(max_envelope_kb))
+    sub(cfg, "cfg", "MaxTimeoutms", "60000")
+    sub(cfg, "cfg", "MaxBatchItems", "32000")
+    return envelope(request, cfg)
+
+
+def shell_state_response(request: WSManRequest, shell_id: str, resource_uri: str) -> bytes:
+    shell = element("rsp", "Shell")
+    sub(shell, "rsp", "ShellId", shell_id)
+    sub(shell, "rsp", "ResourceUri", resource_uri)
+    sub(shell, "rsp", "State", "Connected")
+    return envelope(request, shell)
