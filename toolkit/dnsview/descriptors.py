@@ -1,0 +1,253 @@
+"""Descriptors of the outside-in view: what a DNS server publishes for a zone, as seen over DNS.
+
+Frozen and typed like ``toolkit.model``: rules never see dnspython messages. Algorithms and digest
+types are DNSSEC wire numbers (dnspython's ``Algorithm`` / ``DSDigest`` give their names); times are
+timezone-aware UTC ``datetime``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import dns.dnssectypes
+
+__all__ = [
+    "DnsProblem",
+    "DsRecord",
+    "Nsec3Params",
+    "PublishedKey",
+    "Signature",
+    "ZoneDnsView",
+]
+
+#: DNSKEY flag bits (RFC 4034 2.1.1, RFC 5011 3)
+FLAG_ZONE = 0x0100
+FLAG_SEP = 0x0001
+FLAG_REVOKE = 0x0080
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value!r}")
+
+
+def algorithm_name(number: int) -> str:
+    try:
+        return dns.dnssectypes.Algorithm(number).name
+    except ValueError:
+        return str(number)
+
+
+def digest_name(number: int) -> str:
+    try:
+        return dns.dnssectypes.DSDigest(number).name
+    except ValueError:
+        return str(number)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedKey:
+    """One DNSKEY record as served at the zone apex."""
+
+    zone: str
+    key_tag: int
+    flags: int
+    algorithm: int
+    key_length: int | None  # bits; None when the algorithm is unknown to us
+    public_key: str  # base64, as in presentation format
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.key_tag <= 65535:
+            raise ValueError(f"key_tag out of range: {self.key_tag}")
+        if not 0 <= self.flags <= 65535:
+            raise ValueError(f"flags out of range: {self.flags}")
+
+    @property
+    def is_ksk(self) -> bool:
+        """SEP bit set: the key the parent's DS should point at (how Windows marks its KSKs)."""
+        return bool(self.flags & FLAG_SEP)
+
+    @property
+    def is_zone_key(self) -> bool:
+        return bool(self.flags & FLAG_ZONE)
+
+    @property
+    def revoked(self) -> bool:
+        return bool(self.flags & FLAG_REVOKE)
+
+    @property
+    def algorithm_name(self) -> str:
+        return algorithm_name(self.algorithm)
+
+    @property
+    def role(self) -> str:
+        return "KSK" if self.is_ksk else "ZSK"
+
+    def describe(self) -> str:
+        size = f" {self.key_length} bits" if self.key_length else ""
+        return f"{self.role} tag {self.key_tag} ({self.algorithm_name}{size})"
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """One RRSIG over an RRset, with the verdict of ``dns.dnssec`` at query time.
+
+    ``valid`` is None when the signature could not be checked (no DNSKEY with its key tag was
+    served); ``error`` says why it failed or could not be checked.
+    """
+
+    zone: str
+    owner: str
+    covered: str  # RR type mnemonic: DNSKEY, SOA, NSEC3PARAM, DS ...
+    algorithm: int
+    key_tag: int
+    signer: str
+    inception: datetime
+    expiration: datetime
+    original_ttl: int
+    valid: bool | None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        _aware("inception", self.inception)
+        _aware("expiration", self.expiration)
+
+    @property
+    def validity(self) -> timedelta:
+        """Expiration minus inception: what the STIG calls the signature validity period."""
+        return self.expiration - self.inception
+
+    def remaining(self, now: datetime) -> timedelta:
+        return self.expiration - now
+
+
+@dataclass(frozen=True, slots=True)
+class Nsec3Params:
+    """The NSEC3PARAM record at the apex (RFC 5155 4)."""
+
+    zone: str
+    hash_algorithm: int
+    flags: int
+    iterations: int
+    salt: str  # hex, "" for no salt
+
+    @property
+    def has_salt(self) -> bool:
+        return bool(self.salt)
+
+
+@dataclass(frozen=True, slots=True)
+class DsRecord:
+    """One DS record for ``zone`` as served by its parent."""
+
+    zone: str
+    key_tag: int
+    algorithm: int
+    digest_type: int
+    digest: str  # hex, upper-case as in presentation format
+    #: key tag of the served DNSKEY whose computed digest equals this DS (None: matches no served key)
+    matched_key_tag: int | None = None
+
+    @property
+    def digest_name(self) -> str:
+        return digest_name(self.digest_type)
+
+    @property
+    def is_sha1(self) -> bool:
+        return self.digest_type == int(dns.dnssectypes.DSDigest.SHA1)
+
+
+@dataclass(frozen=True, slots=True)
+class DnsProblem:
+    """A query that did not give a usable answer. Never raised: recorded on the view.
+
+    ``kind``: timeout, unreachable, servfail, refused, lame (no AA bit / referral), truncated
+    (TC over UDP and TCP failed), formerr, nxdomain, error.
+    """
+
+    query: str  # "corp.example. DNSKEY"
+    server: str  # "127.0.0.1:53"
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneDnsView:
+    """Everything one DNS check of one zone found, with its validation verdicts.
+
+    ``reachable`` is False when the SOA could not be read at all (the other fields are then
+    empty). ``ds`` is None when the parent was not asked; an empty tuple means it was asked and
+    served no DS. ``answered_without_rrsig`` lists RR types the server returned without RRSIGs
+    even though the DO bit was set, in a zone that publishes DNSKEYs.
+    """
+
+    zone: str
+    server: str
+    queried_at: datetime
+    reachable: bool
+    soa_serial: int | None = None
+    keys: tuple[PublishedKey, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    nsec3param: Nsec3Params | None = None
+    nsec_at_apex: bool = False
+    cds: tuple[DsRecord, ...] = ()
+    cdnskey: tuple[PublishedKey, ...] = ()
+    ds: tuple[DsRecord, ...] | None = None
+    ds_server: str | None = None
+    ds_signatures: tuple[Signature, ...] = ()
+    answered_without_rrsig: tuple[str, ...] = ()
+    problems: tuple[DnsProblem, ...] = ()
+    elapsed: float = 0.0
+
+    def __post_init__(self) -> None:
+        _aware("queried_at", self.queried_at)
+
+    @property
+    def signed(self) -> bool:
+        """The zone publishes DNSKEYs (a zone with keys but no RRSIGs is reported, not hidden)."""
+        return bool(self.keys)
+
+    @property
+    def ksks(self) -> tuple[PublishedKey, ...]:
+        return tuple(k for k in self.keys if k.is_ksk)
+
+    @property
+    def zsks(self) -> tuple[PublishedKey, ...]:
+        return tuple(k for k in self.keys if not k.is_ksk)
+
+    def signatures_over(self, rdtype: str) -> tuple[Signature, ...]:
+        return tuple(s for s in self.signatures if s.covered == rdtype.upper())
+
+    def ds_matching(self, key: PublishedKey) -> tuple[DsRecord, ...]:
+        return tuple(d for d in (self.ds or ()) if d.matched_key_tag == key.key_tag)
+
+    @property
+    def chain_ok(self) -> bool | None:
+        """True when a DS at the parent matches a served key that signs the DNSKEY RRset.
+
+        A DS matches a key when its digest recomputed from the served DNSKEY is equal (key tag
+        alone can collide); None when the parent was not asked.
+        """
+        if self.ds is None:
+            return None
+        signing_tags = {s.key_tag for s in self.signatures_over("DNSKEY") if s.valid}
+        return any(self.ds_matching(k) for k in self.keys if k.key_tag in signing_tags)
+
+    @property
+    def missing_roles(self) -> tuple[str, ...]:
+        """ "KSK" when no SEP key signs the DNSKEY RRset, "ZSK" when no non-SEP key signs the SOA:
+        the split every signer (Windows 9104, BIND's dnssec-verify) expects. Empty when unsigned."""
+        if not self.keys:
+            return ()
+        dnskey, soa = self.signing_tags("DNSKEY"), self.signing_tags("SOA")
+        out = []
+        if not any(k.is_ksk and k.key_tag in dnskey for k in self.keys):
+            out.append("KSK")
+        if not any(not k.is_ksk and k.key_tag in soa for k in self.keys):
+            out.append("ZSK")
+        return tuple(out)
+
+    def signing_tags(self, rdtype: str) -> frozenset[int]:
+        """Key tags of the keys whose valid RRSIGs cover ``rdtype`` at the apex."""
+        return frozenset(s.key_tag for s in self.signatures_over(rdtype) if s.valid)

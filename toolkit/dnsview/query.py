@@ -1,0 +1,430 @@
+"""Ask a DNS server what it publishes for a zone, validate it, and describe it.
+
+One function per step, all with dnspython: ``ask`` sends one query (UDP, TCP when truncated, the
+DO bit, a timeout and retries) and turns every failure into a ``DnsProblem``; ``zone_view`` asks
+for SOA, DNSKEY, NSEC3PARAM, CDS, CDNSKEY and the DS at the parent and validates each RRSIG with
+``dns.dnssec`` at the time of the query; ``zone_views`` does that for many zones at once with a
+bounded thread pool. Nothing here raises for a bad answer: a server that is down, lame, answers
+SERVFAIL or truncates gives a view with ``problems``, which the join rules turn into findings.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import socket
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import dns.dnssec
+import dns.dnssectypes
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+from dns.rdtypes.ANY.DNSKEY import DNSKEY
+from dns.rdtypes.ANY.DS import DS
+from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
+from dns.rdtypes.ANY.RRSIG import RRSIG
+
+from toolkit.dnsview.descriptors import (
+    DnsProblem,
+    DsRecord,
+    Nsec3Params,
+    PublishedKey,
+    Signature,
+    ZoneDnsView,
+)
+from toolkit.errors import ConfigError
+
+__all__ = [
+    "DnsTarget",
+    "QueryOptions",
+    "ZoneQuery",
+    "ask",
+    "key_length",
+    "parse_target",
+    "zone_view",
+    "zone_views",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DnsTarget:
+    """Where to send queries: an IP address and a port."""
+
+    address: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        if ":" in self.address:
+            return f"[{self.address}]:{self.port}"
+        return f"{self.address}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOptions:
+    timeout: float = 2.0  # seconds per attempt
+    retries: int = 2  # extra attempts after a timeout or a network error
+    concurrency: int = 8  # zones checked at once
+    payload: int = 1232  # EDNS buffer size (DNS flag day 2020)
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneQuery:
+    """One zone to check: on ``server``; DS asked from ``parent`` (None: do not ask)."""
+
+    zone: str
+    server: DnsTarget
+    parent: DnsTarget | None = None
+
+
+def parse_target(text: str, *, default_port: int = 53) -> DnsTarget:
+    """``ADDR``, ``ADDR:PORT``, ``[V6]:PORT`` or a host name (resolved once) -> DnsTarget."""
+    raw = text.strip()
+    host, port = raw, default_port
+    if raw.startswith("["):
+        end = raw.find("]")
+        if end < 0:
+            raise ConfigError(f"bad DNS server address {text!r}: missing ']'")
+        host, rest = raw[1:end], raw[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ConfigError(f"bad DNS server address {text!r}")
+            port = _port(rest[1:], text)
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+        port = _port(port_text, text)
+    if not host:
+        raise ConfigError(f"bad DNS server address {text!r}: no host")
+    try:
+        return DnsTarget(str(ipaddress.ip_address(host)), port)
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(f"cannot resolve DNS server {host!r}: {exc}") from None
+    return DnsTarget(str(infos[0][4][0]), port)
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"bad port in DNS server address {whole!r}")
+    return int(text)
+
+
+def ask(
+    target: DnsTarget, qname: str, rdtype: str, opts: QueryOptions
+) -> tuple[dns.message.Message | None, DnsProblem | None]:
+    """One query with the DO bit: UDP, then TCP if truncated; retries on timeouts.
+
+    Returns (response, None) for a usable answer (NOERROR or NXDOMAIN, AA set) or
+    (response-or-None, problem).
+    """
+    label = f"{dns.name.from_text(qname).to_text()} {rdtype}"
+    q = dns.message.make_query(qname, rdtype, want_dnssec=True, payload=opts.payload)
+    q.flags &= ~dns.flags.RD
+    last: DnsProblem | None = None
+    for _attempt in range(opts.retries + 1):
+        try:
+            resp = dns.query.udp(q, target.address, timeout=opts.timeout, port=target.port)
+        except dns.exception.Timeout:
+            last = DnsProblem(label, str(target), "timeout", f"no answer within {opts.timeout:g}s")
+            continue
+        except OSError as exc:
+            last = DnsProblem(label, str(target), "unreachable", exc.strerror or str(exc))
+            continue
+        except dns.exception.DNSException as exc:
+            return None, DnsProblem(label, str(target), "formerr", f"malformed answer: {exc}")
+        if resp.flags & dns.flags.TC:
+            try:
+                resp = dns.query.tcp(q, target.address, timeout=opts.timeout, port=target.port)
+            except (dns.exception.DNSException, OSError) as exc:
+                why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                return None, DnsProblem(
+                    label, str(target), "truncated", f"truncated over UDP; TCP failed: {why}"
+                )
+        return resp, _judge(resp, label, target)
+    return None, last
+
+
+def _judge(resp: dns.message.Message, label: str, target: DnsTarget) -> DnsProblem | None:
+    rcode = resp.rcode()
+    if rcode == dns.rcode.SERVFAIL:
+        return DnsProblem(label, str(target), "servfail", "server answered SERVFAIL")
+    if rcode == dns.rcode.REFUSED:
+        return DnsProblem(label, str(target), "refused", "server refused the query (not authoritative?)")
+    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return DnsProblem(label, str(target), "error", f"server answered {dns.rcode.to_text(rcode)}")
+    if not resp.flags & dns.flags.AA:
+        return DnsProblem(label, str(target), "lame", "answer is not authoritative (lame delegation)")
+    if rcode == dns.rcode.NXDOMAIN:
+        return DnsProblem(label, str(target), "nxdomain", "server says the name does not exist")
+    return None
+
+
+def key_length(key: DNSKEY) -> int | None:
+    """Public key size in bits, as Windows reports KeyLength (RSA modulus, ECDSA curve)."""
+    alg = int(key.algorithm)
+    if alg in (5, 7, 8, 10):
+        raw = key.key
+        if not raw:
+            return None
+        if raw[0] == 0:
+            exp_len = int.from_bytes(raw[1:3], "big")
+            offset = 3 + exp_len
+        else:
+            offset = 1 + raw[0]
+        modulus = raw[offset:].lstrip(b"\x00")
+        return len(modulus) * 8 - (8 - modulus[0].bit_length()) if modulus else None
+    return {13: 256, 14: 384, 15: 256, 16: 456}.get(alg)
+
+
+def _ts(value: int) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _published(zone: str, rr: DNSKEY) -> PublishedKey:
+    return PublishedKey(
+        zone=zone,
+        key_tag=dns.dnssec.key_id(rr),
+        flags=int(rr.flags),
+        algorithm=int(rr.algorithm),
+        key_length=key_length(rr),
+        public_key=base64.b64encode(rr.key).decode("ascii"),
+    )
+
+
+def _signatures(
+    zone: str,
+    rrset: dns.rrset.RRset | None,
+    sigs: dns.rrset.RRset | None,
+    keys: dns.rrset.RRset | None,
+    now: datetime,
+) -> list[Signature]:
+    out: list[Signature] = []
+    if sigs is None:
+        return out
+    for sig in sigs:
+        assert isinstance(sig, RRSIG)
+        valid: bool | None
+        error: str | None = None
+        tags = {dns.dnssec.key_id(k) for k in keys} if keys is not None else set()
+        if rrset is None:
+            valid, error = None, "no RRset to check"
+        elif sig.key_tag not in tags:
+            valid, error = None, f"no DNSKEY with key tag {sig.key_tag} served"
+        else:
+            assert keys is not None
+            try:
+                dns.dnssec.validate_rrsig(
+                    rrset,
+                    sig,
+                    {keys.name: keys},
+                    now=now.timestamp(),
+                    policy=dns.dnssec.allow_all_policy,
+                )
+                valid = True
+            except dns.exception.ValidationFailure as exc:
+                valid, error = False, str(exc) or "validation failed"
+        out.append(
+            Signature(
+                zone=zone,
+                owner=sigs.name.to_text(),
+                covered=dns.rdatatype.to_text(sig.type_covered),
+                algorithm=int(sig.algorithm),
+                key_tag=int(sig.key_tag),
+                signer=sig.signer.to_text(),
+                inception=_ts(sig.inception),
+                expiration=_ts(sig.expiration),
+                original_ttl=int(sig.original_ttl),
+                valid=valid,
+                error=error,
+            )
+        )
+    return out
+
+
+def _pick(
+    resp: dns.message.Message | None, name: dns.name.Name, rdtype: dns.rdatatype.RdataType
+) -> tuple[dns.rrset.RRset | None, dns.rrset.RRset | None]:
+    """The RRset of ``rdtype`` at ``name`` in the answer and the RRSIGs covering it."""
+    if resp is None:
+        return None, None
+    rrset = sigs = None
+    for rr in resp.answer:
+        if rr.name != name:
+            continue
+        if rr.rdtype == rdtype:
+            rrset = rr
+        elif rr.rdtype == dns.rdatatype.RRSIG and rr.covers == rdtype:
+            sigs = rr
+    return rrset, sigs
+
+
+def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]) -> tuple[DsRecord, ...]:
+    out: list[DsRecord] = []
+    for ds in rrset or ():
+        assert isinstance(ds, DS)
+        matched: int | None = None
+        for key in keys:
+            if dns.dnssec.key_id(key) != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
+                continue
+            try:
+                made = dns.dnssec.make_ds(zone, key, ds.digest_type, policy=dns.dnssec.allow_all_policy)
+            except (dns.exception.UnsupportedAlgorithm, ValueError):
+                continue
+            if made.digest == ds.digest:
+                matched = dns.dnssec.key_id(key)
+                break
+        out.append(
+            DsRecord(
+                zone=zone,
+                key_tag=int(ds.key_tag),
+                algorithm=int(ds.algorithm),
+                digest_type=int(ds.digest_type),
+                digest=ds.digest.hex().upper(),
+                matched_key_tag=matched,
+            )
+        )
+    return tuple(out)
+
+
+def zone_view(
+    zone: str,
+    server: DnsTarget,
+    *,
+    parent: DnsTarget | None = None,
+    opts: QueryOptions | None = None,
+    now: datetime | None = None,
+) -> ZoneDnsView:
+    """Ask ``server`` about ``zone`` (and ``parent`` for its DS); never raises for DNS trouble."""
+    opts = opts or QueryOptions()
+    start = time.perf_counter()
+    now = now or datetime.now(UTC)
+    name = dns.name.from_text(zone)
+    ztext = name.to_text()
+    problems: list[DnsProblem] = []
+
+    soa_resp, p = ask(server, ztext, "SOA", opts)
+    soa, soa_sigs = _pick(soa_resp, name, dns.rdatatype.SOA)
+    if p is not None or soa is None:
+        problems.append(p or DnsProblem(f"{ztext} SOA", str(server), "lame", "no SOA at the zone apex"))
+        return ZoneDnsView(
+            zone=ztext,
+            server=str(server),
+            queried_at=now,
+            reachable=False,
+            problems=tuple(problems),
+            elapsed=time.perf_counter() - start,
+        )
+
+    key_resp, p = ask(server, ztext, "DNSKEY", opts)
+    if p:
+        problems.append(p)
+    dnskeys, dnskey_sigs = _pick(key_resp, name, dns.rdatatype.DNSKEY)
+    key_rdatas = [k for k in dnskeys or () if isinstance(k, DNSKEY)]
+    keys = tuple(_published(ztext, k) for k in key_rdatas)
+
+    sigs = _signatures(ztext, soa, soa_sigs, dnskeys, now)
+    sigs += _signatures(ztext, dnskeys, dnskey_sigs, dnskeys, now)
+    missing_sigs: list[str] = []
+    if keys:
+        if soa_sigs is None:
+            missing_sigs.append("SOA")
+        if dnskey_sigs is None:
+            missing_sigs.append("DNSKEY")
+
+    n3_resp, p = ask(server, ztext, "NSEC3PARAM", opts)
+    if p:
+        problems.append(p)
+    n3, n3_sigs = _pick(n3_resp, name, dns.rdatatype.NSEC3PARAM)
+    nsec3: Nsec3Params | None = None
+    for rd in n3 or ():
+        assert isinstance(rd, NSEC3PARAM)
+        nsec3 = Nsec3Params(
+            ztext, int(rd.algorithm), int(rd.flags), int(rd.iterations), rd.salt.hex().upper()
+        )
+        break
+    if n3 is not None:
+        sigs += _signatures(ztext, n3, n3_sigs, dnskeys, now)
+        if keys and n3_sigs is None:
+            missing_sigs.append("NSEC3PARAM")
+    nsec_at_apex = bool(
+        n3_resp is not None
+        and any(rr.rdtype == dns.rdatatype.NSEC and rr.name == name for rr in n3_resp.authority)
+    )
+
+    cds_resp, p = ask(server, ztext, "CDS", opts)
+    if p:
+        problems.append(p)
+    cds_rrset, _ = _pick(cds_resp, name, dns.rdatatype.CDS)
+    cds = _ds_records(ztext, cds_rrset, key_rdatas)
+    cdk_resp, p = ask(server, ztext, "CDNSKEY", opts)
+    if p:
+        problems.append(p)
+    cdk_rrset, _ = _pick(cdk_resp, name, dns.rdatatype.CDNSKEY)
+    cdnskey = tuple(_published(ztext, k) for k in cdk_rrset or () if isinstance(k, DNSKEY))
+
+    ds: tuple[DsRecord, ...] | None = None
+    ds_sigs: list[Signature] = []
+    if parent is not None and name != dns.name.root:
+        ds_resp, p = ask(parent, ztext, "DS", opts)
+        if p:
+            problems.append(p)
+        else:
+            ds_rrset, ds_rrsig = _pick(ds_resp, name, dns.rdatatype.DS)
+            ds = _ds_records(ztext, ds_rrset, key_rdatas)
+            if ds_rrsig is not None:
+                signer = next(iter(ds_rrsig))
+                assert isinstance(signer, RRSIG)
+                pk_resp, p = ask(parent, signer.signer.to_text(), "DNSKEY", opts)
+                if p:
+                    problems.append(p)
+                pkeys, _ = _pick(pk_resp, signer.signer, dns.rdatatype.DNSKEY)
+                ds_sigs = _signatures(ztext, ds_rrset, ds_rrsig, pkeys, now)
+
+    serial = next((int(getattr(rd, "serial", 0)) for rd in soa), None)
+    return ZoneDnsView(
+        zone=ztext,
+        server=str(server),
+        queried_at=now,
+        reachable=True,
+        soa_serial=serial,
+        keys=keys,
+        signatures=tuple(sigs),
+        nsec3param=nsec3,
+        nsec_at_apex=nsec_at_apex,
+        cds=cds,
+        cdnskey=cdnskey,
+        ds=ds,
+        ds_server=str(parent) if parent is not None else None,
+        ds_signatures=tuple(ds_sigs),
+        answered_without_rrsig=tuple(missing_sigs),
+        problems=tuple(problems),
+        elapsed=time.perf_counter() - start,
+    )
+
+
+def zone_views(
+    queries: Sequence[ZoneQuery], opts: QueryOptions | None = None, *, now: datetime | None = None
+) -> list[ZoneDnsView]:
+    """Check many zones, at most ``opts.concurrency`` at a time; results in input order."""
+    opts = opts or QueryOptions()
+    if not queries:
+        return []
+    workers = max(1, min(opts.concurrency, len(queries)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="windns-dns") as pool:
+        futures = [
+            pool.submit(zone_view, q.zone, q.server, parent=q.parent, opts=opts, now=now) for q in queries
+        ]
+        return [f.result() for f in futures]
