@@ -4,7 +4,14 @@ Each command module registers its commands on ``main`` when imported; the list b
 one place that says which modules make up the CLI.
 """
 
-from toolkit.cli import read_cmds  # noqa: F401  (zones, keys, audit, explain, demo)
+from toolkit.cli import (
+    admin_cmds,  # noqa: F401, I001  (keys add/remove/set/rollover, zone, fix, demo export)
+    dns_cmds,  # noqa: F401, I001  (dns check, dns serve-demo)
+    fakeserver_cmd,  # noqa: F401, I001  (fake-server: loopback WinRM endpoint)
+    read_cmds,  # noqa: F401  (zones, keys, audit, explain, demo)
+    rules_cmds,  # noqa: F401, I001  (rules list/explain, policy show)
+    scan_cmds,  # noqa: F401, I001  (scan, history, diff, rollovers)
+)
 from toolkit.cli.app import AppContext, main, run
 
 __all__ = ["AppContext", "main", "run"]
