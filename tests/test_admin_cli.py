@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import toolkit.cli.admin_cmds as admin_cmds
+import toolkit.cli.changes as changes
 from toolkit.audit_log import AuditLog
 from toolkit.cli import main
 from toolkit.findings import EXIT_REFUSED
@@ -164,7 +164,7 @@ def test_destructive_without_tty_needs_yes(runner: CliRunner, demo_dir: Path) ->
 
 
 def test_destructive_on_tty_asks(runner: CliRunner, demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(admin_cmds, "_is_tty", lambda: True)
+    monkeypatch.setattr(changes, "is_tty", lambda: True)
     ksk = str(_keys(demo_dir, "staging.corp.example")[0]["KeyId"])
     res = runner.invoke(
         main, _fake(demo_dir, "keys", "remove", "--zone", "staging.corp.example", ksk), input="n\n"

@@ -5,9 +5,10 @@ one place that says which modules make up the CLI.
 """
 
 from toolkit.cli import (
-    admin_cmds,  # noqa: F401, I001  (keys add/remove/set/rollover, zone, fix, demo export)
+    admin_cmds,  # noqa: F401, I001  (keys add/remove/set/rollover, zone)
     dns_cmds,  # noqa: F401, I001  (dns check, dns serve-demo)
     fakeserver_cmd,  # noqa: F401, I001  (fake-server: loopback WinRM endpoint)
+    fix_cmds,  # noqa: F401, I001  (fix, demo export)
     read_cmds,  # noqa: F401  (zones, keys, audit, explain, demo)
     rules_cmds,  # noqa: F401, I001  (rules list/explain, policy show)
     scan_cmds,  # noqa: F401, I001  (scan, history, diff, rollovers)

@@ -1,5 +1,5 @@
-"""Admin (write) commands: keys add/remove/set/rollover, zone sign/unsign/dnssec set/export-keys,
-fix, demo export.
+"""Admin (write) commands: keys add/remove/set/rollover, zone sign/unsign/dnssec set/export-keys.
+`windns fix` and `windns demo export` live in ``fix_cmds``; the shared switches in ``changes``.
 
 Each command parses its options, calls one function of ``toolkit.services.admin`` (which reads
 the zone, runs the pre-flight guard, asks for confirmation, sends one script and writes the
@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -23,15 +21,15 @@ from typing import Any, TypeVar
 import click
 
 from toolkit import dnssec_limits as lim
-from toolkit.audit_log import AuditLog, Operator
 from toolkit.cli.app import AppContext, main, pass_app
+from toolkit.cli.changes import admin_options, change_options, persist_fake_state
 from toolkit.cli.output import emit, key_row
-from toolkit.cli.read_cmds import demo_group, keys_group
-from toolkit.errors import CmdletError, ConfigError
+from toolkit.cli.read_cmds import keys_group
+from toolkit.errors import CmdletError
 from toolkit.remote.base import Remote
 from toolkit.services import admin
 
-__all__ = ["Duration", "fix_cmd", "zone_group"]
+__all__ = ["Duration", "zone_group"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,66 +53,6 @@ class Duration(click.ParamType[timedelta]):
 DURATION = Duration()
 
 
-def _is_tty() -> bool:
-    return sys.stdin.isatty()
-
-
-def change_options(f: F) -> F:
-    """--dry-run, --force, --yes, --audit-log: the switches every change shares."""
-    f = click.option(
-        "--audit-log",
-        "audit_log",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Audit log file (default: $WINDNS_AUDIT_LOG, else the user data directory).",
-    )(f)
-    f = click.option(
-        "--yes", "-y", "yes", is_flag=True, help="Confirm destructive changes (needed without a terminal)."
-    )(f)
-    f = click.option(
-        "--force", is_flag=True, help="Skip our pre-flight guard (the server still validates the change)."
-    )(f)
-    f = click.option("--dry-run", is_flag=True, help="Print the plan (cmdlet and parameters); send nothing.")(
-        f
-    )
-    return f
-
-
-def _options(
-    app: AppContext, *, dry_run: bool, force: bool, yes: bool, audit_log: Path | None
-) -> admin.Options:
-    def confirm(change: admin.Change) -> bool:
-        return bool(
-            click.confirm(
-                f"{change.action} on {app.server}: {change.command_line()}\nProceed?", default=False, err=True
-            )
-        )
-
-    return admin.Options(
-        dry_run=dry_run,
-        force=force,
-        assume_yes=yes,
-        confirm=confirm if _is_tty() else None,
-        warn=lambda msg: click.echo(f"windns: warning: {msg}", err=True),
-        audit_log=AuditLog(audit_log),
-        operator=Operator.current(remote=app.username),
-    )
-
-
-def _persist(app: AppContext, remote: Remote) -> None:
-    """With --transport fake --fixtures DIR, write the simulated state back to DIR."""
-    from toolkit.remote import FakeRemote
-    from toolkit.resources import demo_fixtures_dir
-
-    if not isinstance(remote, FakeRemote) or app.fixtures is None:
-        return
-    if Path(app.fixtures).resolve() == demo_fixtures_dir().resolve():
-        click.echo(
-            "windns: warning: not saving into the bundled demo fleet (use `windns demo export DIR`)", err=True
-        )
-        return
-    remote.server.save()
-
-
 @contextmanager
 def _remote(app: AppContext) -> Iterator[Remote]:
     with app.open_remote() as remote:
@@ -131,7 +69,7 @@ def _run(app: AppContext, opts: admin.Options, call: Callable[[Remote], admin.Ou
     with _remote(app) as remote:
         outcome = call(remote)
         if not outcome.dry_run and not outcome.change.read_only:
-            _persist(app, remote)
+            persist_fake_state(app, remote)
     if outcome.dry_run:
         click.echo("Plan (dry run, nothing sent):")
         click.echo(f"  {outcome.plan_line}")
@@ -225,7 +163,7 @@ def keys_add(
     fmt: str,
 ) -> None:
     """Add a signing key (Add-DnsServerSigningKey)."""
-    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(
         app,
         opts,
@@ -262,7 +200,7 @@ def keys_remove(
     fmt: str,
 ) -> None:
     """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes."""
-    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(app, opts, lambda r: admin.remove_keys(r, zone, list(key_ids), options=opts))
     if not outcome.dry_run:
         click.echo(f"removed {len(key_ids)} key(s) from {zone} on {outcome.server}")
@@ -298,7 +236,7 @@ def keys_set(
     if all(v is None for v in (rollover_period, dnskey_validity, ds_validity, zone_validity, next_action)):
         raise click.UsageError("nothing to change: give at least one option")
     canon = lim.canonical(next_action, lim.NEXT_ROLLOVER_ACTIONS) if next_action else None
-    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(
         app,
         opts,
@@ -340,7 +278,7 @@ def _rollover_command(action: str, help_text: str) -> None:
         rollover_period: timedelta | None = None,
         initial_rollover_offset: timedelta | None = None,
     ) -> None:
-        opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+        opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
         outcome = _run(
             app,
             opts,
@@ -400,7 +338,7 @@ def zone_sign(
     fmt: str,
 ) -> None:
     """Sign a zone (Invoke-DnsServerZoneSign). Re-signing is destructive: asks, or needs --yes."""
-    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(
         app, opts, lambda r: admin.sign_zone(r, zone, defaults=defaults, resign=resign, options=opts)
     )
@@ -416,7 +354,7 @@ def zone_unsign(
     app: AppContext, zone: str, dry_run: bool, force: bool, yes: bool, audit_log: Path | None, fmt: str
 ) -> None:
     """Unsign a zone (Invoke-DnsServerZoneUnsign). Destructive: asks, or needs --yes."""
-    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(app, opts, lambda r: admin.unsign_zone(r, zone, options=opts))
     _show_record(outcome, fmt)
 
@@ -490,7 +428,7 @@ def zone_dnssec_set(
         for v in (denial, nsec3_iterations, nsec3_salt_length, nsec3_salt, opt_out, digests, anchors)
     ):
         raise click.UsageError("nothing to change: give at least one option")
-    opts = _options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(
         app,
         opts,
@@ -541,108 +479,3 @@ def zone_export_keys(app: AppContext, zone: str, want_ds: bool, digests: tuple[s
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(str(data.get("File") or "").rstrip("\n"))
-
-
-# -- fix ----------------------------------------------------------------------------------------
-@main.command("fix")
-@click.option("--apply", "do_apply", is_flag=True, help="Make the planned changes (asks, or needs --yes).")
-@click.option("--yes", "-y", "yes", is_flag=True, help="Confirm without a terminal.")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file.")
-@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
-@click.option(
-    "--audit-log", "audit_log", type=click.Path(dir_okay=False, path_type=Path), help="Audit log file."
-)
-@pass_app
-def fix_cmd(
-    app: AppContext,
-    do_apply: bool,
-    yes: bool,
-    policy_file: Path | None,
-    profile: str | None,
-    audit_log: Path | None,
-) -> None:
-    """Plan (and with --apply make) the safe fixes for an audit's findings.
-
-    Without --server and with --transport fake, every server of the simulated fleet.
-    Findings without a safe automatic fix are listed with their manual remediation.
-    """
-    from toolkit.policy import load_policy
-    from toolkit.services.audit import audit_server
-    from toolkit.services.fix import apply_plan, plan_server
-
-    policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
-    hosts = _fix_hosts(app)
-    opts = _options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
-    failed = False
-    for host in hosts:
-        with app.open_remote(host) as remote:
-            plan = plan_server(audit_server(remote, policy), policy)
-            _print_plan(plan)
-            if not do_apply or not plan.fixes:
-                continue
-            if not yes:
-                if not _is_tty():
-                    raise admin.ConfirmationRequired(
-                        f"fix --apply on {plan.server} changes the server: confirm on a terminal "
-                        "or pass --yes. Nothing was sent."
-                    )
-                if not click.confirm(
-                    f"Apply {len(plan.fixes)} change(s) on {plan.server}?", default=False, err=True
-                ):
-                    click.echo(f"{plan.server}: skipped", err=True)
-                    continue
-            result = apply_plan(remote, plan, opts, policy)
-            _persist(app, remote)
-            _print_result(result)
-            failed = failed or bool(result.failures or result.still_open)
-    if failed:
-        click.get_current_context().exit(1)
-
-
-def _fix_hosts(app: AppContext) -> list[str]:
-    if app.server:
-        return [app.server]
-    if app.transport == "fake":
-        from toolkit.remote import load_fleet
-
-        return [s.name for s in load_fleet(app.fixtures)]
-    raise click.UsageError("no server given: use --server NAME")
-
-
-def _print_plan(plan: Any) -> None:
-    from toolkit.services.fix import plan_lines
-
-    for line in plan_lines(plan):
-        click.echo(line)
-
-
-def _print_result(result: Any) -> None:
-    from toolkit.services.fix import result_lines
-
-    for line in result_lines(result):
-        click.echo(line)
-
-
-# -- demo export ---------------------------------------------------------------------------------
-@demo_group.command("export")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--overwrite", is_flag=True, help="Replace fixture files already in DIRECTORY.")
-def demo_export(directory: Path, overwrite: bool) -> None:
-    """Copy the demo fleet's fixture files to DIRECTORY, to try changes without Windows:
-    windns --transport fake --fixtures DIRECTORY --server dns1 keys add ...
-    """
-    from toolkit.resources import demo_fixtures_dir
-
-    source = demo_fixtures_dir()
-    files = sorted(source.glob("*.json"))
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        clash = [f.name for f in files if (directory / f.name).exists()]
-        if clash and not overwrite:
-            raise ConfigError(f"{directory} already holds {', '.join(clash)} (use --overwrite)")
-        for f in files:
-            shutil.copyfile(f, directory / f.name)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {directory}: {exc.strerror}") from None
-    click.echo(f"copied {len(files)} server fixture(s) to {directory}")
-    click.echo(f"try: windns --transport fake --fixtures {directory} --server dns1 keys list")

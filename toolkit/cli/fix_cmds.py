@@ -1,0 +1,122 @@
+"""`windns fix` (plan and apply the safe fixes for an audit's findings) and `windns demo export`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli.app import AppContext, main, pass_app
+from toolkit.cli.changes import admin_options, is_tty, persist_fake_state
+from toolkit.cli.read_cmds import demo_group
+from toolkit.errors import ConfigError
+from toolkit.services import admin
+
+__all__ = ["demo_export", "fix_cmd"]
+
+
+# -- fix ----------------------------------------------------------------------------------------
+@main.command("fix")
+@click.option("--apply", "do_apply", is_flag=True, help="Make the planned changes (asks, or needs --yes).")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Confirm without a terminal.")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file.")
+@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
+@click.option(
+    "--audit-log", "audit_log", type=click.Path(dir_okay=False, path_type=Path), help="Audit log file."
+)
+@pass_app
+def fix_cmd(
+    app: AppContext,
+    do_apply: bool,
+    yes: bool,
+    policy_file: Path | None,
+    profile: str | None,
+    audit_log: Path | None,
+) -> None:
+    """Plan (and with --apply make) the safe fixes for an audit's findings.
+
+    Without --server and with --transport fake, every server of the simulated fleet.
+    Findings without a safe automatic fix are listed with their manual remediation.
+    """
+    from toolkit.policy import load_policy
+    from toolkit.services.audit import audit_server
+    from toolkit.services.fix import apply_plan, plan_server
+
+    policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
+    hosts = _fix_hosts(app)
+    opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
+    failed = False
+    for host in hosts:
+        with app.open_remote(host) as remote:
+            plan = plan_server(audit_server(remote, policy), policy)
+            _print_plan(plan)
+            if not do_apply or not plan.fixes:
+                continue
+            if not yes:
+                if not is_tty():
+                    raise admin.ConfirmationRequired(
+                        f"fix --apply on {plan.server} changes the server: confirm on a terminal "
+                        "or pass --yes. Nothing was sent."
+                    )
+                if not click.confirm(
+                    f"Apply {len(plan.fixes)} change(s) on {plan.server}?", default=False, err=True
+                ):
+                    click.echo(f"{plan.server}: skipped", err=True)
+                    continue
+            result = apply_plan(remote, plan, opts, policy)
+            persist_fake_state(app, remote)
+            _print_result(result)
+            failed = failed or bool(result.failures or result.still_open)
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _fix_hosts(app: AppContext) -> list[str]:
+    if app.server:
+        return [app.server]
+    if app.transport == "fake":
+        from toolkit.remote import load_fleet
+
+        return [s.name for s in load_fleet(app.fixtures)]
+    raise click.UsageError("no server given: use --server NAME")
+
+
+def _print_plan(plan: Any) -> None:
+    from toolkit.services.fix import plan_lines
+
+    for line in plan_lines(plan):
+        click.echo(line)
+
+
+def _print_result(result: Any) -> None:
+    from toolkit.services.fix import result_lines
+
+    for line in result_lines(result):
+        click.echo(line)
+
+
+# -- demo export ---------------------------------------------------------------------------------
+@demo_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--overwrite", is_flag=True, help="Replace fixture files already in DIRECTORY.")
+def demo_export(directory: Path, overwrite: bool) -> None:
+    """Copy the demo fleet's fixture files to DIRECTORY, to try changes without Windows:
+    windns --transport fake --fixtures DIRECTORY --server dns1 keys add ...
+    """
+    from toolkit.resources import demo_fixtures_dir
+
+    source = demo_fixtures_dir()
+    files = sorted(source.glob("*.json"))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        clash = [f.name for f in files if (directory / f.name).exists()]
+        if clash and not overwrite:
+            raise ConfigError(f"{directory} already holds {', '.join(clash)} (use --overwrite)")
+        for f in files:
+            shutil.copyfile(f, directory / f.name)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {directory}: {exc.strerror}") from None
+    click.echo(f"copied {len(files)} server fixture(s) to {directory}")
+    click.echo(f"try: windns --transport fake --fixtures {directory} --server dns1 keys list")
