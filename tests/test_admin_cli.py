@@ -93,10 +93,6 @@ def test_demo_export_then_add_zsk_persists_and_clears_9104(runner: CliRunner, tm
 
 
 def test_audit_no_longer_reports_9104_after_adding_zsk(runner: CliRunner, demo_dir: Path) -> None:
-    rules = pytest.importorskip("toolkit.rules")
-    if not hasattr(rules, "evaluate"):
-        pytest.skip("rules not available yet")
-
     def nozsk_findings() -> list[dict[str, object]]:
         res = runner.invoke(main, _fake(demo_dir, "audit", "--zone", "nozsk.corp.example", "-f", "json"))
         doc = json.loads(res.output)

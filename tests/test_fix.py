@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import main
@@ -81,14 +80,7 @@ def test_applying_the_plan_clears_every_claim(fleet: Fleet) -> None:
         assert {finding_key(m.finding) for m in plan.manual} <= after
 
 
-def _real_rules() -> None:
-    rules = pytest.importorskip("toolkit.rules")
-    if not hasattr(rules, "evaluate"):
-        pytest.skip("rules not available yet")
-
-
 def test_fix_cli_plan_then_apply_on_demo_fleet(runner: CliRunner, demo_dir: object) -> None:
-    _real_rules()
     base = ["--transport", "fake", "--fixtures", str(demo_dir)]
     res = runner.invoke(main, [*base, "fix"])
     assert res.exit_code == 0, res.output
@@ -102,7 +94,6 @@ def test_fix_cli_plan_then_apply_on_demo_fleet(runner: CliRunner, demo_dir: obje
 
 
 def test_fix_library_apply_leaves_no_claimed_finding(fleet: Fleet) -> None:
-    _real_rules()
     from toolkit.services.admin import Options
     from toolkit.services.audit import audit_server
     from toolkit.services.fix import apply_plan, plan_server

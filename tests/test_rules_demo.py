@@ -19,10 +19,6 @@ from toolkit.policy import load_policy
 from toolkit.remote import FakeRemote
 from toolkit.simulator import Fleet
 
-normalise = pytest.importorskip("toolkit.normalise")
-if not hasattr(normalise, "normalise_inventory"):
-    pytest.skip("toolkit.normalise not written yet", allow_module_level=True)
-
 HEALTHY = {"corp.example", "ecdsa.corp.example", "shop.corp.example", "branch.example"}
 DATA = Path(__file__).parent / "data"
 
