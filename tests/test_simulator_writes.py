@@ -275,15 +275,18 @@ def test_save_round_trips_writes(fleet: Fleet, demo_dir: Any) -> None:
     assert added["KeyId"] in [k["KeyId"] for k in zone["SigningKeys"]]
 
 
-def test_every_write_handler_has_a_script_that_parses() -> None:
+def test_every_simulated_script_has_a_real_script_that_parses_and_back() -> None:
     import tree_sitter
     import tree_sitter_powershell
 
     from toolkit.resources import ps_scripts_dir
-    from toolkit.simulator.writes import HANDLERS
+    from toolkit.simulator.server import _registry
 
+    handlers = _registry()
+    shipped = {p.stem for p in ps_scripts_dir().glob("*.ps1") if not p.stem.startswith("_")}
+    assert shipped == set(handlers)
     parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
-    for name in HANDLERS:
+    for name in handlers:
         text = (ps_scripts_dir() / f"{name}.ps1").read_text(encoding="utf-8")
         assert "$ErrorActionPreference = 'Stop'" in text
         assert "ConvertTo-Json" in text and "-AsArray" not in text
