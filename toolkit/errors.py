@@ -57,6 +57,11 @@ class WindnsError(Exception):
     def message(self) -> str:
         return str(self)
 
+    @property
+    def detail(self) -> str:
+        """The message without the host prefix, for places that name the host already."""
+        return super().__str__()
+
 
 class RemoteError(WindnsError):
     """A failure while talking to a remote server."""

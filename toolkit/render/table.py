@@ -50,7 +50,9 @@ def _lines(report: Report) -> list[Line]:
         zones = len(host.inventory.zones) if host.inventory else 0
         head = f"{host.server}"
         if host.error is not None:
-            code = f" [{describe_win32(host.error.code)}]" if host.error.code is not None else ""
+            code = ""
+            if host.error.code is not None and describe_win32(host.error.code) not in host.error.message:
+                code = f" [{describe_win32(host.error.code)}]"
             lines.append(
                 [
                     (head, "bold"),
