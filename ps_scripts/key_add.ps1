@@ -21,6 +21,8 @@ param(
     [string]$KeyStorageProvider
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsSeconds($Span) {
@@ -31,6 +33,11 @@ function ConvertTo-WindnsSeconds($Span) {
 function ConvertTo-WindnsIsoTime($Date) {
     if ($null -eq $Date) { return $null }
     return ([datetime]$Date).ToUniversalTime().ToString('o')
+}
+
+function ConvertTo-WindnsNumber($Value) {
+    if ($null -eq $Value) { return $null }
+    return [long]$Value
 }
 
 function ConvertTo-WindnsText($Value) {
@@ -51,7 +58,7 @@ function ConvertTo-WindnsKey($Key) {
         KeyStorageProvider            = ConvertTo-WindnsText $Key.KeyStorageProvider
         StoreKeysInAD                 = [bool]$Key.StoreKeysInAD
         CryptoAlgorithm               = ConvertTo-WindnsText $Key.CryptoAlgorithm
-        KeyLength                     = $Key.KeyLength
+        KeyLength                     = ConvertTo-WindnsNumber $Key.KeyLength
         DnsKeySignatureValidityPeriod = ConvertTo-WindnsSeconds $Key.DnsKeySignatureValidityPeriod
         DSSignatureValidityPeriod     = ConvertTo-WindnsSeconds $Key.DSSignatureValidityPeriod
         ZoneSignatureValidityPeriod   = ConvertTo-WindnsSeconds $Key.ZoneSignatureValidityPeriod
@@ -81,7 +88,7 @@ $spans = @{
 }
 foreach ($name in $spans.Keys) {
     if ($PSBoundParameters.ContainsKey($name)) {
-        $arguments[$spans[$name]] = New-TimeSpan -Seconds $PSBoundParameters[$name]
+        $arguments[$spans[$name]] = [TimeSpan]::FromSeconds($PSBoundParameters[$name])
     }
 }
 if ($PSBoundParameters.ContainsKey('StoreKeysInAD')) { $arguments['StoreKeysInAD'] = $StoreKeysInAD }

@@ -12,6 +12,8 @@ param(
     [Parameter(Mandatory = $true)][string[]]$KeyId
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsSeconds($Span) {
@@ -22,6 +24,11 @@ function ConvertTo-WindnsSeconds($Span) {
 function ConvertTo-WindnsIsoTime($Date) {
     if ($null -eq $Date) { return $null }
     return ([datetime]$Date).ToUniversalTime().ToString('o')
+}
+
+function ConvertTo-WindnsNumber($Value) {
+    if ($null -eq $Value) { return $null }
+    return [long]$Value
 }
 
 function ConvertTo-WindnsText($Value) {
@@ -42,7 +49,7 @@ function ConvertTo-WindnsKey($Key) {
         KeyStorageProvider            = ConvertTo-WindnsText $Key.KeyStorageProvider
         StoreKeysInAD                 = [bool]$Key.StoreKeysInAD
         CryptoAlgorithm               = ConvertTo-WindnsText $Key.CryptoAlgorithm
-        KeyLength                     = $Key.KeyLength
+        KeyLength                     = ConvertTo-WindnsNumber $Key.KeyLength
         DnsKeySignatureValidityPeriod = ConvertTo-WindnsSeconds $Key.DnsKeySignatureValidityPeriod
         DSSignatureValidityPeriod     = ConvertTo-WindnsSeconds $Key.DSSignatureValidityPeriod
         ZoneSignatureValidityPeriod   = ConvertTo-WindnsSeconds $Key.ZoneSignatureValidityPeriod

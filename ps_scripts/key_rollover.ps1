@@ -15,6 +15,8 @@ param(
     [double]$InitialRolloverOffsetSeconds
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsSeconds($Span) {
@@ -25,6 +27,11 @@ function ConvertTo-WindnsSeconds($Span) {
 function ConvertTo-WindnsIsoTime($Date) {
     if ($null -eq $Date) { return $null }
     return ([datetime]$Date).ToUniversalTime().ToString('o')
+}
+
+function ConvertTo-WindnsNumber($Value) {
+    if ($null -eq $Value) { return $null }
+    return [long]$Value
 }
 
 function ConvertTo-WindnsText($Value) {
@@ -45,7 +52,7 @@ function ConvertTo-WindnsKey($Key) {
         KeyStorageProvider            = ConvertTo-WindnsText $Key.KeyStorageProvider
         StoreKeysInAD                 = [bool]$Key.StoreKeysInAD
         CryptoAlgorithm               = ConvertTo-WindnsText $Key.CryptoAlgorithm
-        KeyLength                     = $Key.KeyLength
+        KeyLength                     = ConvertTo-WindnsNumber $Key.KeyLength
         DnsKeySignatureValidityPeriod = ConvertTo-WindnsSeconds $Key.DnsKeySignatureValidityPeriod
         DSSignatureValidityPeriod     = ConvertTo-WindnsSeconds $Key.DSSignatureValidityPeriod
         ZoneSignatureValidityPeriod   = ConvertTo-WindnsSeconds $Key.ZoneSignatureValidityPeriod
@@ -68,10 +75,10 @@ switch ($Action) {
     'enable' {
         $arguments = @{ ZoneName = $ZoneName; KeyId = $id; Force = $true }
         if ($PSBoundParameters.ContainsKey('RolloverPeriodSeconds')) {
-            $arguments['RolloverPeriod'] = New-TimeSpan -Seconds $RolloverPeriodSeconds
+            $arguments['RolloverPeriod'] = [TimeSpan]::FromSeconds($RolloverPeriodSeconds)
         }
         if ($PSBoundParameters.ContainsKey('InitialRolloverOffsetSeconds')) {
-            $arguments['InitialRolloverOffset'] = New-TimeSpan -Seconds $InitialRolloverOffsetSeconds
+            $arguments['InitialRolloverOffset'] = [TimeSpan]::FromSeconds($InitialRolloverOffsetSeconds)
         }
         Enable-DnsServerSigningKeyRollover @arguments | Out-Null
     }

@@ -17,6 +17,8 @@ param(
     [ValidateSet('Normal', 'RevokeStandby', 'Retire')][string]$NextRolloverAction
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsSeconds($Span) {
@@ -27,6 +29,11 @@ function ConvertTo-WindnsSeconds($Span) {
 function ConvertTo-WindnsIsoTime($Date) {
     if ($null -eq $Date) { return $null }
     return ([datetime]$Date).ToUniversalTime().ToString('o')
+}
+
+function ConvertTo-WindnsNumber($Value) {
+    if ($null -eq $Value) { return $null }
+    return [long]$Value
 }
 
 function ConvertTo-WindnsText($Value) {
@@ -47,7 +54,7 @@ function ConvertTo-WindnsKey($Key) {
         KeyStorageProvider            = ConvertTo-WindnsText $Key.KeyStorageProvider
         StoreKeysInAD                 = [bool]$Key.StoreKeysInAD
         CryptoAlgorithm               = ConvertTo-WindnsText $Key.CryptoAlgorithm
-        KeyLength                     = $Key.KeyLength
+        KeyLength                     = ConvertTo-WindnsNumber $Key.KeyLength
         DnsKeySignatureValidityPeriod = ConvertTo-WindnsSeconds $Key.DnsKeySignatureValidityPeriod
         DSSignatureValidityPeriod     = ConvertTo-WindnsSeconds $Key.DSSignatureValidityPeriod
         ZoneSignatureValidityPeriod   = ConvertTo-WindnsSeconds $Key.ZoneSignatureValidityPeriod
@@ -75,7 +82,7 @@ $spans = @{
 }
 foreach ($name in $spans.Keys) {
     if ($PSBoundParameters.ContainsKey($name)) {
-        $arguments[$spans[$name]] = New-TimeSpan -Seconds $PSBoundParameters[$name]
+        $arguments[$spans[$name]] = [TimeSpan]::FromSeconds($PSBoundParameters[$name])
     }
 }
 if ($PSBoundParameters.ContainsKey('NextRolloverAction')) { $arguments['NextRolloverAction'] = $NextRolloverAction }

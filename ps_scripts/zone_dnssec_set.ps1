@@ -18,11 +18,18 @@ param(
     [ValidateSet('None', 'DnsKey')][string[]]$DistributeTrustAnchor
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsSeconds($Span) {
     if ($null -eq $Span) { return $null }
     return [double]$Span.TotalSeconds
+}
+
+function ConvertTo-WindnsNumber($Value) {
+    if ($null -eq $Value) { return $null }
+    return [long]$Value
 }
 
 function ConvertTo-WindnsSetting($Setting) {
@@ -35,9 +42,9 @@ function ConvertTo-WindnsSetting($Setting) {
         ZoneName                      = [string]$Setting.ZoneName
         DenialOfExistence             = [string]$Setting.DenialOfExistence
         NSec3HashAlgorithm            = [string]$Setting.NSec3HashAlgorithm
-        NSec3Iterations               = $Setting.NSec3Iterations
+        NSec3Iterations               = ConvertTo-WindnsNumber $Setting.NSec3Iterations
         NSec3OptOut                   = [bool]$Setting.NSec3OptOut
-        NSec3RandomSaltLength         = $Setting.NSec3RandomSaltLength
+        NSec3RandomSaltLength         = ConvertTo-WindnsNumber $Setting.NSec3RandomSaltLength
         NSec3UserSalt                 = [string]$Setting.NSec3UserSalt
         NSec3CurrentSalt              = $current
         DistributeTrustAnchor         = @($Setting.DistributeTrustAnchor | ForEach-Object { [string]$_ })

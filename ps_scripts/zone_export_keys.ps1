@@ -14,6 +14,8 @@ param(
     [ValidateSet('Sha1', 'Sha256', 'Sha384')][string[]]$DigestType
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsRecord($Record) {

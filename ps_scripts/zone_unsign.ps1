@@ -11,6 +11,8 @@ param(
     [Parameter(Mandatory = $true)][string]$ZoneName
 )
 $ErrorActionPreference = 'Stop'
+# Progress records become CLIXML noise on stderr over WinRM; nobody watches them.
+$ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
 function ConvertTo-WindnsZone($Zone) {

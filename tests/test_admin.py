@@ -69,7 +69,7 @@ def test_set_key_and_rollover_change_state(fleet: Fleet) -> None:
 def test_zone_operations(fleet: Fleet) -> None:
     remote = FakeRemote(fleet.get("dns1"))
     admin.set_zone_dnssec(
-        remote, "nsec3.corp.example", nsec3_iterations=0, nsec3_salt_length=0, ds_digests=["Sha256"]
+        remote, "nsec3.corp.example", nsec3_iterations=0, nsec3_salt="-", ds_digests=["Sha256"]
     )
     s = _zone(remote, "nsec3.corp.example").dnssec
     assert s is not None and s.nsec3_iterations == 0 and not s.salt_in_use
@@ -94,7 +94,7 @@ def test_dry_run_sends_nothing_and_is_logged(fleet: Fleet, log: AuditLog) -> Non
     assert _writes(remote) == []
     assert out.dry_run and out.plan_line == (
         "DNS1.corp.example: Set-DnsServerSigningKey -ZoneName 'nsec3.corp.example' "
-        f"-KeyId '{zsk.key_id}' -RolloverPeriod (New-TimeSpan -Seconds 2592000)"
+        f"-KeyId '{zsk.key_id}' -RolloverPeriod ([TimeSpan]::FromSeconds(2592000))"
     )
     assert _zone(remote, "nsec3.corp.example").zsks[0].rollover_period == timedelta(days=90)
     (entry,) = log.entries()
@@ -158,8 +158,56 @@ def test_guard_refusal_sends_nothing_and_force_gets_the_server_error(fleet: Flee
     assert refusal["result"] == "refused" and refusal["error"]["code"] == 9104
     assert refusal["error"]["name"] == "DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS"
     assert failure["result"] == "failed" and failure["forced"] is True and failure["error"]["code"] == 9104
-    text = admin.describe_failure(answered.value)
+    text = admin.describe_failure(answered.value, zone="corp.example")
     assert text is not None and text.startswith("DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS (9104)")
+
+
+def test_describe_failure_keeps_the_resolve_lines_and_fills_the_zone() -> None:
+    from toolkit.catalogue import get
+
+    err = CmdletError("no", code=9104, cmdlet="Remove-DnsServerSigningKey")
+    text = admin.describe_failure(err, zone="corp.example")
+    assert text is not None
+    resolve = get(9104).resolve  # type: ignore[union-attr]
+    assert resolve is not None and "<Zone>" in resolve
+    want = [line.replace("<Zone>", "corp.example").strip() for line in resolve.splitlines() if line.strip()]
+    lines = text.splitlines()
+    assert lines[1] == "  Resolve:"
+    assert [line.strip() for line in lines[2:]] == want  # one printed line per line of advice
+    assert all(line.startswith("    ") for line in lines[2:])
+    assert "<Zone>" not in text
+
+
+def test_fill_placeholders_quotes_like_powershell() -> None:
+    text = "Get-X -ZoneName '<Zone>' -KeyId <KeyId> -Name <Zone> -ComputerName <Server>"
+    out = admin.fill_placeholders(text, Zone="o'brien.example", KeyId=None)
+    assert (
+        out
+        == "Get-X -ZoneName 'o''brien.example' -KeyId <KeyId> -Name o'brien.example -ComputerName <Server>"
+    )
+
+
+@pytest.mark.parametrize("length", [-5, 0, 99999999999])
+def test_impossible_key_length_is_refused_then_answered_9106(fleet: Fleet, length: int) -> None:
+    remote = FakeRemote(fleet.get("dns1"))
+    with pytest.raises(GuardError) as refused:
+        admin.add_key(remote, "corp.example", "KSK", length=length)
+    assert refused.value.code == 9106 and _writes(remote) == []
+    with pytest.raises(CmdletError) as answered:
+        admin.add_key(remote, "corp.example", "KSK", length=length, options=admin.Options(force=True))
+    assert answered.value.code == 9106 and _writes(remote) == ["key_add"]
+    assert remote.write_calls[0].params["KeyLength"] == length  # sent as given, not replaced by a default
+    assert len(_zone(remote, "corp.example").keys) == 2
+
+
+def test_salt_length_zero_is_refused_and_no_salt_is_dash(fleet: Fleet) -> None:
+    remote = FakeRemote(fleet.get("dns1"))
+    with pytest.raises(GuardError) as refused:
+        admin.set_zone_dnssec(remote, "nsec3.corp.example", nsec3_salt_length=0)
+    assert "1-255" in str(refused.value) and _writes(remote) == []
+    admin.set_zone_dnssec(remote, "nsec3.corp.example", nsec3_salt="-")
+    s = _zone(remote, "nsec3.corp.example").dnssec
+    assert s is not None and not s.salt_in_use
 
 
 def test_audit_entry_fields(fleet: Fleet, log: AuditLog) -> None:

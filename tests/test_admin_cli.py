@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 import toolkit.cli.changes as changes
 from toolkit.audit_log import AuditLog
 from toolkit.cli import main
-from toolkit.findings import EXIT_REFUSED
+from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_REFUSED, EXIT_USAGE
 from toolkit.resources import demo_fixtures_dir
 from toolkit.simulator import Fleet
 
@@ -133,8 +134,8 @@ def test_dry_run_prints_plan_and_writes_nothing(runner: CliRunner, demo_dir: Pat
             "nsec3.corp.example",
             "--nsec3-iterations",
             "0",
-            "--nsec3-salt-length",
-            "0",
+            "--nsec3-salt",
+            "-",
             "--dry-run",
         ),
     )
@@ -142,7 +143,7 @@ def test_dry_run_prints_plan_and_writes_nothing(runner: CliRunner, demo_dir: Pat
     assert "Plan (dry run, nothing sent):" in res.output
     assert (
         "DNS1.corp.example: Set-DnsServerDnsSecZoneSetting -ZoneName 'nsec3.corp.example' "
-        "-NSec3Iterations 0 -NSec3RandomSaltLength 0"
+        "-NSec3Iterations 0 -NSec3UserSalt '-'"
     ) in res.output
     assert (demo_dir / "dns1.json").read_bytes() == before
 
@@ -319,3 +320,146 @@ def test_demo_export_refuses_to_clobber(runner: CliRunner, tmp_path: Path) -> No
     res = runner.invoke(main, ["demo", "export", str(tmp_path)])
     assert res.exit_code != 0 and "--overwrite" in res.output
     assert runner.invoke(main, ["demo", "export", str(tmp_path), "--overwrite"]).exit_code == 0
+
+
+# -- bad values get one line and a documented exit code, never a traceback ------------------------
+def _ksk_id(dir_: Path, zone: str) -> str:
+    return str(next(k for k in _keys(dir_, zone) if k["KeyType"] == "KeySigningKey")["KeyId"])
+
+
+@pytest.mark.parametrize(
+    "extra", [("--length", "-5"), ("--length", "99999999999"), ("--length", "99999999999", "--force")]
+)
+def test_impossible_key_length_is_a_usage_error(
+    runner: CliRunner, demo_dir: Path, extra: tuple[str, ...]
+) -> None:
+    res = runner.invoke(
+        main, _fake(demo_dir, "keys", "add", "--zone", "corp.example", "--type", "KSK", *extra)
+    )
+    assert res.exit_code == EXIT_USAGE, res.output
+    assert "--length" in res.stderr and "Traceback" not in res.output
+    assert len(_keys(demo_dir, "corp.example")) == 2
+
+
+def test_unsupported_key_length_is_refused_then_answered_9106_with_force(
+    runner: CliRunner, demo_dir: Path
+) -> None:
+    args = _fake(demo_dir, "keys", "add", "--zone", "corp.example", "--type", "KSK", "--length", "99999")
+    res = runner.invoke(main, args)
+    assert res.exit_code == EXIT_REFUSED and "(9106, 0x2392)" in res.stderr
+    res = runner.invoke(main, [*args, "--force"])
+    assert res.exit_code == EXIT_INCOMPLETE, res.output
+    assert "the server refused the change: DNS_ERROR_INVALID_KEY_SIZE (9106)" in res.stderr
+    assert len(_keys(demo_dir, "corp.example")) == 2
+
+
+def test_duration_beyond_a_timespan_is_a_usage_error(runner: CliRunner, demo_dir: Path) -> None:
+    from toolkit.cli.admin_cmds import Duration
+
+    ticks_per_day = 86400 * 10**7  # a .NET TimeSpan counts 100 ns ticks in an Int64
+    assert Duration.MAX_DAYS * ticks_per_day <= 2**63 - 1 < (Duration.MAX_DAYS + 1) * ticks_per_day
+    ksk = _ksk_id(demo_dir, "corp.example")
+
+    def set_period(value: str) -> Any:
+        return runner.invoke(
+            main, _fake(demo_dir, "keys", "set", "--zone", "corp.example", ksk, "--rollover-period", value)
+        )
+
+    for value in ("99999999999999d", f"{Duration.MAX_DAYS + 1}d", "9" * 400 + "d"):
+        res = set_period(value)
+        assert res.exit_code == EXIT_USAGE and "too long a duration" in res.stderr, res.output
+    res = set_period(f"{Duration.MAX_DAYS}d")  # parses; the guard then refuses the period
+    assert res.exit_code == EXIT_REFUSED and "(9114, 0x239A)" in res.stderr
+
+
+def test_failed_pre_read_is_not_called_a_refusal(runner: CliRunner, demo_dir: Path) -> None:
+    args = ["--transport", "fake", "--fixtures", str(demo_dir), "--server", "dns3"]
+    before = (demo_dir / "dns3.json").read_bytes()
+    res = runner.invoke(main, [*args, "keys", "add", "--zone", "dmz.corp.example", "--type", "KSK"])
+    assert res.exit_code == EXIT_INCOMPLETE
+    assert "refused the change" not in res.output
+    assert "reading the current state of dmz.corp.example failed (Get-DnsServerZone)" in res.stderr
+    assert "nothing was sent" in res.stderr
+    assert (demo_dir / "dns3.json").read_bytes() == before
+
+
+def test_server_refusal_prints_its_resolve_lines_with_the_zone(runner: CliRunner, demo_dir: Path) -> None:
+    from toolkit.catalogue import get
+
+    res = runner.invoke(
+        main,
+        _fake(demo_dir, "keys", "remove", "--zone", "corp.example", ZSK_CORP, "--force", "--yes"),
+    )
+    assert res.exit_code == EXIT_INCOMPLETE
+    resolve = get(9104).resolve  # type: ignore[union-attr]
+    assert resolve is not None
+    printed = [line.strip() for line in res.stderr.splitlines()]
+    for line in resolve.splitlines():
+        if line.strip():
+            assert line.strip().replace("<Zone>", "corp.example") in printed
+    assert "<Zone>" not in res.stderr
+
+
+def test_unknown_key_storage_provider_is_answered_9112(runner: CliRunner, demo_dir: Path) -> None:
+    res = runner.invoke(
+        main,
+        _fake(
+            demo_dir,
+            "keys",
+            "add",
+            "--zone",
+            "corp.example",
+            "--type",
+            "ZSK",
+            "--ksp",
+            "Bogus KSP",
+            "--force",
+        ),
+    )
+    assert res.exit_code == EXIT_INCOMPLETE
+    assert "the server refused the change: DNS_ERROR_KSP_NOT_ACCESSIBLE (9112)" in res.stderr
+    assert len(_keys(demo_dir, "corp.example")) == 2
+
+
+def test_no_nsec3_salt_is_user_salt_dash(runner: CliRunner, demo_dir: Path) -> None:
+    def dnssec_set(*extra: str) -> Any:
+        return runner.invoke(main, _fake(demo_dir, "zone", "dnssec", "set", "nsec3.corp.example", *extra))
+
+    for length in ("0", "256"):
+        res = dnssec_set("--nsec3-salt-length", length)
+        assert res.exit_code == EXIT_USAGE and "--nsec3-salt-length" in res.stderr, res.output
+    assert "--nsec3-salt -" in dnssec_set("--nsec3-salt-length", "0").stderr
+    res = dnssec_set("--nsec3-salt-length", "255")
+    assert res.exit_code == 0, res.output
+    res = dnssec_set("--nsec3-salt", "-")
+    assert res.exit_code == 0, res.output
+    z = Fleet.load(demo_dir).get("dns1").find_zone("nsec3.corp.example")
+    assert z is not None
+    s = z["DnsSecSetting"]
+    assert (s["NSec3UserSalt"], s["NSec3RandomSaltLength"], s["NSec3CurrentSalt"]) == ("-", 0, "-")
+
+
+# -- keys list (the read side of these commands) ---------------------------------------------------
+def test_keys_list_of_an_unknown_zone_is_an_error(runner: CliRunner, demo_dir: Path) -> None:
+    res = runner.invoke(main, _fake(demo_dir, "keys", "list", "--zone", "nosuch.example"))
+    assert res.exit_code == EXIT_CONFIG
+    assert "(nothing to show)" not in res.output
+    (line,) = res.stderr.strip().splitlines()
+    assert "nosuch.example" in line and "9601" in line
+    res = runner.invoke(
+        main,
+        _fake(demo_dir, "keys", "list", "--zone", "nosuch.example", "--zone", "corp.example", "-f", "json"),
+    )
+    assert res.exit_code == EXIT_CONFIG
+    rows = json.loads(res.stdout)  # what was found is still shown
+    assert sorted(r["key_id"] for r in rows) == sorted(
+        str(k["KeyId"]) for k in _keys(demo_dir, "corp.example")
+    )
+
+
+def test_keys_list_of_unreadable_keys_is_incomplete(runner: CliRunner, demo_dir: Path) -> None:
+    args = ["--transport", "fake", "--fixtures", str(demo_dir), "--server", "dns4"]
+    res = runner.invoke(main, [*args, "keys", "list", "--zone", "broken.branch.example"])
+    assert res.exit_code == EXIT_INCOMPLETE
+    (line,) = res.stderr.strip().splitlines()
+    assert "broken.branch.example" in line and "Get-DnsServerSigningKey" in line

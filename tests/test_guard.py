@@ -43,6 +43,25 @@ WINDOWS_CASES: list[tuple[str, str, Any, int]] = [
         lambda s: {"ZoneName": "corp.example", "KeyType": "ZoneSigningKey", "KeyLength": 1000},
         9106,
     ),
+    # lengths no key can have: the guard must refuse them, not fail building its model of the key
+    (
+        "dns1",
+        "key_add",
+        lambda s: {"ZoneName": "corp.example", "KeyType": "KeySigningKey", "KeyLength": -5},
+        9106,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {"ZoneName": "corp.example", "KeyType": "KeySigningKey", "KeyLength": 0},
+        9106,
+    ),
+    (
+        "dns1",
+        "key_add",
+        lambda s: {"ZoneName": "corp.example", "KeyType": "KeySigningKey", "KeyLength": 99999999999},
+        9106,
+    ),
     (
         "dns1",
         "key_add",
@@ -251,3 +270,41 @@ def test_unknown_key_is_refused(fleet: Fleet) -> None:
                 "RolloverPeriodSeconds": 90 * 86400,
             },
         )
+
+
+@pytest.mark.parametrize("length", [0, 256, -1])
+def test_nsec3_random_salt_length_outside_1_to_255_is_refused(fleet: Fleet, length: int) -> None:
+    server = fleet.get("dns1")
+    params = {"ZoneName": "nsec3.corp.example", "NSec3RandomSaltLength": length}
+    result = preflight(_inv(server, "nsec3.corp.example"), "zone_dnssec_set", params)
+    (refusal,) = result.refusals
+    assert refusal.code is None and "1-255" in refusal.reason and result.after is None
+    assert "--nsec3-salt -" in refusal.hint and "nsec3.corp.example" in refusal.hint
+    with pytest.raises(CmdletError) as answered:  # the simulated server refuses it too
+        server.run("zone_dnssec_set", params)
+    assert (
+        answered.value.fully_qualified_error_id
+        == "ParameterArgumentValidationError,Set-DnsServerDnsSecZoneSetting"
+    )
+
+
+@pytest.mark.parametrize("length", [1, 255])
+def test_nsec3_random_salt_length_bounds_are_accepted(fleet: Fleet, length: int) -> None:
+    server = fleet.get("dns1")
+    params = {"ZoneName": "nsec3.corp.example", "NSec3RandomSaltLength": length}
+    result = preflight(_inv(server, "nsec3.corp.example"), "zone_dnssec_set", params)
+    assert result.ok and result.after is not None and result.after.dnssec is not None
+    assert result.after.dnssec.nsec3_random_salt_length == length
+
+
+def test_no_salt_is_user_salt_dash(fleet: Fleet) -> None:
+    server = fleet.get("dns1")
+    before = _inv(server, "nsec3.corp.example").zone("nsec3.corp.example")
+    assert before is not None and before.dnssec is not None and before.dnssec.salt_in_use
+    result = check(
+        _inv(server, "nsec3.corp.example"),
+        "zone_dnssec_set",
+        {"ZoneName": "nsec3.corp.example", "NSec3UserSalt": "-"},
+    )
+    assert result.after is not None and result.after.dnssec is not None
+    assert result.after.dnssec.nsec3_user_salt is None and result.after.dnssec.nsec3_random_salt_length == 0

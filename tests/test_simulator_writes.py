@@ -52,6 +52,35 @@ def test_key_add_validation_codes(fleet: Fleet) -> None:
     assert len(_read_zone(dns1, "corp.example")["SigningKeys"]) == 2  # nothing was added
 
 
+@pytest.mark.parametrize("length", [-5, 0, 99999, 99999999999])
+def test_key_add_impossible_length_is_9106(fleet: Fleet, length: int) -> None:
+    dns1 = fleet.get("dns1")
+    with pytest.raises(CmdletError) as exc:
+        dns1.run("key_add", {"ZoneName": "corp.example", "KeyType": "KeySigningKey", "KeyLength": length})
+    assert exc.value.code == 9106
+    assert len(_read_zone(dns1, "corp.example")["SigningKeys"]) == 2
+
+
+def test_key_add_unknown_key_storage_provider_is_9112(fleet: Fleet) -> None:
+    from toolkit import dnssec_limits as lim
+
+    dns1 = fleet.get("dns1")
+    with pytest.raises(CmdletError) as exc:
+        dns1.run(
+            "key_add",
+            {"ZoneName": "corp.example", "KeyType": "ZoneSigningKey", "KeyStorageProvider": "Bogus KSP"},
+        )
+    assert exc.value.code == 9112
+    assert exc.value.fully_qualified_error_id == "WIN32 9112,Add-DnsServerSigningKey"
+    assert len(_read_zone(dns1, "corp.example")["SigningKeys"]) == 2
+    provider = lim.KEY_STORAGE_PROVIDERS[1]
+    out = dns1.run(
+        "key_add",
+        {"ZoneName": "corp.example", "KeyType": "ZoneSigningKey", "KeyStorageProvider": provider.upper()},
+    )
+    assert out["KeyStorageProvider"] == provider  # Windows's spelling
+
+
 def test_fourth_key_of_an_algorithm_is_refused_9113(fleet: Fleet) -> None:
     dns1 = fleet.get("dns1")
     for _ in range(2):
@@ -235,13 +264,20 @@ def test_dnssec_setting_changes_and_9124(fleet: Fleet) -> None:
         {
             "ZoneName": "nsec3.corp.example",
             "NSec3Iterations": 0,
-            "NSec3RandomSaltLength": 0,
+            "NSec3UserSalt": "-",
             "DSRecordGenerationAlgorithm": ["sha256"],
         },
     )
-    assert (out["NSec3Iterations"], out["NSec3RandomSaltLength"], out["NSec3CurrentSalt"]) == (0, 0, "-")
+    assert (out["NSec3Iterations"], out["NSec3UserSalt"], out["NSec3CurrentSalt"]) == (0, "-", "-")
     assert out["DSRecordGenerationAlgorithm"] == ["Sha256"]
     assert _read_zone(dns1, "nsec3.corp.example")["DnsSecSetting"]["NSec3Iterations"] == 0
+    out = dns1.run("zone_dnssec_set", {"ZoneName": "nsec3.corp.example", "NSec3RandomSaltLength": 4})
+    assert (out["NSec3RandomSaltLength"], out["NSec3UserSalt"], len(out["NSec3CurrentSalt"])) == (4, "-", 8)
+    for bad in (0, 256):
+        with pytest.raises(CmdletError) as exc:  # a random salt is 1-255 bytes
+            dns1.run("zone_dnssec_set", {"ZoneName": "nsec3.corp.example", "NSec3RandomSaltLength": bad})
+        assert exc.value.code is None and "NSec3RandomSaltLength" in str(exc.value)
+    assert _read_zone(dns1, "nsec3.corp.example")["DnsSecSetting"]["NSec3RandomSaltLength"] == 4
     with pytest.raises(CmdletError) as exc:  # smallest key 1024 bits: at most 150
         dns1.run("zone_dnssec_set", {"ZoneName": "nsec3.corp.example", "NSec3Iterations": 151})
     assert exc.value.code == 9124

@@ -25,6 +25,8 @@ __all__ = [
     "KEY_STORAGE_PROVIDERS",
     "MAX_KEYS_PER_ALGORITHM_AND_TYPE",
     "NEXT_ROLLOVER_ACTIONS",
+    "NO_SALT",
+    "NSEC3_SALT_LENGTHS",
     "ROLLOVER_DAYS",
     "Violation",
     "canonical",
@@ -32,12 +34,14 @@ __all__ = [
     "check_initial_rollover_offset",
     "check_key_count",
     "check_key_length",
+    "check_key_storage_provider",
     "check_nsec3_iterations",
     "check_rollover_period",
     "check_signature_validity",
     "check_signing_keys",
     "default_key_length",
     "max_nsec3_iterations",
+    "nsec3_salt_length_problem",
 ]
 
 DAY = 86400
@@ -81,6 +85,9 @@ RSA_LENGTHS = (1024, 4096, 64)
 ECDSA_LENGTHS = {"ECDsaP256Sha256": 256, "ECDsaP384Sha384": 384}
 #: NSEC3 iteration ceiling by smallest key length in the zone (RFC 5155 table, reference 1.8)
 NSEC3_ITERATION_LIMITS = ((1024, 150), (2048, 500), (4096, 2500))
+#: NSec3RandomSaltLength in bytes (reference 1.8: "salt 1-255"); no salt is NSec3UserSalt "-"
+NSEC3_SALT_LENGTHS = (1, 255)
+NO_SALT = "-"
 
 #: what Windows gives a zone's DnsSecSetting when nobody set anything (Sign with defaults)
 DEFAULT_DNSSEC_SETTING: dict[str, object] = {
@@ -145,6 +152,15 @@ def check_key_length(algorithm: str, length: int) -> Violation | None:
     return None
 
 
+def check_key_storage_provider(provider: str) -> Violation | None:
+    """A key storage provider the DNS server can open (9112); the reference lists three."""
+    if canonical(provider, KEY_STORAGE_PROVIDERS) is None:
+        return Violation(
+            9112, f"key storage provider {provider!r} is not one of {', '.join(KEY_STORAGE_PROVIDERS)}"
+        )
+    return None
+
+
 def check_rollover_period(key_type: str, seconds: float) -> Violation | None:
     low, high = ROLLOVER_DAYS.get(key_type, ROLLOVER_DAYS["ZoneSigningKey"])
     if not low * DAY <= seconds <= high * DAY:
@@ -185,6 +201,21 @@ def check_nsec3_iterations(iterations: int, key_lengths: Iterable[int]) -> Viola
     if iterations > limit:
         basis = f"smallest key is {smallest} bits" if smallest else "no keys yet"
         return Violation(9124, f"{iterations} NSEC3 iterations exceed {limit} ({basis})")
+    return None
+
+
+def nsec3_salt_length_problem(length: int) -> str | None:
+    """Why ``length`` is not a NSec3RandomSaltLength Windows takes (1-255 bytes), or None.
+
+    Windows's answer to an out-of-range length is not documented with a Win32 code, so this is a
+    reason only: the simulator answers it as a parameter validation error, the guard refuses it.
+    """
+    low, high = NSEC3_SALT_LENGTHS
+    if not low <= length <= high:
+        return (
+            f"NSEC3 random salt length {length} is outside {low}-{high} bytes "
+            f"(for no salt, set NSec3UserSalt '{NO_SALT}')"
+        )
     return None
 
 

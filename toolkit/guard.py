@@ -10,6 +10,9 @@ The limits themselves live in ``toolkit.dnssec_limits``, shared with the simulat
 the guard and the simulator cannot disagree. On top of Windows's own checks the guard refuses
 changes Windows accepts but that break validation: unsigning, or re-signing with new keys, a
 zone whose parent holds a DS for it.
+
+Not predicted: whether a key storage provider exists on the server (HSM providers vary from
+server to server), so an unknown one is left to the server, which answers 9112.
 """
 
 from __future__ import annotations
@@ -63,6 +66,10 @@ HINTS: dict[int, str] = {
     9601: "check the zone name (windns zones list)",
     9611: "DNSSEC changes apply to primary zones; change the zone on its primary server",
 }
+_NO_SALT_HINT = (
+    "give a random salt length of 1-255 bytes, or no salt at all with NSec3UserSalt '-' "
+    "(windns zone dnssec set {zone} --nsec3-salt -)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +226,11 @@ def _key_add(m: _Model, params: Mapping[str, Any]) -> Zone:
             fatal=True,
         )
         raise AssertionError("unreachable")
-    length = int(params.get("KeyLength") or lim.default_key_length(alg, key_type))
-    m.violation(lim.check_key_length(alg, length))
+    raw_length = params.get("KeyLength")
+    length = lim.default_key_length(alg, key_type) if raw_length is None else int(raw_length)
+    bad_length = lim.check_key_length(alg, length)
+    if bad_length is not None:  # fatal: the modelled key below cannot hold a length Windows refuses
+        m.refuse(bad_length.code, bad_length.reason, fatal=True)
     m.violation(
         lim.check_key_count([(k.key_type.value, k.algorithm.value) for k in zone.keys], key_type, alg)
     )
@@ -365,7 +375,11 @@ def _zone_dnssec_set(m: _Model, params: Mapping[str, Any]) -> Zone:
     if params.get("NSec3Iterations") is not None:
         changes["nsec3_iterations"] = int(params["NSec3Iterations"])
     if params.get("NSec3RandomSaltLength") is not None:
-        changes.update(nsec3_random_salt_length=int(params["NSec3RandomSaltLength"]), nsec3_user_salt=None)
+        length = int(params["NSec3RandomSaltLength"])
+        problem = lim.nsec3_salt_length_problem(length)
+        if problem is not None:
+            m.refuse(None, problem, _NO_SALT_HINT, fatal=True)
+        changes.update(nsec3_random_salt_length=length, nsec3_user_salt=None)
     if params.get("NSec3UserSalt") is not None:
         salt = str(params["NSec3UserSalt"])
         changes.update(nsec3_user_salt=None if salt in ("", "-") else salt, nsec3_random_salt_length=0)

@@ -40,6 +40,8 @@ class Duration(click.ParamType[timedelta]):
     name = "duration"
     _RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhms]?)\s*$", re.IGNORECASE)
     _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1, "": 1}
+    #: the longest a .NET TimeSpan holds (TimeSpan.MaxValue is 10675199 days and a bit)
+    MAX_DAYS = 10675199
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
         if isinstance(value, timedelta):
@@ -47,26 +49,54 @@ class Duration(click.ParamType[timedelta]):
         m = self._RE.match(str(value))
         if not m:
             self.fail(f"{value!r} is not a duration (use seconds or 90d, 168h, 30m)", param, ctx)
-        return timedelta(seconds=float(m.group(1)) * self._UNIT[m.group(2).lower()])
+        seconds = float(m.group(1)) * self._UNIT[m.group(2).lower()]
+        if seconds > self.MAX_DAYS * 86400:
+            self.fail(f"{value!r} is too long a duration (at most {self.MAX_DAYS} days)", param, ctx)
+        return timedelta(seconds=seconds)  # no OverflowError: MAX_DAYS is far below timedelta.max
 
 
 DURATION = Duration()
+_UINT32_MAX = 2**32 - 1  # Add-DnsServerSigningKey -KeyLength is a UInt32
 
 
 @contextmanager
-def _remote(app: AppContext) -> Iterator[Remote]:
+def _remote(
+    app: AppContext, zone: str, cmdlet: str, *, what: str = "change", key_id: str | None = None
+) -> Iterator[Remote]:
+    """The remote for one change of ``zone`` made by ``cmdlet``; a server error is explained."""
     with app.open_remote() as remote:
         try:
             yield remote
         except CmdletError as exc:
-            text = admin.describe_failure(exc)
-            if text:
-                click.echo(f"windns: the server refused the change: {text}", err=True)
+            _explain_failure(exc, zone, cmdlet, what, key_id)
             raise
 
 
-def _run(app: AppContext, opts: admin.Options, call: Callable[[Remote], admin.Outcome]) -> admin.Outcome:
-    with _remote(app) as remote:
+def _explain_failure(exc: CmdletError, zone: str, cmdlet: str, what: str, key_id: str | None) -> None:
+    """The server refused the change itself, or a read before it failed and nothing was sent."""
+    text = admin.describe_failure(exc, zone=zone, key_id=key_id)
+    if (exc.cmdlet or "").lower() == cmdlet.lower():
+        if text:
+            click.echo(f"windns: the server refused the {what}: {text}", err=True)
+        return
+    failing = exc.cmdlet or "the read"
+    click.echo(
+        f"windns: reading the current state of {zone} failed ({failing}); nothing was sent, "
+        f"the {what} was not made" + (f": {text}" if text else ""),
+        err=True,
+    )
+
+
+def _run(
+    app: AppContext,
+    opts: admin.Options,
+    call: Callable[[Remote], admin.Outcome],
+    *,
+    zone: str,
+    cmdlet: str,
+    key_id: str | None = None,
+) -> admin.Outcome:
+    with _remote(app, zone, cmdlet, key_id=key_id) as remote:
         outcome = call(remote)
         if not outcome.dry_run and not outcome.change.read_only:
             persist_fake_state(app, remote)
@@ -137,7 +167,9 @@ def _choice(values: tuple[str, ...]) -> click.Choice[str]:
     "--algorithm", type=_choice(lim.ALGORITHMS), help="Default: the zone's algorithm, else RsaSha256."
 )
 @click.option(
-    "--length", type=int, help="Key length in bits (default: Windows's for the algorithm and type)."
+    "--length",
+    type=click.IntRange(1, _UINT32_MAX),
+    help="Key length in bits: RSA 1024-4096 in steps of 64, ECDSA 256 or 384 (default: Windows's).",
 )
 @click.option("--rollover-period", type=DURATION, help="e.g. 755d (KSK 7-7300 days, ZSK 7-1825 days).")
 @click.option("--initial-rollover-offset", type=DURATION, help="Delay of the first rollover (0-30 days).")
@@ -179,6 +211,8 @@ def keys_add(
             key_storage_provider=ksp,
             options=opts,
         ),
+        zone=zone,
+        cmdlet=lim.CMDLETS["key_add"],
     )
     _show_keys(outcome, fmt)
 
@@ -201,7 +235,14 @@ def keys_remove(
 ) -> None:
     """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes."""
     opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
-    outcome = _run(app, opts, lambda r: admin.remove_keys(r, zone, list(key_ids), options=opts))
+    outcome = _run(
+        app,
+        opts,
+        lambda r: admin.remove_keys(r, zone, list(key_ids), options=opts),
+        zone=zone,
+        cmdlet=lim.CMDLETS["key_remove"],
+        key_id=key_ids[0] if len(key_ids) == 1 else None,
+    )
     if not outcome.dry_run:
         click.echo(f"removed {len(key_ids)} key(s) from {zone} on {outcome.server}")
 
@@ -251,6 +292,9 @@ def keys_set(
             next_action=canon,
             options=opts,
         ),
+        zone=zone,
+        cmdlet=lim.CMDLETS["key_set"],
+        key_id=key_id,
     )
     _show_keys(outcome, fmt)
 
@@ -291,6 +335,9 @@ def _rollover_command(action: str, help_text: str) -> None:
                 initial_rollover_offset=initial_rollover_offset,
                 options=opts,
             ),
+            zone=zone,
+            cmdlet=lim.CMDLETS[f"key_rollover:{action}"],
+            key_id=key_id,
         )
         _show_keys(outcome, fmt)
 
@@ -340,7 +387,11 @@ def zone_sign(
     """Sign a zone (Invoke-DnsServerZoneSign). Re-signing is destructive: asks, or needs --yes."""
     opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
     outcome = _run(
-        app, opts, lambda r: admin.sign_zone(r, zone, defaults=defaults, resign=resign, options=opts)
+        app,
+        opts,
+        lambda r: admin.sign_zone(r, zone, defaults=defaults, resign=resign, options=opts),
+        zone=zone,
+        cmdlet=lim.CMDLETS["zone_sign"],
     )
     _show_record(outcome, fmt)
 
@@ -355,7 +406,13 @@ def zone_unsign(
 ) -> None:
     """Unsign a zone (Invoke-DnsServerZoneUnsign). Destructive: asks, or needs --yes."""
     opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
-    outcome = _run(app, opts, lambda r: admin.unsign_zone(r, zone, options=opts))
+    outcome = _run(
+        app,
+        opts,
+        lambda r: admin.unsign_zone(r, zone, options=opts),
+        zone=zone,
+        cmdlet=lim.CMDLETS["zone_unsign"],
+    )
     _show_record(outcome, fmt)
 
 
@@ -385,9 +442,11 @@ def _csv(values: tuple[str, ...], allowed: tuple[str, ...], option: str) -> list
     "--nsec3-iterations", type=click.IntRange(0, 65535), help="Extra NSEC3 iterations (RFC 9276: 0)."
 )
 @click.option(
-    "--nsec3-salt-length", type=click.IntRange(0, 255), help="Random salt length in bytes (0: none)."
+    "--nsec3-salt-length",
+    type=click.IntRange(0, lim.NSEC3_SALT_LENGTHS[1]),
+    help="A random salt of this many bytes (1-255); for no salt use --nsec3-salt -.",
 )
-@click.option("--nsec3-salt", metavar="HEX", help="A user salt in hex, or - for none.")
+@click.option("--nsec3-salt", metavar="HEX", help="A user salt in hex, or - for no salt (RFC 9276).")
 @click.option("--opt-out/--no-opt-out", default=None, help="NSEC3 opt-out.")
 @click.option(
     "--ds-digests", multiple=True, metavar="LIST", help="DS generation digests, e.g. Sha256 (comma list)."
@@ -415,9 +474,15 @@ def zone_dnssec_set(
     """Change DNSSEC settings (Set-DnsServerDnsSecZoneSetting)."""
     if nsec3_salt_length is not None and nsec3_salt is not None:
         raise click.UsageError("--nsec3-salt-length and --nsec3-salt are mutually exclusive")
+    if nsec3_salt_length is not None and lim.nsec3_salt_length_problem(nsec3_salt_length):
+        low, high = lim.NSEC3_SALT_LENGTHS
+        raise click.BadParameter(
+            f"a random salt is {low}-{high} bytes; for no salt use --nsec3-salt {lim.NO_SALT}",
+            param_hint="--nsec3-salt-length",
+        )
     if (
         nsec3_salt is not None
-        and nsec3_salt != "-"
+        and nsec3_salt != lim.NO_SALT
         and not re.fullmatch(r"(?:[0-9A-Fa-f]{2}){1,255}", nsec3_salt)
     ):
         raise click.BadParameter("a salt is 1-255 bytes of hex, or - for none", param_hint="--nsec3-salt")
@@ -444,6 +509,8 @@ def zone_dnssec_set(
             distribute_trust_anchor=anchors,
             options=opts,
         ),
+        zone=zone,
+        cmdlet=lim.CMDLETS["zone_dnssec_set"],
     )
     _show_record(outcome, fmt)
 
@@ -470,7 +537,7 @@ def zone_export_keys(app: AppContext, zone: str, want_ds: bool, digests: tuple[s
     chosen = [lim.canonical(d, ("Sha1", "Sha256", "Sha384")) or d for d in digests]
     if chosen and not want_ds:
         want_ds = True
-    with _remote(app) as remote:
+    with _remote(app, zone, lim.CMDLETS["zone_export_keys"], what="export") as remote:
         outcome = admin.export_keys(
             remote, zone, digests=(chosen or ["Sha256"]) if want_ds else None, options=admin.Options()
         )

@@ -11,7 +11,8 @@ import click
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.changes import admin_options, is_tty, persist_fake_state
 from toolkit.cli.read_cmds import demo_group
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, RemoteError, WindnsError
+from toolkit.findings import EXIT_INCOMPLETE
 from toolkit.services import admin
 
 __all__ = ["demo_export", "fix_cmd"]
@@ -39,6 +40,9 @@ def fix_cmd(
 
     Without --server and with --transport fake, every server of the simulated fleet.
     Findings without a safe automatic fix are listed with their manual remediation.
+
+    Exit codes: 0 done, 1 a change failed or a finding it claimed is still there, 2 a server
+    could not be audited (the others are still planned), 6 --apply not confirmed (nothing sent).
     """
     from toolkit.policy import load_policy
     from toolkit.services.audit import audit_server
@@ -47,30 +51,65 @@ def fix_cmd(
     policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
     hosts = _fix_hosts(app)
     opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
-    failed = False
+    failed = incomplete = False
+    unconfirmed: list[str] = []
     for host in hosts:
-        with app.open_remote(host) as remote:
-            plan = plan_server(audit_server(remote, policy), policy)
-            _print_plan(plan)
-            if not do_apply or not plan.fixes:
-                continue
-            if not yes:
-                if not is_tty():
-                    raise admin.ConfirmationRequired(
-                        f"fix --apply on {plan.server} changes the server: confirm on a terminal "
-                        "or pass --yes. Nothing was sent."
-                    )
-                if not click.confirm(
-                    f"Apply {len(plan.fixes)} change(s) on {plan.server}?", default=False, err=True
-                ):
-                    click.echo(f"{plan.server}: skipped", err=True)
+        try:
+            with app.open_remote(host) as remote:
+                plan = plan_server(audit_server(remote, policy), policy)
+                if plan.error is not None:
+                    incomplete = True
+                    _host_error(plan.server, plan.error)
                     continue
-            result = apply_plan(remote, plan, opts, policy)
-            persist_fake_state(app, remote)
-            _print_result(result)
-            failed = failed or bool(result.failures or result.still_open)
+                _print_plan(plan)
+                if not do_apply or not plan.fixes:
+                    continue
+                if not yes:
+                    if not is_tty():
+                        refusal = admin.ConfirmationRequired(
+                            f"fix --apply on {plan.server} changes the server: confirm on a terminal "
+                            "or pass --yes. Nothing was sent."
+                        )
+                        _log_plan(opts, plan, "refused", refusal)
+                        unconfirmed.append(plan.server)
+                        continue
+                    if not click.confirm(
+                        f"Apply {len(plan.fixes)} change(s) on {plan.server}?", default=False, err=True
+                    ):
+                        cancelled = admin.Cancelled(
+                            f"fix --apply on {plan.server} cancelled. Nothing was sent."
+                        )
+                        _log_plan(opts, plan, "cancelled", cancelled)
+                        click.echo(f"{plan.server}: skipped", err=True)
+                        continue
+                result = apply_plan(remote, plan, opts, policy)
+                persist_fake_state(app, remote)
+                _print_result(result)
+                failed = failed or bool(result.failures or result.still_open)
+        except RemoteError as exc:  # could not even connect: the other hosts still get their plan
+            incomplete = True
+            _host_error(host, exc.message)
+    if unconfirmed:
+        raise admin.ConfirmationRequired(
+            f"fix --apply on {', '.join(unconfirmed)} changes the server(s): confirm on a terminal or "
+            "pass --yes. Nothing was sent."
+        )
+    if incomplete:
+        click.get_current_context().exit(EXIT_INCOMPLETE)
     if failed:
         click.get_current_context().exit(1)
+
+
+def _host_error(host: str, message: str) -> None:
+    """One line on stderr for a host that could not be audited (its message may name it already)."""
+    detail = message[len(host) + 2 :] if message.lower().startswith(f"{host.lower()}: ") else message
+    click.echo(f"windns: error: {host} could not be audited: {detail}", err=True)
+
+
+def _log_plan(opts: admin.Options, plan: Any, result: str, error: WindnsError) -> None:
+    """An audit-log entry for every change of ``plan`` that was not made (refused or cancelled)."""
+    for item in plan.fixes:
+        admin.record_attempt(opts, plan.server, item.change, result, error)
 
 
 def _fix_hosts(app: AppContext) -> list[str]:

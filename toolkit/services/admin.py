@@ -18,6 +18,7 @@ Every attempt, refused or done, is appended to the audit log (``toolkit.audit_lo
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,7 +39,11 @@ __all__ = [
     "Outcome",
     "add_key",
     "apply_change",
+    "describe_failure",
     "export_keys",
+    "fill_placeholders",
+    "indented",
+    "record_attempt",
     "remove_keys",
     "rollover",
     "set_key",
@@ -89,7 +94,7 @@ class Change:
             if name == "Action":
                 continue
             if name.endswith("Seconds"):
-                parts.append(f"-{name[: -len('Seconds')]} (New-TimeSpan -Seconds {_num(value)})")
+                parts.append(f"-{name[: -len('Seconds')]} ([TimeSpan]::FromSeconds({_num(value)}))")
             elif isinstance(value, bool):
                 parts.append(
                     f"-{_cmdlet_param(name)}"
@@ -159,7 +164,9 @@ def _complete(change: Change, zone: Zone | None) -> Change:
     if alg is None:
         alg = _zone_algorithm(zone, key_type) or "RsaSha256"
     canon = lim.canonical(str(alg), lim.ALGORITHMS) or str(alg)
-    length = change.params.get("KeyLength") or lim.default_key_length(canon, key_type)
+    length = change.params.get("KeyLength")
+    if length is None:
+        length = lim.default_key_length(canon, key_type)
     return change.with_params(CryptoAlgorithm=canon, KeyLength=int(length))
 
 
@@ -182,31 +189,40 @@ def _error_record(exc: WindnsError) -> dict[str, Any]:
     return {"kind": exc.kind, "code": code, "name": name, "message": exc.message}
 
 
+def record_attempt(
+    options: Options, server: str, change: Change, result: str, error: WindnsError | None = None
+) -> None:
+    """Append one audit-log entry for ``change`` (``result``: done, planned, refused, failed,
+    cancelled); nothing when ``options`` has no audit log or the change only reads."""
+    log = options.audit_log
+    if log is None or change.read_only:
+        return
+    operator = options.operator or Operator.current()
+    entry: dict[str, Any] = {
+        "operator": {"local": operator.local, "remote": operator.remote},
+        "server": server,
+        "zone": change.zone,
+        "action": change.action,
+        "cmdlet": change.cmdlet,
+        "parameters": dict(change.params),
+        "dry_run": options.dry_run,
+        "forced": options.force,
+        "result": result,
+    }
+    if error is not None:
+        entry["error"] = _error_record(error)
+    log.append(entry)
+
+
 def apply_change(remote: Remote, change: Change, options: Options | None = None) -> Outcome:
     """Make ``change`` on the server behind ``remote`` safely (see the module docstring)."""
     from toolkit.services.audit import collect
 
     opts = options or Options()
     log = opts.audit_log if not change.read_only else None
-    operator = opts.operator or Operator.current()
 
     def record(result: str, sent: Change, error: WindnsError | None = None) -> None:
-        if log is None:
-            return
-        entry: dict[str, Any] = {
-            "operator": {"local": operator.local, "remote": operator.remote},
-            "server": remote.host,
-            "zone": sent.zone,
-            "action": sent.action,
-            "cmdlet": sent.cmdlet,
-            "parameters": dict(sent.params),
-            "dry_run": opts.dry_run,
-            "forced": opts.force,
-            "result": result,
-        }
-        if error is not None:
-            entry["error"] = _error_record(error)
-        log.append(entry)
+        record_attempt(opts, remote.host, sent, result, error)
 
     if log is not None:
         log.ensure_writable()
@@ -434,8 +450,28 @@ def export_keys(
     )
 
 
-def describe_failure(exc: CmdletError) -> str | None:
-    """The catalogue's explanation of a server refusal: message and how to resolve it."""
+def fill_placeholders(text: str, **values: str | None) -> str:
+    """``text`` with ``<Zone>``-style placeholders replaced by the known ``values`` (``Zone=...``).
+
+    A placeholder inside single quotes (``'<Zone>'``) gets the value quoted as PowerShell quotes it;
+    placeholders without a value stay, for the reader to fill.
+    """
+    for name, value in values.items():
+        if value is None:
+            continue
+        text = text.replace(f"'<{name}>'", "'" + value.replace("'", "''") + "'")
+        text = text.replace(f"<{name}>", value)
+    return text
+
+
+def indented(text: str, indent: str = "    ") -> list[str]:
+    """``text`` as lines, each indented, blank lines and common indentation dropped."""
+    return [indent + line.rstrip() for line in textwrap.dedent(text).strip("\n").splitlines() if line.strip()]
+
+
+def describe_failure(exc: CmdletError, *, zone: str | None = None, key_id: str | None = None) -> str | None:
+    """The catalogue's explanation of a server refusal, over several lines: ``NAME (code): message``,
+    then how to resolve it (indented, with the zone and key filled in)."""
     if exc.code is None:
         return None
     from toolkit.catalogue import get
@@ -443,7 +479,8 @@ def describe_failure(exc: CmdletError) -> str | None:
     err = get(exc.code)
     if err is None:
         return None
-    text = f"{err.name} ({err.code}): {err.message}"
+    lines = [f"{err.name} ({err.code}): {err.message}"]
     if err.resolve:
-        text += f" Resolve: {' '.join(err.resolve.split())}"
-    return text
+        filled = fill_placeholders(err.resolve, Zone=zone, KeyId=key_id, Cmdlet=exc.cmdlet)
+        lines += ["  Resolve:", *indented(filled)]
+    return "\n".join(lines)

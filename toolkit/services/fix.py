@@ -2,7 +2,8 @@
 
 ``plan_fixes(inventory, findings)`` proposes candidate changes that are always safe to make
 (add a missing KSK or ZSK matching the zone's algorithm with Windows's default lengths, enable
-automatic rollover, NSEC3 with 0 iterations and no salt, SHA-256 DS generation), models each on
+automatic rollover, NSEC3 with 0 iterations and no salt (``NSec3UserSalt '-'``: a random salt is
+1-255 bytes, so no salt is not a length of 0), SHA-256 DS generation), models each on
 the inventory with the pre-flight guard, re-runs the rules on the modelled result and keeps a
 candidate only when the guard accepts it and it clears findings without raising new ones. So a
 plan claims exactly the findings its changes make disappear, whatever the rule ids are. Every
@@ -15,6 +16,7 @@ then re-audits; ``PlanResult`` says which claimed findings are gone, which remai
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +29,7 @@ from toolkit.guard import preflight
 from toolkit.model import DenialOfExistence, DsDigest, ServerInventory, Zone
 from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
-from toolkit.services.admin import Change, Options, Outcome, apply_change
+from toolkit.services.admin import Change, Options, Outcome, apply_change, fill_placeholders, indented
 
 if TYPE_CHECKING:
     from toolkit.policy import Policy
@@ -141,7 +143,7 @@ def _candidates(zone: Zone) -> Iterable[tuple[Change, str]]:
                 Change(
                     "zone dnssec set",
                     "zone_dnssec_set",
-                    {"ZoneName": name, "NSec3Iterations": 0, "NSec3RandomSaltLength": 0},
+                    {"ZoneName": name, "NSec3Iterations": 0, "NSec3UserSalt": lim.NO_SALT},
                 ),
                 "NSEC3 with 0 extra iterations and no salt (RFC 9276)",
             )
@@ -156,39 +158,23 @@ def _candidates(zone: Zone) -> Iterable[tuple[Change, str]]:
             )
 
 
-def _remediation(rule_id: str) -> str:
-    """The manual remediation the rule documents (rule metadata), else a pointer to explain."""
-    try:
-        import toolkit.rules as rules
-    except ImportError:  # pragma: no cover - the rules package ships with the toolkit
-        return f"see windns explain {rule_id}"
-    for getter in ("get_rule", "rule", "get"):
-        fn = getattr(rules, getter, None)
-        if callable(fn):
-            try:
-                rule = fn(rule_id)
-            except (KeyError, LookupError, WindnsError, ValueError):
-                rule = None
-            text = _rule_text(rule)
-            if text:
-                return text
-    for table in ("RULES", "REGISTRY", "registry"):
-        reg = getattr(rules, table, None)
-        rule = reg.get(rule_id) if isinstance(reg, dict) else None
-        text = _rule_text(rule)
-        if text:
-            return text
-    return f"see windns explain {rule_id}"
+def _remediation(finding: Finding) -> str:
+    """The manual remediation the finding's rule documents, with its zone and key filled in."""
+    from toolkit.rules import get_rule
+
+    text = _rule_text(get_rule(finding.rule_id))
+    if text is None:
+        return f"see windns explain {finding.rule_id}"
+    t = finding.target
+    return fill_placeholders(text, Zone=t.zone.rstrip(".") if t.zone else None, KeyId=t.key_id)
 
 
 def _rule_text(rule: Any) -> str | None:
-    if rule is None:
+    """The rule's remediation as written: several lines kept, common indentation removed."""
+    value = getattr(rule, "remediation", None) if rule is not None else None
+    if not isinstance(value, str) or not value.strip():
         return None
-    for attr in ("remediation", "fix", "resolve"):
-        value = getattr(rule, attr, None)
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
-    return None
+    return textwrap.dedent(value).strip("\n")
 
 
 def plan_fixes(
@@ -222,7 +208,7 @@ def plan_fixes(
             for f in cleared:
                 open_keys.pop(finding_key(f))
             current = modelled
-    manual = tuple(ManualItem(f, _remediation(f.rule_id)) for f in open_keys.values())
+    manual = tuple(ManualItem(f, _remediation(f)) for f in open_keys.values())
     return Plan(inventory.server.name, tuple(fixes), manual)
 
 
@@ -332,7 +318,8 @@ def plan_lines(plan: Plan) -> list[str]:
     for m in plan.manual:
         where = m.finding.target.zone or m.finding.target.server
         lines.append(f"  - {m.finding.rule_id} {where}: {m.finding.message}")
-        lines.append(f"    remediation: {m.remediation}")
+        lines.append("    remediation:")
+        lines.extend(indented(m.remediation, "      "))
     return lines
 
 

@@ -39,6 +39,7 @@ _MESSAGES = {
     9104: "The zone does not have enough signing keys. There must be at least one key signing key (KSK) "
     "and at least one zone signing key (ZSK).",
     9106: "The specified key size is not supported.",
+    9112: "The specified key service provider cannot be opened by the DNS server.",
     9113: "The DNS server cannot accept any more signing keys with the specified algorithm and KSK flag "
     "value for this zone.",
     9114: "The specified rollover period is invalid.",
@@ -91,6 +92,15 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _zone_public(z: Mapping[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(z.get(k)) for k in _ZONE_FIELDS if k in z}
+
+
+def _invalid(cmdlet: str, parameter: str, detail: str) -> CmdletError:
+    """PowerShell's parameter validation error (no Win32 code: the cmdlet never ran)."""
+    return CmdletError(
+        f"Cannot validate argument on parameter '{parameter}'. {detail}",
+        cmdlet=cmdlet,
+        fully_qualified_error_id=f"ParameterArgumentValidationError,{cmdlet}",
+    )
 
 
 def _pointer() -> str:
@@ -214,8 +224,13 @@ def key_add(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any
             cmdlet=cmdlet,
             fully_qualified_error_id=f"ParameterArgumentValidationError,{cmdlet}",
         )
-    length = int(params.get("KeyLength") or lim.default_key_length(alg, key_type))
+    raw_length = params.get("KeyLength")
+    length = lim.default_key_length(alg, key_type) if raw_length is None else int(raw_length)
     _check(lim.check_key_length(alg, length), cmdlet)
+    provider = lim.KEY_STORAGE_PROVIDERS[0]
+    if params.get("KeyStorageProvider") is not None:
+        _check(lim.check_key_storage_provider(str(params["KeyStorageProvider"])), cmdlet)
+        provider = lim.canonical(str(params["KeyStorageProvider"]), lim.KEY_STORAGE_PROVIDERS) or provider
     keys: list[dict[str, Any]] = z.setdefault("SigningKeys", [])
     _check(
         lim.check_key_count(
@@ -242,7 +257,7 @@ def key_add(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any
         "KeyId": str(uuid.uuid4()),
         "KeyType": key_type,
         "CurrentState": "Active",
-        "KeyStorageProvider": str(params.get("KeyStorageProvider") or lim.KEY_STORAGE_PROVIDERS[0]),
+        "KeyStorageProvider": provider,
         "StoreKeysInAD": bool(z.get("IsDsIntegrated")) if store is None else bool(store),
         "CryptoAlgorithm": alg,
         "KeyLength": length,
@@ -448,10 +463,20 @@ def zone_dnssec_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[
     if params.get("NSec3OptOut") is not None:
         s["NSec3OptOut"] = bool(params["NSec3OptOut"])
     if params.get("NSec3RandomSaltLength") is not None:
-        s["NSec3RandomSaltLength"] = int(params["NSec3RandomSaltLength"])
-        s["NSec3UserSalt"] = "-"
+        length = int(params["NSec3RandomSaltLength"])
+        problem = lim.nsec3_salt_length_problem(length)
+        if problem is not None:
+            low, high = lim.NSEC3_SALT_LENGTHS
+            raise _invalid(
+                cmdlet,
+                "NSec3RandomSaltLength",
+                f"The {length} argument is outside the allowed range of {low} to {high}. Supply an "
+                "argument in that range and then try the command again.",
+            )
+        s["NSec3RandomSaltLength"] = length
+        s["NSec3UserSalt"] = lim.NO_SALT
     if params.get("NSec3UserSalt") is not None:
-        s["NSec3UserSalt"] = str(params["NSec3UserSalt"]) or "-"
+        s["NSec3UserSalt"] = str(params["NSec3UserSalt"]) or lim.NO_SALT
         s["NSec3RandomSaltLength"] = 0
     for name, allowed in (
         ("DSRecordGenerationAlgorithm", lim.DS_DIGESTS),
