@@ -25,56 +25,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
-function ConvertTo-WindnsSeconds($Span) {
-    if ($null -eq $Span) { return $null }
-    return [double]$Span.TotalSeconds
-}
-
-function ConvertTo-WindnsIsoTime($Date) {
-    if ($null -eq $Date) { return $null }
-    return ([datetime]$Date).ToUniversalTime().ToString('o')
-}
-
-function ConvertTo-WindnsNumber($Value) {
-    if ($null -eq $Value) { return $null }
-    return [long]$Value
-}
-
-function ConvertTo-WindnsText($Value) {
-    if ($null -eq $Value) { return $null }
-    $text = [string]$Value
-    if ($text.Length -eq 0) { return $null }
-    return $text
-}
-
-function ConvertTo-WindnsKey($Key) {
-    $enabled = $null
-    if ($Key.PSObject.Properties['IsRolloverEnabled']) { $enabled = [bool]$Key.IsRolloverEnabled }
-    return [ordered]@{
-        ZoneName                      = [string]$Key.ZoneName
-        KeyId                         = ([string]$Key.KeyId).Trim('{}').ToLowerInvariant()
-        KeyType                       = ConvertTo-WindnsText $Key.KeyType
-        CurrentState                  = ConvertTo-WindnsText $Key.CurrentState
-        KeyStorageProvider            = ConvertTo-WindnsText $Key.KeyStorageProvider
-        StoreKeysInAD                 = [bool]$Key.StoreKeysInAD
-        CryptoAlgorithm               = ConvertTo-WindnsText $Key.CryptoAlgorithm
-        KeyLength                     = ConvertTo-WindnsNumber $Key.KeyLength
-        DnsKeySignatureValidityPeriod = ConvertTo-WindnsSeconds $Key.DnsKeySignatureValidityPeriod
-        DSSignatureValidityPeriod     = ConvertTo-WindnsSeconds $Key.DSSignatureValidityPeriod
-        ZoneSignatureValidityPeriod   = ConvertTo-WindnsSeconds $Key.ZoneSignatureValidityPeriod
-        InitialRolloverOffset         = ConvertTo-WindnsSeconds $Key.InitialRolloverOffset
-        RolloverPeriod                = ConvertTo-WindnsSeconds $Key.RolloverPeriod
-        RolloverType                  = ConvertTo-WindnsText $Key.RolloverType
-        NextRolloverAction            = ConvertTo-WindnsText $Key.NextRolloverAction
-        LastRolloverTime              = ConvertTo-WindnsIsoTime $Key.LastRolloverTime
-        NextRolloverTime              = ConvertTo-WindnsIsoTime $Key.NextRolloverTime
-        CurrentRolloverStatus         = ConvertTo-WindnsText $Key.CurrentRolloverStatus
-        ActiveKey                     = ConvertTo-WindnsText $Key.ActiveKey
-        StandbyKey                    = ConvertTo-WindnsText $Key.StandbyKey
-        NextKey                       = ConvertTo-WindnsText $Key.NextKey
-        IsRolloverEnabled             = $enabled
-    }
-}
+# windns:include _projection.ps1
 
 $arguments = @{ ZoneName = $ZoneName; Type = $KeyType; PassThru = $true }
 if ($PSBoundParameters.ContainsKey('CryptoAlgorithm')) { $arguments['CryptoAlgorithm'] = $CryptoAlgorithm }

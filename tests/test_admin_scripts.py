@@ -17,6 +17,8 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 
+from toolkit.resources import script_text
+
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "ps_scripts"
 ADMIN_SCRIPTS = sorted([*SCRIPTS_DIR.glob("key_*.ps1"), *SCRIPTS_DIR.glob("zone_*.ps1")])
 KEY_SCRIPTS = sorted(SCRIPTS_DIR.glob("key_*.ps1"))
@@ -89,20 +91,19 @@ def test_there_are_admin_scripts() -> None:
 
 @pytest.mark.parametrize("script", ADMIN_SCRIPTS, ids=lambda p: p.name)
 def test_admin_script_silences_progress_and_uses_fromseconds(script: Path) -> None:
-    source = script.read_text(encoding="utf-8")
+    source = script_text(script.stem)
     assert silences_progress(source)
     assert builds_timespans_safely(source)
 
 
 @pytest.mark.parametrize("script", KEY_SCRIPTS, ids=lambda p: p.name)
 def test_key_script_projects_key_length_as_long(script: Path) -> None:
-    assert projects_key_length_as_long(script.read_text(encoding="utf-8"))
+    assert projects_key_length_as_long(script_text(script.stem))
 
 
 def test_timespan_scripts_convert_seconds_with_fromseconds() -> None:
     for name in ("key_add.ps1", "key_set.ps1", "key_rollover.ps1"):
-        source = (SCRIPTS_DIR / name).read_text(encoding="utf-8")
-        assert "[TimeSpan]::FromSeconds(" in source, name
+        assert "[TimeSpan]::FromSeconds(" in script_text(name.removesuffix(".ps1")), name
 
 
 def test_checks_catch_what_they_look_for() -> None:

@@ -19,7 +19,17 @@ import tree_sitter_powershell
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS_DIR = ROOT / "ps_scripts"
 SCHEMA_DOC = ROOT / "docs" / "inventory-schema.md"
-SCRIPTS = sorted(SCRIPTS_DIR.glob("*.ps1"))
+FILES = sorted(SCRIPTS_DIR.glob("*.ps1"))
+#: what is sent to a server: every script but the shared parts, with its parts included
+SCRIPTS = [p for p in FILES if not p.stem.startswith("_") or p.stem == "_winrm_bootstrap"]
+PARTS = [p for p in FILES if p not in SCRIPTS]
+
+
+def sent(script: Path) -> str:
+    """The text a transport sends for ``script`` (its ``# windns:include`` parts expanded)."""
+    from toolkit.resources import script_text
+
+    return script_text(script.stem)
 
 # Parameter types a script may declare: what binds from a JSON value (ps_scripts/README.md).
 ALLOWED_PARAM_TYPES = {
@@ -148,21 +158,36 @@ def test_scripts_exist() -> None:
     assert len(SCRIPTS) >= 2
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
-def test_script_parses(script: Path) -> None:
+@pytest.mark.parametrize("script", FILES, ids=lambda p: p.name)
+def test_file_parses(script: Path) -> None:
     problems = parse_problems(script.read_text(encoding="utf-8-sig"))
     assert not problems, f"{script.name}: " + "; ".join(map(str, problems))
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
-def test_script_is_windows_powershell_51(script: Path) -> None:
-    problems = ps7_problems(script.read_text(encoding="utf-8-sig"))
+def test_script_as_sent_parses(script: Path) -> None:
+    problems = parse_problems(sent(script))
     assert not problems, f"{script.name}: " + "; ".join(map(str, problems))
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_script_is_windows_powershell_51(script: Path) -> None:
+    problems = ps7_problems(sent(script))
+    assert not problems, f"{script.name}: " + "; ".join(map(str, problems))
+
+
+def test_every_part_is_included_somewhere_and_every_include_resolves() -> None:
+    texts = {p.stem: p.read_text(encoding="utf-8-sig") for p in SCRIPTS}
+    for part in PARTS:
+        assert any(f"# windns:include {part.name}" in t for t in texts.values()), f"{part.name} unused"
+    for name in texts:
+        left = re.findall(r"^# windns:include .*$", sent(SCRIPTS_DIR / f"{name}.ps1"), re.MULTILINE)
+        assert not left, f"{name}.ps1: {left} not expanded"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_script_conventions(script: Path) -> None:
-    source = script.read_text(encoding="utf-8-sig")
+    source = sent(script)
     assert _EAP.search(source), f"{script.name}: no $ErrorActionPreference = 'Stop'"
     assert has_param_block(source), f"{script.name}: no param() block"
     calls = convertto_json_calls(source)
@@ -177,7 +202,7 @@ def test_script_conventions(script: Path) -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
 def test_script_parameter_types_travel_as_json(script: Path) -> None:
-    types = param_types(script.read_text(encoding="utf-8-sig"))
+    types = param_types(sent(script))
     assert types, f"{script.name}: no parameters found"
     bad = [t or "(untyped)" for t in types if t not in ALLOWED_PARAM_TYPES]
     assert not bad, f"{script.name}: parameter types {bad} do not bind from JSON (ps_scripts/README.md)"
@@ -194,7 +219,7 @@ def test_inventory_projects_every_schema_property() -> None:
     keys = _schema_keys()
     # the doc was read right: document, zone, key, trust point and error-record names are all there
     assert {"Schema", "SigningKeys", "KeyId", "RolloverPeriod", "TrustPointName", "Stage", "Code"} <= keys
-    source = (SCRIPTS_DIR / "inventory.ps1").read_text(encoding="utf-8-sig")
+    source = sent(SCRIPTS_DIR / "inventory.ps1")
     # each property is assigned as a hashtable key (``Key = ...`` or ``$entry['Key'] = ...``)
     assigned = set(re.findall(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=", source, re.MULTILINE))
     assigned |= set(re.findall(r"\$\w+\['([A-Za-z][A-Za-z0-9]*)'\]\s*=", source))
@@ -203,7 +228,7 @@ def test_inventory_projects_every_schema_property() -> None:
 
 
 def test_inventory_param_and_error_handling() -> None:
-    source = (SCRIPTS_DIR / "inventory.ps1").read_text(encoding="utf-8-sig")
+    source = sent(SCRIPTS_DIR / "inventory.ps1")
     assert re.search(r"param\(\s*\[string\[\]\]\$ZoneName\s*\)", source)
     for cmdlet in (
         "Get-DnsServerSetting -All",

@@ -6,10 +6,11 @@ In a wheel they sit inside the package (``toolkit/ps_scripts``, ``toolkit/fixtur
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
-__all__ = ["demo_fixtures_dir", "ps_scripts_dir", "script_text"]
+__all__ = ["demo_fixtures_dir", "expand_includes", "ps_scripts_dir", "script_text"]
 
 _PKG = Path(__file__).resolve().parent
 
@@ -29,12 +30,34 @@ def demo_fixtures_dir() -> Path:
     return _first_existing(_PKG / "fixtures" / "demo", _PKG.parent / "fixtures" / "demo")
 
 
-@cache
-def script_text(name: str) -> str:
-    """The text of ``ps_scripts/<name>.ps1``. Names are ours, never a user's."""
+#: a line ``# windns:include _part.ps1`` is replaced by that part's text (parts start with ``_``)
+_INCLUDE = re.compile(r"^# windns:include (_[a-z0-9_]+\.ps1)[ \t]*$", re.MULTILINE)
+
+
+def _check_name(name: str) -> None:
     if not name.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"bad script name {name!r}")
-    path = ps_scripts_dir() / f"{name}.ps1"
+
+
+def expand_includes(text: str, directory: Path) -> str:
+    """``text`` with each ``# windns:include _part.ps1`` line replaced by that part from ``directory``."""
+
+    def part(m: re.Match[str]) -> str:
+        path = directory / m.group(1)
+        if not path.is_file():
+            raise ValueError(f"included part {m.group(1)} is not in ps_scripts/")
+        return path.read_text(encoding="utf-8-sig").rstrip("\n")
+
+    return _INCLUDE.sub(part, text)
+
+
+@cache
+def script_text(name: str) -> str:
+    """The text sent to the server for ``ps_scripts/<name>.ps1``: the file with its
+    ``# windns:include`` lines replaced by the shared parts. Names are ours, never a user's."""
+    _check_name(name)
+    directory = ps_scripts_dir()
+    path = directory / f"{name}.ps1"
     if not path.is_file():
         raise ValueError(f"no script named {name!r} in ps_scripts/")
-    return path.read_text(encoding="utf-8-sig")
+    return expand_includes(path.read_text(encoding="utf-8-sig"), directory)

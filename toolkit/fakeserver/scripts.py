@@ -76,13 +76,16 @@ class ScriptCatalogue:
     """The scripts of ``ps_scripts/`` by content hash."""
 
     def __init__(self, scripts_dir: Path | None = None, *, extra: ExtraScripts | None = None) -> None:
-        from toolkit.resources import ps_scripts_dir
+        from toolkit.resources import expand_includes, ps_scripts_dir
 
         directory = scripts_dir or ps_scripts_dir()
         self._names: dict[str, str] = {}
         self._bootstrap: set[str] = set()
         for path in sorted(directory.glob("*.ps1")):
-            text = path.read_text(encoding="utf-8-sig")
+            if path.stem.startswith("_") and path.stem != BOOTSTRAP:
+                continue  # a shared part (``_projection.ps1``), never sent on its own
+            # What a client sends: the bundled scripts with their shared parts included.
+            text = expand_includes(path.read_text(encoding="utf-8-sig"), directory)
             digests = _digests(text)
             if path.stem == BOOTSTRAP:
                 self._bootstrap |= digests
