@@ -1,0 +1,258 @@
+"""Turning what pypsrp, pywinrm and requests raise into the toolkit's error tree.
+
+Both transports share this: requests' connection, TLS and timeout errors, WS-Management faults
+by code, HTTP statuses, the Win32 code of a failed cmdlet, and scrubbing a password out of any
+text that came from a library before it becomes a message.
+
+=====================================================  =================
+requests ``SSLError``, ``ConnectionError``             ``ConnectError``
+requests ``Timeout`` (connect or read)                 ``RemoteTimeout``
+WSMan fault 2150858793 (OperationTimeout)              ``RemoteTimeout``
+HTTP 401/403, authentication errors, WSMan fault 5     ``AuthError``
+WSMan fault 2150858843 (shell gone)                    ``ConnectError``
+other WSMan faults (quota...), bad XML, fragments      ``ProtocolError``
+=====================================================  =================
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Iterator
+
+import requests
+
+from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteError, RemoteTimeout
+
+__all__ = [
+    "WSMAN_ACCESS_DENIED",
+    "WSMAN_OPERATION_TIMEOUT",
+    "WSMAN_QUOTA_EXCEEDED",
+    "WSMAN_SHELL_NOT_FOUND",
+    "Scrubber",
+    "cmdlet_error",
+    "http_status_error",
+    "quiet_library_logger",
+    "requests_error",
+    "win32_code",
+    "wsman_fault_error",
+]
+
+WSMAN_ACCESS_DENIED = 5
+WSMAN_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
+WSMAN_SHELL_NOT_FOUND = 2150858843  # 0x8033805B the shell was not found on the server
+WSMAN_QUOTA_EXCEEDED = 2150859174  # 0x803381A6 maximum number of shells for this user
+_WSMAN_INVALID_RESOURCE = 2150858752  # 0x80338000 e.g. an unknown session configuration
+
+_HRESULT_WIN32 = 0x80070000
+_DNS_ERROR_NAME = re.compile(r"\bDNS_ERROR_[A-Z0-9_]+\b")
+_WIN32_MESSAGE_ID = re.compile(r"^\s*WIN32\s+(\d+)\s*$", re.IGNORECASE)
+
+
+class Scrubber:
+    """Removes one secret from text that came from a library, before it becomes a message."""
+
+    def __init__(self, secret: str | None) -> None:
+        self._secret = secret if secret and len(secret) >= 3 else None
+
+    def __call__(self, text: object) -> str:
+        out = " ".join(str(text).split())
+        if self._secret:
+            out = out.replace(self._secret, "***")
+        return out
+
+
+# -- requests -------------------------------------------------------------------------------------
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception inside it: causes, contexts, urllib3 reasons, exception args."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        e = stack.pop(0)
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        inner: list[object] = [getattr(e, "reason", None), e.__cause__, e.__context__, *e.args]
+        stack.extend(i for i in inner if isinstance(i, BaseException))
+
+
+def _reason(exc: BaseException) -> str:
+    """The root cause of a requests error in a few words (no pool names, no retry noise)."""
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f"certificate verification failed ({e.verify_message or e.reason})"
+        if isinstance(e, ssl.SSLError):
+            return f"TLS error ({e.reason or e.strerror or type(e).__name__})"
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(e, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(e, ConnectionAbortedError | BrokenPipeError):
+            return "connection closed by the server"
+        if isinstance(e, socket.gaierror):
+            return f"name resolution failed ({e.strerror})"
+        if isinstance(e, TimeoutError | socket.timeout):
+            return "timed out"
+    deepest = list(_chain(exc))[-1]
+    text = str(deepest) or type(deepest).__name__
+    # urllib3's "<urllib3.connection.HTTPConnection object at 0x...>: Failed to ..." -> the reason only
+    return re.sub(r"^<[^>]*>:\s*", "", text)
+
+
+def requests_error(
+    exc: requests.RequestException,
+    *,
+    endpoint: str,
+    connect_timeout: float,
+    read_timeout: float,
+    scrub: Scrubber,
+) -> RemoteError:
+    """A requests exception (raised from inside either library) as a toolkit error."""
+    why = scrub(_reason(exc))
+    if isinstance(exc, requests.exceptions.SSLError):
+        return ConnectError(
+            f"TLS connection to {endpoint} failed: {why} "
+            "(give the CA that signed the listener's certificate with --ca-bundle)"
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return RemoteTimeout(f"connecting to {endpoint} timed out after {connect_timeout:g} s")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return RemoteTimeout(f"no answer from {endpoint} within the read timeout of {read_timeout:g} s")
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return ConnectError(f"proxy refused the connection to {endpoint}: {why}")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return ConnectError(f"cannot talk to {endpoint}: {why}")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
+        return ProtocolError(f"{endpoint} sent a broken HTTP response: {why}")
+    return ConnectError(f"HTTP request to {endpoint} failed: {why}")
+
+
+def http_status_error(status: int, *, endpoint: str, auth: str, username: str | None) -> RemoteError:
+    if status == 401:
+        who = f"user {username}" if username else "the current user"
+        return AuthError(f"{endpoint} rejected the credentials of {who} ({auth} authentication, HTTP 401)")
+    if status == 403:
+        return AuthError(f"{endpoint} refused access (HTTP 403)")
+    return ProtocolError(f"{endpoint} answered HTTP {status} without a WS-Management fault")
+
+
+# -- WS-Management faults -------------------------------------------------------------------------
+def wsman_fault_error(code: int | str | None, reason: str | None, *, endpoint: str) -> RemoteError:
+    """A WSManFault (HTTP 500 with a fault body) by its code."""
+    detail = " ".join((reason or "no reason given").split())
+    try:
+        number = int(code) if code is not None else None
+    except (TypeError, ValueError):
+        number = None
+    if number == WSMAN_ACCESS_DENIED:
+        return AuthError(
+            f"{endpoint}: access denied by the WinRM service (WSMan fault 5: {detail}); the account needs "
+            "rights on the session configuration (Remote Management Users or the JEA role)"
+        )
+    if number == WSMAN_OPERATION_TIMEOUT:
+        return RemoteTimeout(f"{endpoint}: the server did not finish within the operation timeout ({detail})")
+    if number == WSMAN_QUOTA_EXCEEDED:
+        return ProtocolError(f"{endpoint}: the WinRM service refused a new shell (quota exceeded: {detail})")
+    if number == WSMAN_SHELL_NOT_FOUND:
+        return ConnectError(f"{endpoint}: the remote shell is gone (the WinRM service may have restarted)")
+    if number == _WSMAN_INVALID_RESOURCE:
+        return ProtocolError(f"{endpoint}: {detail}")
+    shown = f"WSMan fault {number}" if number is not None else f"WSMan fault {code or '(no code)'}"
+    return ProtocolError(f"{endpoint}: {shown}: {detail}")
+
+
+# -- cmdlet failures ------------------------------------------------------------------------------
+def win32_code(
+    *,
+    fully_qualified_error_id: str | None = None,
+    error_code: object = None,
+    message_id: str | None = None,
+    hresult: object = None,
+    message: str | None = None,
+) -> int | None:
+    """The Win32 code of a failed DnsServer cmdlet, from the best evidence the record carries.
+
+    In order: ``FullyQualifiedErrorId`` "WIN32 9601,Get-DnsServerZone"; the CimException's
+    ``ErrorData.error_Code``; its ``MessageId`` "WIN32 9601"; an HResult in the
+    HRESULT_FROM_WIN32 form 0x8007xxxx (other HResults are not Win32 codes); a
+    ``DNS_ERROR_...`` name in the message.
+    """
+    from toolkit.errors import parse_win32_code
+
+    code, _ = parse_win32_code(fully_qualified_error_id)
+    if code is not None:
+        return code
+    if isinstance(error_code, int) and not isinstance(error_code, bool) and error_code > 0:
+        return error_code
+    if isinstance(error_code, str) and error_code.strip().isdigit() and int(error_code) > 0:
+        return int(error_code)
+    if message_id:
+        m = _WIN32_MESSAGE_ID.match(message_id)
+        if m is not None:
+            return int(m.group(1))
+    if isinstance(hresult, int) and not isinstance(hresult, bool):
+        unsigned = hresult & 0xFFFFFFFF
+        if unsigned & 0xFFFF0000 == _HRESULT_WIN32 and unsigned & 0xFFFF:
+            return unsigned & 0xFFFF
+    if message:
+        from toolkit.catalogue import lookup
+        from toolkit.errors import ConfigError
+
+        for name in _DNS_ERROR_NAME.findall(message):
+            try:
+                return lookup(name).code
+            except ConfigError:
+                continue
+    return None
+
+
+def cmdlet_error(
+    message: str,
+    *,
+    fully_qualified_error_id: str | None,
+    cmdlet: str | None = None,
+    code: int | None = None,
+    script: str,
+) -> CmdletError:
+    """A failed cmdlet (or script) as ``CmdletError``: cmdlet name from the FullyQualifiedErrorId
+    when the record did not name it, one line, the FQID kept on the exception."""
+    from toolkit.errors import parse_win32_code
+
+    fq_code, fq_cmdlet = parse_win32_code(fully_qualified_error_id)
+    cmdlet = cmdlet or fq_cmdlet
+    code = code if code is not None else fq_code
+    text = " ".join((message or "").split()) or f"script {script} failed"
+    if fully_qualified_error_id and code is None and fully_qualified_error_id not in text:
+        text = f"{text} ({fully_qualified_error_id})"
+    return CmdletError(text, code=code, cmdlet=cmdlet, fully_qualified_error_id=fully_qualified_error_id)
+
+
+# -- library logging ------------------------------------------------------------------------------
+class _DemoteHandledErrors(logging.Filter):
+    """pypsrp logs ERROR records (with tracebacks) for failures it then raises, which we turn
+    into one-line toolkit errors. Demote those records to DEBUG so a CLI at its default level
+    prints the one line only; with debug logging on they still appear."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        super().__init__()
+        self.patterns = patterns
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        text = str(record.msg)
+        if not any(p in text for p in self.patterns):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def quiet_library_logger(name: str, patterns: tuple[str, ...]) -> None:
+    """Install the demoting filter on logger ``name`` once."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, _DemoteHandledErrors) for f in logger.filters):
+        logger.addFilter(_DemoteHandledErrors(patterns))

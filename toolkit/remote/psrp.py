@@ -1,0 +1,377 @@
+"""PsrpRemote: the default transport, pypsrp's RunspacePool over WS-Management.
+
+One runspace pool per host, opened on the first ``run()`` and reused for every script after it
+(opening costs the authentication handshake, Create and a few Receives; a script then costs
+Command + Receive + Signal). Scripts go in with ``add_script`` and their parameters with
+``add_parameters``: values travel as typed CLIXML objects, never as script text.
+
+The script must print one JSON string; a failed pipeline becomes ``CmdletError`` with the
+Win32 code of the DnsServer cmdlet. Transport failures are mapped by ``toolkit.remote._errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import requests
+from pypsrp.exceptions import (
+    AuthenticationError,
+    FragmentError,
+    SerializationError,
+    WinRMError,
+    WinRMTransportError,
+    WSManFaultError,
+)
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.wsman import WSMan
+
+from toolkit.errors import AuthError, ConfigError, ProtocolError, RemoteError
+from toolkit.remote import _errors
+from toolkit.remote.base import ConnectionOptions, RemoteResult, parse_script_output
+from toolkit.resources import script_text
+
+__all__ = ["PsrpRemote", "default_pool", "default_wsman", "plain_params"]
+
+log = logging.getLogger("windns.remote.psrp")
+
+_errors.quiet_library_logger(
+    "pypsrp.wsman",
+    ("during WSMan request", "during initial authentication request", "Failed to parse WSManFault"),
+)
+
+_I32 = (-(2**31), 2**31 - 1)
+
+WSManFactory = Callable[[ConnectionOptions], Any]
+PoolFactory = Callable[[Any, ConnectionOptions], Any]
+PowerShellFactory = Callable[[Any], Any]
+
+
+class _WSMan(WSMan):
+    """pypsrp's WSMan, with Receive retried on a WS-Management OperationTimeout fault.
+
+    A Receive that times out means "nothing to say yet": pypsrp already retries it while a
+    pipeline runs, but not while a pool opens. Read timeouts on a Receive are retried once (pypsrp
+    retries five times with backoff up to a minute, too long for a fleet scan).
+    """
+
+    def receive(
+        self,
+        resource_uri: str,
+        resource: ET.Element,
+        option_set: Any = None,
+        selector_set: Any = None,
+        timeout: int | None = None,
+    ) -> ET.Element:
+        from pypsrp.wsman import NAMESPACES, WSManAction
+
+        while True:
+            try:
+                res = self.invoke(
+                    WSManAction.RECEIVE,
+                    resource_uri,
+                    resource,
+                    option_set,
+                    selector_set,
+                    timeout,
+                    retries_on_read_timeout=1,
+                )
+            except WSManFaultError as exc:
+                if _fault_code(exc) == _errors.WSMAN_OPERATION_TIMEOUT:
+                    continue
+                raise
+            body = res.find("s:Body", namespaces=NAMESPACES)
+            if body is None:
+                raise ET.ParseError("a Receive response without a SOAP Body")
+            return body
+
+
+def _fault_code(exc: WSManFaultError) -> int | None:
+    try:
+        return int(exc.code)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _seconds(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def default_wsman(opts: ConnectionOptions) -> WSMan:
+    """A pypsrp WSMan for ``opts``: certificate validation is the CA bundle path when one is
+    given, else the boolean; Basic and certificate auth over HTTP send unencrypted (the options
+    already refused Basic over HTTP unless allowed)."""
+    validate = opts.cert_validation
+    # pypsrp hands this to requests' ``verify``: a CA bundle path works as well as a bool.
+    kwargs: dict[str, Any] = {
+        "cert_validation": opts.ca_bundle if opts.ca_bundle and validate else validate,
+        "connection_timeout": _seconds(opts.connect_timeout),
+        "read_timeout": _seconds(opts.read_timeout),
+        "operation_timeout": _seconds(opts.operation_timeout),
+        "encryption": "never" if not opts.ssl and opts.auth in ("basic", "certificate") else "auto",
+    }
+    if opts.auth == "certificate":
+        kwargs["certificate_pem"] = opts.certificate_pem
+        kwargs["certificate_key_pem"] = opts.certificate_key_pem
+    return _WSMan(
+        opts.host,
+        port=opts.effective_port,
+        username=opts.username,
+        password=opts.password,
+        ssl=opts.ssl,
+        auth=opts.auth,
+        **kwargs,
+    )
+
+
+def default_pool(wsman: WSMan, opts: ConnectionOptions) -> RunspacePool:
+    return RunspacePool(wsman, configuration_name=opts.configuration_name)
+
+
+def plain_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Parameters as the plain values pypsrp serialises well: lists for tuples, and integers
+    outside Int32 as text (pypsrp writes every int as I32; PowerShell binds the text to
+    ``[long]`` parameters)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, bool) or value is None or isinstance(value, str | float):
+            return value
+        if isinstance(value, int):
+            return value if _I32[0] <= value <= _I32[1] else str(value)
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [plain(v) for v in value]
+        raise TypeError(f"parameter value of type {type(value).__name__} cannot travel to a script")
+
+    return {str(k): plain(v) for k, v in (params or {}).items()}
+
+
+class PsrpRemote:
+    """A connection to one server through a reused pypsrp RunspacePool."""
+
+    def __init__(
+        self,
+        opts: ConnectionOptions,
+        *,
+        wsman_factory: WSManFactory | None = None,
+        pool_factory: PoolFactory | None = None,
+        powershell_factory: PowerShellFactory | None = None,
+    ) -> None:
+        self.opts = opts
+        self.host = opts.host
+        self._wsman_factory = wsman_factory or default_wsman
+        self._pool_factory = pool_factory or default_pool
+        self._powershell_factory = powershell_factory or PowerShell
+        self._scrub = _errors.Scrubber(opts.password)
+        self._wsman: Any = None
+        self._pool: Any = None
+        self._lock = threading.Lock()
+        self.closed = False
+
+    # -- the pool ---------------------------------------------------------------------------------
+    def _open(self) -> Any:
+        if self._pool is not None:
+            return self._pool
+        try:
+            wsman = self._wsman_factory(self.opts)
+            pool = self._pool_factory(wsman, self.opts)
+        except ValueError as exc:  # pypsrp refusing a combination of options
+            raise ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}") from None
+        self._wsman = wsman
+        try:
+            pool.open()
+        except BaseException:
+            self._discard()
+            raise
+        self._pool = pool
+        log.debug("%s: runspace pool opened (%s)", self.host, self.opts.configuration_name)
+        return pool
+
+    def _discard(self) -> None:
+        """Forget the pool without talking to the server (after a transport failure)."""
+        wsman, self._wsman, self._pool = self._wsman, None, None
+        if wsman is not None:
+            try:
+                wsman.close()
+            except Exception:  # noqa: BLE001 - closing a broken session must not hide the real error
+                log.debug("%s: closing the HTTP session failed", self.host, exc_info=True)
+
+    # -- Remote -----------------------------------------------------------------------------------
+    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        text = script_text(script)
+        values = plain_params(params)
+        start = time.perf_counter()
+        with self._lock:
+            if self.closed:
+                raise ProtocolError(f"script {script}: this connection is closed", host=self.host)
+            try:
+                pool = self._open()
+                ps = self._powershell_factory(pool)
+                ps.add_script(text)
+                if values:
+                    ps.add_parameters(values)
+                output = list(ps.invoke())
+                had_errors = bool(ps.had_errors)
+                errors = list(getattr(ps.streams, "error", []) or [])
+                self._close_pipeline(ps)
+            except RemoteError as exc:
+                exc.host = exc.host or self.host
+                raise
+            except Exception as exc:
+                mapped = self._map(exc)
+                if mapped is None:
+                    raise
+                if not isinstance(mapped, ConfigError):
+                    self._discard()
+                    mapped.host = mapped.host or self.host
+                raise mapped from exc
+        if had_errors or (errors and not output):
+            record = errors[-1] if had_errors else errors[0]
+            err = self._cmdlet_error(record, script)
+            err.host = self.host
+            raise err
+        raw = self._output_text(script, output)
+        data = parse_script_output(script, raw, host=self.host)
+        return RemoteResult(script=script, data=data, raw=raw, elapsed=time.perf_counter() - start)
+
+    def _close_pipeline(self, ps: Any) -> None:
+        """Signal the pipeline closed; the answer is already in hand, so a failure here only
+        costs the pool (the next run opens a new one)."""
+        try:
+            ps.close()
+        except Exception as exc:  # noqa: BLE001
+            log.debug("%s: closing the pipeline failed: %s", self.host, self._scrub(exc))
+            self._discard()
+
+    def _output_text(self, script: str, output: list[Any]) -> str:
+        if not output:
+            return ""
+        bad = [type(o).__name__ for o in output if not isinstance(o, str)]
+        if bad:
+            raise ProtocolError(
+                f"script {script} printed {', '.join(sorted(set(bad)))} objects; expected one JSON string",
+                host=self.host,
+            )
+        return "\n".join(output)
+
+    def _cmdlet_error(self, record: Any, script: str) -> RemoteError:
+        """A pypsrp ErrorRecord as CmdletError with the Win32 code."""
+        fqid = _text(getattr(record, "fq_error", None))
+        exc = getattr(record, "exception", None)
+        props = _properties(exc)
+        data = props.get("ErrorData")
+        data_props = _properties(data)
+        # PowerShell shows ErrorDetails.Message when a cmdlet set one, else the exception's message
+        message = _text(getattr(record, "details_message", None)) or _text(props.get("Message"))
+        if not message:
+            message = _text(getattr(exc, "to_string", None)) or _text(getattr(record, "message", None))
+        code = _errors.win32_code(
+            fully_qualified_error_id=fqid,
+            error_code=data_props.get("error_Code"),
+            message_id=_text(props.get("MessageId")) or _text(data_props.get("MessageID")),
+            hresult=props.get("HResult"),
+            message=message,
+        )
+        cmdlet = _text(getattr(record, "command_name", None)) or _text(getattr(record, "activity", None))
+        return _errors.cmdlet_error(
+            self._scrub(message),
+            fully_qualified_error_id=fqid,
+            cmdlet=cmdlet or None,
+            code=code,
+            script=script,
+        )
+
+    def _map(self, exc: BaseException) -> RemoteError | ConfigError | None:
+        """A library exception as a toolkit error; None for anything that is not the transport's
+        (a bug of ours must surface as itself)."""
+        endpoint = self.opts.endpoint
+        if isinstance(exc, requests.RequestException):
+            return _errors.requests_error(
+                exc,
+                endpoint=endpoint,
+                connect_timeout=self.opts.connect_timeout,
+                read_timeout=self.opts.read_timeout,
+                scrub=self._scrub,
+            )
+        if isinstance(exc, AuthenticationError):
+            return _errors.http_status_error(
+                401, endpoint=endpoint, auth=self.opts.auth, username=self.opts.username
+            )
+        if isinstance(exc, WSManFaultError):
+            code = _fault_code(exc) or exc.code
+            return _errors.wsman_fault_error(code, self._scrub(exc.reason), endpoint=endpoint)
+        if isinstance(exc, WinRMTransportError):
+            return _errors.http_status_error(
+                int(exc.code), endpoint=endpoint, auth=self.opts.auth, username=self.opts.username
+            )
+        if isinstance(exc, SerializationError | FragmentError):
+            return ProtocolError(f"{endpoint}: cannot read the PowerShell remoting data: {self._scrub(exc)}")
+        if isinstance(exc, ET.ParseError):
+            return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
+        if isinstance(exc, WinRMError):
+            return ProtocolError(f"{endpoint}: {type(exc).__name__}: {self._scrub(exc)}")
+        if _is_spnego_error(exc):
+            return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
+        if isinstance(exc, ValueError) and self._pool is None:
+            return ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}")
+        return None
+
+    def close(self) -> None:
+        """Close the runspace pool (WSMan Delete) and the HTTP session; never raises."""
+        with self._lock:
+            self.closed = True
+            pool, wsman = self._pool, self._wsman
+            self._pool = self._wsman = None
+            if pool is not None:
+                try:
+                    pool.close()
+                except Exception as exc:  # noqa: BLE001 - the results are in hand; a failed close is not news
+                    log.debug("%s: closing the runspace pool failed: %s", self.host, self._scrub(exc))
+            if wsman is not None:
+                try:
+                    wsman.close()
+                except Exception:  # noqa: BLE001
+                    log.debug("%s: closing the HTTP session failed", self.host, exc_info=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _is_spnego_error(exc: BaseException) -> bool:
+    try:
+        from spnego.exceptions import SpnegoError
+    except ImportError:  # pragma: no cover - pyspnego comes with pypsrp
+        return False
+    return isinstance(exc, SpnegoError)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def _properties(obj: Any) -> dict[str, Any]:
+    """Adapted and extended (note) properties of a deserialised .NET object, merged."""
+    if obj is None:
+        return {}
+    props: dict[str, Any] = {}
+    for attr in ("adapted_properties", "extended_properties"):
+        value = getattr(obj, attr, None)
+        if isinstance(value, Mapping):
+            props.update(value)
+    return props
