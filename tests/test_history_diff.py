@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def test_diff_reports_findings_keys_settings_and_hosts(fleet: Fleet, tmp_path: P
         nozsk["SigningKeys"].append(new_zsk)  # KEY001 resolved, a key added
         corp = _zone(fleet, "dns1", "corp.example")
         rolled_id = corp["SigningKeys"][1]["KeyId"]
-        corp["SigningKeys"][1]["LastRolloverTime"] = "2026-01-01T00:00:00.0000000Z"  # rolled
+        rolled_at = fleet.get("dns1").now + timedelta(hours=1)  # after scan a was collected
+        corp["SigningKeys"][1]["LastRolloverTime"] = rolled_at.isoformat()  # rolled
         legacy = _zone(fleet, "dns1", "legacy.corp.example")
         removed_id = legacy["SigningKeys"][0]["KeyId"]
         del legacy["SigningKeys"][0]  # removed (and a finding about it resolved)
@@ -90,3 +92,22 @@ def test_identical_scans_have_no_drift(fleet: Fleet, tmp_path: Path) -> None:
         a, b = _scan(h, fleet), _scan(h, fleet)
         d = diff_scans(h, a, b)
     assert not d.changed and not d.new and not d.resolved and len(d.unchanged) > 5
+
+
+def test_a_clock_that_moves_is_not_a_rollover() -> None:
+    """The same simulated server read a day apart (its fixture times are relative to its start)
+    shows no rolled key; a rollover made between the two reads does."""
+    from toolkit.drift import diff_inventories
+    from toolkit.remote import FakeRemote
+    from toolkit.resources import demo_fixtures_dir
+    from toolkit.services.audit import collect
+
+    t1 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    first = collect(FakeRemote(Fleet.load(demo_fixtures_dir(), now=t1).get("dns1")))
+    later = Fleet.load(demo_fixtures_dir(), now=t1 + timedelta(days=1))
+    assert not [k for k in diff_inventories("dns1", first, collect(FakeRemote(later.get("dns1"))))[0]]
+    corp = later.get("dns1").find_zone("corp.example")
+    assert corp is not None
+    corp["SigningKeys"][1]["LastRolloverTime"] = (t1 + timedelta(hours=3)).isoformat()
+    keys, _ = diff_inventories("dns1", first, collect(FakeRemote(later.get("dns1"))))
+    assert [(k.change, k.key_id) for k in keys] == [("rolled", corp["SigningKeys"][1]["KeyId"])]

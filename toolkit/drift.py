@@ -2,9 +2,10 @@
 
 A finding is identified by (host, rule, zone, key): its message may change from one scan to the
 next ("due 3 days ago" / "due 4 days ago") without being a new finding. A key is identified by its
-key id; a key present in both scans is *rolled* when its last rollover time or its active key
-changed. Settings are the zone DNSSEC settings, the server DNSSEC settings and each key's
-configuration (length, algorithm, rollover period and type, validity periods, storage).
+key id; a key present in both scans is *rolled* when its active key changed or its last rollover
+time moved to after the earlier scan. Settings are the zone DNSSEC settings, the server DNSSEC
+settings and each key's configuration (length, algorithm, rollover period and type, validity
+periods, storage).
 """
 
 from __future__ import annotations
@@ -149,6 +150,15 @@ def _keys(inv: ServerInventory) -> dict[str, SigningKey]:
     return {k.key_id: k for k in inv.iter_keys()}
 
 
+def _rolled_since(old: datetime | None, new: datetime | None, since: datetime | None) -> bool:
+    """A rollover happened between two scans: the last rollover time moved, and to a time after
+    the earlier scan was collected (a time that moves but stays before it is the clock of the
+    one reporting it, e.g. a simulated server whose times are relative to its start)."""
+    if new is None or old == new:
+        return False
+    return since is None or new > since
+
+
 def diff_inventories(
     host: str, a: ServerInventory, b: ServerInventory
 ) -> tuple[list[KeyChange], list[SettingChange]]:
@@ -164,7 +174,7 @@ def diff_inventories(
     for kid in sorted(ka.keys() & kb.keys()):
         old, new = ka[kid], kb[kid]
         what = []
-        if old.last_rollover_time != new.last_rollover_time:
+        if _rolled_since(old.last_rollover_time, new.last_rollover_time, a.collected_at):
             what.append(f"last rollover {_plain(old.last_rollover_time)} -> {_plain(new.last_rollover_time)}")
         if old.active_key != new.active_key:
             what.append("active key changed")
