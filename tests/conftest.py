@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import toolkit.remote as remote_mod
+from tests.bind_fixtures import demo_bind  # noqa: F401 - one BIND for the whole session
 from toolkit.resources import demo_fixtures_dir
 from toolkit.simulator import Fleet
 

@@ -7,54 +7,22 @@ skip them explicitly.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.bind_fixtures import require_bind as _require_bind
 from toolkit.dnsview import QueryOptions, ZoneDnsView, ZoneQuery, parse_target, zone_view, zone_views
-from toolkit.dnsview.bind import BIND_PACKAGES, BindServer, KeySpec, ZoneSpec, bind_missing, which
-from toolkit.dnsview.demo import DRIFT, demo_specs
+from toolkit.dnsview.bind import BindServer, KeySpec, ZoneSpec, which
+from toolkit.dnsview.demo import DRIFT
 from toolkit.findings import Severity
 from toolkit.model import SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType, RolloverStatus, ZoneType
 from toolkit.rules.join_rules import evaluate_join
-
-REFEREES = ("dnssec-verify", "delv", "dig")
-
-
-def _require_bind() -> None:
-    if os.environ.get("WINDNS_SKIP_BIND") == "1":
-        pytest.skip("WINDNS_SKIP_BIND=1: BIND tests skipped on request")
-    missing = bind_missing() + [t for t in REFEREES if which(t) is None]
-    if missing:
-        pytest.fail(
-            f"BIND tools missing: {', '.join(missing)}; install {' '.join(BIND_PACKAGES)} "
-            "or set WINDNS_SKIP_BIND=1 to skip explicitly",
-            pytrace=False,
-        )
-
-
-@pytest.fixture(scope="module")
-def demo_bind() -> Iterator[tuple[BindServer, list[ZoneSpec]]]:
-    _require_bind()
-    specs = demo_specs()
-    # one extra zone the fixtures do not have: served data changed after signing
-    specs.append(
-        ZoneSpec(
-            "tampered.corp.example",
-            (KeySpec("ECDSAP256SHA256", ksk=True), KeySpec("ECDSAP256SHA256")),
-            tamper=True,
-        )
-    )
-    server = BindServer(specs, lifetime=300)
-    with server:
-        yield server, specs
 
 
 @pytest.fixture(scope="module")
@@ -229,8 +197,9 @@ def _ids(findings: list) -> set[str]:  # type: ignore[type-arg]
 
 def test_join_healthy_zone_has_nothing_above_info(views: dict[str, ZoneDnsView]) -> None:
     inv = _inventory(_zone("corp.example", RSA))
-    found = evaluate_join([views["corp.example"]], inv)
+    found, _ = evaluate_join([views["corp.example"]], inv)
     assert [f for f in found if f.severity > Severity.INFO] == []
+    assert [f.rule_id for f in found] == ["DNS000"]  # the record of the view, nothing else
 
 
 def test_join_out_of_sync_zones(views: dict[str, ZoneDnsView]) -> None:
@@ -250,29 +219,31 @@ def test_join_out_of_sync_zones(views: dict[str, ZoneDnsView]) -> None:
         "nsec3.corp.example",
     ]
     by_zone: dict[str, set[str]] = {z: set() for z in zones}
-    for f in evaluate_join([views[z] for z in zones], inv):
-        by_zone[f.target.zone or ""].add(f.rule_id)
-    assert "dns.ds-chain" in by_zone["rollover.corp.example"]
-    assert "dns.ksk-ds-ready" not in by_zone["rollover.corp.example"]
-    assert "dns.key-not-published" in by_zone["rollerr.branch.example"]
-    assert "dns.nsec3-mismatch" in by_zone["manual.branch.example"]
-    assert "dns.rrsig-expiring" in by_zone["branch.corp.example"]
-    assert by_zone["nsec3.corp.example"] == {"dns.nsec3-params"}  # served as set: no mismatch
+    found, _ = evaluate_join([views[z] for z in zones], inv)
+    for f in found:
+        if f.target.zone is not None:
+            by_zone[f.target.zone].add(f.rule_id)
+    assert "DNS004" in by_zone["rollover.corp.example"]
+    assert "DNS006" not in by_zone["rollover.corp.example"]
+    assert "DNS002" in by_zone["rollerr.branch.example"]
+    assert "DNS014" in by_zone["manual.branch.example"]
+    assert "DNS008" in by_zone["branch.corp.example"]
+    assert by_zone["nsec3.corp.example"] == {"DNS015"}  # served as set: no mismatch
 
 
 def test_join_ds_already_at_parent_means_step_rollover(views: dict[str, ZoneDnsView]) -> None:
     inv = _inventory(_zone("corp.example", RSA, status=RolloverStatus.KSK_WAITING_FOR_DS_UPDATE))
-    assert "dns.ksk-ds-ready" in _ids(evaluate_join([views["corp.example"]], inv))
+    assert "DNS006" in _ids(evaluate_join([views["corp.example"]], inv)[0])
 
 
 def test_join_unaccounted_key_and_expired_window(views: dict[str, ZoneDnsView]) -> None:
     # inside: no standby ZSK, so the pre-published one is unaccounted for
     inv = _inventory(_zone("corp.example", [RSA[0], (KeyType.ZSK, "RsaSha256", 1024, False)]))
     v = views["corp.example"]
-    found = evaluate_join([v], inv)
-    assert "dns.key-unaccounted" in _ids(found)
-    later = evaluate_join([v], inv, now=datetime.now(UTC) + timedelta(days=30))
-    assert any(f.rule_id == "dns.rrsig-expiring" and f.severity is Severity.CRITICAL for f in later)
+    found, _ = evaluate_join([v], inv)
+    assert "DNS003" in _ids(found)
+    later, _ = evaluate_join([v], inv, now=datetime.now(UTC) + timedelta(days=30))
+    assert any(f.rule_id == "DNS008" and f.severity is Severity.CRITICAL for f in later)
 
 
 def test_named_stops_by_itself_and_on_stop() -> None:
@@ -312,7 +283,7 @@ def test_cli_dns_check_against_bind(demo_bind: tuple[BindServer, list[ZoneSpec]]
     assert r.exception is None, r.output
     doc = json.loads(r.output)
     assert doc["chain_ok"] is False and r.return_value == 1
-    assert "dns.ds-chain" in {f["rule"] for f in doc["findings"]}
+    assert "DNS004" in {f["rule"] for f in doc["findings"]}
     ok = CliRunner().invoke(
         main, ["dns", "check", "corp.example", "--server", server.address], standalone_mode=False
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -15,7 +15,9 @@ from toolkit.errors import ConfigError
 from toolkit.findings import Finding, HostError, HostReport, Report, Severity, Target
 from toolkit.model import ServerInfo, ServerInventory, SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType, ZoneType
+from toolkit.policy import load_policy, parse_policy
 from toolkit.render.ckl import REQUIREMENTS, ckl_document, render_ckl, write_ckl_files
+from toolkit.render.cklb import CKLB_STATUS, cklb_document, render_cklb
 
 VULNS_2022 = {
     "V-259350",
@@ -103,12 +105,32 @@ def test_statuses_follow_the_inventory() -> None:
     assert bad["V-259384"][0] == "Open"
 
 
+def _record(**zones: dict[str, object]) -> Finding:
+    """The DNS000 record of a DNS view (what ``evaluate_join`` writes), zones as given."""
+    return Finding("DNS000", Severity.INFO, Target("DNS4"), "DNS view", {"zones": zones})
+
+
 def test_dns_view_findings_drive_dns_items() -> None:
-    f = Finding("dns.ds-chain", Severity.CRITICAL, Target("DNS4", "branch.example"), "chain broken: DS 1234")
-    ok_f = Finding("dns.nsec3-params", Severity.LOW, Target("DNS4", "branch.example"), "salt")
-    got = _parse(ckl_document(_host(_zone("branch.example"), findings=(f, ok_f))))
+    f = Finding("DNS004", Severity.CRITICAL, Target("DNS4", "branch.example"), "chain broken: DS 1234")
+    ok_f = Finding("DNS015", Severity.LOW, Target("DNS4", "branch.example"), "salt")
+    rec = _record(**{"branch.example": {"reachable": True, "chain": "broken", "ds": ["1234/SHA256"]}})
+    got = _parse(ckl_document(_host(_zone("branch.example"), findings=(rec, f, ok_f))))
     assert got["V-259382"][0] == "Open" and "DS 1234" in got["V-259382"][2]
     assert got["V-259372"][0] == "NotAFinding"
+
+
+def test_dns_record_gives_evidence_and_unchecked_chains_stay_not_reviewed() -> None:
+    ok = {"reachable": True, "chain": "ok", "ds": ["4711/SHA256"], "dnskey_rrsig_validity_hours": [168.0]}
+    got = _parse(ckl_document(_host(_zone("branch.example"), findings=(_record(**{"branch.example": ok}),))))
+    assert got["V-259382"][0] == "NotAFinding"
+    assert "branch.example: chain ok (DS 4711/SHA256)" in got["V-259382"][2]
+    assert "measured over DNS 168 h" in got["V-259345"][2]
+    unchecked = {"reachable": True, "chain": "not checked", "ds": []}
+    rec = _record(**{"branch.example": unchecked})
+    got = _parse(ckl_document(_host(_zone("branch.example"), findings=(rec,))))
+    assert got["V-259382"][0] == "Not_Reviewed" and "--ds-from" in got["V-259382"][2]
+    # the same report without any DNS-area finding: the DNS items need the view
+    assert _parse(ckl_document(_host(_zone("branch.example"))))["V-259372"][0] == "Not_Reviewed"
 
 
 def test_ad_integrated_only_and_classified_are_not_applicable() -> None:
@@ -116,10 +138,12 @@ def test_ad_integrated_only_and_classified_are_not_applicable() -> None:
     assert {s for s, _, _ in ad.values()} == {"Not_Applicable"}
     mixed = _parse(ckl_document(_host(_zone("corp.example", ad=True), _zone("branch.example"))))
     assert "Not_Applicable" not in {s for s, _, _ in mixed.values()}
-    classified = _parse(
-        ckl_document(_host(_zone("branch.example")), SimpleNamespace(classified_network=True))
-    )
+    policy = parse_policy('extends = "stig"\nclassified-network = true\n', "p.toml")
+    classified = _parse(ckl_document(_host(_zone("branch.example")), policy))
     assert {s for s, _, _ in classified.values()} == {"Not_Applicable"}
+    assert "classified network" in next(iter(classified.values()))[2]
+    unclassified = _parse(ckl_document(_host(_zone("branch.example")), load_policy(profile="stig")))
+    assert "Not_Applicable" not in {s for s, _, _ in unclassified.values()}
 
 
 def test_2012_server_uses_the_2012_stig_and_keeps_2022_ids() -> None:
@@ -146,3 +170,30 @@ def test_failed_host_is_not_reviewed_and_render_rules(tmp_path: Path) -> None:
     assert sorted(p.name for p in paths) == ["dns3.ckl", "dns4.branch.example.ckl"]
     for p in paths:
         ET.fromstring(p.read_text().split("\n", 2)[2])
+
+
+def test_cklb_carries_the_same_items_as_the_ckl() -> None:
+    host = _host(_zone("branch.example", validity_h=240), os="Microsoft Windows Server 2012 R2")
+    doc = cklb_document(host)
+    assert doc["cklb_version"] == "1.0" and doc["target_data"]["fqdn"] == "DNS4.branch.example"
+    (stig,) = doc["stigs"]
+    assert stig["stig_id"] == "Windows_2012_DNS_STIG" and stig["size"] == len(stig["rules"])
+    ckl = _parse(ckl_document(host))
+    got = {r["group_id"]: (r["status"], r["rule_version"], r["finding_details"]) for r in stig["rules"]}
+    assert set(got) == set(ckl)
+    for vuln, (status, stig_id, details) in ckl.items():
+        assert got[vuln] == (CKLB_STATUS[status], stig_id, details)
+    assert got["V-215578"][0] == "open"
+    rule = next(r for r in stig["rules"] if r["group_id"] == "V-215578")
+    assert rule["legacy_ids"] == ["V-259345", "WDNS-22-000014"] and rule["stig_uuid"] == stig["uuid"]
+    assert cklb_document(host)["id"] == doc["id"]  # stable per server and STIG
+
+
+def test_cklb_render_is_json_and_refuses_a_fleet_on_one_stream() -> None:
+    one = Report(hosts=(_host(_zone("corp.example", ad=True)),), generated_at=datetime.now(UTC))
+    buf = io.StringIO()
+    render_cklb(one, buf)
+    doc = json.loads(buf.getvalue())
+    assert {r["status"] for r in doc["stigs"][0]["rules"]} == {"not_applicable"}
+    with pytest.raises(ConfigError, match="--output DIRECTORY"):
+        render_cklb(replace(one, hosts=one.hosts * 2), io.StringIO())

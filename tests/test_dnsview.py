@@ -86,9 +86,9 @@ def test_bad_servers_give_a_problem_and_a_finding(
     v = zone_view("corp.example", parse_target(f"127.0.0.1:{port}"), opts=FAST)
     assert not v.reachable
     assert [p.kind for p in v.problems] == [kind]
-    found = evaluate_join([v], server="DNS1")
-    assert [f.rule_id for f in found] == ["dns.unreachable"]
-    assert kind in found[0].message
+    found, _ = evaluate_join([v], server="DNS1")
+    assert [f.rule_id for f in found] == ["DNS000", "DNS001"]
+    assert kind in found[1].message and found[1].target.zone == "corp.example"
 
 
 def test_silent_server_times_out_with_retries() -> None:
@@ -149,5 +149,48 @@ def test_cli_dns_check_bad_server_is_a_finding_not_a_traceback(runner, servfail:
     )
     assert res.exception is None, res.output
     assert res.return_value == 1
-    assert "dns.unreachable" in res.output and "servfail" in res.output
+    assert "DNS001" in res.output and "servfail" in res.output
     assert main.run(["dns", "check", "corp.example", "--server", "127.0.0.1:notaport"]) == 4
+
+
+@pytest.mark.parametrize(("fixture", "kind"), [("servfail", "servfail"), ("truncating", "truncated")])
+def test_audit_with_a_bad_dns_server_keeps_a_clean_exit_code(
+    request: pytest.FixtureRequest, runner, fixture: str, kind: str  # type: ignore[no-untyped-def]
+) -> None:
+    import json
+
+    from toolkit.cli import main
+
+    port = request.getfixturevalue(fixture)
+    args = ["--transport", "fake", "--server", "dns2", "audit", "-f", "json"]
+    res = runner.invoke(main, [*args, "--dns-server", f"127.0.0.1:{port}", "--dns-timeout", "0.3"])
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    doc = json.loads(res.output)
+    bad = [f for f in doc["findings"] if f["rule_id"] == "DNS001"]
+    # SERVFAIL and truncation are answers about one zone: one finding per signed zone
+    signed = ["branch.corp.example", "rollover.corp.example", "shop.corp.example"]
+    assert sorted(f["zone"] for f in bad) == signed
+    assert all(kind in f["message"] for f in bad)
+    assert any(f["rule_id"] == "ROLL005" for f in doc["findings"])
+
+
+def test_ask_a_resolver_for_the_ds() -> None:
+    """``recursive=True`` sets RD and CD and takes a resolver's answer (RA, no AA); without it,
+    the same answer is lame."""
+    seen: list[int] = []
+
+    def resolver(q: dns.message.Message) -> dns.message.Message:
+        seen.append(q.flags)
+        r = dns.message.make_response(q)
+        r.flags |= dns.flags.RA
+        return r
+
+    from toolkit.dnsview import ask
+
+    for port in _stub(resolver):
+        target = parse_target(f"127.0.0.1:{port}")
+        resp, problem = ask(target, "corp.example", "DS", FAST, recursive=True)
+        assert problem is None and resp is not None
+        assert seen[-1] & dns.flags.RD and seen[-1] & dns.flags.CD
+        _, problem = ask(target, "corp.example", "DS", FAST)
+        assert problem is not None and problem.kind == "lame" and not seen[-1] & dns.flags.RD

@@ -17,7 +17,7 @@ from tests.rules_fixtures import NOW, inventory, key, with_settings, zone
 from toolkit.errors import ConfigError
 from toolkit.findings import HostError, HostReport, Report
 from toolkit.policy import Policy, load_policy, parse_policy
-from toolkit.render import FORMATS, render
+from toolkit.render import CHECKLIST_FORMATS, FORMATS, render
 from toolkit.render.common import rules_for
 from toolkit.rules import evaluate
 
@@ -195,4 +195,8 @@ def test_junit_structure() -> None:
 
 def test_renderers_never_exit() -> None:
     for fmt in FORMATS:
+        if fmt in CHECKLIST_FORMATS:  # one server per checklist: a fleet is a clean error, not an exit
+            with pytest.raises(ConfigError):
+                render(make_report(), fmt, io.StringIO(), policy=load_policy())
+            continue
         render(make_report(), fmt, io.StringIO(), policy=load_policy())

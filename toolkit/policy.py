@@ -13,6 +13,7 @@ File format (every key optional; unknown keys are errors naming their line)::
 
     extends = "rfc"                 # baseline | rfc | stig (default baseline)
     name = "corp"
+    classified-network = false      # true: STIG checklists mark the DNSSEC items Not_Applicable
     fail-on = "high"                # info | low | medium | high | critical
     select = ["ALL"]                # replaces the profile's selection
     extend-select = ["ZONE001"]     # adds to it
@@ -22,6 +23,7 @@ File format (every key optional; unknown keys are errors naming their line)::
     [thresholds]
     zsk-min-rsa-bits = 2048
     dnskey-validity-max = "168h"    # durations: "30m", "48h", "7d" or seconds
+    rrsig-expiry-window = "48h"     # DNS008: served RRSIGs expiring sooner than this
     [[suppress]]
     rule = "ALG001"                 # id or prefix
     server = "dns1*"                # glob, default "*"
@@ -96,6 +98,8 @@ class Thresholds:
     denial_of_existence: str = "any"  # any | NSec | NSec3
     ds_required_digests: tuple[str, ...] = ("Sha256",)
     ds_forbidden_digests: tuple[str, ...] = ("Sha1",)
+    #: DNS008: a served RRSIG expiring within this window (measured at query time) is reported
+    rrsig_expiry_window: timedelta = timedelta(hours=48)
 
     def __post_init__(self) -> None:
         if self.denial_of_existence.lower() not in ("any", "nsec", "nsec3"):
@@ -144,6 +148,8 @@ class Policy:
     suppressions: tuple[Suppression, ...] = ()
     extends: str | None = None
     source: str | None = None  # the file it came from (None for a built-in profile)
+    #: the STIG's DNSSEC checks do not apply on a classified network (checklists: Not_Applicable)
+    classified_network: bool = False
 
     def is_selected(self, rule_id: str) -> bool:
         """flake8 semantics: the longest matching prefix decides; a tie goes to ``ignore``."""
@@ -186,6 +192,7 @@ _TOP_KEYS = {
     "name",
     "extends",
     "fail-on",
+    "classified-network",
     "select",
     "extend-select",
     "ignore",
@@ -331,6 +338,10 @@ def _apply(doc: Mapping[str, Any], base: Policy, loc: _Located, builtin: str | N
         changes["extends"] = base.name
     if "fail-on" in doc:
         changes["fail_on"] = _severity(doc["fail-on"], "fail-on", loc)
+    if "classified-network" in doc:
+        if not isinstance(doc["classified-network"], bool):
+            raise loc.error("classified-network must be true or false", "classified-network")
+        changes["classified_network"] = doc["classified-network"]
     own_select = _prefixes(doc, "select", loc) if "select" in doc else ()
     extend = _prefixes(doc, "extend-select", loc) if "extend-select" in doc else ()
     select = (own_select or base.select) + extend
@@ -472,6 +483,7 @@ def policy_to_dict(policy: Policy) -> dict[str, Any]:
         "extends": policy.extends,
         "source": policy.source,
         "fail-on": policy.fail_on.label,
+        "classified-network": policy.classified_network,
         "select": ["ALL" if p == "" else p for p in policy.select],
         "ignore": list(policy.ignore),
         "severity": {k: v.label for k, v in sorted(policy.severity.items())},
@@ -508,6 +520,7 @@ def policy_to_toml(policy: Policy) -> str:
         lines.append(f"extends = {_toml_value(base)}")
     lines.append(f"name = {_toml_value(d['name'])}")
     lines.append(f"fail-on = {_toml_value(d['fail-on'])}")
+    lines.append(f"classified-network = {_toml_value(d['classified-network'])}")
     lines.append(f"select = {_toml_value(d['select'])}")
     lines.append(f"ignore = {_toml_value(d['ignore'])}")
     lines.append("\n[severity]")

@@ -1,20 +1,102 @@
-"""`windns dns ...`: the DNS side alone (check a zone over DNS; serve the demo fleet's zones)."""
+"""`windns dns ...`: the DNS side alone (check a zone over DNS; serve the demo fleet's zones).
+
+Also the DNS view options `windns audit` and `windns scan` share (``dns_view_options``,
+``dns_view_from``).
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from toolkit.cli.app import AppContext, main
 from toolkit.dnsview import QueryOptions, parse_target, zone_view
-from toolkit.findings import EXIT_FINDINGS, EXIT_OK, Severity, sort_findings
-from toolkit.rules.join_rules import evaluate_join
+from toolkit.findings import EXIT_FINDINGS, EXIT_OK, Severity
 
-__all__ = ["dns_group"]
+if TYPE_CHECKING:
+    from toolkit.services.audit import DnsViewOptions
+
+__all__ = ["dns_group", "dns_view_from", "dns_view_options"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dns_view_options(*, scan: bool = False) -> Callable[[F], F]:
+    """The options that add the DNS view to `audit` (and, with ``scan``, to `scan`)."""
+    who = "each server (its inventory dns_address, else its own address)" if scan else "the audited server"
+    opts = [
+        click.option("--dns", "dns_flag", is_flag=True, help=f"Add the DNS view: ask {who} on port 53."),
+        click.option(
+            "--dns-server",
+            metavar="ADDR[:PORT]",
+            help="Add the DNS view, asking this DNS server"
+            + (" (for hosts whose inventory entry names no dns_address)." if scan else "."),
+        ),
+        click.option(
+            "--ds-from",
+            metavar="ADDR[:PORT]",
+            help="Ask each zone's DS here: the parent zone's server or a recursive resolver "
+            "(default: the DNS server itself).",
+        ),
+        click.option(
+            "--dns-timeout",
+            type=click.FloatRange(0.05),
+            default=2.0,
+            show_default=True,
+            help="Seconds per DNS query try (2 retries).",
+        ),
+    ]
+    if scan:
+        opts.append(
+            click.option("--no-dns", is_flag=True, help="No DNS view, even for hosts with a dns_address.")
+        )
+
+    def decorate(f: F) -> F:
+        for opt in reversed(opts):
+            f = opt(f)
+        return f
+
+    return decorate
+
+
+def dns_view_from(
+    dns_flag: bool,
+    dns_server: str | None,
+    ds_from: str | None,
+    dns_timeout: float,
+    *,
+    no_dns: bool = False,
+    scan: bool = False,
+) -> DnsViewOptions | None:
+    """The DNS view options the command line asks for (None: no DNS view asked for).
+
+    For a scan without --dns/--dns-server the options still apply to the hosts whose inventory
+    entry names a ``dns_address``. Addresses given on the command line are checked now: a bad
+    one is a configuration error before anything is collected.
+    """
+    from toolkit.services.audit import DnsViewOptions
+
+    if no_dns:
+        if dns_flag or dns_server or ds_from:
+            raise click.UsageError("--no-dns cannot be combined with --dns, --dns-server or --ds-from")
+        return DnsViewOptions(enabled=False)
+    asked = bool(dns_flag or dns_server)
+    if not asked and not scan:
+        if ds_from:
+            raise click.UsageError("--ds-from needs --dns or --dns-server")
+        return None
+    for value in (dns_server, ds_from):
+        if value:
+            parse_target(value)
+    return DnsViewOptions(
+        server=dns_server, ds_from=ds_from, query=QueryOptions(timeout=dns_timeout), all_hosts=asked
+    )
 
 
 @main.group("dns")
@@ -25,13 +107,23 @@ def dns_group() -> None:
 @dns_group.command("check")
 @click.argument("zone")
 @click.option("--server", "dns_server", required=True, metavar="ADDR[:PORT]", help="DNS server to ask.")
-@click.option("--parent-ds-from", metavar="ADDR[:PORT]", help="Server to ask for the DS (default: --server).")
+@click.option(
+    "--ds-from",
+    "--parent-ds-from",
+    "parent_ds_from",
+    metavar="ADDR[:PORT]",
+    help="Ask the DS here: the parent's server or a recursive resolver (default: --server).",
+)
 @click.option("--no-ds", is_flag=True, help="Do not ask for the DS at the parent.")
 @click.option(
     "--timeout", type=click.FloatRange(0.05), default=2.0, show_default=True, help="Seconds per try."
 )
 @click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
 @click.option("--fail-on", default="medium", show_default=True, help="Lowest severity that fails (exit 1).")
+@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
+@click.option(
+    "--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file (TOML)."
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
 def dns_check(
@@ -43,20 +135,31 @@ def dns_check(
     timeout: float,
     retries: int,
     fail_on: str,
+    profile: str | None,
+    policy_file: Path | None,
     fmt: str,
 ) -> int:
-    """Check ZONE as served by a DNS server: keys, signatures (validated now), NSEC3, DS at the parent."""
+    """Check ZONE as served by a DNS server: keys, signatures (validated now), NSEC3, DS at the parent.
+
+    The DNS-side rules (area DNS, `windns rules list`) run under the policy; the rules that
+    need the server's own view run with `windns audit --dns`.
+    """
+    from toolkit.policy import load_policy
+    from toolkit.rules.join_rules import evaluate_join
+
     try:
         threshold = Severity.parse(fail_on)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    policy = load_policy(policy_file, profile or "baseline")
     target = parse_target(dns_server)
     parent = None if no_ds else parse_target(parent_ds_from) if parent_ds_from else target
     now = datetime.now(UTC)
     view = zone_view(
         zone, target, parent=parent, opts=QueryOptions(timeout=timeout, retries=retries), now=now
     )
-    findings = sort_findings(evaluate_join([view], server=str(target), now=now))
+    findings, _ = evaluate_join([view], None, policy, server=str(target))
+    findings = [f for f in findings if f.rule_id != "DNS000"]
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -145,6 +248,10 @@ def dns_serve_demo(app: AppContext, lifetime: float, port: int | None, workdir: 
         click.echo(f"demo DNS side on {server.address} (trust anchor: {server.trust_anchor_file()})")
         for z in server.zones:
             click.echo(f"  {z.name:28} {z.note}")
+        click.echo(
+            "both views of the demo fleet: windns --transport fake --server dns2 audit "
+            f"--dns-server {server.address}"
+        )
         try:
             while server.running:
                 time.sleep(0.5)

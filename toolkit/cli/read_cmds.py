@@ -11,8 +11,10 @@ from typing import Any
 import click
 
 from toolkit.cli.app import AppContext, main, pass_app
+from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
 from toolkit.cli.output import emit, format_option, inventory_key_rows, zone_row
 from toolkit.errors import ConfigError
+from toolkit.findings import EXIT_INCOMPLETE
 from toolkit.model import ServerInventory
 
 __all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
@@ -75,14 +77,46 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
     algorithm {name, mnemonic, number}, key_length, current_state, rollover {enabled, type,
     period_seconds, last, next, status, next_action}, signature_validity_seconds {dnskey, ds,
     zone}, active_key, standby_key, next_key.
+
+    Exit codes: 0 listed, 2 a zone's keys could not be read, 4 a --zone the server does not have.
     """
     inv = load_inventory(app, offline, zones)
     rows = inventory_key_rows(inv, zones)
+    unknown, unreadable = _unlisted_zones(inv, zones)
     columns = None
     if fmt == "table":
         columns = ["zone", "key_type", "algorithm.name", "key_length", "current_state", "rollover.enabled",
                    "rollover.status", "rollover.next", "key_id"]
-    emit(rows, fmt, columns=columns)
+    if rows or not (unknown or unreadable):
+        emit(rows, fmt, columns=columns)
+    for line in unreadable:
+        click.echo(f"windns: error: {line}", err=True)
+    if unknown:
+        where = str(offline) if offline is not None else inv.server.name
+        raise ConfigError(
+            f"{'zones' if len(unknown) > 1 else 'zone'} {', '.join(unknown)} not found on {where} "
+            "(DNS_ERROR_ZONE_DOES_NOT_EXIST, 9601); "
+            "see windns zones list"
+        )
+    if unreadable:
+        click.get_current_context().exit(EXIT_INCOMPLETE)
+
+
+def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Of the zones asked for: those the server does not have, and why others' keys are unknown."""
+    by_name = {z.name.lower().rstrip("."): z for z in inv.zones}
+    unknown: list[str] = []
+    unreadable: list[str] = []
+    for name in zones:
+        zone = by_name.get(name.lower().rstrip("."))
+        errors = zone.errors if zone is not None else ()
+        if zone is None or any(e.code == 9601 for e in errors):
+            unknown.append(name)
+            continue
+        for e in errors:
+            if e.stage in ("Get-DnsServerZone", "Get-DnsServerSigningKey"):
+                unreadable.append(f"the keys of {zone.name} could not be read: {e.stage}: {e.message}")
+    return unknown, unreadable
 
 
 # -- audit -----------------------------------------------------------------------------------
@@ -95,10 +129,12 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
 @click.option("--fail-on", default=None, metavar="SEVERITY",
               help="Exit 1 when a finding reaches this severity (info, low, medium, high, critical).")
 @click.option("--format", "-f", "fmt", default="table", show_default=True, metavar="FORMAT",
-              help="table, json, csv, sarif, junit, html, prometheus.")
+              help="table, json, csv, sarif, junit, html, prometheus, ckl (STIG Viewer checklist) "
+              "or cklb (STIG Viewer 3).")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
+@dns_view_options()
 @pass_app
 @click.pass_context
 def audit_cmd(
@@ -111,8 +147,16 @@ def audit_cmd(
     fail_on: str | None,
     fmt: str,
     output: Path | None,
+    dns_flag: bool,
+    dns_server: str | None,
+    ds_from: str | None,
+    dns_timeout: float,
 ) -> None:
     """Audit one server's DNSSEC configuration against the policy.
+
+    With --dns or --dns-server the audit also asks a DNS server what it serves for each signed
+    zone (keys, signatures validated now, NSEC3, the DS at the parent) and joins that with the
+    server's own view (rules DNS001-DNS015; `windns rules list`).
 
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the server could
     not be audited, 3 usage error, 4 bad input or configuration.
@@ -120,10 +164,11 @@ def audit_cmd(
     from toolkit.findings import Severity
     from toolkit.policy import load_policy
     from toolkit.render import FORMATS
-    from toolkit.services.audit import audit_inventory, audit_server, report_for
+    from toolkit.services.audit import audit_inventory, audit_server, collect_dns, report_for
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
+    dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout)
     policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
     threshold = policy.fail_on
     if fail_on:
@@ -134,10 +179,12 @@ def audit_cmd(
     if offline is not None:
         from toolkit.normalise import load_file
 
-        host = audit_inventory(load_file(offline), policy)
+        inv = load_file(offline)
+        views = collect_dns(inv, dns, host=inv.server.name) if dns is not None else None
+        host = audit_inventory(inv, policy, dns_views=views)
     else:
         with app.open_remote() as remote:
-            host = audit_server(remote, policy, zones=list(zones) or None)
+            host = audit_server(remote, policy, zones=list(zones) or None, dns=dns)
     report = report_for([host], policy, duration=host.duration)
     _write_report(report, fmt, output, policy)
     ctx.exit(report.exit_code(threshold))

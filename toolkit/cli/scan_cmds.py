@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
+from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
 from toolkit.cli.output import emit
 from toolkit.errors import ConfigError, HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report, Severity
@@ -222,14 +223,16 @@ def _signals(scanner: Any) -> Iterator[None]:
     default="table",
     show_default=True,
     metavar="FORMAT",
-    help="table, json, csv, sarif, junit, html or prometheus.",
+    help="table, json, csv, sarif, junit, html, prometheus, ckl or cklb (STIG checklists: "
+    "one file per server in the --output directory).",
 )
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file (atomically).",
+    type=click.Path(path_type=Path),
+    help="Write the report to this file (atomically); for ckl/cklb, a directory.",
 )
+@dns_view_options(scan=True)
 @db_option
 @click.option("--no-history", is_flag=True, help="Do not record the scan in the history database.")
 @click.option(
@@ -268,6 +271,11 @@ def scan_cmd(
     fail_on: str | None,
     fmt: str,
     output: Path | None,
+    dns_flag: bool,
+    dns_server: str | None,
+    ds_from: str | None,
+    dns_timeout: float,
+    no_dns: bool,
     db: Path | None,
     no_history: bool,
     keep: int | None,
@@ -290,11 +298,14 @@ def scan_cmd(
     from toolkit.fleet import demo_inventory, hosts_from_names, load_inventory
     from toolkit.history import History, ScanLocked, scan_lock
     from toolkit.remote.base import ConnectionOptions
-    from toolkit.render import FORMATS
+    from toolkit.render import CHECKLIST_FORMATS, FORMATS
     from toolkit.services.scan import Scanner, ScanOptions, default_connector
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
+    if output is not None and output.is_dir() and fmt not in CHECKLIST_FORMATS:
+        raise click.BadParameter(f"{output} is a directory", param_hint="--output")
+    dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout, no_dns=no_dns, scan=True)
     sources = sum(bool(x) for x in (demo or demo_all, inventory is not None, hosts))
     if sources > 1:
         raise click.UsageError("give one of INVENTORY, --demo or --host")
@@ -338,6 +349,7 @@ def scan_cmd(
         backoff=backoff,
         grace=grace,
         zones=zones,
+        dns=dns,
     )
     db_path = _db_path(db)
     with ExitStack() as stack:
@@ -387,7 +399,13 @@ def scan_cmd(
                 err=True,
             )
         trend_points = _trend(history, scan_id, trend) if history is not None and fmt == "html" else None
-        _render_report(report, fmt, output, policy, trend_points)
+        if fmt in CHECKLIST_FORMATS and output is not None:
+            from toolkit.render.ckl import write_checklists
+
+            paths = write_checklists(report, output, policy, fmt)
+            log.info("wrote %d checklist(s) to %s", len(paths), output)
+        else:
+            _render_report(report, fmt, output, policy, trend_points)
         code = report.exit_code(threshold)
         if write_failed and code < EXIT_INCOMPLETE:
             code = EXIT_INCOMPLETE

@@ -162,8 +162,9 @@ class DsRecord:
 class DnsProblem:
     """A query that did not give a usable answer. Never raised: recorded on the view.
 
-    ``kind``: timeout, unreachable, servfail, refused, lame (no AA bit / referral), truncated
-    (TC over UDP and TCP failed), formerr, nxdomain, error.
+    ``kind``: timeout, unreachable, unresolvable (the server's name does not resolve), servfail,
+    refused, lame (no AA bit / referral), truncated (TC over UDP and TCP failed), formerr,
+    nxdomain, not-parent (a DS asked at a server that serves the zone but not its parent), error.
     """
 
     query: str  # "corp.example. DNSKEY"

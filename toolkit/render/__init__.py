@@ -2,7 +2,9 @@
 
 Every renderer has the signature of ``Renderer``: it writes one report to a text stream and
 nothing else (the exit code comes from ``Report.exit_code``, never from a renderer). Adding a
-format is one import and one entry in ``FORMATS``.
+format is one import and one entry in ``FORMATS``. The STIG checklists (``ckl``, ``cklb``) are
+one document per server: they render a one-server report, and ``CHECKLIST_FORMATS`` tells the
+commands to write a fleet as one file per server (``toolkit.render.ckl.write_checklists``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from toolkit.errors import ConfigError
 from toolkit.findings import Report
 from toolkit.policy import Policy
 from toolkit.render import csv, html, json, junit, prometheus, sarif, table
+from toolkit.render.ckl import render_ckl
+from toolkit.render.cklb import render_cklb
 
-__all__ = ["FORMATS", "Renderer", "render"]
+__all__ = ["CHECKLIST_FORMATS", "FORMATS", "Renderer", "render"]
 
 
 class Renderer(Protocol):
@@ -29,7 +33,12 @@ FORMATS: dict[str, Renderer] = {
     "junit": junit.render,
     "html": html.render,
     "prometheus": prometheus.render,
+    "ckl": render_ckl,
+    "cklb": render_cklb,
 }
+
+#: formats that hold one server each: a fleet report is written as one file per server
+CHECKLIST_FORMATS = frozenset({"ckl", "cklb"})
 
 
 def render(

@@ -7,29 +7,46 @@ the other STIG's ids as LEGACY_ID. Status:
 
 - ``Not_Applicable`` when every zone is AD-integrated, or the policy declares a classified network;
 - ``Open`` / ``NotAFinding`` from the server's own view, and from the DNS view (join findings,
-  ``dns.*`` rule ids) where the requirement is about what is served;
+  ``DNS`` rule ids; DNS000 records that the view was taken) where the requirement is about what
+  is served;
 - ``Not_Reviewed`` where no command answers (key storage, NRPT GPO, trust anchors fleet-wide), or
   where the requirement needs the DNS view and the audit ran without ``--dns``.
 
 Evidence goes into FINDING_DETAILS. The rule ids (SV-...r..._rule) change every release, so they
-are not written; STIG Viewer keys on Vuln_Num.
+are not written; STIG Viewer keys on Vuln_Num. ``checklist`` computes the items once; this module
+writes them as CKL XML, ``toolkit.render.cklb`` as STIG Viewer 3 JSON.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from toolkit.errors import ConfigError
 from toolkit.findings import Finding, HostReport, Report
 from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import DenialOfExistence, ZoneType
 
-__all__ = ["REQUIREMENTS", "Requirement", "ckl_document", "render_ckl", "stig_for", "write_ckl_files"]
+if TYPE_CHECKING:
+    from toolkit.policy import Policy
+
+__all__ = [
+    "REQUIREMENTS",
+    "Checklist",
+    "Item",
+    "Requirement",
+    "checklist",
+    "ckl_document",
+    "render_ckl",
+    "single_host",
+    "stig_for",
+    "write_checklists",
+    "write_ckl_files",
+]
 
 OPEN, PASS, NA, NR = "Open", "NotAFinding", "Not_Applicable", "Not_Reviewed"
 H48, H168 = timedelta(hours=48), timedelta(hours=168)
@@ -61,6 +78,12 @@ class Context:
     def dns_findings(self, *rule_ids: str) -> list[Finding]:
         return [f for f in self.host.findings if f.rule_id in rule_ids]
 
+    def dns_zones(self) -> Mapping[str, Mapping[str, Any]]:
+        """Per zone, what the DNS view showed (the DNS000 record's evidence; empty without it)."""
+        rec = next((f for f in (*self.host.findings, *self.host.suppressed) if f.rule_id == "DNS000"), None)
+        zones = rec.evidence.get("zones") if rec is not None else None
+        return zones if isinstance(zones, Mapping) else {}
+
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
@@ -87,6 +110,22 @@ def _from_dns(ctx: Context, rule_ids: tuple[str, ...], ok_text: str) -> Verdict:
     return PASS, ok_text
 
 
+def _chain(ctx: Context) -> Verdict:
+    verdict = _from_dns(ctx, ("DNS004",), "A DS at the parent matches a signing key.")
+    if verdict[0] != PASS:
+        return verdict
+    zones = ctx.dns_zones()
+    rows = [
+        f"{z}: chain {d.get('chain')}" + (f" (DS {', '.join(d.get('ds') or [])})" if d.get("ds") else "")
+        for z, d in sorted(zones.items())
+        if d.get("reachable")
+    ]
+    unchecked = [z for z, d in sorted(zones.items()) if d.get("chain") == "not checked"]
+    if unchecked:
+        return NR, _lines([*rows, f"DS not checked for: {', '.join(unchecked)} (use --ds-from)"])
+    return PASS, _lines(rows) or verdict[1]
+
+
 def _zones_signed(ctx: Context) -> Verdict:
     bad = [
         z.name
@@ -98,7 +137,7 @@ def _zones_signed(ctx: Context) -> Verdict:
     ]
     details = [f"{z}: primary zone not signed (IsSigned false)" for z in bad]
     details += [
-        f"{f.target}: {f.message}" for f in ctx.dns_findings("dns.unsigned-answers", "dns.rrsig-invalid")
+        f"{f.target}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")
     ]
     if details:
         return OPEN, _lines(details)
@@ -118,6 +157,11 @@ def _validity(attr: str, label: str, dns_rule: str) -> Evaluator:
                 row = f"{z.name} {k.key_type.short} {k.key_id}: {label} {v.total_seconds() / 3600:g} h"
                 (good if H48 <= v <= H168 else bad).append(row)
         bad += [f"{f.target}: {f.message}" for f in ctx.dns_findings(dns_rule)]
+        if dns_rule == "DNS009":
+            for zone, d in sorted(ctx.dns_zones().items()):
+                hours = d.get("dnskey_rrsig_validity_hours") or []
+                if hours:
+                    good.append(f"{zone}: measured over DNS {', '.join(f'{h:g}' for h in hours)} h")
         if bad:
             return OPEN, _lines(bad)
         if not good:
@@ -185,7 +229,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "WDNS-CM-000008",
         "medium",
         "DNSKEY RRset signature validity 48 to 168 hours.",
-        _validity("dnskey_signature_validity", "DnsKeySignatureValidityPeriod", "dns.dnskey-rrsig-validity"),
+        _validity("dnskey_signature_validity", "DnsKeySignatureValidityPeriod", "DNS009"),
     ),
     Requirement(
         "V-259339",
@@ -194,7 +238,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "WDNS-CM-000001",
         "medium",
         "DS RRset signature validity of delegated children 48 to 168 hours.",
-        _validity("ds_signature_validity", "DSSignatureValidityPeriod", "dns.ds-rrsig-validity"),
+        _validity("ds_signature_validity", "DSSignatureValidityPeriod", "DNS010"),
     ),
     Requirement(
         "V-259346",
@@ -212,7 +256,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "WDNS-SC-000001",
         "medium",
         "NSEC3 salt changed on each re-sign: RRSIG(NSEC3PARAM) inception equals RRSIG(DNSKEY).",
-        lambda c: _from_dns(c, ("dns.nsec3param-inception",), "NSEC3PARAM and DNSKEY share inception."),
+        lambda c: _from_dns(c, ("DNS011",), "NSEC3PARAM and DNSKEY share inception."),
     ),
     Requirement(
         "V-259351",
@@ -239,7 +283,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "WDNS-SC-000011",
         "medium",
         "DS records for child zones present (authentication chain).",
-        lambda c: _from_dns(c, ("dns.ds-chain",), "A DS at the parent matches a signing key."),
+        _chain,
     ),
     Requirement(
         "V-259383",
@@ -308,13 +352,65 @@ def stig_for(inv: ServerInventory | None) -> str:
     return "2022"
 
 
-def _not_applicable(inv: ServerInventory, policy: Any) -> str | None:
-    if getattr(policy, "classified_network", False):
+def _not_applicable(inv: ServerInventory, policy: Policy | None) -> str | None:
+    if policy is not None and policy.classified_network:
         return "The policy declares a classified network: the STIG's DNSSEC checks do not apply."
     zones = [z for z in inv.zones if not z.is_auto_created]
     if zones and all(z.is_ds_integrated for z in zones):
         return "Every zone on this server is Active Directory-integrated (IsDsIntegrated): not applicable."
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One checklist entry: a requirement's ids for the STIG in use, its status and evidence."""
+
+    vuln: str
+    stig_id: str
+    legacy: tuple[str, ...]  # the other STIG's Vuln ID and STIG ID
+    severity: str
+    title: str
+    status: str
+    details: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """The checklist of one server: which STIG (``stig`` is one of STIG_2022 / STIG_2012), items."""
+
+    host: HostReport
+    which: str  # "2022" or "2012"
+    stig: tuple[str, str, str]  # benchmark id, title, release info
+    items: tuple[Item, ...]
+
+
+def checklist(host: HostReport, policy: Policy | None = None, *, dns_view: bool | None = None) -> Checklist:
+    """Every DNSSEC requirement of the STIG that applies to ``host``, with status and evidence.
+
+    ``dns_view`` defaults to whether the report holds any DNS-area finding (DNS000 records it).
+    """
+    inv = host.inventory
+    which = stig_for(inv)
+    stig = STIG_2012 if which == "2012" else STIG_2022
+    if dns_view is None:
+        dns_view = any(f.rule_id.startswith("DNS") for f in (*host.findings, *host.suppressed))
+    na = _not_applicable(inv, policy) if inv is not None else None
+    ctx = Context(host, inv, dns_view) if inv is not None else None
+    items: list[Item] = []
+    for req in REQUIREMENTS:
+        vuln, sid = (req.vuln_2012, req.stig_2012) if which == "2012" else (req.vuln_2022, req.stig_2022)
+        if vuln is None or sid is None:
+            continue
+        other = (req.vuln_2022, req.stig_2022) if which == "2012" else (req.vuln_2012, req.stig_2012)
+        if ctx is None:
+            why = host.error.message if host.error else "no inventory"
+            status, details = NR, f"Server not audited: {why}"
+        elif na is not None and not req.always_applicable:
+            status, details = NA, na
+        else:
+            status, details = req.evaluate(ctx)
+        items.append(Item(vuln, sid, tuple(x for x in other if x), req.severity, req.title, status, details))
+    return Checklist(host, which, stig, tuple(items))
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -324,15 +420,10 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     return el
 
 
-def ckl_document(host: HostReport, policy: Any = None, *, dns_view: bool | None = None) -> str:
+def ckl_document(host: HostReport, policy: Policy | None = None, *, dns_view: bool | None = None) -> str:
     """The CKL XML text for one server."""
-    inv = host.inventory
-    which = stig_for(inv)
-    stig = STIG_2012 if which == "2012" else STIG_2022
-    if dns_view is None:
-        dns_view = any(f.rule_id.startswith("dns.") for f in host.findings) or bool(
-            inv is not None and any(e.stage == "dns" for e in inv.errors)
-        )
+    cl = checklist(host, policy, dns_view=dns_view)
+    stig = cl.stig
     root = ET.Element("CHECKLIST")
     asset = _sub(root, "ASSET")
     for tag, text in (
@@ -354,7 +445,7 @@ def ckl_document(host: HostReport, policy: Any = None, *, dns_view: bool | None 
     istig = _sub(_sub(root, "STIGS"), "iSTIG")
     info = _sub(istig, "STIG_INFO")
     for name, data in (
-        ("version", "1" if which == "2022" else "2"),
+        ("version", "1" if cl.which == "2022" else "2"),
         ("classification", "UNCLASSIFIED"),
         ("stigid", stig[0]),
         ("title", stig[1]),
@@ -364,41 +455,22 @@ def ckl_document(host: HostReport, policy: Any = None, *, dns_view: bool | None 
         si = _sub(info, "SI_DATA")
         _sub(si, "SID_NAME", name)
         _sub(si, "SID_DATA", data)
-    na = _not_applicable(inv, policy) if inv is not None else None
-    ctx = Context(host, inv, dns_view) if inv is not None else None
-    for req in REQUIREMENTS:
-        vuln, sid = (req.vuln_2012, req.stig_2012) if which == "2012" else (req.vuln_2022, req.stig_2022)
-        if vuln is None or sid is None:
-            continue
-        legacy = [
-            x
-            for x in ((req.vuln_2022, req.stig_2022) if which == "2012" else (req.vuln_2012, req.stig_2012))
-            if x
-        ]
-        if ctx is None:
-            status, details = (
-                NR,
-                f"Server not audited: {host.error.message if host.error else 'no inventory'}",
-            )
-        elif na is not None and not req.always_applicable:
-            status, details = NA, na
-        else:
-            status, details = req.evaluate(ctx)
+    for item in cl.items:
         v = _sub(istig, "VULN")
         for attr, data in (
-            ("Vuln_Num", vuln),
-            ("Severity", req.severity),
-            ("Group_Title", sid),
-            ("Rule_Ver", sid),
-            ("Rule_Title", req.title),
-            *(("LEGACY_ID", x) for x in legacy),
+            ("Vuln_Num", item.vuln),
+            ("Severity", item.severity),
+            ("Group_Title", item.stig_id),
+            ("Rule_Ver", item.stig_id),
+            ("Rule_Title", item.title),
+            *(("LEGACY_ID", x) for x in item.legacy),
             ("STIGRef", f"{stig[1]} :: {stig[2]}"),
         ):
             sd = _sub(v, "STIG_DATA")
             _sub(sd, "VULN_ATTRIBUTE", attr)
             _sub(sd, "ATTRIBUTE_DATA", data)
-        _sub(v, "STATUS", status)
-        _sub(v, "FINDING_DETAILS", details)
+        _sub(v, "STATUS", item.status)
+        _sub(v, "FINDING_DETAILS", item.details)
         _sub(v, "COMMENTS", "Generated by windns-toolkit.")
         _sub(v, "SEVERITY_OVERRIDE", "")
         _sub(v, "SEVERITY_JUSTIFICATION", "")
@@ -407,21 +479,42 @@ def ckl_document(host: HostReport, policy: Any = None, *, dns_view: bool | None 
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!--DISA STIG Viewer :: 2.18-->\n' + body + "\n"
 
 
-def render_ckl(report: Report, stream: IO[str], *, policy: Any = None, color: bool = False) -> None:
-    """Write the checklist of a one-server report; a fleet needs one file per server."""
+def single_host(report: Report, fmt: str) -> HostReport:
     if len(report.hosts) != 1:
         raise ConfigError(
-            f"--format ckl writes one checklist per server; this report has {len(report.hosts)} "
-            "(use write_ckl_files / an output directory)"
+            f"--format {fmt} writes one checklist per server and this report has {len(report.hosts)}: "
+            "give --output DIRECTORY (one file per server)"
         )
-    stream.write(ckl_document(report.hosts[0], policy))
+    return report.hosts[0]
 
 
-def write_ckl_files(report: Report, directory: Path, policy: Any = None) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    out = []
-    for host in report.hosts:
-        path = directory / f"{host.server.lower()}.ckl"
-        path.write_text(ckl_document(host, policy), encoding="utf-8")
-        out.append(path)
+def render_ckl(
+    report: Report, stream: IO[str], *, policy: Policy | None = None, color: bool = False
+) -> None:
+    """Write the checklist of a one-server report; a fleet needs one file per server."""
+    stream.write(ckl_document(single_host(report, "ckl"), policy))
+
+
+def write_checklists(
+    report: Report, directory: Path, policy: Policy | None = None, fmt: str = "ckl"
+) -> list[Path]:
+    """One checklist file per server (``<server>.ckl`` or ``.cklb``) in ``directory``."""
+    from toolkit.render.cklb import cklb_text
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        out = []
+        for host in report.hosts:
+            path = directory / f"{host.server.lower()}.{fmt}"
+            text = ckl_document(host, policy) if fmt == "ckl" else cklb_text(host, policy)
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            out.append(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot write checklists to {directory}: {exc.strerror}") from None
     return out
+
+
+def write_ckl_files(report: Report, directory: Path, policy: Policy | None = None) -> list[Path]:
+    return write_checklists(report, directory, policy, "ckl")

@@ -1,491 +1,426 @@
-"""Join rules: the server's own view (inventory) against what it publishes over DNS.
+"""Join rules (area DNS): the server's own view (inventory) against what it publishes over DNS.
 
-Each rule reads one ``JoinCase`` (a zone's DNS view, the zone as the server reports it when
-known, thresholds, the time) and yields findings. Neither side alone can make these findings:
-"the KSK the server thinks is active is not the key the parent's DS points at" needs both.
+Neither side alone can make these findings: "the KSK the server thinks is active is not the key
+the parent's DS points at" needs both. The rules are registered in ``toolkit.rules.registry``
+like every other rule (same ids, metadata, policy selection, severities and suppressions), but
+their checks read a zone's DNS view, which the inventory engine does not have: ``evaluate_join``
+runs them over the views ``windns audit --dns`` / ``windns scan --dns`` / ``windns dns check``
+collect. The checks live in ``toolkit.rules.join_checks``.
 
-Keys are matched on algorithm, role (SEP flag = KSK) and length, by count: the inside view
-(Get-DnsServerSigningKey) carries no key tag. A key *signs* when a valid RRSIG with its tag covers
-the SOA (ZSK role) or the DNSKEY RRset (KSK role); an active key inside must be a signing key
-outside, a standby/next key inside may be published without signing.
-
-``JOIN_RULES`` holds the metadata (id, title, severity, references, STIG ids) in the shape of
-the rule registry; ``evaluate_join`` runs them.
+DNS000 is the record of the DNS view itself (one info finding per server, with what each zone
+showed as evidence): STIG checklists read it to tell "checked over DNS, nothing wrong" from "not
+checked".
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from toolkit.dnsview.descriptors import ZoneDnsView
-from toolkit.findings import Finding, Severity, Target
-from toolkit.model import ServerInventory, Zone
-from toolkit.model.enums import DenialOfExistence, RolloverStatus
+from toolkit.findings import Finding, Severity, Target, sort_findings
+from toolkit.model import ServerInventory
+from toolkit.policy import load_policy
+from toolkit.rules import join_checks as jc
+from toolkit.rules.base import Hit, Rule
+from toolkit.rules.join_checks import SERVER_DOWN_KINDS, JoinCase, JoinThresholds
 
-__all__ = ["JOIN_RULES", "JoinCase", "JoinRule", "JoinThresholds", "evaluate_join", "join_case"]
+if TYPE_CHECKING:
+    from toolkit.policy import Policy, Thresholds
 
-H48, H168 = timedelta(hours=48), timedelta(hours=168)
+__all__ = ["JOIN_RULES", "JoinCase", "JoinRule", "JoinThresholds", "evaluate_join", "join_thresholds"]
 
-
-@dataclass(frozen=True, slots=True)
-class JoinThresholds:
-    rrsig_expiry_window: timedelta = timedelta(hours=48)
-    validity_min: timedelta = H48
-    validity_max: timedelta = H168
-
-
-@dataclass(frozen=True, slots=True)
-class JoinCase:
-    server: str
-    view: ZoneDnsView
-    zone: Zone | None
-    now: datetime
-    limits: JoinThresholds = field(default_factory=JoinThresholds)
-
-    @property
-    def name(self) -> str:
-        return self.view.zone.rstrip(".") or "."
-
-    def finding(
-        self, rule: JoinRule, message: str, severity: Severity | None = None, **evidence: Any
-    ) -> Finding:
-        return Finding(
-            rule_id=rule.id,
-            severity=severity if severity is not None else rule.severity,
-            target=Target(self.server, self.name),
-            message=message,
-            evidence={"dns_server": self.view.server, **evidence},
-        )
-
-    @property
-    def inside_signed(self) -> bool:
-        return self.zone is not None and self.zone.signed
-
-
-Check = Callable[["JoinRule", JoinCase], Iterable[Finding]]
+JoinCheck = Callable[[JoinCase], Iterable[Hit]]
+SummaryCheck = Callable[[str, Sequence[ZoneDnsView]], Iterable[Hit]]
 
 
 @dataclass(frozen=True, slots=True)
-class JoinRule:
-    id: str
-    title: str
-    severity: Severity
-    references: tuple[str, ...]
-    check: Check
-    stig: tuple[str, ...] = ()  # Vuln IDs, 2022 STIG first
+class JoinRule(Rule):
+    """A rule over the DNS view: ``join_check`` per zone, or ``summary_check`` once per server.
+
+    ``zone_check``/``server_check`` stay None, so the inventory engine never runs it;
+    ``needs_inside`` rules are skipped for zones the inventory does not list.
+    """
+
+    join_check: JoinCheck | None = None
+    summary_check: SummaryCheck | None = None
     needs_inside: bool = False
-    profiles: tuple[str, ...] = ("baseline", "strict", "stig", "rfc")
+
+    def __post_init__(self) -> None:
+        if self.zone_check is not None or self.server_check is not None:
+            raise ValueError(f"rule {self.id}: a join rule reads the DNS view, not the inventory alone")
+        if (self.join_check is None) == (self.summary_check is None):
+            raise ValueError(f"rule {self.id}: needs exactly one of join_check, summary_check")
+        if (self.scope == "server") != (self.summary_check is not None):
+            raise ValueError(f"rule {self.id}: scope {self.scope!r} does not fit its check")
 
 
-# -- key join ------------------------------------------------------------------------------------
-def _group(alg: int | None, ksk: bool, length: int | None) -> tuple[int, str, int]:
-    return (int(alg or 0), "KSK" if ksk else "ZSK", int(length or 0))
-
-
-def _inside_counts(zone: Zone) -> tuple[Counter[tuple[int, str, int]], Counter[tuple[int, str, int]]]:
-    active: Counter[tuple[int, str, int]] = Counter()
-    versions: Counter[tuple[int, str, int]] = Counter()
-    for k in zone.keys:
-        if not k.is_active:
-            continue
-        g = _group(k.algorithm.number, k.is_ksk, k.key_length)
-        active[g] += 1
-        versions[g] += 1 + sum(1 for v in (k.standby_key, k.next_key) if v)
-    return active, versions
-
-
-def _outside_counts(view: ZoneDnsView) -> tuple[Counter[tuple[int, str, int]], Counter[tuple[int, str, int]]]:
-    signing: Counter[tuple[int, str, int]] = Counter()
-    published: Counter[tuple[int, str, int]] = Counter()
-    soa, dnskey = view.signing_tags("SOA"), view.signing_tags("DNSKEY")
-    for k in view.keys:
-        g = _group(k.algorithm, k.is_ksk, k.key_length)
-        published[g] += 1
-        if k.key_tag in (dnskey if k.is_ksk else soa):
-            signing[g] += 1
-    return signing, published
-
-
-def _label(g: tuple[int, str, int]) -> str:
-    from toolkit.dnsview.descriptors import algorithm_name
-
-    return f"{g[1]} {algorithm_name(g[0])}" + (f" {g[2]} bits" if g[2] else "")
-
-
-def _key_not_published(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    if c.zone is None or not c.inside_signed or not c.view.reachable:
+def _summary(server: str, views: Sequence[ZoneDnsView]) -> Iterator[Hit]:
+    if not views:
         return
-    active, _ = _inside_counts(c.zone)
-    signing, _ = _outside_counts(c.view)
-    for g, n in sorted(active.items()):
-        if signing[g] < n:
-            yield c.finding(
-                rule,
-                f"{n - signing[g]} active {_label(g)} key(s) inside are not published "
-                "(or sign nothing) over DNS",
-                inside_active=n,
-                published_signing=signing[g],
-            )
-
-
-def _key_unaccounted(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    if c.zone is None or not c.view.reachable or c.zone.errors and not c.zone.keys:
-        return
-    _, versions = _inside_counts(c.zone)
-    _, published = _outside_counts(c.view)
-    for g, n in sorted(published.items()):
-        if n > versions[g]:
-            tags = [k.key_tag for k in c.view.keys if _group(k.algorithm, k.is_ksk, k.key_length) == g]
-            yield c.finding(
-                rule,
-                f"{n - versions[g]} published {_label(g)} DNSKEY(s) not accounted for by any key inside",
-                published=n,
-                inside_versions=versions[g],
-                key_tags=tags,
-            )
-
-
-# -- DS at the parent ----------------------------------------------------------------------------
-def _chain(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    v = c.view
-    if not v.signed or v.ds is None:
-        return
-    if v.chain_ok:
-        return
-    if not v.ds:
-        if c.zone is not None and c.zone.dnssec and c.zone.dnssec.parent_has_secure_delegation is False:
-            sev = Severity.MEDIUM
-        else:
-            sev = Severity.HIGH
-        yield c.finding(rule, "no DS at the parent: the zone is signed but not chained (island)", sev)
-        return
-    ds = [f"{d.key_tag}/{d.digest_name}" for d in v.ds]
-    keys = [k.describe() for k in v.keys if k.key_tag in v.signing_tags("DNSKEY")]
-    yield c.finding(
-        rule,
-        f"chain broken: no DS at the parent ({', '.join(ds)}) matches a key signing the DNSKEY RRset "
-        f"({', '.join(keys) or 'none'})",
-        Severity.CRITICAL,
-        ds=ds,
-        signing_keys=keys,
+    states = [jc.chain_state(v) for v in views]
+    answered = sum(1 for v in views if v.reachable)
+    where = ", ".join(sorted({v.server for v in views}))
+    yield Hit(
+        f"DNS view of {len(views)} zone(s) at {where}: {answered} answered, chain of trust ok for "
+        f"{states.count('ok')}, broken for {states.count('broken') + states.count('island')}, "
+        f"not checked for {states.count('not checked')}",
+        {
+            "dns_server": where,
+            "ds_server": next((v.ds_server for v in views if v.ds_server), None),
+            "queried_at": min(v.queried_at for v in views).isoformat(),
+            "zones": {v.zone.rstrip(".") or ".": jc.zone_summary(v) for v in views},
+        },
     )
 
 
-def _ds_sha1_only(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    if c.view.ds and all(d.is_sha1 for d in c.view.ds):
-        yield c.finding(rule, "the parent holds only SHA-1 DS records (RFC 8624: SHA-1 MUST NOT)")
+_SIGN = "Invoke-DnsServerZoneSign -ZoneName '<Zone>' -SignWithDefault:$false -DoResign"
+_CHECK = "windns dns check <Zone> --server <DnsServer>"
+STIG_DNSKEY = ("V-259345 / WDNS-22-000014", "V-215578 / WDNS-CM-000008")
+STIG_DS = ("V-259339 / WDNS-22-000007", "V-215661 / WDNS-CM-000001")
 
 
-def _ksk_ds_ready(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    if c.zone is None or c.view.ds is None:
-        return
-    waiting = [
-        k for k in c.zone.ksks if k.current_rollover_status is RolloverStatus.KSK_WAITING_FOR_DS_UPDATE
-    ]
-    if not waiting:
-        return
-    ksks = c.view.ksks
-    if ksks and all(c.view.ds_matching(k) for k in ksks):
-        yield c.finding(
-            rule,
-            "KSK rollover waits for a DS update, but the parent already has a DS for every published KSK: "
-            "step the rollover (Step-DnsServerSigningKeyRollover)",
-            key_tags=[k.key_tag for k in ksks],
-        )
+def _r(
+    id: str,
+    title: str,
+    severity: Severity,
+    checks: str,
+    why: str,
+    remediation: str,
+    references: tuple[str, ...],
+    check: JoinCheck,
+    *,
+    stig: tuple[str, ...] = (),
+    needs_inside: bool = False,
+    win32: int | None = None,
+) -> JoinRule:
+    return JoinRule(
+        id=id,
+        title=title,
+        severity=severity,
+        scope="zone",
+        checks=checks,
+        why=why,
+        remediation=remediation,
+        references=references,
+        stig=stig,
+        win32=win32,
+        join_check=check,
+        needs_inside=needs_inside,
+    )
 
 
-# -- signatures ----------------------------------------------------------------------------------
-def _rrsig_invalid(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    for s in (*c.view.signatures, *c.view.ds_signatures):
-        if s.valid is False:
-            yield c.finding(rule, f"RRSIG over {s.covered} by key {s.key_tag} does not validate: {s.error}")
-        elif s.valid is None and s.error:
-            yield c.finding(rule, f"RRSIG over {s.covered} cannot be checked: {s.error}", Severity.HIGH)
-
-
-def _rrsig_expiring(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    window = c.limits.rrsig_expiry_window
-    for s in (*c.view.signatures, *c.view.ds_signatures):
-        left = s.remaining(c.now)
-        if left < window:
-            sev = Severity.CRITICAL if left <= timedelta(0) else rule.severity
-            hours = left.total_seconds() / 3600
-            yield c.finding(
-                rule,
-                f"RRSIG over {s.covered} (key {s.key_tag}) expires in {hours:.1f} h "
-                f"(window {window.total_seconds() / 3600:g} h)",
-                sev,
-                expiration=s.expiration.isoformat(),
-            )
-
-
-def _validity(rule: JoinRule, c: JoinCase, sigs: Sequence[Any], what: str) -> Iterator[Finding]:
-    lo, hi = c.limits.validity_min, c.limits.validity_max
-    for s in sigs:
-        if not lo <= s.validity <= hi:
-            hours = s.validity.total_seconds() / 3600
-            yield c.finding(
-                rule,
-                f"measured {what} RRSIG validity {hours:g} h (key {s.key_tag}) is outside "
-                f"{lo.total_seconds() / 3600:g}-{hi.total_seconds() / 3600:g} h",
-                validity_hours=hours,
-            )
-
-
-def _dnskey_validity(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    yield from _validity(rule, c, c.view.signatures_over("DNSKEY"), "DNSKEY")
-
-
-def _ds_validity(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    yield from _validity(rule, c, c.view.ds_signatures, "DS (signed by the parent)")
-
-
-def _nsec3param_inception(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    n3 = {s.inception for s in c.view.signatures_over("NSEC3PARAM")}
-    dk = {s.inception for s in c.view.signatures_over("DNSKEY")}
-    if n3 and dk and not n3 & dk:
-        yield c.finding(
-            rule,
-            "NSEC3PARAM was signed at a different inception than the DNSKEY RRset "
-            "(salt not changed on re-sign)",
-            nsec3param=sorted(t.isoformat() for t in n3),
-            dnskey=sorted(t.isoformat() for t in dk),
-        )
-
-
-def _unsigned_answers(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    v = c.view
-    if not v.reachable:
-        return
-    if v.answered_without_rrsig:
-        yield c.finding(
-            rule,
-            f"answers with the DO bit carry no RRSIG: {', '.join(v.answered_without_rrsig)}",
-            types=list(v.answered_without_rrsig),
-        )
-    elif c.inside_signed and not v.signed:
-        yield c.finding(rule, "the server reports the zone signed, but serves no DNSKEY over DNS")
-
-
-def _key_roles(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    missing = c.view.missing_roles
-    if missing:
-        what = {"KSK": "no KSK (SEP) signs the DNSKEY RRset", "ZSK": "no ZSK signs the zone data"}
-        yield c.finding(
-            rule,
-            "served zone lacks the KSK/ZSK split: " + "; ".join(what[m] for m in missing),
-            missing=list(missing),
-        )
-
-
-# -- NSEC3 ---------------------------------------------------------------------------------------
-def _nsec3_mismatch(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    z, v = c.zone, c.view
-    if z is None or z.dnssec is None or not c.inside_signed or not v.signed:
-        return
-    s = z.dnssec
-    if s.denial_of_existence is DenialOfExistence.NSEC3 and v.nsec3param is None:
-        yield c.finding(rule, "NSEC3 inside, but the zone serves no NSEC3PARAM (NSEC or not re-signed)")
-        return
-    if s.denial_of_existence is DenialOfExistence.NSEC and v.nsec3param is not None:
-        yield c.finding(rule, "NSEC inside, but the zone serves NSEC3PARAM (not re-signed)")
-        return
-    p = v.nsec3param
-    if p is None:
-        return
-    if s.nsec3_iterations is not None and s.nsec3_iterations != p.iterations:
-        yield c.finding(
-            rule,
-            f"NSEC3 iterations {s.nsec3_iterations} inside, {p.iterations} served (zone not re-signed?)",
-            inside=s.nsec3_iterations,
-            served=p.iterations,
-        )
-    inside_salt = next((x for x in (s.nsec3_current_salt, s.nsec3_user_salt) if x and x != "-"), None)
-    if inside_salt is not None and inside_salt.upper() != p.salt:
-        yield c.finding(rule, f"NSEC3 salt {inside_salt} inside, {p.salt or 'none'} served")
-    elif inside_salt is None and not s.nsec3_random_salt_length and p.salt:
-        yield c.finding(rule, f"no NSEC3 salt inside, salt {p.salt} served (zone not re-signed?)")
-
-
-def _nsec3_rfc9276(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    p = c.view.nsec3param
-    if p is None:
-        return
-    if p.iterations > 0:
-        sev = Severity.HIGH if p.iterations > 50 else Severity.MEDIUM
-        yield c.finding(rule, f"served NSEC3 iterations {p.iterations} (RFC 9276 3.1: MUST be 0)", sev)
-    if p.has_salt:
-        yield c.finding(rule, f"served NSEC3 salt {p.salt} (RFC 9276 3.1: SHOULD NOT)", Severity.LOW)
-
-
-# -- reachability --------------------------------------------------------------------------------
-def _reachability(rule: JoinRule, c: JoinCase) -> Iterator[Finding]:
-    v = c.view
-    if not v.reachable:
-        p = v.problems[0] if v.problems else None
-        what = f"{p.kind}: {p.message}" if p else "no answer"
-        yield c.finding(rule, f"DNS server {v.server} gives no usable answer for the zone ({what})")
-        return
-    for p in v.problems:
-        yield c.finding(rule, f"{p.query} at {p.server}: {p.kind}: {p.message}", Severity.MEDIUM, kind=p.kind)
-
-
-R = JoinRule
 JOIN_RULES: tuple[JoinRule, ...] = (
-    R(
-        "dns.unreachable",
+    JoinRule(
+        id="DNS000",
+        title="DNS view collected (record)",
+        severity=Severity.INFO,
+        scope="server",
+        checks="Not a problem: one record per server of what the DNS view saw for each zone (keys "
+        "served, chain of trust, measured DNSKEY RRSIG validity, denial of existence).",
+        why="The evidence an auditor files: STIG checklists read it to mark the items that need the "
+        "DNS view NotAFinding rather than Not_Reviewed. Ignore DNS000 in a policy to drop it.",
+        remediation=f"# nothing to fix; the same view alone:\n{_CHECK}",
+        references=("RFC 4035 section 5 (authenticating DNS responses)",),
+        summary_check=_summary,
+    ),
+    _r(
+        "DNS001",
         "DNS server unreachable, lame, SERVFAIL or truncating",
         Severity.HIGH,
-        ("RFC 1035 4.2", "RFC 7766 (TCP fallback)"),
-        _reachability,
+        "The DNS server gives no usable answer for the zone: no answer within the timeout (after "
+        "retries), SERVFAIL, REFUSED, an answer without the AA bit (lame), or a truncated answer "
+        "whose TCP retry fails. One finding per server when it answers nothing at all. A DS asked at "
+        "a server that does not serve the parent zone is reported as info (the chain is not checked).",
+        "Resolvers that cannot reach an authoritative answer fail the zone's names (SERVFAIL for "
+        "validating resolvers); an audit that cannot see the zone over DNS cannot vouch for it.",
+        "Resolve-DnsName -Name '<Zone>' -Type SOA -Server <DnsServer> -DnssecOk\n"
+        "Get-Service DNS; Get-NetFirewallRule -DisplayGroup 'DNS Service'",
+        ("RFC 1035 section 4.2", "RFC 7766 (DNS over TCP)"),
+        jc.reachability,
     ),
-    R(
-        "dns.key-not-published",
+    _r(
+        "DNS002",
         "Active key inside is not published over DNS",
         Severity.HIGH,
-        ("RFC 6781 4.1", "RFC 7583 3"),
-        _key_not_published,
+        "For each algorithm, role (KSK/ZSK) and length, the zone's active keys inside "
+        "(Get-DnsServerSigningKey) are matched with served DNSKEYs that sign: a KSK must sign the "
+        "DNSKEY RRset, a ZSK the SOA. Reports active keys inside with no signing counterpart outside.",
+        "The server believes a key signs the zone while resolvers never see it: a ZSK rollover that "
+        "failed, or a key master whose state diverged from what is served. The next rollover step "
+        "can then withdraw the only key resolvers know.",
+        f"Get-DnsServerSigningKey -ZoneName '<Zone>'\n{_SIGN}",
+        ("RFC 6781 section 4.1", "RFC 7583 section 3"),
+        jc.key_not_published,
         needs_inside=True,
     ),
-    R(
-        "dns.key-unaccounted",
+    _r(
+        "DNS003",
         "Published DNSKEY no key inside accounts for",
         Severity.MEDIUM,
-        ("RFC 6781 4.1",),
-        _key_unaccounted,
+        "Served DNSKEYs are counted per algorithm, role and length against the keys inside (active, "
+        "standby and next versions). Reports served keys beyond what the server knows of.",
+        "A key the server does not manage is a key nobody will roll or withdraw: left over from a "
+        "restore, another signer, or a zone served by a different server than the one audited.",
+        "Get-DnsServerSigningKey -ZoneName '<Zone>'\n"
+        "Get-DnsServerResourceRecord -ZoneName '<Zone>' -RRType DnsKey",
+        ("RFC 6781 section 4.1",),
+        jc.key_unaccounted,
         needs_inside=True,
     ),
-    R(
-        "dns.ds-chain",
+    _r(
+        "DNS004",
         "No DS at the parent matches a key signing the DNSKEY RRset",
         Severity.CRITICAL,
-        ("RFC 4035 5.2", "STIG V-259382 / V-215619"),
-        _chain,
-        stig=("V-259382", "V-215619"),
+        "Every DS the parent serves is matched to a served DNSKEY by recomputing its digest (key tags "
+        "can collide); the chain holds when a DS matches a key whose RRSIG over the DNSKEY RRset "
+        "validates. Critical when DS records exist but none matches (validating resolvers answer "
+        "SERVFAIL); high when the parent serves no DS at all (medium when the zone declares "
+        "ParentHasSecureDelegation false).",
+        "A broken chain takes the whole zone offline for every validating resolver: the outage the "
+        "join exists to prevent (a KSK rolled while the parent kept the old DS).",
+        "Get-DnsServerResourceRecord -ZoneName '<Zone>' -RRType DS  # on the signing server, the DS "
+        "to publish\n# give the parent the DS of the active KSK, then:\n"
+        "Step-DnsServerSigningKeyRollover -ZoneName '<Zone>' -KeyId <KeyId>",
+        ("RFC 4035 section 5.2", "RFC 7583 section 3.3"),
+        jc.chain,
+        stig=("V-259382 / WDNS-22-000054", "V-215619 / WDNS-SC-000011"),
     ),
-    R(
-        "dns.ds-sha1-only",
+    _r(
+        "DNS005",
         "Parent holds only SHA-1 DS records",
         Severity.MEDIUM,
-        ("RFC 8624 3.3", "RFC 9904"),
-        _ds_sha1_only,
+        "Every DS the parent serves for the zone uses digest type 1 (SHA-1).",
+        "RFC 8624 forbids creating SHA-1 DS records; validators that stop accepting SHA-1 treat the "
+        "zone as insecure.",
+        "Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -DSRecordGenerationAlgorithm Sha256\n"
+        "# then give the parent the SHA-256 DS",
+        ("RFC 8624 section 3.3", "RFC 9904"),
+        jc.ds_sha1_only,
     ),
-    R(
-        "dns.ksk-ds-ready",
+    _r(
+        "DNS006",
         "KSK waits for DS update, but the DS is already at the parent",
         Severity.MEDIUM,
-        ("RFC 7583 3.3",),
-        _ksk_ds_ready,
+        "A KSK inside is in KskWaitingForDSUpdate while the parent already serves a DS matching "
+        "every published KSK.",
+        "Windows does not poll every parent: the rollover waits until someone steps it, and the old "
+        "KSK keeps signing past its period.",
+        "Step-DnsServerSigningKeyRollover -ZoneName '<Zone>' -KeyId <KeyId>",
+        ("RFC 7583 section 3.3",),
+        jc.ksk_ds_ready,
         needs_inside=True,
     ),
-    R(
-        "dns.rrsig-invalid",
+    _r(
+        "DNS007",
         "RRSIG does not validate",
         Severity.CRITICAL,
-        ("RFC 4035 5.3",),
-        _rrsig_invalid,
-        stig=("V-259350", "V-215583"),
+        "Each RRSIG over the SOA, DNSKEY and NSEC3PARAM RRsets (and the parent's RRSIG over the DS) "
+        "is validated with dnspython at the time of the query. Critical when one fails; high when "
+        "it cannot be checked because no DNSKEY with its key tag is served.",
+        "A validating resolver rejects answers whose signatures fail: the zone goes dark for them.",
+        f"{_SIGN}\n{_CHECK}",
+        ("RFC 4035 section 5.3",),
+        jc.rrsig_invalid,
+        stig=("V-259350 / WDNS-22-000019", "V-215583 / WDNS-CM-000014"),
     ),
-    R(
-        "dns.rrsig-expiring",
+    _r(
+        "DNS008",
         "RRSIG expires within the policy window",
         Severity.HIGH,
-        ("RFC 6781 4.4.2",),
-        _rrsig_expiring,
+        "Each served RRSIG's expiration against the policy's rrsig-expiry-window (48 h by default), "
+        "measured from the time of the query. Critical once expired.",
+        "Signatures that are not refreshed expire and the zone fails validation: the sign of a "
+        "stopped signer or an offline key master.",
+        "Get-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' | Select KeyMasterServer, KeyMasterStatus\n"
+        + _SIGN,
+        ("RFC 6781 section 4.4.2",),
+        jc.rrsig_expiring,
     ),
-    R(
-        "dns.dnskey-rrsig-validity",
-        "Measured DNSKEY RRSIG validity outside 48-168 h",
+    _r(
+        "DNS009",
+        "Measured DNSKEY RRSIG validity outside the policy range",
         Severity.MEDIUM,
-        ("STIG V-259345 / WDNS-22-000014", "STIG V-215578 / WDNS-CM-000008"),
-        _dnskey_validity,
-        stig=("V-259345", "V-215578"),
+        "Expiration minus inception of each RRSIG over the DNSKEY RRset, as served, against the "
+        "policy's dnskey-validity-min/max (48-168 h in the stig and rfc profiles).",
+        "The STIG bounds the DNSKEY signature validity (48 to 168 hours): long validity widens "
+        "replay windows, short validity risks expiry. The served value is what resolvers see, "
+        "whatever the key's DnsKeySignatureValidityPeriod says.",
+        "Set-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> -DnsKeySignatureValidityPeriod 7.00:00:00",
+        ("RFC 6781 section 4.4.2 (signature validity)",),
+        jc.dnskey_validity,
+        stig=STIG_DNSKEY,
     ),
-    R(
-        "dns.ds-rrsig-validity",
-        "Measured DS RRSIG validity outside 48-168 h",
+    _r(
+        "DNS010",
+        "Measured DS RRSIG validity outside the policy range",
         Severity.MEDIUM,
-        ("STIG V-259339 / WDNS-22-000007", "STIG V-215661 / WDNS-CM-000001"),
-        _ds_validity,
-        stig=("V-259339", "V-215661"),
+        "Expiration minus inception of the parent's RRSIG over the zone's DS RRset, as served, "
+        "against the policy's ds-validity-min/max (48-168 h in the stig and rfc profiles).",
+        "The STIG bounds the validity of the DS RRset signatures of delegated children.",
+        "# on the parent zone's signing server:\nSet-DnsServerSigningKey -ZoneName '<ParentZone>' "
+        "-KeyId <KeyId> -DSSignatureValidityPeriod 7.00:00:00",
+        ("RFC 6781 section 4.4.2 (signature validity)",),
+        jc.ds_validity,
+        stig=STIG_DS,
     ),
-    R(
-        "dns.nsec3param-inception",
+    _r(
+        "DNS011",
         "NSEC3PARAM signed at a different inception than DNSKEY",
         Severity.LOW,
-        ("STIG V-259372 / WDNS-22-000044", "STIG V-215609 / WDNS-SC-000001"),
-        _nsec3param_inception,
-        stig=("V-259372", "V-215609"),
+        "The inception of the RRSIG over NSEC3PARAM against the inception of the RRSIG over the "
+        "DNSKEY RRset.",
+        "The STIG asks that the NSEC3 salt change on every full re-sign, which shows as equal "
+        "inceptions; different inceptions mean the NSEC3 chain was not re-made with the zone.",
+        _SIGN,
+        ("RFC 5155 section 4 (NSEC3PARAM)",),
+        jc.nsec3param_inception,
+        stig=("V-259372 / WDNS-22-000044", "V-215609 / WDNS-SC-000001"),
     ),
-    R(
-        "dns.unsigned-answers",
+    _r(
+        "DNS012",
         "Signed zone answers without RRSIGs when asked with DO",
         Severity.HIGH,
-        ("RFC 4035 3.1", "STIG V-259350 family / V-215613"),
-        _unsigned_answers,
-        stig=("V-259350", "V-215613"),
+        "A zone that serves DNSKEYs answers SOA, DNSKEY or NSEC3PARAM queries carrying the DO bit "
+        "without RRSIGs, or the server reports the zone signed while it serves no DNSKEY.",
+        "The STIG's 'zone must be signed' family (about eighteen items) is this one DNS test: "
+        "unsigned answers from a signed zone fail validation or strip its protection.",
+        f"Get-DnsServerZone -Name '<Zone>' | Select IsSigned\n{_SIGN}",
+        ("RFC 4035 section 3.1", "the STIG's 'zone must be signed' family (about eighteen items)"),
+        jc.unsigned_answers,
+        stig=("V-259350 / WDNS-22-000019", "V-215613"),
     ),
-    R(
-        "dns.key-roles",
+    _r(
+        "DNS013",
         "Served zone lacks a signing KSK or ZSK",
         Severity.MEDIUM,
-        ("RFC 6781 3.1", "Win32 9104"),
-        _key_roles,
+        "No served key with the SEP flag has a valid RRSIG over the DNSKEY RRset, or no key without "
+        "it has a valid RRSIG over the SOA: the split BIND's dnssec-verify and Windows (9104) expect.",
+        "The zone as served is missing a role: the inside view's 9104 condition, seen from outside, "
+        "or a rollover that withdrew the signing key.",
+        "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
+        f"-CryptoAlgorithm RsaSha256\n{_SIGN}",
+        ("RFC 6781 section 3.1",),
+        jc.key_roles,
+        win32=9104,
     ),
-    R(
-        "dns.nsec3-mismatch",
+    _r(
+        "DNS014",
         "Served NSEC3 parameters differ from the zone's settings inside",
         Severity.MEDIUM,
-        ("RFC 5155 4",),
-        _nsec3_mismatch,
+        "NSEC or NSEC3 as served against DenialOfExistence inside; NSEC3PARAM iterations and salt "
+        "against NSec3Iterations and the current or user salt.",
+        "Settings changed without a re-sign: the server reports a configuration resolvers do not see, "
+        "so an audit of the settings alone passes a zone that still serves the old chain.",
+        _SIGN,
+        ("RFC 5155 section 4",),
+        jc.nsec3_mismatch,
         needs_inside=True,
     ),
-    R(
-        "dns.nsec3-params",
+    _r(
+        "DNS015",
         "Served NSEC3 iterations above 0 or a salt",
         Severity.MEDIUM,
-        ("RFC 9276 3.1",),
-        _nsec3_rfc9276,
+        "The NSEC3PARAM record as served: iterations above 0 (high above 50, where validators treat "
+        "the zone as insecure), or a salt (low).",
+        "RFC 9276: iterations MUST be 0 and a salt SHOULD NOT be used; extra iterations cost "
+        "resolvers CPU and protect nothing.",
+        "Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -NSec3Iterations 0 -NSec3UserSalt '-'\n" + _SIGN,
+        ("RFC 9276 section 3.1",),
+        jc.nsec3_params,
     ),
 )
 
 
-def join_case(
-    server: str,
-    view: ZoneDnsView,
-    inventory: ServerInventory | None,
-    now: datetime,
-    limits: JoinThresholds | None = None,
-) -> JoinCase:
-    zone = inventory.zone(view.zone.rstrip(".") or ".") if inventory is not None else None
-    return JoinCase(server, view, zone, now, limits or JoinThresholds())
+def join_thresholds(t: Thresholds) -> JoinThresholds:
+    """The policy's thresholds the join rules read."""
+    return JoinThresholds(
+        rrsig_expiry_window=t.rrsig_expiry_window,
+        dnskey_validity_min=t.dnskey_validity_min,
+        dnskey_validity_max=t.dnskey_validity_max,
+        ds_validity_min=t.ds_validity_min,
+        ds_validity_max=t.ds_validity_max,
+    )
+
+
+def _server_down(views: Sequence[ZoneDnsView]) -> str | None:
+    """The problem kind when the DNS server gave nothing for any zone (one finding, not one per zone)."""
+    if len(views) < 2 or any(v.reachable or not v.problems for v in views):
+        return None
+    kinds = {v.problems[0].kind for v in views}
+    return kinds.pop() if len(kinds) == 1 and kinds <= SERVER_DOWN_KINDS else None
+
+
+def _hits(
+    rule: JoinRule, server: str, views: Sequence[ZoneDnsView], cases: Sequence[JoinCase]
+) -> Iterator[tuple[str | None, Hit]]:
+    if rule.summary_check is not None:
+        yield from ((h.zone, h) for h in rule.summary_check(server, views))
+        return
+    assert rule.join_check is not None
+    kind = _server_down(views)
+    if kind is not None:
+        if rule.id == "DNS001":
+            v = views[0]
+            zones = [w.zone.rstrip(".") or "." for w in views]
+            yield None, Hit(
+                f"DNS server {v.server} gives no usable answer ({kind}: {v.problems[0].message}); "
+                f"{len(zones)} zone(s) not checked over DNS",
+                {"dns_server": v.server, "kind": kind, "zones": zones},
+            )
+        return
+    for case in cases:
+        if rule.needs_inside and case.zone is None:
+            continue
+        if not case.view.reachable and rule.id != "DNS001":
+            continue
+        yield from ((h.zone or case.name, h) for h in rule.join_check(case))
 
 
 def evaluate_join(
     views: Iterable[ZoneDnsView],
     inventory: ServerInventory | None = None,
+    policy: Policy | None = None,
     *,
     server: str | None = None,
     now: datetime | None = None,
-    limits: JoinThresholds | None = None,
-    select: Mapping[str, bool] | None = None,
-) -> list[Finding]:
-    """Run every join rule over each zone view (``select`` maps rule id -> enabled)."""
-    now = now or datetime.now(UTC)
+) -> tuple[list[Finding], list[Finding]]:
+    """Active and suppressed findings of the join rules over these zone views, like ``evaluate``.
+
+    ``policy`` (default: the baseline profile) selects rules, sets severities and thresholds and
+    suppresses; ``now`` defaults to each view's query time (signatures are judged as served).
+    """
+    pol = policy if policy is not None else load_policy()
+    views = list(views)
     name = server or (inventory.server.name if inventory is not None else "dns")
-    out: list[Finding] = []
-    for view in views:
-        case = join_case(name, view, inventory, now, limits)
-        for rule in JOIN_RULES:
-            if select is not None and not select.get(rule.id, True):
-                continue
-            if rule.needs_inside and case.zone is None:
-                continue
-            if not view.reachable and rule.id != "dns.unreachable":
-                continue
-            out.extend(rule.check(rule, case))
-    return out
+    limits = join_thresholds(pol.thresholds)
+    cases = [
+        JoinCase(
+            name,
+            v,
+            inventory.zone(v.zone.rstrip(".") or ".") if inventory is not None else None,
+            now or v.queried_at,
+            limits,
+        )
+        for v in views
+    ]
+    active: list[Finding] = []
+    suppressed: list[Finding] = []
+    for rule in JOIN_RULES:
+        if not pol.is_selected(rule.id):
+            continue
+        for zone, hit in _hits(rule, name, views, cases):
+            sev = pol.severity_for(rule.id, hit.severity if hit.severity is not None else rule.severity)
+            sup = pol.suppression_for(rule.id, name, zone)
+            f = Finding(
+                rule.id,
+                sev,
+                Target(name, zone, hit.key_id),
+                hit.message,
+                dict(hit.evidence),
+                suppressed_reason=sup.reason if sup is not None else None,
+            )
+            (active if sup is None else suppressed).append(f)
+    return list(sort_findings(active)), list(sort_findings(suppressed))

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from toolkit.rules import denial, keys, rollover, server
+from toolkit.rules import denial, join_rules, keys, rollover, server
 from toolkit.rules.base import Rule
 
 __all__ = ["RULES", "RULES_BY_ID", "get_rule"]
 
-RULES: tuple[Rule, ...] = (*keys.RULES, *rollover.RULES, *denial.RULES, *server.RULES)
+#: join_rules.JOIN_RULES (area DNS) read the DNS view; ``evaluate_join`` runs them, not the engine
+RULES: tuple[Rule, ...] = (
+    *keys.RULES,
+    *rollover.RULES,
+    *denial.RULES,
+    *server.RULES,
+    *join_rules.JOIN_RULES,
+)
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 if len(RULES_BY_ID) != len(RULES):  # pragma: no cover - guarded by tests/test_rules_registry.py

@@ -1,21 +1,78 @@
-"""Audit one server: collect the inventory through a Remote, normalise it, run the rules."""
+"""Audit one server: collect the inventory through a Remote, normalise it, run the rules.
+
+With ``dns`` (``DnsViewOptions``), the audit also asks a DNS server over DNS what it serves for
+each signed zone of the inventory (``toolkit.dnsview``) and runs the join rules over both views.
+DNS trouble never costs the inventory: a server that does not answer, does not resolve or fails
+in any other way becomes DNS001 findings beside everything the inventory found.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from toolkit.errors import WindnsError
-from toolkit.findings import HostError, HostReport, Report
-from toolkit.model import ServerInventory
+from toolkit.dnsview.descriptors import DnsProblem, ZoneDnsView
+from toolkit.errors import ConfigError, WindnsError
+from toolkit.findings import HostError, HostReport, Report, sort_findings
+from toolkit.model import ServerInventory, Zone
+from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
 
 if TYPE_CHECKING:
+    from toolkit.dnsview.query import QueryOptions
+    from toolkit.fleet import HostSpec
     from toolkit.policy import Policy
 
-__all__ = ["audit_inventory", "audit_server", "collect", "report_for"]
+__all__ = [
+    "DnsViewOptions",
+    "audit_inventory",
+    "audit_server",
+    "collect",
+    "collect_dns",
+    "dns_for_host",
+    "report_for",
+]
+
+
+def _default_query() -> QueryOptions:
+    from toolkit.dnsview.query import QueryOptions
+
+    return QueryOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class DnsViewOptions:
+    """How to take the DNS view of an audited server.
+
+    ``server``: ``ADDR[:PORT]`` (or a host name) to ask; None means the audited host's own
+    address, port 53. ``ds_from``: where to ask for each zone's DS, the parent's server or a
+    recursive resolver (None: ``server``). In a fleet scan, ``all_hosts`` False limits the view
+    to hosts whose inventory entry names a ``dns_address``, and ``enabled`` False turns it off
+    even for those.
+    """
+
+    server: str | None = None
+    ds_from: str | None = None
+    ask_ds: bool = True
+    query: QueryOptions = field(default_factory=_default_query)
+    enabled: bool = True
+    all_hosts: bool = True
+
+
+def dns_for_host(spec: HostSpec, base: DnsViewOptions | None) -> DnsViewOptions | None:
+    """The DNS view options for one fleet host: its ``dns_address`` wins, then ``base.server``,
+    then its own address. Without ``base``, only hosts whose entry names a ``dns_address``."""
+    base = base if base is not None else DnsViewOptions(all_hosts=False)
+    if not base.enabled:
+        return None
+    if spec.dns_address:
+        return replace(base, server=spec.dns_address)
+    if not base.all_hosts:
+        return None
+    return replace(base, server=base.server or spec.address)
 
 
 def collect(remote: Remote, zones: Sequence[str] | None = None) -> ServerInventory:
@@ -27,12 +84,82 @@ def collect(remote: Remote, zones: Sequence[str] | None = None) -> ServerInvento
     return normalise_inventory(result.data, source=f"{remote.host}:inventory")
 
 
+def dns_zones(inv: ServerInventory) -> list[str]:
+    """The zones worth asking over DNS: the signed primary zones."""
+
+    def wanted(z: Zone) -> bool:
+        return z.zone_type is ZoneType.PRIMARY and not z.is_auto_created and z.signed
+
+    return [z.name for z in inv.zones if wanted(z)]
+
+
+def _unanswered(zones: Sequence[str], server: str, kind: str, message: str) -> list[ZoneDnsView]:
+    now = datetime.now(UTC)
+    return [
+        ZoneDnsView(
+            zone=z.rstrip(".") + ".",
+            server=server,
+            queried_at=now,
+            reachable=False,
+            problems=(DnsProblem(f"{z.rstrip('.')}. SOA", server, kind, message),),
+        )
+        for z in zones
+    ]
+
+
+def collect_dns(inv: ServerInventory, opts: DnsViewOptions, *, host: str) -> list[ZoneDnsView]:
+    """The DNS view of the inventory's signed zones; never raises for DNS trouble.
+
+    The first zone is asked alone: when the server gives nothing at all (timeout, unreachable),
+    the other zones are not asked again, and each gets the same problem (one DNS001 finding).
+    """
+    from toolkit.dnsview.query import ParentKeys, ZoneQuery, parse_target, zone_view, zone_views
+    from toolkit.rules.join_checks import SERVER_DOWN_KINDS
+
+    zones = dns_zones(inv)
+    if not zones:
+        return []
+    where = opts.server or host
+    try:
+        target = parse_target(where)
+        parent = parse_target(opts.ds_from) if opts.ds_from else target
+    except ConfigError as exc:
+        return _unanswered(zones, where, "unresolvable", exc.message)
+    ds_from = parent if opts.ask_ds else None
+    try:
+        parent_keys = ParentKeys()
+        first = zone_view(zones[0], target, parent=ds_from, opts=opts.query, parent_keys=parent_keys)
+        down = not first.reachable and first.problems and first.problems[0].kind in SERVER_DOWN_KINDS
+        if down:
+            p = first.problems[0]
+            return [first, *_unanswered(zones[1:], str(target), p.kind, p.message)]
+        queries = [ZoneQuery(z, target, ds_from) for z in zones[1:]]
+        rest = zone_views(queries, opts.query, parent_keys=parent_keys)
+    except Exception as exc:  # noqa: BLE001 - a DNS failure must never lose the inventory
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())
+        return _unanswered(zones, str(target), "error", message)
+    return [first, *rest]
+
+
 def audit_inventory(
-    inv: ServerInventory, policy: Policy | None = None, *, now: datetime | None = None
+    inv: ServerInventory,
+    policy: Policy | None = None,
+    *,
+    now: datetime | None = None,
+    dns_views: Sequence[ZoneDnsView] | None = None,
 ) -> HostReport:
+    """Run the rules over an inventory, and the join rules over ``dns_views`` when given.
+
+    ``now`` judges the inventory; the DNS views are judged as of when they were queried.
+    """
     from toolkit.rules import evaluate
+    from toolkit.rules.join_rules import evaluate_join
 
     findings, suppressed = evaluate(inv, policy, now=now)
+    if dns_views is not None:
+        more, more_suppressed = evaluate_join(dns_views, inv, policy)
+        findings = list(sort_findings([*findings, *more]))
+        suppressed = list(sort_findings([*suppressed, *more_suppressed]))
     return HostReport(
         server=inv.server.name, inventory=inv, findings=tuple(findings), suppressed=tuple(suppressed)
     )
@@ -44,17 +171,20 @@ def audit_server(
     *,
     zones: Sequence[str] | None = None,
     now: datetime | None = None,
+    dns: DnsViewOptions | None = None,
 ) -> HostReport:
-    """Audit one server. A toolkit error becomes ``HostReport.error``; it is never raised."""
+    """Audit one server (with its DNS view when ``dns`` is given). A toolkit error becomes
+    ``HostReport.error``; it is never raised."""
     start = time.perf_counter()
     try:
         inv = collect(remote, zones)
-        report = audit_inventory(inv, policy, now=now)
+        views = collect_dns(inv, dns, host=remote.host) if dns is not None and dns.enabled else None
+        report = audit_inventory(inv, policy, now=now, dns_views=views)
     except WindnsError as exc:
         code = getattr(exc, "code", None)
         return HostReport(
             server=remote.host,
-            error=HostError(server=remote.host, kind=exc.kind, message=exc.message, code=code),
+            error=HostError(server=remote.host, kind=exc.kind, message=exc.detail, code=code),
             duration=time.perf_counter() - start,
         )
     return HostReport(

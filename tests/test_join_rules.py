@@ -1,0 +1,226 @@
+"""Join rules (area DNS) as registry rules: a trigger per rule, quiet on a healthy zone, and the
+policy's selection, severities, suppressions and thresholds applied like everywhere else.
+
+The DNS views here are built by hand (the real-BIND cases are in test_bind_demo.py and
+test_dns_audit.py): a healthy view of ``corp.example`` matching ``rules_fixtures``' healthy zone,
+changed one way per rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from tests.rules_fixtures import NOW, SERVER, ZONE, inventory, key, settings, zone
+from toolkit.cli import main
+from toolkit.dnsview.descriptors import (
+    DnsProblem,
+    DsRecord,
+    Nsec3Params,
+    PublishedKey,
+    Signature,
+    ZoneDnsView,
+)
+from toolkit.findings import Severity
+from toolkit.model import ServerInventory
+from toolkit.model.enums import RolloverStatus
+from toolkit.policy import load_policy, parse_policy
+from toolkit.rules import RULES, explain_rule, get_rule
+from toolkit.rules.join_rules import JOIN_RULES, JoinRule, evaluate_join
+
+H = timedelta(hours=1)
+FQDN = ZONE + "."
+
+
+def sig(
+    covered: str, tag: int, *, start: datetime = NOW - H, hours: float = 168, valid: bool | None = True,
+    error: str | None = None,
+) -> Signature:
+    return Signature(
+        zone=FQDN,
+        owner=FQDN,
+        covered=covered,
+        algorithm=8,
+        key_tag=tag,
+        signer=FQDN,
+        inception=start,
+        expiration=start + hours * H,
+        original_ttl=3600,
+        valid=valid,
+        error=error,
+    )
+
+
+KSK = PublishedKey(FQDN, 1, 257, 8, 2048, "AwEAAQ==")
+ZSK = PublishedKey(FQDN, 2, 256, 8, 2048, "AwEAAg==")
+GOOD_DS = DsRecord(FQDN, 1, 8, 2, "AB" * 32, matched_key_tag=1)
+
+
+def healthy() -> ZoneDnsView:
+    return ZoneDnsView(
+        zone=FQDN,
+        server="192.0.2.53:53",
+        queried_at=NOW,
+        reachable=True,
+        soa_serial=1,
+        keys=(KSK, ZSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), sig("NSEC3PARAM", 2)),
+        nsec3param=Nsec3Params(FQDN, 1, 0, 0, ""),
+        ds=(GOOD_DS,),
+        ds_server="192.0.2.1:53",
+        ds_signatures=(replace(sig("DS", 9), signer="example."),),
+    )
+
+
+def view(**changes: object) -> ZoneDnsView:
+    return replace(healthy(), **changes)  # type: ignore[arg-type]
+
+
+def waiting_for_ds() -> ServerInventory:
+    ksk = key("KSK", 1, current_rollover_status=RolloverStatus.KSK_WAITING_FOR_DS_UPDATE)
+    return inventory(zone(keys=(ksk, key("ZSK", 2))))
+
+
+Case = tuple[Callable[[], ZoneDnsView], Callable[[], ServerInventory | None]]
+TRIGGERS: dict[str, Case] = {
+    "DNS000": (healthy, inventory),
+    "DNS001": (
+        lambda: view(reachable=False, problems=(DnsProblem(f"{FQDN} CDS", "x", "servfail", "SERVFAIL"),)),
+        inventory,
+    ),
+    "DNS002": (healthy, lambda: inventory(zone(keys=(key("KSK", 1), key("ZSK", 2), key("ZSK", 3))))),
+    "DNS003": (lambda: view(keys=(KSK, ZSK, replace(ZSK, key_tag=3))), inventory),
+    "DNS004": (lambda: view(ds=(replace(GOOD_DS, key_tag=7, matched_key_tag=None),)), inventory),
+    "DNS005": (lambda: view(ds=(replace(GOOD_DS, digest_type=1, digest="AB" * 20),)), inventory),
+    "DNS006": (healthy, waiting_for_ds),
+    "DNS007": (
+        lambda: view(signatures=(sig("SOA", 2, valid=False, error="bad"), sig("DNSKEY", 1))),
+        inventory,
+    ),
+    "DNS008": (lambda: view(signatures=(sig("SOA", 2, hours=11), sig("DNSKEY", 1))), inventory),
+    "DNS009": (lambda: view(signatures=(sig("SOA", 2), sig("DNSKEY", 1, hours=400))), inventory),
+    "DNS010": (lambda: view(ds_signatures=(sig("DS", 9, hours=400),)), inventory),
+    "DNS011": (
+        lambda: view(signatures=(sig("SOA", 2), sig("DNSKEY", 1), sig("NSEC3PARAM", 2, start=NOW - 2 * H))),
+        inventory,
+    ),
+    "DNS012": (lambda: view(answered_without_rrsig=("SOA",)), inventory),
+    "DNS013": (lambda: view(signatures=(sig("DNSKEY", 1),)), lambda: None),
+    "DNS014": (healthy, lambda: inventory(zone(dnssec=settings(nsec3_iterations=5)))),
+    "DNS015": (lambda: view(nsec3param=Nsec3Params(FQDN, 1, 0, 10, "")), inventory),
+}
+
+
+def run(rule_id: str, profile: str = "rfc") -> set[str]:
+    make_view, make_inv = TRIGGERS[rule_id]
+    found, _ = evaluate_join([make_view()], make_inv(), load_policy(profile=profile), server=SERVER)
+    return {f.rule_id for f in found}
+
+
+def test_join_rules_are_registered_with_metadata() -> None:
+    ids = [r.id for r in JOIN_RULES]
+    assert sorted(TRIGGERS) == ids
+    for rule in JOIN_RULES:
+        assert get_rule(rule.id) is rule and rule in RULES and rule.area == "DNS"
+        assert isinstance(rule, JoinRule) and rule.zone_check is None and rule.server_check is None
+    text = explain_rule("dns004")
+    assert text is not None and "Step-DnsServerSigningKeyRollover" in text and "V-259382" in text
+
+
+def test_a_join_rule_needs_exactly_its_own_check() -> None:
+    rule = get_rule("DNS004")
+    assert isinstance(rule, JoinRule)
+    with pytest.raises(ValueError, match="exactly one"):
+        replace(rule, summary_check=lambda server, views: ())
+    with pytest.raises(ValueError, match="inventory"):
+        replace(rule, zone_check=lambda ctx: ())
+
+
+@pytest.mark.parametrize("rule_id", sorted(TRIGGERS))
+def test_rule_triggers(rule_id: str) -> None:
+    assert rule_id in run(rule_id)
+
+
+def test_healthy_zone_gives_only_the_record() -> None:
+    for profile in ("baseline", "rfc", "stig"):
+        found, _ = evaluate_join([healthy()], inventory(), load_policy(profile=profile), server=SERVER)
+        assert [(f.rule_id, f.severity) for f in found] == [("DNS000", Severity.INFO)]
+        assert found[0].evidence["zones"][ZONE]["chain"] == "ok"
+
+
+def test_selection_by_prefix_severity_and_suppression() -> None:
+    stale = (replace(GOOD_DS, key_tag=7, matched_key_tag=None),)
+    broken = view(ds=stale, nsec3param=Nsec3Params(FQDN, 1, 0, 5, ""))
+    inv = inventory()
+    assert evaluate_join([broken], inv, parse_policy('ignore = ["DNS"]'), server=SERVER) == ([], [])
+    only, _ = evaluate_join([broken], inv, parse_policy('select = ["DNS00"]'), server=SERVER)
+    assert {f.rule_id for f in only} == {"DNS000", "DNS004"}
+    text = (
+        'extends = "rfc"\n[severity]\nDNS004 = "low"\n'
+        '[[suppress]]\nrule = "DNS015"\nzone = "corp.*"\nreason = "CHG-1"\n'
+    )
+    active, suppressed = evaluate_join([broken], inv, parse_policy(text), server=SERVER)
+    assert next(f for f in active if f.rule_id == "DNS004").severity is Severity.LOW
+    assert [(f.rule_id, f.suppressed_reason) for f in suppressed] == [("DNS015", "CHG-1")]
+    assert "DNS015" not in {f.rule_id for f in active}
+
+
+def test_thresholds_come_from_the_policy() -> None:
+    expiring = view(signatures=(sig("SOA", 2, hours=11), sig("DNSKEY", 1)))
+    assert "DNS008" in {f.rule_id for f in evaluate_join([expiring], inventory(), load_policy())[0]}
+    short = parse_policy('[thresholds]\nrrsig-expiry-window = "8h"\n')
+    assert "DNS008" not in {f.rule_id for f in evaluate_join([expiring], inventory(), short)[0]}
+    long_validity = [TRIGGERS["DNS009"][0]()]
+    stig = load_policy(profile="stig")
+    assert "DNS009" in {f.rule_id for f in evaluate_join(long_validity, inventory(), stig)[0]}
+    # the baseline allows up to 720 h, as Windows does
+    assert "DNS009" not in {f.rule_id for f in evaluate_join(long_validity, inventory(), load_policy())[0]}
+
+
+def test_a_silent_server_is_one_finding_not_one_per_zone() -> None:
+    def down(name: str) -> ZoneDnsView:
+        problem = DnsProblem(f"{name}. CDS", "192.0.2.53:53", "timeout", "no answer within 2s")
+        return ZoneDnsView(f"{name}.", "192.0.2.53:53", NOW, reachable=False, problems=(problem,))
+
+    found, _ = evaluate_join([down("a.example"), down("b.example")], None, load_policy(), server=SERVER)
+    dns001 = [f for f in found if f.rule_id == "DNS001"]
+    assert len(dns001) == 1 and dns001[0].target.zone is None
+    assert dns001[0].evidence["zones"] == ["a.example", "b.example"] and "timeout" in dns001[0].message
+    one, _ = evaluate_join([down("a.example")], None, load_policy(), server=SERVER)
+    assert [f.target.zone for f in one if f.rule_id == "DNS001"] == ["a.example"]
+
+
+def test_ds_not_asked_at_the_parent_is_info_and_not_a_broken_chain() -> None:
+    problem = DnsProblem(f"{FQDN} DS", "192.0.2.53:53", "not-parent", "answered from the zone itself")
+    v = view(ds=None, ds_signatures=(), problems=(problem,))
+    found, _ = evaluate_join([v], inventory(), load_policy(), server=SERVER)
+    assert {(f.rule_id, f.severity) for f in found} == {("DNS000", Severity.INFO), ("DNS001", Severity.INFO)}
+    assert found[0].evidence["zones"][ZONE]["chain"] == "not checked"
+
+
+def test_policy_file_classified_network_and_expiry_window() -> None:
+    p = parse_policy('classified-network = true\n[thresholds]\nrrsig-expiry-window = "3d"\n', "p.toml")
+    assert p.classified_network and p.thresholds.rrsig_expiry_window == 72 * H
+    assert not load_policy().classified_network
+    from toolkit.errors import ConfigError
+    from toolkit.policy import policy_to_toml
+
+    again = parse_policy(policy_to_toml(p), "again.toml")
+    assert again.classified_network and again.thresholds.rrsig_expiry_window == 72 * H
+    with pytest.raises(ConfigError, match="bad.toml:2") as exc:
+        parse_policy('name = "x"\nclassified-network = "yes"\n', "bad.toml")
+    assert "true or false" in str(exc.value)
+
+
+def test_cli_rules_list_and_explain_show_join_rules(runner: CliRunner) -> None:
+    res = runner.invoke(main, ["rules", "list", "--profile", "baseline"])
+    assert res.exit_code == 0, res.output
+    lines = {line.split()[0]: line for line in res.output.splitlines() if line.startswith("DNS")}
+    assert sorted(lines) == [r.id for r in JOIN_RULES]
+    assert "info" in lines["DNS015"]  # the baseline lowers served NSEC3 iterations/salt, like NSEC001
+    res = runner.invoke(main, ["rules", "explain", "DNS002"])
+    assert res.exit_code == 0 and "Remediation" in res.output and "<Zone>" in res.output
