@@ -33,12 +33,23 @@ MISSING: Final = _Missing()
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+#: name -> its path suffix, for the property names met so far (bounded: names come from input)
+_SUFFIXES: dict[str, str] = {}
+_SUFFIXES_MAX = 4096
+
+
 def child_path(path: str, name: str) -> str:
     """``$.Zones`` + ``KeyId`` -> ``$.Zones.KeyId``; odd names are quoted (``$["a b"]``)."""
-    if _IDENT_RE.match(name):
-        return f"{path}.{name}"
-    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{path}["{escaped}"]'
+    suffix = _SUFFIXES.get(name)
+    if suffix is None:
+        if _IDENT_RE.match(name):
+            suffix = f".{name}"
+        else:
+            escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+            suffix = f'["{escaped}"]'
+        if len(_SUFFIXES) < _SUFFIXES_MAX:
+            _SUFFIXES[name] = suffix
+    return path + suffix
 
 
 class Record:
@@ -78,6 +89,8 @@ class Record:
 
     def get(self, name: str) -> tuple[Any, str]:
         """The value of property ``name`` and its path; ``MISSING`` when absent everywhere."""
+        if name in self.obj:  # the common case, without the case-insensitive lookup
+            return self.obj[name], child_path(self.path, name)
         key = self._top(name)
         if key is not None:
             return self.obj[key], child_path(self.path, key)

@@ -18,7 +18,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 from toolkit.errors import NormaliseError
 from toolkit.model.enums import WinEnum
@@ -69,6 +69,8 @@ def _is_number(value: Any) -> bool:
 
 def _unwrap(value: Any, path: str, *names: str) -> Any:
     """Strip PSObject wrappers: ``{"value": x, ...}`` (5.1/7 pipeline objects, reference 4)."""
+    if not isinstance(value, dict):
+        return value
     for _ in range(_MAX_UNWRAP):
         if not isinstance(value, dict):
             return value
@@ -178,6 +180,12 @@ def _seconds(value: float | int, path: str) -> timedelta:
         fail(path, f"expected a duration, got {describe(value)}")
     if value < 0:
         fail(path, f"expected a duration that is not negative, got {describe(value)}")
+    if type(value) is int or (type(value) is float and value.is_integer() and value < 2**53):
+        # Whole seconds (what the inventory script prints) are exact without the Decimal route.
+        try:
+            return timedelta(seconds=int(value))
+        except OverflowError:
+            fail(path, f"duration out of range: {describe(value)}")
     try:
         # Decimal of the shortest repr: 0.1 s is 100000 us exactly, not 99999.99... (round trip).
         micro = int((Decimal(repr(value)) * 1_000_000).to_integral_value())
@@ -342,6 +350,9 @@ def as_enum(cls: type[E], value: Any, path: str) -> E | None:
         )
     if not isinstance(value, str):
         fail(path, f"expected a {cls.__name__} string, got {describe(value)}")
+    member = cls._value2member_map_.get(value)  # an exact spelling: skip Enum's call machinery
+    if member is not None:
+        return cast(E, member)
     if not value.strip():
         return None
     return cls(value)

@@ -84,7 +84,8 @@ def zone_key(name: str) -> str:
 
 def _opt(rec: Record, name: str, conv: Callable[[Any, str], T | None]) -> T | None:
     value, path = rec.get(name)
-    return None if value is MISSING else conv(value, path)
+    # Every coercer reads JSON null as None: skip the call for the many null properties.
+    return None if value is MISSING or value is None else conv(value, path)
 
 
 def _req(rec: Record, name: str, conv: Callable[[Any, str], T | None]) -> T:

@@ -11,16 +11,18 @@ meaning once released.
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from toolkit import catalogue
 from toolkit.catalogue import Win32Error
 from toolkit.findings import Severity
-from toolkit.model import ServerInventory, SigningKey, Zone
-from toolkit.model.enums import ZoneType
+from toolkit.model import ServerInventory, SigningKey, Zone, ZoneDnssecSettings
+from toolkit.model.enums import DenialOfExistence, ZoneType
 
 if TYPE_CHECKING:
     from toolkit.policy import Thresholds
@@ -32,9 +34,13 @@ __all__ = [
     "ServerContext",
     "ZoneContext",
     "describe_win32",
+    "fact",
     "fmt_td",
+    "lowered",
     "win32_entry",
 ]
+
+_T = TypeVar("_T")
 
 #: id prefix -> area, in the order ``rules list`` shows them
 AREAS: dict[str, str] = {
@@ -48,6 +54,7 @@ AREAS: dict[str, str] = {
     "TA": "trust anchors and trust points",
     "SRV": "server settings",
     "ZONE": "zones and what the inventory could read",
+    "DNS": "the DNS view joined with the server's own view (audit/scan --dns)",
 }
 
 
@@ -62,31 +69,187 @@ class Hit:
     zone: str | None = None  # server-scoped rules may still name a zone (a trust anchor's name)
 
 
-@dataclass(frozen=True, slots=True)
+class fact(Generic[_T]):  # noqa: N801 - used like ``property``
+    """A per-zone fact on ``ZoneContext``: its decorated function is the fact's definition.
+
+    Rules ask the context for what many of them need (the readable keys, the active keys, the
+    keys that sign, counts per algorithm and type) instead of each recomputing it from
+    ``zone.keys``. A computed value is stored in the instance ``__dict__`` under the fact's own
+    name, so a second read never reaches the descriptor again; ``ZoneContext`` also fills the
+    key-derived facts up front in one pass over the keys (``_key_facts``). With
+    ``cache_facts=False`` nothing is stored and every read runs the definition again: the
+    reference that ``tests/test_rules_cache.py`` and ``benchmarks/bench_rules.py`` compare the
+    cached evaluation against.
+
+    A fact must be immutable (tuples, scalars, frozen descriptors): every rule sees the same object.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> fact[_T]: ...
+
+    @overload
+    def __get__(self, obj: ZoneContext, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: ZoneContext | None, owner: type | None = None) -> _T | fact[_T]:
+        if obj is None:
+            return self
+        value = self.func(obj)
+        if obj.cache_facts:
+            obj.__dict__[self.name] = value
+        return value
+
+
+@dataclass(frozen=True)
 class ZoneContext:
+    """What a zone-scoped check sees: the zone, its server's inventory, thresholds and the time.
+
+    The ``fact`` members are derived from the zone once per evaluation (see ``fact``); the
+    context is built per zone and per evaluation, so a fact never outlives the zone it describes.
+    """
+
     server: str
     inventory: ServerInventory
     zone: Zone
     t: Thresholds
     now: datetime
+    cache_facts: bool = field(default=True, kw_only=True)
 
-    @property
+    def __post_init__(self) -> None:
+        if self.cache_facts:
+            self.__dict__.update(_key_facts(self.zone))
+
+    @fact
     def is_primary(self) -> bool:
         return self.zone.zone_type is ZoneType.PRIMARY
 
-    @property
+    @fact
+    def signed(self) -> bool:
+        """``Zone.signed`` (IsSigned, else the DNSSEC setting's IsSigned)."""
+        return self.zone.signed
+
+    @fact
     def keys_readable(self) -> bool:
         """False when the inventory failed to read this zone's keys (then ``zone.keys`` means nothing)."""
         return not any("signingkey" in e.stage.lower() for e in self.zone.errors)
 
-    @property
+    @fact
     def dnssec_in_use(self) -> bool:
         """A primary zone that is signed or holds keys: the zones DNSSEC rules look at."""
-        return self.is_primary and (self.zone.signed or bool(self.zone.keys))
+        return self.is_primary and (self.signed or bool(self.zone.keys))
 
-    @property
+    @fact
     def keys(self) -> tuple[SigningKey, ...]:
+        """The zone's keys, or none when they could not be read."""
         return self.zone.keys if self.keys_readable else ()
+
+    @fact
+    def ksks(self) -> tuple[SigningKey, ...]:
+        """The readable KSKs (``keys`` of type KeySigningKey)."""
+        return tuple(k for k in self.keys if k.is_ksk)
+
+    @fact
+    def zsks(self) -> tuple[SigningKey, ...]:
+        """The readable ZSKs."""
+        return tuple(k for k in self.keys if k.is_zsk)
+
+    @fact
+    def active_keys(self) -> tuple[SigningKey, ...]:
+        """The readable keys that are not retired."""
+        return tuple(k for k in self.keys if k.is_active)
+
+    @fact
+    def signing_keys(self) -> tuple[SigningKey, ...]:
+        """The active keys of a signed zone DNSSEC rules look at (none otherwise): what ROLL/SIG judge."""
+        return self.active_keys if self.dnssec_in_use and self.signed else ()
+
+    @fact
+    def key_counts(self) -> tuple[tuple[str, str, int], ...]:
+        """``(algorithm, KSK|ZSK, count)`` over the readable keys, sorted by algorithm then type."""
+        counts = Counter((k.algorithm.value, k.key_type.short) for k in self.keys)
+        return tuple((alg, kind, n) for (alg, kind), n in sorted(counts.items()))
+
+    @fact
+    def min_key_length(self) -> int | None:
+        """The shortest reported key length among the readable keys (None when none reports one)."""
+        lengths = [k.key_length for k in self.keys if k.key_length]
+        return min(lengths) if lengths else None
+
+    @fact
+    def nsec3(self) -> ZoneDnssecSettings | None:
+        """The zone's DNSSEC settings when it uses NSEC3 and DNSSEC rules look at it, else None."""
+        s = self.zone.dnssec
+        if self.dnssec_in_use and s is not None and s.denial_of_existence is DenialOfExistence.NSEC3:
+            return s
+        return None
+
+    @fact
+    def ds_digests(self) -> tuple[str, ...]:
+        """The DS digest algorithms the zone generates (``None`` entries left out)."""
+        s = self.zone.dnssec
+        if s is None:
+            return ()
+        return tuple(d.value for d in s.ds_record_generation_algorithm if d.value.lower() != "none")
+
+    @fact
+    def keys_present(self) -> tuple[str, ...]:
+        """Evidence: the zone's keys, one line each (type, algorithm, length, state, id), sorted."""
+        return tuple(
+            f"{k.key_type.short} {k.algorithm.value} {k.key_length or '?'} bits "
+            f"{(k.current_state.value if k.current_state else 'Active')} {k.key_id}"
+            for k in sorted(self.zone.keys, key=lambda k: (k.key_type.value, k.algorithm.value, k.key_id))
+        )
+
+
+def _key_facts(zone: Zone) -> dict[str, object]:
+    """The key-derived facts of ``ZoneContext`` in one pass over the keys (same values as their
+    definitions there, which ``tests/test_rules_cache.py`` checks on random zones)."""
+    readable = not any("signingkey" in e.stage.lower() for e in zone.errors)
+    keys = zone.keys if readable else ()
+    is_primary = zone.zone_type is ZoneType.PRIMARY
+    signed = zone.signed
+    dnssec_in_use = is_primary and (signed or bool(zone.keys))
+    ksks: list[SigningKey] = []
+    zsks: list[SigningKey] = []
+    active: list[SigningKey] = []
+    counts: dict[tuple[str, str], int] = {}
+    shortest: int | None = None
+    for k in keys:
+        if k.is_ksk:
+            ksks.append(k)
+            kind = "KSK"
+        elif k.is_zsk:
+            zsks.append(k)
+            kind = "ZSK"
+        else:
+            kind = k.key_type.short
+        if k.is_active:
+            active.append(k)
+        pair = (k.algorithm.value, kind)
+        counts[pair] = counts.get(pair, 0) + 1
+        if k.key_length and (shortest is None or k.key_length < shortest):
+            shortest = k.key_length
+    active_keys = tuple(active)
+    return {
+        "is_primary": is_primary,
+        "signed": signed,
+        "keys_readable": readable,
+        "dnssec_in_use": dnssec_in_use,
+        "keys": keys,
+        "ksks": tuple(ksks),
+        "zsks": tuple(zsks),
+        "active_keys": active_keys,
+        "signing_keys": active_keys if dnssec_in_use and signed else (),
+        "key_counts": tuple((alg, kind, n) for (alg, kind), n in sorted(counts.items())),
+        "min_key_length": shortest,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +318,12 @@ class Rule:
             "stig": list(self.stig),
             "win32": self.win32,
         }
+
+
+@functools.lru_cache(maxsize=64)
+def lowered(names: tuple[str, ...]) -> frozenset[str]:
+    """A thresholds list as a set of lower-case names (kept: the same few tuples every zone)."""
+    return frozenset(n.lower() for n in names)
 
 
 # -- the Win32 catalogue (toolkit.catalogue owns the data) --------------------------------------

@@ -6,9 +6,7 @@ from collections.abc import Iterator
 
 from toolkit import dnssec_limits as lim
 from toolkit.findings import Severity
-from toolkit.model import ZoneDnssecSettings
-from toolkit.model.enums import DenialOfExistence
-from toolkit.rules.base import Hit, Rule, ZoneContext
+from toolkit.rules.base import Hit, Rule, ZoneContext, lowered
 
 __all__ = ["RULES"]
 
@@ -17,15 +15,8 @@ STIG_NSEC3 = ("V-259346 / WDNS-22-000015", "V-215579 / WDNS-CM-000009")
 RFC8624_DS = "RFC 8624 section 3.3 (DS and CDS digest algorithms)"
 
 
-def _nsec3(ctx: ZoneContext) -> ZoneDnssecSettings | None:
-    s = ctx.zone.dnssec
-    if ctx.dnssec_in_use and s is not None and s.denial_of_existence is DenialOfExistence.NSEC3:
-        return s
-    return None
-
-
 def nsec3_iterations(ctx: ZoneContext) -> Iterator[Hit]:
-    s = _nsec3(ctx)
+    s = ctx.nsec3
     if s is None or s.nsec3_iterations is None:
         return
     if s.nsec3_iterations > ctx.t.nsec3_max_iterations:
@@ -37,7 +28,7 @@ def nsec3_iterations(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def nsec3_salt(ctx: ZoneContext) -> Iterator[Hit]:
-    s = _nsec3(ctx)
+    s = ctx.nsec3
     if s is None or ctx.t.nsec3_salt_allowed or not s.salt_in_use:
         return
     evidence = {
@@ -49,14 +40,14 @@ def nsec3_salt(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def nsec3_opt_out(ctx: ZoneContext) -> Iterator[Hit]:
-    s = _nsec3(ctx)
+    s = ctx.nsec3
     if s is None or ctx.t.nsec3_opt_out_allowed or not s.nsec3_opt_out:
         return
     yield Hit("NSEC3 opt-out is on (RFC 9276: not recommended for small zones)", {"nsec3_opt_out": True})
 
 
 def nsec3_validator_limit(ctx: ZoneContext) -> Iterator[Hit]:
-    s = _nsec3(ctx)
+    s = ctx.nsec3
     if s is None or s.nsec3_iterations is None:
         return
     limit = ctx.t.nsec3_validator_limit
@@ -66,8 +57,7 @@ def nsec3_validator_limit(ctx: ZoneContext) -> Iterator[Hit]:
             "negative answers validate as insecure or SERVFAIL",
             {"nsec3_iterations": s.nsec3_iterations, "validator_limit": limit},
         )
-    lengths = [k.key_length for k in ctx.keys if k.key_length]
-    windows_max = lim.max_nsec3_iterations(min(lengths) if lengths else None)
+    windows_max = lim.max_nsec3_iterations(ctx.min_key_length)
     if s.nsec3_iterations > windows_max:
         yield Hit(
             f"NSEC3 uses {s.nsec3_iterations} iterations, above the {windows_max} Windows allows for "
@@ -80,7 +70,7 @@ def nsec3_validator_limit(ctx: ZoneContext) -> Iterator[Hit]:
 def denial_policy(ctx: ZoneContext) -> Iterator[Hit]:
     wanted = ctx.t.denial_of_existence
     s = ctx.zone.dnssec
-    if wanted.lower() == "any" or not (ctx.dnssec_in_use and ctx.zone.signed) or s is None:
+    if wanted.lower() == "any" or s is None or not (ctx.dnssec_in_use and ctx.signed):
         return
     actual = s.denial_of_existence.value if s.denial_of_existence else None
     if actual is None or actual.lower() != wanted.lower():
@@ -91,12 +81,12 @@ def denial_policy(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def ds_digests(ctx: ZoneContext) -> Iterator[Hit]:
-    s = ctx.zone.dnssec
-    if not (ctx.dnssec_in_use and ctx.zone.signed) or s is None:
+    if ctx.zone.dnssec is None or not (ctx.dnssec_in_use and ctx.signed):
         return
-    have = [d.value for d in s.ds_record_generation_algorithm if d.value.lower() != "none"]
-    required = [r for r in ctx.t.ds_required_digests if r.lower() not in {h.lower() for h in have}]
-    forbidden = {f.lower() for f in ctx.t.ds_forbidden_digests}
+    have = list(ctx.ds_digests)
+    present = {h.lower() for h in have}
+    required = [r for r in ctx.t.ds_required_digests if r.lower() not in present]
+    forbidden = lowered(ctx.t.ds_forbidden_digests)
     if not have:
         yield Hit("no DS digest algorithm is configured", {"ds_record_generation_algorithm": have})
     elif all(h.lower() in forbidden for h in have):
@@ -112,11 +102,13 @@ def ds_digests(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def ds_forbidden_beside(ctx: ZoneContext) -> Iterator[Hit]:
-    s = ctx.zone.dnssec
-    if not (ctx.dnssec_in_use and ctx.zone.signed) or s is None:
+    if ctx.zone.dnssec is None or not (ctx.dnssec_in_use and ctx.signed):
         return
-    have = [d.value for d in s.ds_record_generation_algorithm if d.value.lower() != "none"]
-    forbidden = [h for h in have if h.lower() in {f.lower() for f in ctx.t.ds_forbidden_digests}]
+    have = list(ctx.ds_digests)
+    if len(have) < 2:
+        return  # "beside": a forbidden digest alongside at least one other
+    banned = lowered(ctx.t.ds_forbidden_digests)
+    forbidden = [h for h in have if h.lower() in banned]
     if forbidden and len(forbidden) < len(have):
         yield Hit(
             f"DS records are also generated with {', '.join(forbidden)}",

@@ -1,13 +1,18 @@
-"""Run the registry's rules over one inventory under a policy: findings and suppressed findings."""
+"""Run the registry's rules over one inventory under a policy: findings and suppressed findings.
+
+One ``ZoneContext`` is built per zone and shared by every zone-scoped rule, so the per-zone facts
+(readable keys, active keys, signing keys, counts per algorithm and type, see
+``toolkit.rules.base.fact``) are computed once per zone and evaluation, not once per rule.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from toolkit.findings import Finding, Target, sort_findings
+from toolkit.findings import Finding, Severity, Target, sort_findings
 from toolkit.model import ServerInventory
-from toolkit.policy import Policy, load_policy
+from toolkit.policy import Policy, Suppression, load_policy
 from toolkit.rules.base import Hit, Rule, ServerContext, ZoneContext
 from toolkit.rules.registry import RULES
 
@@ -40,44 +45,57 @@ def evaluate_rules(
     policy: Policy | None = None,
     *,
     now: datetime | None = None,
+    cache_facts: bool = True,
 ) -> tuple[list[Finding], list[Finding]]:
+    """``evaluate`` over the given rules.
+
+    ``cache_facts=False`` recomputes every per-zone fact each time a rule reads it: the same
+    findings, slower; it is the reference the cache is tested and benchmarked against.
+    """
     policy = policy if policy is not None else _default_policy()
     when = now or inventory.collected_at or datetime.now(UTC)
     server = inventory.server.name
+    t = policy.thresholds
     active: list[Finding] = []
     suppressed: list[Finding] = []
     selected = [r for r in rules if policy.is_selected(r.id)]
-    sctx = ServerContext(server, inventory, policy.thresholds, when)
-    zctxs = [ZoneContext(server, inventory, z, policy.thresholds, when) for z in inventory.zones]
-    for rule in selected:
-        hits: list[tuple[str | None, Hit]] = []
-        if rule.server_check is not None:
-            hits.extend((h.zone, h) for h in rule.server_check(sctx))
-        if rule.zone_check is not None:
-            for zctx in zctxs:
-                hits.extend((h.zone or zctx.zone.name, h) for h in rule.zone_check(zctx))
-        for zone, hit in hits:
-            finding = Finding(
-                rule_id=rule.id,
-                severity=policy.severity_for(
-                    rule.id, hit.severity if hit.severity is not None else rule.severity
-                ),
-                target=Target(server, zone, hit.key_id),
-                message=hit.message,
-                evidence=dict(hit.evidence),
-            )
-            sup = policy.suppression_for(rule.id, server, zone)
-            if sup is None:
-                active.append(finding)
+    sctx = ServerContext(server, inventory, t, when)
+    zctxs = [
+        (z.name, ZoneContext(server, inventory, z, t, when, cache_facts=cache_facts)) for z in inventory.zones
+    ]
+    # The policy's answers depend only on (rule, severity) and (rule, zone): ask once each.
+    severities: dict[tuple[str, Severity], Severity] = {}
+    suppressions: dict[tuple[str, str | None], Suppression | None] = {}
+    check_suppressions = bool(policy.suppressions)
+
+    def add(rule: Rule, zone: str | None, hit: Hit) -> None:
+        base = hit.severity if hit.severity is not None else rule.severity
+        severity = severities.get((rule.id, base))
+        if severity is None:
+            severity = severities[(rule.id, base)] = policy.severity_for(rule.id, base)
+        sup: Suppression | None = None
+        if check_suppressions:
+            if (rule.id, zone) in suppressions:
+                sup = suppressions[(rule.id, zone)]
             else:
-                suppressed.append(
-                    Finding(
-                        finding.rule_id,
-                        finding.severity,
-                        finding.target,
-                        finding.message,
-                        finding.evidence,
-                        suppressed_reason=sup.reason,
-                    )
-                )
+                sup = suppressions[(rule.id, zone)] = policy.suppression_for(rule.id, server, zone)
+        finding = Finding(
+            rule_id=rule.id,
+            severity=severity,
+            target=Target(server, zone, hit.key_id),
+            message=hit.message,
+            evidence=dict(hit.evidence),
+            suppressed_reason=sup.reason if sup is not None else None,
+        )
+        (active if sup is None else suppressed).append(finding)
+
+    for rule in selected:
+        if rule.server_check is not None:
+            for hit in rule.server_check(sctx):
+                add(rule, hit.zone, hit)
+        check = rule.zone_check
+        if check is not None:
+            for name, zctx in zctxs:
+                for hit in check(zctx):
+                    add(rule, hit.zone or name, hit)
     return list(sort_findings(active)), list(sort_findings(suppressed))

@@ -6,13 +6,11 @@ KEY001 is the founding rule: the condition behind Win32 9104
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 
 from toolkit.findings import Severity
-from toolkit.model import SigningKey
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence
-from toolkit.rules.base import Hit, Rule, ZoneContext
+from toolkit.rules.base import Hit, Rule, ZoneContext, lowered
 
 __all__ = ["RULES"]
 
@@ -22,24 +20,15 @@ NIST = "NIST SP 800-81-2 section 11.2 (key sizes)"
 STIG_ALG = ("V-259351 / WDNS-22-000020", "V-215584 / WDNS-CM-000015")
 
 
-def _present(keys: tuple[SigningKey, ...]) -> list[str]:
-    """Evidence: the keys a zone holds, one line each (type, algorithm, length, state, id)."""
-    return [
-        f"{k.key_type.short} {k.algorithm.value} {k.key_length or '?'} bits "
-        f"{(k.current_state.value if k.current_state else 'Active')} {k.key_id}"
-        for k in sorted(keys, key=lambda k: (k.key_type.value, k.algorithm.value, k.key_id))
-    ]
-
-
 def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use or not ctx.keys_readable:
         return
-    zone = ctx.zone
-    missing = [kind for kind, keys in (("KSK", zone.ksks), ("ZSK", zone.zsks)) if not keys]
+    missing = [kind for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)) if not keys]
     if not missing:
         return
     what = " and ".join(missing)
-    if zone.signed:
+    signed = ctx.signed
+    if signed:
         msg = f"signed zone has no {what}: Windows cannot re-sign or roll it (Win32 9104)"
         sev = Severity.CRITICAL
     else:
@@ -47,7 +36,7 @@ def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
         sev = Severity.HIGH
     yield Hit(
         msg,
-        {"missing": missing, "signed": zone.signed, "keys_present": _present(zone.keys), "win32": 9104},
+        {"missing": missing, "signed": signed, "keys_present": list(ctx.keys_present), "win32": 9104},
         severity=sev,
     )
 
@@ -55,29 +44,29 @@ def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
 def active_key_presence(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use or not ctx.keys_readable:
         return
-    for kind, keys in (("KSK", ctx.zone.ksks), ("ZSK", ctx.zone.zsks)):
+    for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)):
         if keys and not any(k.is_active for k in keys):
             yield Hit(
                 f"every {kind} is retired: no active {kind} signs the zone",
-                {"missing_active": kind, "keys_present": _present(ctx.zone.keys), "win32": 9104},
+                {"missing_active": kind, "keys_present": list(ctx.keys_present), "win32": 9104},
             )
 
 
 def per_algorithm_pairs(ctx: ZoneContext) -> Iterator[Hit]:
-    zone = ctx.zone
-    if not ctx.dnssec_in_use or not ctx.keys_readable or not (zone.ksks and zone.zsks):
+    if not ctx.dnssec_in_use or not ctx.keys_readable or not (ctx.ksks and ctx.zsks):
         return  # KEY001 reports the zone-wide case
-    algorithms = sorted({k.algorithm.value for k in zone.keys})
-    for alg in algorithms:
-        types = {k.key_type.short for k in zone.keys if k.algorithm.value == alg}
+    types: dict[str, set[str]] = {}
+    for alg, kind, _ in ctx.key_counts:  # sorted by algorithm
+        types.setdefault(alg, set()).add(kind)
+    for alg, present in types.items():
         for kind in ("KSK", "ZSK"):
-            if kind not in types:
+            if kind not in present:
                 yield Hit(
                     f"algorithm {alg} has no {kind}: every algorithm in use needs a KSK and a ZSK",
                     {
                         "algorithm": alg,
                         "missing": kind,
-                        "keys_present": _present(zone.keys),
+                        "keys_present": list(ctx.keys_present),
                         "win32": 9104,
                     },
                 )
@@ -87,8 +76,7 @@ def too_many_keys(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use:
         return
     limit = ctx.t.max_keys_per_algorithm_and_type
-    counts = Counter((k.algorithm.value, k.key_type.short) for k in ctx.keys)
-    for (alg, kind), n in sorted(counts.items()):
+    for alg, kind, n in ctx.key_counts:
         if n > limit:
             yield Hit(
                 f"{n} {kind}s with algorithm {alg} (limit {limit}; Windows refuses a 4th with Win32 9113)",
@@ -99,11 +87,12 @@ def too_many_keys(ctx: ZoneContext) -> Iterator[Hit]:
 def rsa_key_length(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use:
         return
-    for k in ctx.keys:
-        if not k.algorithm.is_rsa or k.key_length is None or not k.is_active:
+    t = ctx.t
+    for k in ctx.active_keys:
+        if k.key_length is None:
             continue
-        minimum = ctx.t.ksk_min_rsa_bits if k.is_ksk else ctx.t.zsk_min_rsa_bits
-        if k.key_length < minimum:
+        minimum = t.ksk_min_rsa_bits if k.is_ksk else t.zsk_min_rsa_bits
+        if k.key_length < minimum and k.algorithm.is_rsa:
             yield Hit(
                 f"{k.key_type.short} is RSA {k.key_length} bits, below the policy minimum {minimum}",
                 {"key_type": k.key_type.short, "key_length": k.key_length, "minimum": minimum},
@@ -111,26 +100,38 @@ def rsa_key_length(ctx: ZoneContext) -> Iterator[Hit]:
             )
 
 
+_ENUM_FIELDS = ("key_type", "algorithm", "current_rollover_status", "rollover_type", "current_state")
+
+
 def unknown_values(ctx: ZoneContext) -> Iterator[Hit]:
     for k in ctx.keys:
+        status, kind, state = k.current_rollover_status, k.rollover_type, k.current_state
+        if (
+            k.key_type.is_known
+            and k.algorithm.is_known
+            and (status is None or status.is_known)
+            and (kind is None or kind.is_known)
+            and (state is None or state.is_known)
+        ):
+            continue  # the usual case, without building anything
+        values = (k.key_type, k.algorithm, status, kind, state)
         odd = {
-            name: getattr(k, name).value
-            for name in ("key_type", "algorithm", "current_rollover_status", "rollover_type", "current_state")
-            if getattr(k, name) is not None and not getattr(k, name).is_known
+            name: v.value
+            for name, v in zip(_ENUM_FIELDS, values, strict=True)
+            if v is not None and not v.is_known
         }
-        if odd:
-            yield Hit(
-                "key reports values this toolkit does not know: "
-                + ", ".join(f"{n}={v!r}" for n, v in odd.items()),
-                odd,
-                key_id=k.key_id,
-            )
+        yield Hit(
+            "key reports values this toolkit does not know: "
+            + ", ".join(f"{n}={v!r}" for n, v in odd.items()),
+            odd,
+            key_id=k.key_id,
+        )
 
 
 def forbidden_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use:
         return
-    forbidden = {a.lower() for a in ctx.t.forbidden_algorithms}
+    forbidden = lowered(ctx.t.forbidden_algorithms)
     for k in ctx.keys:
         if k.algorithm.value.lower() in forbidden:
             yield Hit(
@@ -145,18 +146,20 @@ def not_recommended_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use:
         return
     t = ctx.t
-    recommended = {a.lower() for a in t.recommended_algorithms}
-    allowed = {a.lower() for a in t.allowed_algorithms}
-    forbidden = {a.lower() for a in t.forbidden_algorithms}
+    recommended = lowered(t.recommended_algorithms)
+    allowed = lowered(t.allowed_algorithms)
+    forbidden = lowered(t.forbidden_algorithms)
     for k in ctx.keys:
         alg = k.algorithm.value.lower()
-        if alg in allowed and alg not in recommended:
+        if alg in recommended:
+            continue
+        if alg in allowed:
             yield Hit(
                 f"{k.key_type.short} uses {k.algorithm.value}: allowed, but not a recommended algorithm",
                 {"algorithm": k.algorithm.value, "recommended": list(t.recommended_algorithms)},
                 key_id=k.key_id,
             )
-        elif alg not in allowed | recommended | forbidden:
+        elif alg not in forbidden:
             yield Hit(
                 f"{k.key_type.short} uses {k.algorithm.value}, which the policy does not list as allowed",
                 {
@@ -172,14 +175,16 @@ def denial_incompatible(ctx: ZoneContext) -> Iterator[Hit]:
     s = ctx.zone.dnssec
     if not ctx.dnssec_in_use or s is None or s.denial_of_existence is None:
         return
+    nsec3 = s.denial_of_existence is DenialOfExistence.NSEC3
+    nsec = s.denial_of_existence is DenialOfExistence.NSEC
     for k in ctx.keys:
-        if s.denial_of_existence is DenialOfExistence.NSEC3 and k.algorithm is CryptoAlgorithm.RSASHA1:
+        if nsec3 and k.algorithm is CryptoAlgorithm.RSASHA1:
             yield Hit(
                 "NSEC3 with an RsaSha1 key: Windows refuses it (Win32 9103); use RsaSha256 or NSEC",
                 {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "win32": 9103},
                 key_id=k.key_id,
             )
-        if s.denial_of_existence is DenialOfExistence.NSEC and k.algorithm is CryptoAlgorithm.RSASHA1_NSEC3:
+        if nsec and k.algorithm is CryptoAlgorithm.RSASHA1_NSEC3:
             yield Hit(
                 "NSEC with an RsaSha1NSec3 key: Windows refuses it (Win32 9130)",
                 {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "win32": 9130},

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from toolkit.findings import Severity
-from toolkit.model import SigningKey
 from toolkit.model.enums import RolloverStatus
 from toolkit.rules.base import Hit, Rule, ZoneContext, fmt_td
 
@@ -20,14 +19,10 @@ STIG_DNSKEY = ("V-259345 / WDNS-22-000014", "V-215578 / WDNS-CM-000008")
 STIG_DS = ("V-259339 / WDNS-22-000007", "V-215661 / WDNS-CM-000001")
 
 
-def _signing_keys(ctx: ZoneContext) -> Iterator[SigningKey]:
-    if ctx.dnssec_in_use and ctx.zone.signed:
-        yield from (k for k in ctx.keys if k.is_active)
-
-
 def rollover_disabled(ctx: ZoneContext) -> Iterator[Hit]:
-    for k in _signing_keys(ctx):
-        if k.key_type.short in ctx.t.rollover_required_for and not k.rollover_enabled:
+    required = ctx.t.rollover_required_for
+    for k in ctx.signing_keys:
+        if not k.rollover_enabled and k.key_type.short in required:
             yield Hit(
                 f"automatic rollover is disabled on the {k.key_type.short}",
                 {"key_type": k.key_type.short, "is_rollover_enabled": k.is_rollover_enabled},
@@ -37,7 +32,7 @@ def rollover_disabled(ctx: ZoneContext) -> Iterator[Hit]:
 
 def rollover_period(ctx: ZoneContext) -> Iterator[Hit]:
     t = ctx.t
-    for k in _signing_keys(ctx):
+    for k in ctx.signing_keys:
         if not k.rollover_enabled or not k.rollover_period:
             continue
         lo, hi = (
@@ -53,7 +48,7 @@ def rollover_period(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def rollover_overdue(ctx: ZoneContext) -> Iterator[Hit]:
-    for k in _signing_keys(ctx):
+    for k in ctx.signing_keys:
         status = k.current_rollover_status
         if not k.rollover_enabled or k.next_rollover_time is None:
             continue
@@ -69,7 +64,7 @@ def rollover_overdue(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def roll_error(ctx: ZoneContext) -> Iterator[Hit]:
-    for k in _signing_keys(ctx):
+    for k in ctx.signing_keys:
         if k.current_rollover_status is RolloverStatus.ROLL_ERROR:
             yield Hit(
                 f"{k.key_type.short} rollover is in RollError",
@@ -82,7 +77,7 @@ def roll_error(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def ksk_waiting_for_ds(ctx: ZoneContext) -> Iterator[Hit]:
-    for k in _signing_keys(ctx):
+    for k in ctx.signing_keys:
         if not k.is_ksk or k.current_rollover_status is not RolloverStatus.KSK_WAITING_FOR_DS_UPDATE:
             continue
         started = k.next_rollover_time or k.last_rollover_time
@@ -113,11 +108,12 @@ def ksk_waiting_for_ds(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def rollover_type(ctx: ZoneContext) -> Iterator[Hit]:
-    for k in _signing_keys(ctx):
+    t = ctx.t
+    for k in ctx.signing_keys:
         if k.rollover_type is None:
             continue
-        expected = ctx.t.ksk_rollover_type if k.is_ksk else ctx.t.zsk_rollover_type
-        if k.rollover_type.value.lower() != expected.lower():
+        expected = t.ksk_rollover_type if k.is_ksk else t.zsk_rollover_type
+        if k.rollover_type.value != expected and k.rollover_type.value.lower() != expected.lower():
             yield Hit(
                 f"{k.key_type.short} rolls over by {k.rollover_type.value}, expected {expected}",
                 {"rollover_type": k.rollover_type.value, "expected": expected},
@@ -132,7 +128,7 @@ def _days(td: timedelta) -> timedelta:
 
 
 def _validity(ctx: ZoneContext, attr: str, lo: timedelta, hi: timedelta, label: str) -> Iterator[Hit]:
-    for k in _signing_keys(ctx):
+    for k in ctx.signing_keys:
         value: timedelta | None = getattr(k, attr)
         if value is not None and not lo <= value <= hi:
             yield Hit(
@@ -161,7 +157,7 @@ def zone_validity(ctx: ZoneContext) -> Iterator[Hit]:
 
 def validity_vs_propagation(ctx: ZoneContext) -> Iterator[Hit]:
     s = ctx.zone.dnssec
-    if s is None:
+    if s is None or not ctx.signing_keys:
         return
     scan = ctx.inventory.server.settings.maximum_signature_scan_period
     prop = s.propagation_time or timedelta(0)
@@ -169,7 +165,7 @@ def validity_vs_propagation(ctx: ZoneContext) -> Iterator[Hit]:
     need = max(prop * ctx.t.validity_propagation_factor, (scan or timedelta(0)) + prop + ttl)
     if need <= timedelta(0):
         return
-    for k in _signing_keys(ctx):
+    for k in ctx.signing_keys:
         for attr, label in (
             ("dnskey_signature_validity", "DNSKEY"),
             ("ds_signature_validity", "DS"),

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from toolkit.findings import Severity
 from toolkit.model import ZoneError
-from toolkit.model.enums import KeyMasterStatus, TrustAnchorState, ZoneType
+from toolkit.model.enums import KeyMasterStatus, TrustAnchorState
 from toolkit.rules.base import Hit, Rule, ServerContext, ZoneContext, describe_win32, win32_entry
 
 __all__ = ["RULES", "error_hit"]
@@ -37,7 +37,7 @@ def key_master_offline(ctx: ZoneContext) -> Iterator[Hit]:
 
 def key_master_unknown(ctx: ZoneContext) -> Iterator[Hit]:
     s = ctx.zone.dnssec
-    if not (ctx.dnssec_in_use and ctx.zone.signed) or s is None:
+    if s is None or not (ctx.dnssec_in_use and ctx.signed):
         return
     if not (s.key_master_server or "").strip() and not s.is_key_master_server:
         yield Hit(
@@ -53,7 +53,7 @@ def key_master_unknown(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def keys_not_in_ad(ctx: ZoneContext) -> Iterator[Hit]:
-    if not (ctx.dnssec_in_use and ctx.zone.is_ds_integrated):
+    if not (ctx.zone.is_ds_integrated and ctx.dnssec_in_use):
         return
     for k in ctx.keys:
         if k.store_keys_in_ad is False:
@@ -66,7 +66,7 @@ def keys_not_in_ad(ctx: ZoneContext) -> Iterator[Hit]:
 
 def distribute_trust_anchor(ctx: ZoneContext) -> Iterator[Hit]:
     s = ctx.zone.dnssec
-    if not (ctx.dnssec_in_use and ctx.zone.signed and ctx.zone.is_ds_integrated) or s is None:
+    if s is None or not (ctx.zone.is_ds_integrated and ctx.dnssec_in_use and ctx.signed):
         return
     if not s.distributes_trust_anchor:
         yield Hit(
@@ -77,7 +77,7 @@ def distribute_trust_anchor(ctx: ZoneContext) -> Iterator[Hit]:
 
 def unsigned_primary(ctx: ZoneContext) -> Iterator[Hit]:
     z = ctx.zone
-    if z.zone_type is not ZoneType.PRIMARY or z.is_auto_created or z.signed:
+    if not ctx.is_primary or z.is_auto_created or ctx.signed:
         return
     if z.name.lower().rstrip(".") == "trustanchors":
         return

@@ -16,24 +16,27 @@ history writer) as soon as it is done. Per host:
 
 from __future__ import annotations
 
+import itertools
 import logging
+import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteTimeout, WindnsError
 from toolkit.findings import HostError, HostReport, Report
 from toolkit.fleet import FakeBehaviour, HostSpec
-from toolkit.remote.base import ConnectionOptions, Remote
+from toolkit.remote.base import ConnectionOptions, Remote, RemoteResult
 
 if TYPE_CHECKING:
     from toolkit.policy import Policy
+    from toolkit.services.audit import DnsViewOptions
 
 __all__ = [
     "Connector",
@@ -70,6 +73,9 @@ class ScanOptions:
     #: keep each host's inventory in the returned report (renderers that show zones or keys
     #: need it); without it memory holds findings only, the inventories living in the history
     keep_inventory: bool = True
+    #: take each host's DNS view too (``audit.dns_for_host``: a host's ``dns_address`` wins);
+    #: None: only hosts whose inventory entry names a ``dns_address``
+    dns: DnsViewOptions | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -147,6 +153,9 @@ class Scanner:
         self.now = now
         self._stop = threading.Event()
         self._stop_reason = ""
+        #: held by one thread at a time for CPU work: a worker normalising and checking an
+        #: inventory, or the main thread handing a finished host to ``on_host`` (see ``_Gated``)
+        self._cpu = threading.Lock()
 
     # -- control ---------------------------------------------------------------------------------
     def stop(self, reason: str = "stop requested") -> None:
@@ -161,7 +170,7 @@ class Scanner:
     # -- one host ----------------------------------------------------------------------------------
     def _error(self, spec: HostSpec, exc: BaseException, start: float) -> HostReport:
         if isinstance(exc, WindnsError):
-            kind, message, code = exc.kind, exc.message, getattr(exc, "code", None)
+            kind, message, code = exc.kind, exc.detail, getattr(exc, "code", None)
         else:  # a bug somewhere below: still one line, still not fatal to the scan
             kind, message, code = "internal", " ".join(f"{type(exc).__name__}: {exc}".split()), None
         return HostReport(
@@ -172,7 +181,7 @@ class Scanner:
 
     def _audit_once(self, spec: HostSpec) -> tuple[HostReport, bool]:
         """(report, transient?) for one attempt."""
-        from toolkit.services.audit import audit_server
+        from toolkit.services.audit import audit_server, dns_for_host
 
         start = time.perf_counter()
         try:
@@ -182,7 +191,15 @@ class Scanner:
         try:
             with remote:
                 zones = list(spec.zones or self.options.zones) or None
-                host = audit_server(remote, self.policy, zones=zones, now=self.now)
+                dns = dns_for_host(spec, self.options.dns)
+                # Without a DNS view, all that follows the inventory call is CPU work: gate it (a
+                # DNS view waits on the network after the inventory, so such hosts are not gated).
+                gated = _Gated(remote, self._cpu) if dns is None else None
+                try:
+                    host = audit_server(gated or remote, self.policy, zones=zones, now=self.now, dns=dns)
+                finally:
+                    if gated is not None:
+                        gated.release()
         except Exception as exc:
             return self._error(spec, exc, start), bool(getattr(exc, "transient", False))
         if host.error is not None:
@@ -230,7 +247,14 @@ class Scanner:
         # Twice the bound: a host abandoned at its deadline keeps its thread until the transport
         # gives up, and must not shrink the pool for the hosts behind it.
         pool = ThreadPoolExecutor(max_workers=opts.concurrency * 2, thread_name_prefix="windns-scan")
-        running: dict[Future[HostReport], tuple[HostSpec, float]] = {}
+        # A worker that finishes a host starts the next one itself: the main thread (which also
+        # writes each host to the history) is not on the path from one host to the next, so a
+        # busy main thread does not leave slots idle. ``lock`` guards pending, running and closed.
+        lock = threading.Lock()
+        running: dict[int, tuple[HostSpec, float]] = {}  # dispatch number -> (host, start)
+        numbers = itertools.count()
+        done: queue.SimpleQueue[HostReport] = queue.SimpleQueue()
+        closed = False
         results: list[HostReport] = []
         abandoned: list[str] = []
         cut_off = False
@@ -238,9 +262,45 @@ class Scanner:
         if self.progress:
             self.progress.started(total)
 
+        def room() -> bool:
+            # Finished hosts wait in ``done`` for the main thread; past this many, stop starting
+            # hosts until it catches up, so memory stays bounded whatever the fleet's size.
+            return len(running) + done.qsize() < 2 * opts.concurrency
+
+        def dispatch() -> None:
+            with lock:
+                while (
+                    pending
+                    and len(running) < opts.concurrency
+                    and room()
+                    and not self._stop.is_set()
+                    and not closed
+                ):
+                    spec = pending.pop()
+                    number = next(numbers)
+                    running[number] = (spec, time.perf_counter())
+                    pool.submit(work, number, spec)
+
+        def work(number: int, spec: HostSpec) -> None:
+            try:
+                host = self.scan_host(spec)
+            except BaseException as exc:  # noqa: BLE001 - scan_host does not raise; if it did, report it
+                host = self._error(spec, exc, time.perf_counter())
+            with lock:
+                if running.pop(number, None) is None:
+                    return  # past its deadline or the grace time: already reported as abandoned
+                done.put(host)
+            dispatch()
+
         def finish(host: HostReport) -> None:
             if self.on_host is not None:
-                self.on_host(host)
+                # The gate is an optimisation only: never wait long for it.
+                gate = self._cpu.acquire(timeout=_GATE_WAIT)
+                try:
+                    self.on_host(host)
+                finally:
+                    if gate:
+                        self._cpu.release()
             results.append(host if opts.keep_inventory else replace(host, inventory=None))
             if self.progress:
                 self.progress.host_done(host, len(results), total)
@@ -250,7 +310,7 @@ class Scanner:
                 log.info("%s: %d findings (%.1fs)", host.server, len(host.findings), host.duration)
 
         try:
-            while pending or running:
+            while True:
                 if self._stop.is_set() and grace_until is None:
                     grace_until = time.perf_counter() + opts.grace
                     if pending:
@@ -261,41 +321,48 @@ class Scanner:
                             opts.grace,
                             len(running),
                         )
-                while pending and len(running) < opts.concurrency and not self._stop.is_set():
-                    spec = pending.pop()
-                    running[pool.submit(self.scan_host, spec)] = (spec, time.perf_counter())
-                if not running:
-                    break
-                now = time.perf_counter()
-                limits = [grace_until] if grace_until is not None else []
-                if opts.host_timeout:
-                    limits.extend(s + opts.host_timeout for _, s in running.values())
-                timeout = max(0.0, min(limits) - now) if limits else None
+                dispatch()  # the first hosts, and replacements for abandoned ones
+                with lock:
+                    if not running and done.empty() and (not pending or self._stop.is_set()):
+                        break
+                    limits = [s + opts.host_timeout for _, s in running.values()] if opts.host_timeout else []
+                if grace_until is not None:
+                    limits.append(grace_until)
                 # Wake up now and then so a stop request is noticed promptly.
-                timeout = 0.2 if timeout is None else min(timeout, 0.2)
-                done, _ = wait(list(running), timeout=timeout, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    running.pop(fut)
-                    finish(fut.result())
+                timeout = min(0.2, max(0.0, min(limits) - time.perf_counter())) if limits else 0.2
+                try:
+                    finish(done.get(timeout=timeout))
+                    for _ in range(opts.concurrency):  # then what else is waiting, within reason
+                        finish(done.get_nowait())
+                except queue.Empty:
+                    pass
                 now = time.perf_counter()
                 if opts.host_timeout:
-                    for fut, (spec, s) in list(running.items()):
-                        if now - s >= opts.host_timeout and not fut.done():
-                            running.pop(fut)
-                            abandoned.append(spec.name)
-                            err = RemoteTimeout(
-                                f"no answer within the per-host timeout of {opts.host_timeout:g}s"
-                            )
-                            finish(self._error(spec, err, s))
-                if grace_until is not None and now >= grace_until and running:
-                    names = [spec.name for spec, _ in running.values()]
-                    log.warning(
-                        "grace time over: %d host(s) did not finish: %s", len(names), ", ".join(names)
-                    )
-                    abandoned.extend(names)
-                    cut_off = True
-                    running.clear()
+                    with lock:
+                        late = [
+                            (n, spec, s) for n, (spec, s) in running.items() if now - s >= opts.host_timeout
+                        ]
+                        for n, _, _ in late:
+                            del running[n]
+                    for _, spec, s in late:
+                        abandoned.append(spec.name)
+                        err = RemoteTimeout(
+                            f"no answer within the per-host timeout of {opts.host_timeout:g}s"
+                        )
+                        finish(self._error(spec, err, s))
+                if grace_until is not None and now >= grace_until:
+                    with lock:
+                        names = [spec.name for spec, _ in running.values()]
+                        running.clear()
+                    if names:
+                        log.warning(
+                            "grace time over: %d host(s) did not finish: %s", len(names), ", ".join(names)
+                        )
+                        abandoned.extend(names)
+                        cut_off = True
         finally:
+            with lock:
+                closed = True
             pool.shutdown(wait=False, cancel_futures=True)
             if self.progress:
                 self.progress.finished()
@@ -309,6 +376,51 @@ class Scanner:
         return ScanOutcome(
             report, not_started=tuple(s.name for s in reversed(pending)), abandoned=tuple(abandoned)
         )
+
+
+#: how long the main thread waits for the CPU gate before handing a host on anyway (seconds);
+#: a worker waits four times as long before going on ungated
+_GATE_WAIT = 0.25
+
+
+class _Gated:
+    """A Remote whose ``run`` takes the scanner's CPU gate once the answer is in.
+
+    Python runs one thread at a time (the GIL). Left alone, sixty-odd workers that get their
+    answers together all normalise and check at once, and the main thread, which writes each
+    finished host to the history (SQLite, which lets go of the GIL on every statement), waits a
+    switch interval behind them for every statement it runs: the writer, not the CPU, then
+    sets the pace of the scan. With the gate, one worker at a time does its CPU work while the
+    others wait without asking for the GIL, and the main thread takes the gate between them.
+    The network wait itself (``run``) stays ungated and concurrent.
+    """
+
+    def __init__(self, remote: Remote, gate: threading.Lock) -> None:
+        self.remote = remote
+        self.host = remote.host
+        self._gate = gate
+        self._held = False
+
+    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        result = self.remote.run(script, params)
+        if not self._held:
+            # An optimisation only: a holder that takes too long does not stop the others.
+            self._held = self._gate.acquire(timeout=_GATE_WAIT * 4)
+        return result
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._gate.release()
+
+    def close(self) -> None:
+        self.remote.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 _TRANSIENT_KINDS = frozenset(cls.kind for cls in (ConnectError, RemoteTimeout))
