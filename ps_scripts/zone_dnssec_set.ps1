@@ -29,6 +29,11 @@ foreach ($name in 'DenialOfExistence', 'NSec3Iterations', 'NSec3RandomSaltLength
     'NSec3OptOut', 'DSRecordGenerationAlgorithm', 'DistributeTrustAnchor') {
     if ($PSBoundParameters.ContainsKey($name)) { $arguments[$name] = $PSBoundParameters[$name] }
 }
+# MS-DNSP 3.1.1.2.3: NSEC3UserSalt "MUST be ignored unless the NSEC3RandomSaltLength property is
+# set to 0", so a user salt (or '-', none) only takes effect with a random salt length of 0.
+if ($PSBoundParameters.ContainsKey('NSec3UserSalt') -and -not $PSBoundParameters.ContainsKey('NSec3RandomSaltLength')) {
+    $arguments['NSec3RandomSaltLength'] = [byte]0
+}
 Set-DnsServerDnsSecZoneSetting @arguments | Out-Null
 $setting = Get-DnsServerDnsSecZoneSetting -ZoneName $ZoneName | Select-Object -First 1
 ConvertTo-Json -InputObject (ConvertTo-WindnsZoneSetting $setting) -Depth 4 -Compress

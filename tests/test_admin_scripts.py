@@ -123,3 +123,16 @@ def test_checks_catch_what_they_look_for() -> None:
         "function ConvertTo-WindnsNumber($Value) { return $Value }\n"
         "$k = [ordered]@{ KeyLength = ConvertTo-WindnsNumber $Key.KeyLength }\n"
     )
+
+
+def test_a_user_salt_is_sent_with_random_salt_length_zero() -> None:
+    """MS-DNSP 3.1.1.2.3: NSEC3UserSalt is ignored unless NSEC3RandomSaltLength is 0, so the
+    script pairs them; without it `--nsec3-salt -` (and the NSEC002 fix) would change nothing."""
+    import re
+
+    source = script_text("zone_dnssec_set")
+    assert re.search(
+        r"ContainsKey\('NSec3UserSalt'\).*?\$arguments\['NSec3RandomSaltLength'\]\s*=\s*\[byte\]0",
+        source,
+        flags=re.S,
+    )

@@ -85,7 +85,9 @@ RSA_LENGTHS = (1024, 4096, 64)
 ECDSA_LENGTHS = {"ECDsaP256Sha256": 256, "ECDsaP384Sha384": 384}
 #: NSEC3 iteration ceiling by smallest key length in the zone (RFC 5155 table, reference 1.8)
 NSEC3_ITERATION_LIMITS = ((1024, 150), (2048, 500), (4096, 2500))
-#: NSec3RandomSaltLength in bytes (reference 1.8: "salt 1-255"); no salt is NSec3UserSalt "-"
+#: NSec3RandomSaltLength in bytes (reference 1.8: "salt 1-255"); no salt is NSec3UserSalt "-", which
+#: zone_dnssec_set.ps1 sends with a random salt length of 0 (MS-DNSP 3.1.1.2.3: the user salt is
+#: ignored unless the random salt length is 0)
 NSEC3_SALT_LENGTHS = (1, 255)
 NO_SALT = "-"
 

@@ -137,10 +137,10 @@ RULES: tuple[Rule, ...] = (
         title="NSEC3 salt in use",
         severity=Severity.LOW,
         scope="zone",
-        checks="NSEC3 carries no salt (NSec3RandomSaltLength 0 and no user salt) unless "
+        checks="NSEC3 carries no salt (NSec3RandomSaltLength 0 and NSec3UserSalt '-') unless "
         "nsec3-salt-allowed. The Windows default is an 8-byte random salt.",
         why="RFC 9276 says operators SHOULD NOT use a salt: it adds no protection and bloats responses.",
-        remediation=_SET + "-NSec3RandomSaltLength 0",
+        remediation=_SET + "-NSec3RandomSaltLength 0 -NSec3UserSalt '-'",
         references=(RFC9276,),
         zone_check=nsec3_salt,
     ),
