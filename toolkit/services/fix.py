@@ -2,8 +2,8 @@
 
 ``plan_fixes(inventory, findings)`` proposes candidate changes that are always safe to make
 (add a missing KSK or ZSK matching the zone's algorithm with Windows's default lengths, enable
-automatic rollover, NSEC3 with 0 iterations and no salt (``NSec3UserSalt '-'``: a random salt is
-1-255 bytes, so no salt is not a length of 0), SHA-256 DS generation), models each on
+automatic rollover, NSEC3 with 0 iterations and no salt (``NSec3UserSalt '-'``, which the script
+sends with a random salt length of 0), SHA-256 DS generation), models each on
 the inventory with the pre-flight guard, re-runs the rules on the modelled result and keeps a
 candidate only when the guard accepts it and it clears findings without raising new ones. So a
 plan claims exactly the findings its changes make disappear, whatever the rule ids are. Every
