@@ -6,6 +6,7 @@ import json
 import tomllib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import main
@@ -68,3 +69,39 @@ def test_policy_show_file_and_typo(runner: CliRunner, tmp_path: Path) -> None:
     assert res.exit_code == 4
     assert f"{bad}:3: unknown threshold 'zsk-min-bits'" in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        ('fail-on = "medium"\nignore = ["ALG01"]\n', 2, "ignore: 'ALG01' matches no registered rule"),
+        ('extends = "stig"\nselect = [\n  "ALL",\n  "SRVV",\n]\n', 4, "select: 'SRVV' matches no"),
+        ('extend-select = ["TA005", "TA05"]\n', 1, "extend-select: 'TA05' matches no"),
+        ('[severity]\nKEY001 = "high"\nKEY01 = "low"\n', 3, "severity: 'KEY01' matches no"),
+        ('[[suppress]]\nrule = "NOPE9"\nreason = "typo"\n', 2, "suppress #1: rule 'NOPE9' matches no"),
+    ],
+)
+def test_audit_policy_naming_no_rule_is_one_line_error(
+    runner: CliRunner, tmp_path: Path, text: str, line: int, fragment: str
+) -> None:
+    pol = tmp_path / "typo.toml"
+    pol.write_text(text, encoding="utf-8")
+    res = runner.invoke(main, ["--transport", "fake", "--server", "dns1", "audit", "--policy", str(pol)])
+    assert res.exit_code == 4, res.output
+    assert f"{pol}:{line}: " in res.output and fragment in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+
+
+def test_audit_policy_with_all_and_matching_prefixes_runs(runner: CliRunner, tmp_path: Path) -> None:
+    pol = tmp_path / "ok.toml"
+    pol.write_text(
+        'select = ["ALL"]\nignore = ["ALG", "DS001"]\n[[suppress]]\nrule = "KEY"\nreason = "rebuild"\n',
+        encoding="utf-8",
+    )
+    args = ["--transport", "fake", "--server", "dns1", "audit", "--policy", str(pol), "-f", "json"]
+    res = runner.invoke(main, args)
+    assert res.exit_code in (0, 1), res.output
+    doc = json.loads(res.output)
+    ids = {f["rule_id"] for f in doc["findings"]}
+    assert not {i for i in ids if i.startswith(("ALG", "KEY")) or i == "DS001"}
+    assert {f["rule_id"] for f in doc["suppressed"]} == {"KEY001"}

@@ -20,7 +20,7 @@ from toolkit.policy import (
     policy_to_dict,
     policy_to_toml,
 )
-from toolkit.rules import evaluate
+from toolkit.rules import RULES, evaluate
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -159,6 +159,18 @@ def test_suppression_globs_must_match(tmp_path: Path) -> None:
         ('extends = "nist"\n', 1, "extends must be one of"),
         ('[thresholds]\nksk-rollover-min = "2000d"\n', 2, "above"),
         ('name = "x"\nname = "y"\n', 2, "invalid TOML"),
+        # ids and prefixes must match a registered rule: a typo is an error, not a silent no-op
+        ('ignore = ["ALG01"]\n', 1, "ignore: 'ALG01' matches no registered rule (did you mean 'ALG001'?)"),
+        ('extends = "rfc"\nignore = [\n  "ZONE001",\n  "ALG01",  # typo\n]\n', 4, "'ALG01' matches no"),
+        ('select = [\n  "KEY",\n  "NOPE",\n]\nignore = ["KEY005"]\n', 3, "select: 'NOPE' matches no"),
+        ('extend-select = ["ZONE001", "ZONE9"]\n', 1, "extend-select: 'ZONE9' matches no"),
+        ('\n[severity]\nNSEC = "high"\nNSEC9 = "low"\n', 4, "severity: 'NSEC9' matches no registered rule"),
+        ('[[suppress]]\nreason = "typo"\nrule = "NOPE9"\n', 3, "suppress #1: rule 'NOPE9' matches no"),
+        (
+            '[[suppress]]\nrule = "KEY"\nreason = "a"\n\n[[suppress]]\nrule = "KEY01"\nreason = "b"\n',
+            6,
+            "suppress #2: rule 'KEY01' matches no",
+        ),
     ],
 )
 def test_bad_policy_file_names_line(tmp_path: Path, text: str, line: int, fragment: str) -> None:
@@ -169,6 +181,23 @@ def test_bad_policy_file_names_line(tmp_path: Path, text: str, line: int, fragme
     assert err.line == line, str(err)
     assert fragment in str(err)
     assert str(err).startswith(f"{path}:{line}: ") and "\n" not in str(err)
+
+
+def test_all_and_prefixes_that_match_rules_are_valid(tmp_path: Path) -> None:
+    text = (
+        'select = ["all"]\nextend-select = ["K", "dns"]\nignore = ["NSEC00", "TA005"]\n'
+        '[severity]\nROLL = "low"\n[[suppress]]\nrule = "sig"\nreason = "lab zone"\n'
+    )
+    p = load_policy(write(tmp_path, text))
+    assert p.select == ("", "K", "DNS") and {"NSEC00", "TA005"} <= set(p.ignore)
+    assert p.suppressions[0].rule == "SIG" and p.severity_for("ROLL001", Severity.HIGH) is Severity.LOW
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_profiles_name_only_registered_rules(profile: str) -> None:
+    p = load_policy(profile=profile)  # loading validates every id and prefix it names
+    for prefix in (*p.select, *p.ignore, *p.severity):
+        assert any(r.id.startswith(prefix) for r in RULES), prefix
 
 
 def test_missing_policy_file(tmp_path: Path) -> None:

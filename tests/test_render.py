@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -15,11 +16,12 @@ import pytest
 
 from tests.rules_fixtures import NOW, inventory, key, with_settings, zone
 from toolkit.errors import ConfigError
-from toolkit.findings import HostError, HostReport, Report
+from toolkit.findings import Finding, HostError, HostReport, Report, Severity, Target
 from toolkit.policy import Policy, load_policy, parse_policy
 from toolkit.render import CHECKLIST_FORMATS, FORMATS, render
 from toolkit.render.common import rules_for
-from toolkit.rules import evaluate
+from toolkit.rules import RULES, evaluate
+from toolkit.rules.join_rules import JOIN_RULES
 
 DATA = Path(__file__).parent / "data"
 SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -176,11 +178,14 @@ def test_junit_structure() -> None:
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["DNS1.corp.example", "DNS3.corp.example"]
     good, bad = suites
-    rules = rules_for(policy())
+    # audited without the DNS view: the join rules (area DNS) did not run and have no test case
+    join_ids = {r.id for r in JOIN_RULES}
+    rules = [r for r in RULES if policy().is_selected(r.id) and r.id not in join_ids]
     zone_rules = sum(1 for r in rules if r.scope == "zone")
     server_rules = sum(1 for r in rules if r.scope == "server")
     cases = good.findall("testcase")
     assert len(cases) == zone_rules * 4 + server_rules
+    assert not [c for c in cases if c.get("name", "").split()[0] in join_ids]
     assert int(good.get("tests", "0")) == len(cases)
     failures = [c for c in cases if c.find("failure") is not None]
     assert int(good.get("failures", "0")) == len(failures) > 0
@@ -191,6 +196,41 @@ def test_junit_structure() -> None:
     assert len(skipped) == int(good.get("skipped", "0")) == 1
     assert bad.find("testcase/error") is not None and bad.get("errors") == "1"
     assert int(root.get("tests", "0")) == len(cases) + 1
+
+
+def _junit_cases(host: HostReport) -> dict[tuple[str, str], ET.Element]:
+    buf = io.StringIO()
+    render(Report((host,), generated_at=NOW), "junit", buf, policy=load_policy())
+    suite = ET.fromstring(buf.getvalue()).find("testsuite")
+    assert suite is not None
+    return {(c.get("classname", ""), c.get("name", "").split()[0]): c for c in suite.findall("testcase")}
+
+
+def test_junit_join_rules_only_with_a_dns_view() -> None:
+    inv = inventory(zone(), zone("other.example"))
+    active, suppressed = evaluate(inv, load_policy(), now=NOW)
+    server = inv.server.name
+    join = [r for r in JOIN_RULES if load_policy().is_selected(r.id)]
+    assert join  # the baseline profile runs join rules when there is a view
+
+    plain = _junit_cases(HostReport(server, inv, tuple(active), tuple(suppressed)))
+    assert plain and not [k for k in plain if k[1] in {r.id for r in join}]
+
+    record = Finding("DNS000", Severity.INFO, Target(server), "DNS view of 2 zone(s)", {"zones": {}})
+    broken = Finding("DNS004", Severity.CRITICAL, Target(server, "other.example"), "chain broken")
+    viewed = _junit_cases(HostReport(server, inv, (*active, record, broken), tuple(suppressed)))
+    for rule in join:
+        targets = [server] if rule.scope == "server" else [f"{server}.{z.name}" for z in inv.zones]
+        for classname in targets:
+            assert (classname, rule.id) in viewed, (classname, rule.id)
+    assert viewed[(f"{server}.other.example", "DNS004")].find("failure") is not None
+    assert viewed[(f"{server}.{inv.zones[0].name}", "DNS004")].find("failure") is None
+    assert set(viewed) - set(plain) == {k for k in viewed if k[1] in {r.id for r in join}}
+
+    # a DNS view whose only DNS-area finding is suppressed still counts as collected
+    known = dataclasses.replace(broken, suppressed_reason="known")
+    quiet = _junit_cases(HostReport(server, inv, tuple(active), (*suppressed, known)))
+    assert quiet[(f"{server}.other.example", "DNS004")].find("skipped") is not None
 
 
 def test_renderers_never_exit() -> None:

@@ -5,7 +5,9 @@ Skipped until the normaliser (toolkit.normalise) is in the tree.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -15,11 +17,16 @@ from click.testing import CliRunner
 
 from toolkit.cli import main
 from toolkit.findings import Finding, HostReport, Severity
-from toolkit.policy import load_policy
+from toolkit.policy import PROFILES, load_policy
 from toolkit.remote import FakeRemote
+from toolkit.rules import RULES
+from toolkit.rules.join_rules import JOIN_RULES
 from toolkit.simulator import Fleet
 
-HEALTHY = {"corp.example", "ecdsa.corp.example", "shop.corp.example", "branch.example"}
+HEALTHY = {"corp.example", "ecdsa.corp.example", "shop.corp.example", "branch.example", "lab.example"}
+#: the rules the inventory engine runs; the join rules (area DNS) need a DNS view (test_dns_audit.py)
+INVENTORY_RULES = tuple(r.id for r in RULES if r.id not in {j.id for j in JOIN_RULES})
+RULE_ID = re.compile(r"\b[A-Z]{2,4}[0-9]{3}\b")
 DATA = Path(__file__).parent / "data"
 
 
@@ -75,7 +82,78 @@ def test_dns4_rollover_trust_and_read_errors(fleet: Fleet) -> None:
     assert any(f.rule_id == "TA002" for f in r.findings)
 
 
-@pytest.mark.parametrize("name", ["DNS1.corp.example", "DNS2.corp.example", "DNS4.branch.example"])
+def test_dns4_rollerr_text_matches_the_rules(fleet: Fleet) -> None:
+    # its ZSK's NextRolloverTime is days past, but the key is mid-rollover (RollError): ROLL004
+    # reports it with that time as evidence, ROLL003 (overdue, not rolling) does not
+    for profile in PROFILES:
+        found = of(audit(fleet, "DNS4.branch.example", profile), "rollerr.branch.example")
+        (roll004,) = [f for f in found if f.rule_id == "ROLL004"]
+        assert roll004.evidence["next_rollover_time"] is not None
+        assert not [f for f in found if f.rule_id == "ROLL003"]
+
+
+def test_dns4_validates_without_a_root_trust_anchor(fleet: Fleet) -> None:
+    r = audit(fleet, "DNS4.branch.example")
+    (ta004,) = [f for f in r.findings if f.rule_id == "TA004"]
+    assert ta004.target.zone is None and r.inventory is not None
+    assert r.inventory.server.settings.enable_dnssec is True
+    assert not [a for a in r.inventory.trust_anchors if a.name.rstrip(".") == ""]
+
+
+def _fired(fleet: Fleet) -> dict[str, set[tuple[str, str, str | None]]]:
+    """Rule id -> (profile, server, zone) it fires on across the demo fleet. Each profile runs with
+    its ignores lifted: rules are independent, so a rule fires the same whether or not another
+    one runs, and a rule no built-in profile selects (TA005) still shows its demo case."""
+    out: dict[str, set[tuple[str, str, str | None]]] = {}
+    for profile in PROFILES:
+        policy = dataclasses.replace(load_policy(profile=profile), ignore=())
+        for server in fleet:
+            from toolkit.services.audit import audit_server
+
+            r = audit_server(FakeRemote(server), policy)
+            for f in r.findings:
+                out.setdefault(f.rule_id, set()).add((profile, server.name, f.target.zone))
+    return out
+
+
+def test_every_inventory_rule_has_a_demo_case(fleet: Fleet) -> None:
+    """Each rule the inventory engine runs fires somewhere in the demo fleet under a built-in
+    profile that selects it (or, for a rule no profile selects, under some profile's thresholds).
+    A new rule without a demo zone fails here: add one to fixtures/demo (see fixtures/README.md)."""
+    fired = _fired(fleet)
+    pols = {p: load_policy(profile=p) for p in PROFILES}
+    assert len(INVENTORY_RULES) >= 25
+    missing = []
+    for rule_id in INVENTORY_RULES:
+        selecting = {p for p, pol in pols.items() if pol.is_selected(rule_id)}
+        profiles = {p for p, _, _ in fired.get(rule_id, set())}
+        if not (profiles & selecting if selecting else profiles):
+            missing.append(rule_id)
+    assert missing == [], f"rules with no demo case: {missing}"
+
+
+def test_lab_server_zones_show_the_rules_they_name(fleet: Fleet) -> None:
+    """dns5 (the lab server): every zone says what it illustrates, and each rule id it names fires
+    on that zone under some built-in profile (ignores lifted, as above); so do the ids its
+    Description names, on the server."""
+    lab = fleet.get("dns5")
+    fired = _fired(Fleet(servers={lab.name.lower(): lab}))
+    on_zone = {(rid, zone) for rid, hits in fired.items() for _, _, zone in hits}
+    server_level = RULE_ID.findall(lab.state.get("Description") or "")
+    assert server_level and set(server_level) <= set(fired)  # the settings the server itself shows
+    named = 0
+    for z in lab.state["Zones"]:
+        text = z.get("Illustrates") or ""
+        assert text, z["ZoneName"]
+        for rule_id in RULE_ID.findall(text):
+            named += 1
+            assert (rule_id, z["ZoneName"]) in on_zone, (z["ZoneName"], rule_id)
+    assert named >= len(lab.state["Zones"]) - 1  # every zone but the healthy parent names its rules
+
+
+@pytest.mark.parametrize(
+    "name", ["DNS1.corp.example", "DNS2.corp.example", "DNS4.branch.example", "DNS5.lab.example"]
+)
 def test_healthy_zones_nothing_above_info_in_baseline(fleet: Fleet, name: str) -> None:
     r = audit(fleet, name)
     loud = [f for f in r.findings if f.target.zone in HEALTHY and f.severity > Severity.INFO]
@@ -105,6 +183,9 @@ def test_cli_sarif_and_junit_on_demo(runner: CliRunner, demo_dir: Path) -> None:
     res = runner.invoke(main, _fake(demo_dir, "DNS2.corp.example", "-f", "junit"))
     root = ET.fromstring(res.output)
     assert root.tag == "testsuites" and int(root.get("failures", "0")) > 0
+    names = [c.get("name", "") for c in root.iter("testcase")]
+    assert any(n.startswith("KM001 ") for n in names)
+    assert not [n for n in names if n.startswith("DNS")]  # no DNS view collected: no join-rule cases
 
 
 def test_cli_policy_ignore_and_suppress(runner: CliRunner, demo_dir: Path, tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ its ``thresholds``, the engine its selection, severity overrides and suppression
 
 Selection follows flake8's DecisionEngine: ``select``/``extend-select``/``ignore`` hold id
 prefixes; a rule runs when some selected prefix matches it and no *longer* ignored prefix does
-(the longest prefix wins; a tie goes to ignore). ``"ALL"`` is the empty prefix.
+(the longest prefix wins; a tie goes to ignore). ``"ALL"`` is the empty prefix. Every id or
+prefix a file names (selection, ``[severity]`` keys, ``[[suppress]] rule``) must match at least
+one registered rule: a typo such as ``ALG01`` is an error naming its line, not a silent no-op.
 
 File format (every key optional; unknown keys are errors naming their line)::
 
@@ -63,6 +65,7 @@ PROFILES = ("baseline", "rfc", "stig")
 _ID_PREFIX = re.compile(r"^[A-Z]{0,4}[0-9]{0,3}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_KEY_LINE = re.compile(r"^\s*[\"']?[A-Za-z0-9_\-]+[\"']?\s*=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +232,20 @@ class _Located:
                 seen += 1
         return None
 
+    def line_of_value(self, key: str, value: str, section: str | None = None) -> int | None:
+        """The line of ``value`` (a string in ``key``'s array, which may span lines), else ``key``'s."""
+        start = self.line_of(key, section)
+        if start is None:
+            return None
+        quoted = (f'"{value}"', f"'{value}'")
+        for no in range(start, len(self.lines) + 1):
+            line = self.lines[no - 1]
+            if no > start and (line.lstrip().startswith("[") or _KEY_LINE.match(line)):
+                break  # the next table or key: the array has ended
+            if any(q in line for q in quoted):
+                return no
+        return start
+
     def error(
         self, message: str, key: str = "", section: str | None = None, occurrence: int = 0
     ) -> ConfigError:
@@ -305,12 +322,25 @@ def _str_list(doc: Mapping[str, Any], key: str, loc: _Located, section: str | No
     return tuple(value)
 
 
+def _unknown_prefix(prefix: str) -> str | None:
+    """None when ``prefix`` ("" = ALL) matches a registered rule, else why not (with a suggestion)."""
+    from toolkit.rules.registry import RULES_BY_ID  # here: the rules engine imports this module
+
+    if any(rule_id.startswith(prefix) for rule_id in RULES_BY_ID):
+        return None
+    areas = {rule_id.rstrip("0123456789") for rule_id in RULES_BY_ID}
+    hint = _did_you_mean(prefix, [*RULES_BY_ID, *areas])
+    return f"matches no registered rule{hint}; see windns rules list"
+
+
 def _prefixes(doc: Mapping[str, Any], key: str, loc: _Located) -> tuple[str, ...]:
     out = []
     for raw in _str_list(doc, key, loc):
         p = "" if raw.upper() == "ALL" else raw.strip().upper()
         if not _ID_PREFIX.match(p):
             raise loc.error(f"{key}: {raw!r} is not a rule id or id prefix (like KEY, KEY001, ALL)", key)
+        if (why := _unknown_prefix(p)) is not None:
+            raise ConfigError(f"{key}: {raw!r} {why}", file=loc.file, line=loc.line_of_value(key, raw))
         out.append(p)
     return tuple(out)
 
@@ -360,6 +390,8 @@ def _apply(doc: Mapping[str, Any], base: Policy, loc: _Located, builtin: str | N
         for key, value in table.items():
             if not _ID_PREFIX.match(key) or not key:
                 raise loc.error(f"severity: {key!r} is not a rule id or prefix", key, "severity")
+            if (why := _unknown_prefix(key)) is not None:
+                raise loc.error(f"severity: {key!r} {why}", key, "severity")
             sev[key] = _severity(value, key, loc, "severity")
         changes["severity"] = sev
     if "thresholds" in doc:
@@ -435,6 +467,8 @@ def _suppressions(items: object, loc: _Located) -> tuple[Suppression, ...]:
         rule = item.get("rule")
         if not isinstance(rule, str) or not rule or not _ID_PREFIX.match(rule.upper()):
             raise err("rule must be a rule id or prefix", "rule" if "rule" in item else "")
+        if (why := _unknown_prefix(rule.upper())) is not None:
+            raise err(f"rule {rule!r} {why}", "rule")
         reason = item.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise err("a suppression must carry a non-empty reason", "reason" if "reason" in item else "")

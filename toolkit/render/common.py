@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from toolkit.findings import Finding, HostError
+from toolkit.findings import Finding, HostError, HostReport
 from toolkit.rules import RULES, Rule, get_rule
 from toolkit.rules.base import describe_win32, fmt_td
+from toolkit.rules.join_rules import JOIN_RULES
 
-__all__ = ["finding_dict", "host_error_dict", "plain", "rule_title", "rules_for"]
+__all__ = ["dns_view_collected", "finding_dict", "host_error_dict", "plain", "rule_title", "rules_for"]
+
+_JOIN_IDS = frozenset(r.id for r in JOIN_RULES)
 
 
 def plain(value: Any) -> Any:
@@ -59,8 +62,17 @@ def host_error_dict(e: HostError) -> dict[str, Any]:
     }
 
 
-def rules_for(policy: Any) -> tuple[Rule, ...]:
-    """The rules a report under ``policy`` ran (all rules without a policy)."""
+def dns_view_collected(host: HostReport) -> bool:
+    """Whether this host's audit included the DNS view (``--dns``): it then holds a DNS-area
+    finding, active or suppressed (DNS000 records every view). As in the STIG checklists, a view
+    whose DNS000 record a policy ignores and that found nothing cannot be told from no view."""
+    return any(f.rule_id in _JOIN_IDS for f in (*host.findings, *host.suppressed))
+
+
+def rules_for(policy: Any, *, dns_view: bool = True) -> tuple[Rule, ...]:
+    """The rules a report under ``policy`` ran (all rules without a policy). ``dns_view=False``
+    leaves out the join rules (area DNS): without a DNS view they did not run."""
+    rules = RULES if dns_view else tuple(r for r in RULES if r.id not in _JOIN_IDS)
     if policy is None:
-        return RULES
-    return tuple(r for r in RULES if policy.is_selected(r.id))
+        return rules
+    return tuple(r for r in rules if policy.is_selected(r.id))

@@ -1,6 +1,8 @@
 """JUnit XML report: one test suite per server, one test case per rule per zone (and per rule for
 the server itself), so CI dashboards show which checks pass. A finding is a ``failure``, a
-suppressed finding ``skipped``, a host that could not be audited an ``error``.
+suppressed finding ``skipped``, a host that could not be audited an ``error``. The join rules
+(area DNS) appear only for hosts audited with the DNS view: without it they did not run, and a
+passing test case would claim a check that never happened.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TextIO
 
 from toolkit.findings import Finding, HostReport, Report
 from toolkit.policy import Policy
-from toolkit.render.common import rules_for
+from toolkit.render.common import dns_view_collected, rules_for
 
 __all__ = ["junit_tree", "render"]
 
@@ -58,7 +60,7 @@ def _suite(root: ET.Element, host: HostReport, policy: Policy | None, timestamp:
         for f in host.suppressed:
             supp[(f.rule_id, f.target.zone)].append(f)
         zones = [z.name for z in host.inventory.zones]
-        for rule in rules_for(policy):
+        for rule in rules_for(policy, dns_view=dns_view_collected(host)):
             targets: list[str | None] = list(zones) if rule.scope == "zone" else [None]
             if rule.scope == "server":  # server rules may name zones (trust anchor names)
                 targets += sorted({z for (rid, z) in (*found, *supp) if rid == rule.id and z is not None})
