@@ -23,6 +23,7 @@ from toolkit.errors import ConfigError, ProtocolError
 
 __all__ = [
     "AUTH_METHODS",
+    "ClosingRemote",
     "ConnectionOptions",
     "Remote",
     "RemoteResult",
@@ -61,6 +62,24 @@ class Remote(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class ClosingRemote:
+    """``with remote:`` closes the connection on the way out; every transport inherits this."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @dataclass(frozen=True, slots=True)

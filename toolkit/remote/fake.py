@@ -12,11 +12,10 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from toolkit.errors import RemoteError
-from toolkit.remote.base import RemoteResult
+from toolkit.remote.base import ClosingRemote, RemoteResult
 from toolkit.simulator import SimulatedServer
 
 __all__ = ["Call", "FakeRemote"]
@@ -28,7 +27,7 @@ class Call:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-class FakeRemote:
+class FakeRemote(ClosingRemote):
     def __init__(
         self,
         server: SimulatedServer,
@@ -76,13 +75,3 @@ class FakeRemote:
     def close(self) -> None:
         self.closed = True
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

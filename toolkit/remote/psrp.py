@@ -16,8 +16,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import requests
 from pypsrp.exceptions import (
@@ -33,7 +32,7 @@ from pypsrp.wsman import WSMan
 
 from toolkit.errors import AuthError, ConfigError, ProtocolError, RemoteError
 from toolkit.remote import _errors
-from toolkit.remote.base import ConnectionOptions, RemoteResult, parse_script_output
+from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
 from toolkit.resources import script_text
 
 __all__ = ["PsrpRemote", "default_pool", "default_wsman", "plain_params"]
@@ -152,7 +151,7 @@ def plain_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return {str(k): plain(v) for k, v in (params or {}).items()}
 
 
-class PsrpRemote:
+class PsrpRemote(ClosingRemote):
     """A connection to one server through a reused pypsrp RunspacePool."""
 
     def __init__(
@@ -339,16 +338,6 @@ class PsrpRemote:
                 except Exception:  # noqa: BLE001
                     log.debug("%s: closing the HTTP session failed", self.host, exc_info=True)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _is_spnego_error(exc: BaseException) -> bool:

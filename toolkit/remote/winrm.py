@@ -24,8 +24,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import requests
 from winrm.exceptions import (
@@ -40,7 +39,7 @@ from winrm.protocol import Protocol
 from toolkit.errors import AuthError, ConfigError, ProtocolError, RemoteError, RemoteTimeout
 from toolkit.remote import _errors
 from toolkit.remote._clixml import parse_error_view, parse_stderr
-from toolkit.remote.base import ConnectionOptions, RemoteResult, parse_script_output
+from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
 from toolkit.resources import script_text
 
 __all__ = [
@@ -146,7 +145,7 @@ def default_protocol(opts: ConnectionOptions) -> Protocol:
     )
 
 
-class WinrmRemote:
+class WinrmRemote(ClosingRemote):
     """A connection to one server through a reused pywinrm cmd shell."""
 
     def __init__(self, opts: ConnectionOptions, *, protocol_factory: ProtocolFactory | None = None) -> None:
@@ -289,16 +288,6 @@ class WinrmRemote:
                     log.debug("%s: closing the shell failed: %s", self.host, self._scrub(exc))
             self._discard()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _decode(data: bytes | str) -> str:
