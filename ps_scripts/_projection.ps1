@@ -138,3 +138,16 @@ function ConvertTo-WindnsTrustPoint($Point) {
         LastActiveRefreshResultDescription = ConvertTo-WindnsText $Point.LastActiveRefreshResultDescription
     }
 }
+
+function ConvertTo-WindnsZone($Zone) {
+    # A zone as the change scripts print it (the inventory adds DNSSEC settings, keys, errors).
+    return [ordered]@{
+        ZoneName            = ConvertTo-WindnsText $Zone.ZoneName
+        ZoneType            = ConvertTo-WindnsText $Zone.ZoneType
+        IsSigned            = ConvertTo-WindnsBool (Get-WindnsMember $Zone 'IsSigned')
+        IsDsIntegrated      = ConvertTo-WindnsBool $Zone.IsDsIntegrated
+        IsReverseLookupZone = ConvertTo-WindnsBool $Zone.IsReverseLookupZone
+        IsAutoCreated       = ConvertTo-WindnsBool $Zone.IsAutoCreated
+        ReplicationScope    = ConvertTo-WindnsText (Get-WindnsMember $Zone 'ReplicationScope')
+    }
+}

@@ -18,21 +18,7 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 Set-StrictMode -Version 2.0
 
-function ConvertTo-WindnsZone($Zone) {
-    $signed = $null
-    if ($Zone.PSObject.Properties['IsSigned']) { $signed = [bool]$Zone.IsSigned }
-    $scope = $null
-    if ($Zone.PSObject.Properties['ReplicationScope']) { $scope = [string]$Zone.ReplicationScope }
-    return [ordered]@{
-        ZoneName            = [string]$Zone.ZoneName
-        ZoneType            = [string]$Zone.ZoneType
-        IsSigned            = $signed
-        IsDsIntegrated      = [bool]$Zone.IsDsIntegrated
-        IsReverseLookupZone = [bool]$Zone.IsReverseLookupZone
-        IsAutoCreated       = [bool]$Zone.IsAutoCreated
-        ReplicationScope    = $scope
-    }
-}
+# windns:include _projection.ps1
 
 $arguments = @{ ZoneName = $ZoneName; Force = $true }
 if ($SignWithDefault) { $arguments['SignWithDefault'] = $true }
