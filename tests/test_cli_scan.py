@@ -26,14 +26,37 @@ def invoke(runner: CliRunner, *args: str) -> tuple[int, str, str]:
     return r.exit_code, r.stdout, r.stderr
 
 
+def _process(*args: str) -> subprocess.Popen[str]:
+    """`windns ARGS` in a real process (signals, exit of the interpreter)."""
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "toolkit", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+
+
+def _fake_fleet(path: Path, servers: list[tuple[str, str, float]]) -> Path:
+    """An inventory of fake servers: (name, simulated server, latency per call)."""
+    body = "".join(
+        f'[[servers]]\nname = "{n}"\naddress = "{a}"\nfake = {{ latency = {lat} }}\n\n'
+        for n, a, lat in servers
+    )
+    path.write_text('[defaults]\ntransport = "fake"\n\n' + body, encoding="utf-8")
+    return path
+
+
 def test_demo_scan_then_history_and_diff(runner: CliRunner, tmp_path: Path) -> None:
     db = str(tmp_path / "h.sqlite3")
     code, out, _ = invoke(runner, "scan", "--demo", "--db", db)
     assert code == EXIT_FINDINGS
-    assert "Summary: 3 host(s) (0 failed)" in out
+    assert "Summary: 4 host(s) (0 failed)" in out
     code, out, _ = invoke(runner, "history", "list", "--db", db, "--format", "json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 1 and rows[0]["status"] == "complete" and rows[0]["hosts"]["ok"] == 3
+    assert code == 0 and len(rows) == 1 and rows[0]["status"] == "complete" and rows[0]["hosts"]["ok"] == 4
     assert rows[0]["findings"] > 0
     code, _, _ = invoke(runner, "-q", "scan", "--demo", "--db", db)
     assert code == EXIT_FINDINGS
@@ -45,7 +68,7 @@ def test_demo_scan_then_history_and_diff(runner: CliRunner, tmp_path: Path) -> N
     assert d["a"]["id"] == 1 and d["b"]["id"] == 2 and d["findings"]["unchanged"] == rows[0]["findings"]
     code, out, _ = invoke(runner, "history", "show", "latest", "--db", db, "--format", "json")
     shown = json.loads(out)
-    assert code == 0 and shown["summary"]["hosts"] == 3 and len(shown["findings"]) == rows[0]["findings"]
+    assert code == 0 and shown["summary"]["hosts"] == 4 and len(shown["findings"]) == rows[0]["findings"]
     code, out, _ = invoke(runner, "history", "prune", "--keep", "1", "--db", db)
     assert code == 0 and "deleted 1 scan(s): 1" in out
 
@@ -65,11 +88,12 @@ def test_html_and_prometheus_outputs(runner: CliRunner, tmp_path: Path) -> None:
     assert not re.search(r"(?i)https?:", text) and text.count("<svg") == 2  # trend from history
     code, _, _ = invoke(runner, "scan", "--demo", "--db", db, "--format", "prometheus", "-o", str(prom))
     fams = {f.name: f for f in text_string_to_metric_families(prom.read_text(encoding="utf-8"))}
-    assert fams["windns_scan_hosts_total"].samples[0].value == 3
+    assert fams["windns_scan_hosts_total"].samples[0].value == 4
     assert {s.labels["server"] for s in fams["windns_scan_host_up"].samples} == {
         "DNS1.corp.example",
         "DNS2.corp.example",
         "DNS4.branch.example",
+        "DNS5.lab.example",
     }
     assert fams["windns_key_next_rollover_timestamp_seconds"].samples
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
@@ -138,36 +162,14 @@ def test_usage_and_missing_history(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 4 and f"{bad}:3:" in err and "never put a password" in err and err.count("\n") == 1
 
 
-def test_sigterm_keeps_finished_hosts(tmp_path: Path) -> None:
-    """A real process: SIGTERM mid-scan, running hosts finish, the scan is kept as interrupted."""
-    inv = tmp_path / "fleet.toml"
-    servers = "".join(
-        f'[[servers]]\nname = "h{i}"\naddress = "dns1"\nfake = {{ latency = 0.4 }}\n\n' for i in range(8)
-    )
-    inv.write_text('[defaults]\ntransport = "fake"\n\n' + servers, encoding="utf-8")
+def test_sigterm_keeps_finished_hosts_and_counts_the_rest(tmp_path: Path) -> None:
+    """A real process: SIGTERM mid-scan, running hosts finish within the grace time, a stuck one
+    is cut off, the scan is kept as interrupted and says which hosts it never scanned."""
+    names = [f"h{i}" for i in range(9)]
+    inv = _fake_fleet(tmp_path / "fleet.toml", [("h0", "dns1", 30.0), *((n, "dns1", 0.4) for n in names[1:])])
     db = tmp_path / "h.sqlite3"
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "toolkit",
-            "scan",
-            str(inv),
-            "--db",
-            str(db),
-            "--concurrency",
-            "2",
-            "--grace",
-            "5",
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
+    proc = _process(
+        "scan", str(inv), "--db", str(db), "--concurrency", "2", "--grace", "1.5", "--format", "json"
     )
     try:
         deadline = time.monotonic() + 20
@@ -182,20 +184,116 @@ def test_sigterm_keeps_finished_hosts(tmp_path: Path) -> None:
                 except sqlite3.Error:
                     pass
         assert recorded >= 2, "the scan never recorded a host"
+        signalled = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
+        after_signal = time.monotonic() - signalled
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == EXIT_INCOMPLETE, err
+    assert after_signal < 1.5 + 3  # the grace time, not the stuck host's 30 s
     assert "interrupted" in err and "Traceback" not in err
     report = json.loads(out)
     assert report["interrupted"] is True
-    done = {h["server"] for h in report["hosts"]}
-    assert 2 <= len(done) < 8
+    done = [h["server"] for h in report["hosts"]]
+    assert 2 <= len(done) < 9 and "h0" not in done
+    not_scanned = report["not_scanned"]
+    assert not_scanned[0] == "h0"  # cut off at the end of the grace time
+    assert sorted(done + not_scanned) == names and not_scanned == sorted(not_scanned)
+    assert report["summary"]["hosts_not_scanned"] == len(not_scanned) == 9 - len(done)
+    assert f"{len(done)} of 9 host(s) finished, {len(not_scanned)} not scanned" in err
     runner = CliRunner()
     r = runner.invoke(main, ["history", "show", "latest", "--db", str(db), "--format", "json"])
     stored = json.loads(r.stdout)
-    assert {h["server"] for h in stored["hosts"]} == done and stored["interrupted"] is True
+    assert [h["server"] for h in stored["hosts"]] == done and stored["interrupted"] is True
+    assert stored["not_scanned"] == not_scanned
     r = runner.invoke(main, ["history", "list", "--db", str(db), "--format", "json"])
-    assert json.loads(r.stdout)[0]["status"] == "interrupted"
+    row = json.loads(r.stdout)[0]
+    assert row["status"] == "interrupted" and row["hosts"]["not_scanned"] == len(not_scanned)
+    r = runner.invoke(main, ["history", "show", "latest", "--db", str(db)])
+    assert f"{len(not_scanned)} not scanned" in r.stdout.splitlines()[0]
+    assert f"INTERRUPTED, {len(not_scanned)} host(s) not scanned" in r.stdout
+    assert "Not scanned: " + ", ".join(not_scanned) in r.stdout
+
+
+def test_host_timeout_ends_the_process_without_waiting_for_the_stuck_call(tmp_path: Path) -> None:
+    inv = _fake_fleet(tmp_path / "fleet.toml", [("stuck", "dns2", 20.0), ("quick", "dns1", 0.0)])
+    db = tmp_path / "h.sqlite3"
+    t0 = time.monotonic()
+    proc = _process("scan", str(inv), "--db", str(db), "--host-timeout", "1", "--format", "json")
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    wall = time.monotonic() - t0
+    assert wall < 1 + 4, f"the process took {wall:.1f}s"  # the host timeout, not the 20 s call
+    assert proc.returncode == EXIT_INCOMPLETE and "Traceback" not in err
+    hosts = {h["server"]: h for h in json.loads(out)["hosts"]}
+    assert hosts["quick"]["ok"] and hosts["stuck"]["error"]["kind"] == "timeout"
+    r = CliRunner().invoke(main, ["history", "show", "latest", "--db", str(db), "--format", "json"])
+    assert [h["server"] for h in json.loads(r.stdout)["hosts"]] == ["stuck", "quick"]
+
+
+def test_hosts_and_findings_in_inventory_order_run_after_run(runner: CliRunner, tmp_path: Path) -> None:
+    # the first servers answer last: completion order is the reverse of the inventory's
+    order = [("c-first", "dns4", 0.3), ("a-second", "dns2", 0.15), ("b-third", "dns1", 0.0)]
+    inv = _fake_fleet(tmp_path / "fleet.toml", order)
+    db = str(tmp_path / "h.sqlite3")
+    runs = []
+    for _ in range(2):
+        code, out, _ = invoke(runner, "scan", str(inv), "--db", db, "--format", "json", "-j", "3")
+        assert code == EXIT_FINDINGS
+        runs.append(json.loads(out))
+    names = [n for n, _, _ in order]
+    for doc in runs:
+        assert [h["server"] for h in doc["hosts"]] == names
+    # the same findings in the same order (evidence holds times from the simulated clock)
+    where = [[(f["server"], f["zone"], f["rule_id"], f["key_id"]) for f in doc["findings"]] for doc in runs]
+    assert where[0] == where[1]
+    hosts_of_findings = [f["server"] for f in runs[0]["findings"]]
+    computer = {
+        "c-first": "DNS4.branch.example",
+        "a-second": "DNS2.corp.example",
+        "b-third": "DNS1.corp.example",
+    }
+    assert list(dict.fromkeys(hosts_of_findings)) == [computer[n] for n in names]
+    code, out, _ = invoke(runner, "scan", str(inv), "--db", db, "-j", "3")
+    heads = [line.split()[0] for line in out.splitlines() if line.split()[:1] and line.split()[0] in names]
+    assert heads == names  # the table too
+    code, out, _ = invoke(runner, "history", "show", "latest", "--db", db, "--format", "json")
+    assert [h["server"] for h in json.loads(out)["hosts"]] == names
+
+
+def test_basic_over_plain_http_fails_at_load_with_file_and_line(runner: CliRunner, tmp_path: Path) -> None:
+    inv = tmp_path / "fleet.toml"
+    inv.write_text(
+        '[[servers]]\nname = "ok"\n\n[[servers]]\nname = "clear"\nauth = "basic"\nhttps = false\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "h.sqlite3"
+    code, out, err = invoke(runner, "scan", str(inv), "--db", str(db))
+    assert code == 4 and out == "" and err.count("\n") == 1
+    assert f"{inv}:6:" in err and "clear" in err and "in the clear" in err
+    assert not db.exists()  # refused before anything ran
+    # the command line's --allow-basic-over-http is the fallback the file did not override
+    code, _, err = invoke(
+        runner, "--allow-basic-over-http", "scan", str(inv), "--db", str(db), "--only", "nothing"
+    )
+    assert code == 4 and "no server named 'nothing'" in err
+
+
+def test_explicit_db_in_a_missing_directory_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "dir" / "x.db"
+    code, out, err = invoke(runner, "scan", "--demo", "--db", str(missing))
+    assert code == 4 and out == "" and err.count("\n") == 1
+    assert f"directory {missing.parent} does not exist" in err
+    assert not (tmp_path / "no").exists()
+    # the default database's directory is made as needed
+    data = tmp_path / "data-home"
+    r = runner.invoke(main, ["-q", "scan", "--demo"], env={"XDG_DATA_HOME": str(data)})
+    assert r.exit_code == EXIT_FINDINGS and (data / "windns" / "history.sqlite3").is_file()
+    # --no-history never looks at --db
+    code, _, _ = invoke(runner, "-q", "scan", "--demo", "--no-history", "--db", str(missing))
+    assert code == EXIT_FINDINGS

@@ -136,6 +136,14 @@ def test_keyring_credential_resolved_at_connect_time(monkeypatch: pytest.MonkeyP
         ('[[servers]]\nname = "a"\nbad toml here\n', 3, "invalid TOML"),
         ('[[servers]]\nname = "a"\nfake = { latency = 0.1 }\ntransport = "psrp"\n', 3, "only applies"),
         ('[defaults]\nauth = "ntlm"\n', None, "no servers"),
+        ('[[servers]]\nname = "a"\nconnect-timeout = 5\nconnect_timeout = 5\n', 4, "same setting"),
+        ('[[servers]]\nname = "a"\nread-timeout = 0\n', 3, "read-timeout must be a positive number"),
+        ('[[servers]]\nname = "a"\nconnect-timout = 5\n', 3, "connect-timeout, credential, dns-address"),
+        # Basic auth over plain HTTP: at the server's own key, or at the server a group or the
+        # defaults made so
+        ('[[servers]]\nname = "a"\n[[servers]]\nname = "b"\nhttps = false\nauth = "basic"\n', 6, "clear"),
+        ('[defaults]\nhttps = false\n[[servers]]\nname = "a"\nauth = "basic"\n', 5, "server a: "),
+        ('[groups.g]\nauth = "basic"\nhttps = false\n[[servers]]\nname = "a"\ngroups = ["g"]\n', 4, "clear"),
     ],
 )
 def test_toml_errors_name_file_and_line(text: str, line: int | None, needle: str) -> None:
@@ -146,6 +154,56 @@ def test_toml_errors_name_file_and_line(text: str, line: int | None, needle: str
     assert err.value.line == line
     assert "\n" not in str(err.value)
     assert "hunter2" not in str(err.value)
+
+
+def test_keys_take_hyphens_or_underscores() -> None:
+    settings = {
+        "connect_timeout": "7",
+        "read_timeout": "70",
+        "operation_timeout": "60",
+        "cert_validation": "false",
+        "ca_bundle": '"ca.pem"',
+        "configuration_name": '"JEA"',
+        "allow_basic_over_http": "true",
+        "dns_address": '"10.0.0.9"',
+    }
+
+    def doc(spell: str) -> str:
+        lines = "".join(f"{k.replace('_', spell)} = {v}\n" for k, v in settings.items())
+        return f'[[servers]]\nname = "a"\nauth = "basic"\nhttps = false\n{lines}'
+
+    hyphens = parse_toml_inventory(doc("-"), "inv.toml").hosts[0]
+    underscores = parse_toml_inventory(doc("_"), "inv.toml").hosts[0]
+    assert hyphens == underscores
+    assert (hyphens.connect_timeout, hyphens.read_timeout, hyphens.operation_timeout) == (7, 70, 60)
+    assert hyphens.cert_validation is False and hyphens.ca_bundle == "ca.pem"
+    assert hyphens.configuration_name == "JEA" and hyphens.dns_address == "10.0.0.9"
+    assert hyphens.allow_basic_over_http is True
+    # groups and defaults too, and a mix of spellings across tables
+    mixed = parse_toml_inventory(
+        "[defaults]\nconnect-timeout = 9\n[groups.g]\nread_timeout = 99\n"
+        '[[servers]]\nname = "a"\ngroups = ["g"]\noperation-timeout = 88\n',
+        "inv.toml",
+    ).hosts[0]
+    assert (mixed.connect_timeout, mixed.read_timeout, mixed.operation_timeout) == (9, 99, 88)
+
+
+def test_basic_over_plain_http_is_checked_with_the_command_line_settings() -> None:
+    text = '[[servers]]\nname = "a"\nauth = "basic"\n'
+    assert parse_toml_inventory(text, "inv.toml").hosts[0].auth == "basic"  # HTTPS by default
+    with pytest.raises(ConfigError, match="in the clear") as err:
+        parse_toml_inventory(text, "inv.toml", base=ConnectionOptions(host="-", ssl=False))
+    assert err.value.line == 3
+    cli_allows = ConnectionOptions(host="-", ssl=False, allow_basic_over_http=True)
+    (host,) = parse_toml_inventory(text, "inv.toml", base=cli_allows).hosts
+    assert not host.connection_options(cli_allows).ssl  # and the connection agrees
+    # the file's own settings win over the command line's
+    with pytest.raises(ConfigError, match="in the clear"):
+        parse_toml_inventory(text + "allow-basic-over-http = false\n", "inv.toml", base=cli_allows)
+    https = text + "https = true\n"
+    assert parse_toml_inventory(https, "inv.toml", base=ConnectionOptions(host="-", ssl=False)).hosts
+    fake = '[[servers]]\nname = "a"\ntransport = "fake"\nauth = "basic"\nhttps = false\n'
+    assert parse_toml_inventory(fake, "inv.toml").hosts  # nothing travels
 
 
 def test_plain_host_list() -> None:

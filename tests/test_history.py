@@ -11,7 +11,15 @@ from rules_fixtures import NOW, inventory
 
 from toolkit.errors import HistoryError
 from toolkit.findings import Finding, HostError, HostReport, Severity, Target
-from toolkit.history import SCHEMA_VERSION, History, ScanLocked, default_db_path, scan_lock
+from toolkit.history import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    History,
+    ScanLocked,
+    default_db_path,
+    prepare_db_path,
+    scan_lock,
+)
 
 
 def _host(name: str = "dns1") -> HostReport:
@@ -81,8 +89,63 @@ def test_round_trip_host_by_host(tmp_path: Path) -> None:
     assert got.suppressed[0].suppressed_reason == "accepted risk"
     rec = h.get(scan)
     assert (rec.status, rec.hosts_total, rec.hosts_ok, rec.hosts_failed) == ("complete", 3, 1, 1)
-    assert rec.finished is not None and rec.as_dict()["hosts"] == {"total": 3, "ok": 1, "failed": 1}
+    hosts = {"total": 3, "ok": 1, "failed": 1, "not_scanned": 0}
+    assert rec.finished is not None and rec.as_dict()["hosts"] == hosts
     h.close()
+
+
+def test_hosts_read_back_in_inventory_order_and_not_scanned_kept(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        scan = h.begin_scan(policy="baseline", fail_on="high", hosts_total=5)
+        # recorded as they finished, not in inventory order; inventory order is not by name either
+        for position, name in ((2, "alpha"), (0, "zulu"), (1, "mike")):
+            h.record_host(scan, HostReport(name, duration=0.1), position=position)
+        h.finish_scan(scan, interrupted=True, not_scanned=("yankee", "bravo"))
+        report = h.load_report(scan)
+        assert [x.server for x in report.hosts] == ["zulu", "mike", "alpha"]
+        assert report.interrupted and report.not_scanned == ("yankee", "bravo")
+        assert report.summary()["hosts_not_scanned"] == 2
+        rec = h.get(scan)
+        assert rec.not_scanned == ("yankee", "bravo") and rec.as_dict()["hosts"]["not_scanned"] == 2
+
+
+def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version VALUES (1)")
+    db.execute(
+        "INSERT INTO scans (started, status, policy, fail_on, hosts_total) "
+        "VALUES ('2026-01-01T00:00:00+00:00', 'complete', 'baseline', 'high', 2)"
+    )
+    db.executemany("INSERT INTO hosts (scan, server, ok) VALUES (1, ?, 1)", [("b",), ("a",)])
+    db.commit()
+    db.close()
+    with History(path) as h:
+        assert h.schema_version == SCHEMA_VERSION == 2
+        report = h.load_report(1)
+        assert [x.server for x in report.hosts] == ["a", "b"]  # no positions stored: by name
+        assert report.not_scanned == () and h.get(1).not_scanned == ()
+
+
+def test_an_explicit_path_needs_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "nope" / "h.sqlite3"
+    for attempt in (lambda: History(missing), lambda: prepare_db_path(missing)):
+        with pytest.raises(HistoryError, match=f"directory {tmp_path / 'nope'} does not exist"):
+            attempt()
+    with pytest.raises(HistoryError, match="does not exist"):
+        with scan_lock(missing):
+            pass  # pragma: no cover
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(HistoryError, match="is not a directory"):
+        prepare_db_path(tmp_path / "file" / "h.sqlite3")
+    assert not (tmp_path / "nope").exists()
+    assert prepare_db_path(tmp_path / "h.sqlite3") == tmp_path / "h.sqlite3"
+    # the default location is created on demand
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert prepare_db_path(None) == tmp_path / "xdg" / "windns" / "history.sqlite3"
+    assert (tmp_path / "xdg" / "windns").is_dir()
 
 
 def test_resolve_and_recover(tmp_path: Path) -> None:

@@ -199,9 +199,13 @@ def test_stop_lets_running_hosts_finish_and_skips_the_rest(fleet: Fleet) -> None
     report = outcome.report
     assert report.interrupted and report.exit_code(Severity.CRITICAL) == EXIT_INCOMPLETE
     assert 2 <= len(report.hosts) <= 6 and all(h.ok for h in report.hosts)  # running hosts finished
-    assert [h.server for h in finished] == [h.server for h in report.hosts]
+    assert sorted(h.server for h in finished) == [h.server for h in report.hosts]
     assert set(outcome.not_started) | {h.server for h in report.hosts} == {f"h{i}" for i in range(8)}
     assert outcome.abandoned == ()
+    # the report says which hosts the stop left out, in inventory order
+    assert report.not_scanned == outcome.not_started and report.not_scanned
+    assert [h.server for h in report.hosts] + list(report.not_scanned) == [f"h{i}" for i in range(8)]
+    assert report.summary()["hosts_not_scanned"] == len(report.not_scanned)
 
 
 def test_stop_with_no_grace_abandons_running_hosts(fleet: Fleet) -> None:
@@ -213,6 +217,43 @@ def test_stop_with_no_grace_abandons_running_hosts(fleet: Fleet) -> None:
     assert time.perf_counter() - t0 < 0.28
     assert outcome.report.interrupted and outcome.report.hosts == ()
     assert sorted(outcome.abandoned) == ["a", "b"] and outcome.not_started == ("c",)
+    # cut off at the end of the grace time: not scanned either
+    assert outcome.report.not_scanned == ("a", "b", "c")
+
+
+def test_report_follows_inventory_order_not_completion_order(fleet: Fleet) -> None:
+    # the first hosts of the inventory are the slowest: they finish last
+    latency = {"s0": 0.3, "s1": 0.2, "s2": 0.1, "s3": 0.0, "s4": 0.05}
+    servers = {"s0": "dns1", "s1": "dns2", "s2": "dns4", "s3": "dns1", "s4": "dns2"}
+    plan = {n: {"server": servers[n], "latency": latency[n]} for n in latency}
+    inventory = ["s0", "s1", "s2", "s3", "s4"]
+    completed: list[str] = []
+    outcome = Scanner(
+        _hosts(*inventory),
+        Connector(fleet, plan),
+        options=ScanOptions(concurrency=5),
+        on_host=lambda h: completed.append(h.server),
+    ).run()
+    assert completed != inventory and sorted(completed) == inventory  # the history gets them as they come
+    report = outcome.report
+    assert [h.server for h in report.hosts] == inventory
+    # findings: host by host in inventory order, each host's as the rules engine sorted them
+    expected: list[Any] = []
+    for h in report.hosts:
+        assert h.findings and list(h.findings) == sorted(h.findings, key=lambda f: f.sort_key)
+        expected.extend(h.findings)
+    assert list(report.findings) == expected
+
+
+def test_timeout_ends_the_scan_without_waiting_for_the_stuck_worker(fleet: Fleet) -> None:
+    conn = Connector(fleet, {"stuck": {"latency": 5.0}, "fine": {}})
+    t0 = time.perf_counter()
+    outcome = Scanner(_hosts("stuck", "fine"), conn, options=ScanOptions(host_timeout=0.3, retries=0)).run()
+    wall = time.perf_counter() - t0
+    assert wall < 1.0  # not the 5 s the stuck call takes
+    assert [h.server for h in outcome.report.hosts] == ["stuck", "fine"] and outcome.report.hosts[1].ok
+    stuck = [t for t in threading.enumerate() if t.name.startswith("windns-scan")]
+    assert stuck and all(t.daemon for t in stuck)  # still in its call, and no obstacle to exiting
 
 
 def test_default_connector_fake_behaviour_from_inventory(fleet: Fleet, demo_dir: Any) -> None:

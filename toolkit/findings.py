@@ -131,6 +131,9 @@ class Report:
     policy_name: str = "baseline"
     duration: float = 0.0
     interrupted: bool = False
+    #: hosts of the inventory a stopped scan never scanned (not started, or cut off at the end
+    #: of the grace time), in inventory order; ``hosts`` has the ones it did
+    not_scanned: tuple[str, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -153,6 +156,7 @@ class Report:
             "hosts": len(self.hosts),
             "hosts_ok": sum(1 for h in self.hosts if h.ok),
             "hosts_failed": sum(1 for h in self.hosts if not h.ok),
+            "hosts_not_scanned": len(self.not_scanned),
             "zones": sum(len(h.inventory.zones) for h in self.hosts if h.inventory),
             "findings": len(self.findings),
             "suppressed": len(self.suppressed),
@@ -165,7 +169,7 @@ class Report:
         Host errors win over findings: an incomplete audit must not look compliant, and a
         scheduler must be able to tell "the estate has problems" from "we could not look".
         """
-        if self.interrupted or self.host_errors:
+        if self.interrupted or self.not_scanned or self.host_errors:
             return EXIT_INCOMPLETE
         if any(f.severity >= fail_on for f in self.findings):
             return EXIT_FINDINGS

@@ -7,6 +7,7 @@ Two file shapes are accepted:
       [defaults]
       transport = "psrp"
       auth = "kerberos"
+      connect-timeout = 20
 
       [groups.branch]
       port = 5985
@@ -22,14 +23,22 @@ Two file shapes are accepted:
       name = "dns7"
       address = "10.1.7.53"
       groups = ["branch"]
-      dns_address = "10.1.7.53"
+      dns-address = "10.1.7.53"
 
 - a plain host list: one name per line, ``#`` starts a comment.
+
+Keys are written with hyphens, as in policy files (``connect-timeout``, ``read-timeout``,
+``operation-timeout``, ``cert-validation``, ``ca-bundle``, ``configuration-name``,
+``allow-basic-over-http``, ``dns-address``); the underscore spellings (``connect_timeout``)
+are accepted too, but not both for one setting in one table.
 
 Settings apply with the precedence server > groups (in the order listed; later wins) >
 ``[defaults]`` > command line. Credentials are referenced, never stored: ``credential =
 { env = "VAR" }`` or ``{ keyring = "service" }`` (looked up with ``keyring.get_password(service,
 username)``), resolved only when the host is contacted. A ``password`` key anywhere is refused.
+``auth = "basic"`` over plain HTTP (``https = false``) is refused when the file is loaded, as
+the command line refuses it, unless ``allow-basic-over-http = true`` (or the command line's
+``--allow-basic-over-http``) allows it: the password would travel in the clear.
 Every error names the file and line.
 """
 
@@ -309,6 +318,7 @@ def _settings(
         return t.error(msg, key, where, occ)
 
     out: dict[str, Any] = {}
+    spelled: dict[str, str] = {}  # setting -> the spelling used in this table
     for key, value in table.items():
         if key.lower() in _SECRET_KEYS:
             raise err(
@@ -316,47 +326,68 @@ def _settings(
                 f'{{ env = "VAR" }} or {{ keyring = "service" }}',
                 key,
             )
-        if key not in allowed:
-            raise err(f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}", key)
-        if key == "transport":
+        name = key.replace("-", "_")
+        if name not in allowed:
+            known = ", ".join(sorted(_documented(k) for k in allowed))
+            raise err(f"unknown key {key!r}; expected one of {known}", key)
+        if name in spelled:
+            raise err(f"{spelled[name]!r} and {key!r} are the same setting: give it once", key)
+        spelled[name] = key
+        if name == "transport":
             if value not in TRANSPORTS:
                 raise err(f"transport must be one of {', '.join(TRANSPORTS)}, got {value!r}", key)
             out["transport"] = value
-        elif key == "port":
+        elif name == "port":
             if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536:
                 raise err(f"port must be an integer 1..65535, got {value!r}", key)
             out["port"] = value
-        elif key in ("https", "ssl", "cert_validation", "allow_basic_over_http"):
+        elif name in ("https", "ssl", "cert_validation", "allow_basic_over_http"):
             if not isinstance(value, bool):
                 raise err(f"{key} must be true or false, got {value!r}", key)
-            out["ssl" if key == "https" else key] = value
-        elif key == "auth":
+            out["ssl" if name == "https" else name] = value
+        elif name == "auth":
             if value not in AUTH_METHODS:
                 raise err(f"auth must be one of {', '.join(AUTH_METHODS)}, got {value!r}", key)
             out["auth"] = value
-        elif key in ("username", "configuration_name", "ca_bundle", "name", "address", "dns_address"):
+        elif name in ("username", "configuration_name", "ca_bundle", "name", "address", "dns_address"):
             if not isinstance(value, str) or not value.strip():
                 raise err(f"{key} must be a non-empty string", key)
-            out[key] = value.strip()
-        elif key in ("connect_timeout", "read_timeout", "operation_timeout"):
-            out[key] = _seconds(value, key, err)
-        elif key == "timeouts":
+            out[name] = value.strip()
+        elif name in ("connect_timeout", "read_timeout", "operation_timeout"):
+            out[name] = _seconds(value, key, err)
+        elif name == "timeouts":
             if not isinstance(value, Mapping):
                 raise err("timeouts must be a table: { connect = 10, read = 60, operation = 50 }", key)
             for sub, v in value.items():
                 if sub not in ("connect", "read", "operation"):
                     raise err(f"timeouts.{sub}: unknown; expected connect, read, operation", key)
-                out[f"{sub}_timeout"] = _seconds(v, f"timeouts.{sub}", err)
-        elif key == "credential":
+                out[f"{sub}_timeout"] = _seconds(v, f"{key}.{sub}", err)
+        elif name == "credential":
             out["credential"] = _credential(value, err)
-        elif key in ("group", "groups", "zones"):
+        elif name in ("group", "groups", "zones"):
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
                 raise err(f"{key} must be a string or a list of strings", key)
-            out["groups" if key == "group" else key] = tuple(items)
-        elif key == "fake":
+            out["groups" if name == "group" else name] = tuple(items)
+        elif name == "fake":
             out["fake"] = _fake(value, err)
     return out
+
+
+def _documented(key: str) -> str:
+    """A key as the documentation spells it (hyphens, like policy files)."""
+    return key.replace("_", "-")
+
+
+def _basic_in_clear(settings: Mapping[str, Any], base: ConnectionOptions | None) -> bool:
+    """Whether these effective settings would send Basic credentials over plain HTTP."""
+    if settings.get("transport") == "fake":
+        return False
+    b = base or ConnectionOptions(host="-")
+    auth = settings.get("auth") or b.auth
+    ssl = _pick(settings.get("ssl"), b.ssl)
+    allow = _pick(settings.get("allow_basic_over_http"), b.allow_basic_over_http)
+    return auth == "basic" and not ssl and not allow
 
 
 def _seconds(value: Any, key: str, err: Any) -> float:
@@ -392,8 +423,12 @@ def _fake(value: Any, err: Any) -> FakeBehaviour:
 
 
 # -- loading ---------------------------------------------------------------------------------------
-def load_inventory(path: Path) -> FleetInventory:
-    """Read an inventory file: TOML, or a plain list of host names."""
+def load_inventory(path: Path, *, base: ConnectionOptions | None = None) -> FleetInventory:
+    """Read an inventory file: TOML, or a plain list of host names.
+
+    ``base``: the command line's connection settings, under the file's; only used to check
+    the effective settings (Basic auth over plain HTTP is refused here, with file and line).
+    """
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -404,7 +439,7 @@ def load_inventory(path: Path) -> FleetInventory:
     except UnicodeDecodeError:
         raise ConfigError("inventory is not UTF-8 text", file=file) from None
     if path.suffix.lower() == ".toml" or _looks_like_toml(text):
-        return parse_toml_inventory(text, file)
+        return parse_toml_inventory(text, file, base=base)
     return parse_host_list(text, file)
 
 
@@ -436,7 +471,9 @@ def parse_host_list(text: str, file: str = "<hosts>") -> FleetInventory:
     return FleetInventory(hosts=tuple(hosts), source=file)
 
 
-def parse_toml_inventory(text: str, file: str = "<inventory>") -> FleetInventory:
+def parse_toml_inventory(
+    text: str, file: str = "<inventory>", *, base: ConnectionOptions | None = None
+) -> FleetInventory:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -503,6 +540,15 @@ def parse_toml_inventory(text: str, file: str = "<inventory>") -> FleetInventory
                 'fake = {...} only applies to transport = "fake"',
                 file=file,
                 line=t.line_of("fake", "servers", i),
+            )
+        if _basic_in_clear(merged, base):
+            keys = {k.replace("-", "_"): k for k in entry}
+            own_key = keys.get("auth") or keys.get("https") or keys.get("ssl") or ""
+            raise ConfigError(
+                f'server {name}: auth = "basic" over plain HTTP (https = false) would send the '
+                "password in the clear; use HTTPS, another auth method, or allow-basic-over-http = true",
+                file=file,
+                line=t.line_of(own_key, "servers", i) if own_key else line,
             )
         hosts.append(HostSpec(file=file, line=line, **merged))
     if not hosts:

@@ -8,8 +8,13 @@ keeps every host already done; a scan left ``running`` by a crashed process is m
 
 The database lives in the user data directory unless told otherwise (``--db`` /
 ``WINDNS_DB``): ``$XDG_DATA_HOME/windns/history.sqlite3``, else
-``~/.local/share/windns/history.sqlite3``. ``scan_lock`` keeps two scans of the same database
-from overlapping (``fcntl.flock`` on ``<db>.lock``).
+``~/.local/share/windns/history.sqlite3``; ``prepare_db_path`` creates that default directory,
+but an explicit path must be in a directory that exists (a typo in ``--db`` is an error, not a
+new directory tree). ``scan_lock`` keeps two scans of the same database from overlapping
+(``fcntl.flock`` on ``<db>.lock``).
+
+Hosts are stored with their position in the inventory, and read back in that order; a stopped
+scan stores the hosts it never scanned (``Report.not_scanned``) with the scan.
 """
 
 from __future__ import annotations
@@ -37,10 +42,11 @@ __all__ = [
     "ScanLocked",
     "ScanRecord",
     "default_db_path",
+    "prepare_db_path",
     "scan_lock",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "history.sqlite3"
 
 # MIGRATIONS[n] takes a database from version n to n + 1.
@@ -92,6 +98,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX findings_scan ON findings (scan, host);
     """,
+    # 2: hosts in inventory order; the hosts a stopped scan never scanned (JSON list of names)
+    """
+    ALTER TABLE hosts ADD COLUMN position INTEGER;
+    ALTER TABLE scans ADD COLUMN not_scanned TEXT NOT NULL DEFAULT '[]';
+    """,
 )
 
 _SEVERITY_COLUMNS = ("critical", "high", "medium", "low", "info")
@@ -108,12 +119,36 @@ def default_db_path() -> Path:
     return Path(base) / "windns" / DB_NAME
 
 
+def prepare_db_path(db: Path | None) -> Path:
+    """The database to use: ``db``, whose directory must exist, or the default one (created).
+
+    ``HistoryError`` (one line) when an explicit path's directory is missing or the default
+    directory cannot be created.
+    """
+    if db is not None:
+        _check_dir(db)
+        return db
+    path = default_db_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HistoryError(f"cannot create the history directory {path.parent}: {exc.strerror}") from None
+    return path
+
+
+def _check_dir(path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise HistoryError(f"cannot use history database {path}: directory {parent} {what}")
+
+
 @contextlib.contextmanager
 def scan_lock(db_path: Path) -> Iterator[None]:
     """Hold an exclusive, non-blocking lock for ``db_path``; ``ScanLocked`` when taken."""
     lock_path = Path(str(db_path) + ".lock")
+    _check_dir(lock_path)
     try:
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
         fh: IO[str] = lock_path.open("a+", encoding="utf-8")
     except OSError as exc:
         raise HistoryError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
@@ -184,6 +219,8 @@ class ScanRecord:
     suppressed: int
     by_severity: Mapping[str, int]
     duration: float | None
+    #: hosts a stopped scan never scanned, in inventory order
+    not_scanned: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -194,7 +231,12 @@ class ScanRecord:
             "policy": self.policy,
             "fail_on": self.fail_on,
             "source": self.source,
-            "hosts": {"total": self.hosts_total, "ok": self.hosts_ok, "failed": self.hosts_failed},
+            "hosts": {
+                "total": self.hosts_total,
+                "ok": self.hosts_ok,
+                "failed": self.hosts_failed,
+                "not_scanned": len(self.not_scanned),
+            },
             "findings": self.findings,
             "suppressed": self.suppressed,
             "by_severity": dict(self.by_severity),
@@ -226,9 +268,9 @@ class History:
 
     def __init__(self, path: Path | str) -> None:
         self.path = path
+        if str(path) != ":memory:":
+            _check_dir(Path(path))
         try:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -305,8 +347,11 @@ class History:
             )
             return int(cur.lastrowid or 0)
 
-    def record_host(self, scan_id: int, host: HostReport) -> None:
-        """Write one finished host (its inventory and findings) in one transaction."""
+    def record_host(self, scan_id: int, host: HostReport, position: int | None = None) -> None:
+        """Write one finished host (its inventory and findings) in one transaction.
+
+        ``position``: the host's place in the inventory; stored scans list hosts in that order.
+        """
         inv_json: str | None = None
         if host.inventory is not None:
             from toolkit.normalise import dump_inventory
@@ -323,7 +368,7 @@ class History:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO hosts (scan, server, ok, error_kind, error_message, error_code, "
-                "inventory, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "inventory, duration, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     scan_id,
                     host.server,
@@ -333,6 +378,7 @@ class History:
                     err.code if err else None,
                     inv_json,
                     host.duration,
+                    position,
                 ),
             )
             db.executemany(
@@ -370,11 +416,25 @@ class History:
             f.suppressed_reason,
         )
 
-    def finish_scan(self, scan_id: int, *, interrupted: bool = False, duration: float | None = None) -> None:
+    def finish_scan(
+        self,
+        scan_id: int,
+        *,
+        interrupted: bool = False,
+        duration: float | None = None,
+        not_scanned: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        """Close a scan; ``not_scanned``: the hosts a stop left unscanned (``Report.not_scanned``)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE scans SET status = ?, finished = ?, duration = ? WHERE id = ?",
-                ("interrupted" if interrupted else "complete", _iso(datetime.now(UTC)), duration, scan_id),
+                "UPDATE scans SET status = ?, finished = ?, duration = ?, not_scanned = ? WHERE id = ?",
+                (
+                    "interrupted" if interrupted else "complete",
+                    _iso(datetime.now(UTC)),
+                    duration,
+                    json.dumps(list(not_scanned)),
+                    scan_id,
+                ),
             )
 
     def recover_running(self) -> int:
@@ -423,6 +483,7 @@ class History:
             suppressed=int(r["suppressed"]),
             by_severity={c: int(r[c]) for c in _SEVERITY_COLUMNS},
             duration=r["duration"],
+            not_scanned=tuple(json.loads(r["not_scanned"] or "[]")),
         )
 
     def scans(self, limit: int | None = None) -> list[ScanRecord]:
@@ -464,7 +525,7 @@ class History:
 
     def hosts(self, scan_id: int) -> list[HostRecord]:
         out = []
-        for r in self.db.execute("SELECT * FROM hosts WHERE scan = ? ORDER BY server", (scan_id,)):
+        for r in self.db.execute("SELECT * FROM hosts WHERE scan = ? ORDER BY position, server", (scan_id,)):
             err = None
             if not r["ok"]:
                 err = HostError(
@@ -523,4 +584,5 @@ class History:
             policy_name=rec.policy,
             duration=rec.duration or 0.0,
             interrupted=rec.status != "complete",
+            not_scanned=rec.not_scanned,
         )

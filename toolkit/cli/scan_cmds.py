@@ -33,16 +33,10 @@ db_option = click.option(
 )
 
 
-def _db_path(db: Path | None) -> Path:
-    from toolkit.history import default_db_path
-
-    return db if db is not None else default_db_path()
-
-
 def _open_existing(db: Path | None) -> Any:
-    from toolkit.history import History
+    from toolkit.history import History, default_db_path
 
-    path = _db_path(db)
+    path = db if db is not None else default_db_path()
     if not path.exists():
         raise HistoryError(f"no scan history at {path}: run `windns scan` first (or pass --db)")
     return History(path)
@@ -296,7 +290,7 @@ def scan_cmd(
       5  another scan holds the lock on the history database
     """
     from toolkit.fleet import demo_inventory, hosts_from_names, load_inventory
-    from toolkit.history import History, ScanLocked, scan_lock
+    from toolkit.history import History, ScanLocked, prepare_db_path, scan_lock
     from toolkit.remote.base import ConnectionOptions
     from toolkit.render import CHECKLIST_FORMATS, FORMATS
     from toolkit.services.scan import Scanner, ScanOptions, default_connector
@@ -309,18 +303,6 @@ def scan_cmd(
     sources = sum(bool(x) for x in (demo or demo_all, inventory is not None, hosts))
     if sources > 1:
         raise click.UsageError("give one of INVENTORY, --demo or --host")
-    transport = app.transport
-    if demo or demo_all:
-        fleet = demo_inventory(app.fixtures, include_unreadable=demo_all)
-        transport = "fake"
-    elif inventory is not None:
-        fleet = load_inventory(inventory)
-    elif hosts or app.server:
-        fleet = hosts_from_names(list(hosts) or [app.require_server()])
-    else:
-        raise click.UsageError("nothing to scan: give an INVENTORY file, --host NAME or --demo")
-    fleet = fleet.select(only, groups)
-    policy, threshold = _policy_and_threshold(policy_file, profile, fail_on)
     base = ConnectionOptions(
         host="-",
         port=app.port,
@@ -335,6 +317,18 @@ def scan_cmd(
         operation_timeout=app.operation_timeout,
         allow_basic_over_http=app.allow_basic_over_http,
     )
+    transport = app.transport
+    if demo or demo_all:
+        fleet = demo_inventory(app.fixtures, include_unreadable=demo_all)
+        transport = "fake"
+    elif inventory is not None:
+        fleet = load_inventory(inventory, base=base)
+    elif hosts or app.server:
+        fleet = hosts_from_names(list(hosts) or [app.require_server()])
+    else:
+        raise click.UsageError("nothing to scan: give an INVENTORY file, --host NAME or --demo")
+    fleet = fleet.select(only, groups)
+    policy, threshold = _policy_and_threshold(policy_file, profile, fail_on)
     connector = default_connector(
         base,
         transport=transport,
@@ -351,15 +345,16 @@ def scan_cmd(
         zones=zones,
         dns=dns,
     )
-    db_path = _db_path(db)
+    db_path = None if no_history else prepare_db_path(db)
+    order = {h.name: i for i, h in enumerate(fleet.hosts)}  # inventory position, stored with each host
     with ExitStack() as stack:
-        if not no_history:
+        if db_path is not None:
             try:
                 stack.enter_context(scan_lock(db_path))
             except ScanLocked as exc:
                 click.echo(f"windns: {exc}", err=True)
                 ctx.exit(EXIT_LOCKED)
-        history = None if no_history else stack.enter_context(History(db_path))
+        history = None if db_path is None else stack.enter_context(History(db_path))
         scan_id = 0
         if history is not None:
             recovered = history.recover_running()
@@ -374,7 +369,7 @@ def scan_cmd(
             if history is None or write_failed:
                 return
             try:
-                history.record_host(scan_id, host)
+                history.record_host(scan_id, host, position=order.get(host.server))
             except HistoryError as exc:
                 write_failed.append(str(exc))
                 log.error("history: %s; the scan goes on without recording", exc)
@@ -387,14 +382,20 @@ def scan_cmd(
             outcome = scanner.run()
         report = outcome.report
         if history is not None:
-            history.finish_scan(scan_id, interrupted=report.interrupted, duration=report.duration)
+            history.finish_scan(
+                scan_id,
+                interrupted=report.interrupted,
+                duration=report.duration,
+                not_scanned=report.not_scanned,
+            )
             if keep is not None:
                 pruned = history.prune(keep=keep)
                 if pruned:
                     log.info("pruned %d old scan(s)", len(pruned))
         if report.interrupted:
             click.echo(
-                f"windns: scan interrupted: {len(report.hosts)} of {len(fleet)} host(s) finished"
+                f"windns: scan interrupted: {len(report.hosts)} of {len(fleet)} host(s) finished, "
+                f"{len(report.not_scanned)} not scanned"
                 + (f" (scan {scan_id} kept in the history)" if history is not None else ""),
                 err=True,
             )
@@ -409,13 +410,8 @@ def scan_cmd(
         code = report.exit_code(threshold)
         if write_failed and code < EXIT_INCOMPLETE:
             code = EXIT_INCOMPLETE
-    real_process = sys.stdout is sys.__stdout__  # not under click's CliRunner
-    if outcome.abandoned and report.interrupted and real_process:
-        # Hosts still running after the grace time hold worker threads the interpreter would
-        # wait for at exit; everything finished is already recorded and printed.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    # Hosts abandoned at their deadline or at the end of the grace time may still hold worker
+    # threads; they are daemon threads, so the process exits now all the same.
     ctx.exit(code)
 
 
@@ -446,6 +442,7 @@ def history_list(db: Path | None, limit: int, fmt: str) -> None:
         "hosts.total",
         "hosts.ok",
         "hosts.failed",
+        "hosts.not_scanned",
         "findings",
         *(f"by_severity.{s}" for s in ("critical", "high", "medium", "low", "info")),
         "duration",
@@ -482,6 +479,7 @@ def history_show(scan: str, db: Path | None, fmt: str, output: Path | None) -> N
         click.echo(
             f"Scan {rec.id}: {rec.started:%Y-%m-%d %H:%M:%S}Z, {rec.status}, policy {rec.policy}, "
             f"{rec.hosts_ok + rec.hosts_failed}/{rec.hosts_total} host(s) recorded"
+            + (f", {len(rec.not_scanned)} not scanned" if rec.not_scanned else "")
         )
     _render_report(report, fmt, output, None, trend)
 

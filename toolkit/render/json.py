@@ -41,6 +41,7 @@ def report_dict(report: Report, policy: Policy | None = None) -> dict[str, Any]:
         "interrupted": report.interrupted,
         "summary": report.summary(),
         "hosts": hosts,
+        "not_scanned": list(report.not_scanned),
         "findings": [finding_dict(f) for f in report.findings],
         "suppressed": [finding_dict(f) for f in report.suppressed],
     }

@@ -20,6 +20,9 @@ STYLES = {
     Severity.INFO: "dim",
 }
 
+#: not-scanned hosts named in the table before "and N more"
+_NOT_SCANNED_SHOWN = 20
+
 Line = list[tuple[str, str]]  # (text, rich style) segments
 
 
@@ -78,6 +81,13 @@ def _lines(report: Report) -> list[Line]:
     )
     if report.interrupted:
         summary += ", INTERRUPTED"
+    if report.not_scanned:
+        summary += f", {len(report.not_scanned)} host(s) not scanned"
+        names = report.not_scanned[:_NOT_SCANNED_SHOWN]
+        more = len(report.not_scanned) - len(names)
+        lines.append(
+            [("Not scanned: ", "bold yellow"), (", ".join(names) + (f" and {more} more" if more else ""), "")]
+        )
     lines.append([(summary, "bold")])
     return lines
 

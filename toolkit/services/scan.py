@@ -1,29 +1,30 @@
 """Fleet scans: audit many servers concurrently, never letting one host abort the rest.
 
-``Scanner`` dispatches hosts to a bounded ``ThreadPoolExecutor`` and collects each
-``HostReport`` in the calling thread, in completion order, handing it to ``on_host`` (the
-history writer) as soon as it is done. Per host:
+``Scanner`` runs hosts on at most ``concurrency`` daemon worker threads and collects each
+``HostReport`` in the calling thread as it completes, handing it to ``on_host`` (the history
+writer) at once; the returned ``Report`` lists hosts in inventory order, whatever order they
+finished in, so two runs over the same fleet render the same. Per host:
 
 - transient failures (``RemoteError.transient``: connection refused/reset, timeouts) are
   retried with exponential backoff and jitter; auth, cmdlet and protocol failures are not;
 - a host still running at its deadline (``host_timeout``) is reported as a ``timeout`` error
-  and its worker abandoned (the transport timeouts, capped to the deadline, free it later);
+  and its worker abandoned: a daemon thread, it never holds up the end of the scan or the
+  exit of the process (the transport timeouts, capped to the deadline, free it later);
 - anything else that goes wrong becomes ``HostReport.error`` with the error's ``kind``.
 
 ``stop()`` (called from a signal handler) stops dispatching; hosts already running get
-``grace`` seconds to finish, then the scan ends with ``Report.interrupted``.
+``grace`` seconds to finish, then the scan ends with ``Report.interrupted`` and the hosts
+never started or cut off in ``Report.not_scanned``.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,56 +244,62 @@ class Scanner:
         t0 = time.perf_counter()
         started_at = datetime.now(UTC)
         total = len(self.hosts)
-        pending = list(reversed(self.hosts))
-        # Twice the bound: a host abandoned at its deadline keeps its thread until the transport
-        # gives up, and must not shrink the pool for the hosts behind it.
-        pool = ThreadPoolExecutor(max_workers=opts.concurrency * 2, thread_name_prefix="windns-scan")
+        # (inventory position, host), next host last; results are put back in inventory order
+        pending = list(reversed(list(enumerate(self.hosts))))
+        # Workers are daemon threads, not an executor's: a host abandoned at its deadline or at
+        # the end of the grace time may sit in a hung call, and the process must be able to exit
+        # without waiting for it (an executor's threads are joined at interpreter exit).
         # A worker that finishes a host starts the next one itself: the main thread (which also
         # writes each host to the history) is not on the path from one host to the next, so a
         # busy main thread does not leave slots idle. ``lock`` guards pending, running and closed.
         lock = threading.Lock()
-        running: dict[int, tuple[HostSpec, float]] = {}  # dispatch number -> (host, start)
-        numbers = itertools.count()
-        done: queue.SimpleQueue[HostReport] = queue.SimpleQueue()
+        running: dict[int, tuple[HostSpec, float]] = {}  # inventory position -> (host, start)
+        done: queue.SimpleQueue[tuple[int, HostReport]] = queue.SimpleQueue()
         closed = False
-        results: list[HostReport] = []
+        results: list[tuple[int, HostReport]] = []
         abandoned: list[str] = []
-        cut_off = False
+        cut_off: list[tuple[int, str]] = []  # running when the grace time ran out
         grace_until: float | None = None
         if self.progress:
             self.progress.started(total)
 
-        def room() -> bool:
-            # Finished hosts wait in ``done`` for the main thread; past this many, stop starting
-            # hosts until it catches up, so memory stays bounded whatever the fleet's size.
-            return len(running) + done.qsize() < 2 * opts.concurrency
+        def take() -> tuple[int, HostSpec] | None:
+            """The next host to start, registered as running (call with ``lock`` held)."""
+            # Finished hosts wait in ``done`` for the main thread; past twice the concurrency,
+            # stop starting hosts until it catches up, so memory stays bounded whatever the
+            # fleet's size.
+            if (
+                not pending
+                or len(running) >= opts.concurrency
+                or len(running) + done.qsize() >= 2 * opts.concurrency
+                or self._stop.is_set()
+                or closed
+            ):
+                return None
+            index, spec = pending.pop()
+            running[index] = (spec, time.perf_counter())
+            return index, spec
 
         def dispatch() -> None:
             with lock:
-                while (
-                    pending
-                    and len(running) < opts.concurrency
-                    and room()
-                    and not self._stop.is_set()
-                    and not closed
-                ):
-                    spec = pending.pop()
-                    number = next(numbers)
-                    running[number] = (spec, time.perf_counter())
-                    pool.submit(work, number, spec)
+                while (nxt := take()) is not None:
+                    threading.Thread(target=work, args=nxt, name=f"windns-scan-{nxt[0]}", daemon=True).start()
 
-        def work(number: int, spec: HostSpec) -> None:
-            try:
-                host = self.scan_host(spec)
-            except BaseException as exc:  # noqa: BLE001 - scan_host does not raise; if it did, report it
-                host = self._error(spec, exc, time.perf_counter())
-            with lock:
-                if running.pop(number, None) is None:
-                    return  # past its deadline or the grace time: already reported as abandoned
-                done.put(host)
-            dispatch()
+        def work(index: int, spec: HostSpec) -> None:
+            nxt: tuple[int, HostSpec] | None = (index, spec)
+            while nxt is not None:
+                index, spec = nxt
+                try:
+                    host = self.scan_host(spec)
+                except BaseException as exc:  # noqa: BLE001 - scan_host does not raise; if it did, report it
+                    host = self._error(spec, exc, time.perf_counter())
+                with lock:
+                    if running.pop(index, None) is None:
+                        return  # past its deadline or the grace time: already reported as abandoned
+                    done.put((index, host))
+                    nxt = take()
 
-        def finish(host: HostReport) -> None:
+        def finish(index: int, host: HostReport) -> None:
             if self.on_host is not None:
                 # The gate is an optimisation only: never wait long for it.
                 gate = self._cpu.acquire(timeout=_GATE_WAIT)
@@ -301,7 +308,7 @@ class Scanner:
                 finally:
                     if gate:
                         self._cpu.release()
-            results.append(host if opts.keep_inventory else replace(host, inventory=None))
+            results.append((index, host if opts.keep_inventory else replace(host, inventory=None)))
             if self.progress:
                 self.progress.host_done(host, len(results), total)
             elif host.error is not None:
@@ -331,9 +338,9 @@ class Scanner:
                 # Wake up now and then so a stop request is noticed promptly.
                 timeout = min(0.2, max(0.0, min(limits) - time.perf_counter())) if limits else 0.2
                 try:
-                    finish(done.get(timeout=timeout))
+                    finish(*done.get(timeout=timeout))
                     for _ in range(opts.concurrency):  # then what else is waiting, within reason
-                        finish(done.get_nowait())
+                        finish(*done.get_nowait())
                 except queue.Empty:
                     pass
                 now = time.perf_counter()
@@ -344,37 +351,40 @@ class Scanner:
                         ]
                         for n, _, _ in late:
                             del running[n]
-                    for _, spec, s in late:
+                    for n, spec, s in late:
                         abandoned.append(spec.name)
                         err = RemoteTimeout(
                             f"no answer within the per-host timeout of {opts.host_timeout:g}s"
                         )
-                        finish(self._error(spec, err, s))
+                        finish(n, self._error(spec, err, s))
                 if grace_until is not None and now >= grace_until:
                     with lock:
-                        names = [spec.name for spec, _ in running.values()]
+                        late_names = sorted((n, spec.name) for n, (spec, _) in running.items())
                         running.clear()
-                    if names:
+                    if late_names:
+                        names = [name for _, name in late_names]
                         log.warning(
                             "grace time over: %d host(s) did not finish: %s", len(names), ", ".join(names)
                         )
                         abandoned.extend(names)
-                        cut_off = True
+                        cut_off.extend(late_names)
         finally:
             with lock:
                 closed = True
-            pool.shutdown(wait=False, cancel_futures=True)
             if self.progress:
                 self.progress.finished()
+        results.sort(key=lambda r: r[0])  # inventory order, whatever the completion order
+        not_scanned = sorted([*((n, s.name) for n, s in pending), *cut_off])
         report = Report(
-            hosts=tuple(results),
+            hosts=tuple(h for _, h in results),
             generated_at=started_at,
             policy_name=self.policy.name if self.policy is not None else "baseline",
             duration=time.perf_counter() - t0,
-            interrupted=self._stop.is_set() and (bool(pending) or cut_off),
+            interrupted=self._stop.is_set() and bool(not_scanned),
+            not_scanned=tuple(name for _, name in not_scanned),
         )
         return ScanOutcome(
-            report, not_started=tuple(s.name for s in reversed(pending)), abandoned=tuple(abandoned)
+            report, not_started=tuple(s.name for _, s in reversed(pending)), abandoned=tuple(abandoned)
         )
 
 
