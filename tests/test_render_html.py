@@ -99,3 +99,13 @@ def test_registered_as_a_report_format() -> None:
     out = io.StringIO()
     render(_report(), "html", out)
     assert out.getvalue().startswith("<!DOCTYPE html>")
+
+
+def test_hosts_not_scanned_are_named() -> None:
+    import dataclasses
+
+    out = io.StringIO()
+    render_html(dataclasses.replace(_report(), interrupted=True, not_scanned=("dns7", "dns<8>")), out)
+    text = out.getvalue()
+    assert "2 host(s) not scanned: dns7, dns&lt;8&gt;" in text
+    assert "not scanned" not in _html()

@@ -96,3 +96,12 @@ def test_registered_as_a_report_format() -> None:
     out = io.StringIO()
     render(_report(), "prometheus", out)
     assert "windns_scan_host_up" in out.getvalue()
+
+
+def test_hosts_an_interruption_left_unscanned_are_counted() -> None:
+    import dataclasses
+
+    assert _families(metrics_text(_report()))["windns_scan_hosts_not_scanned"] == [({}, 0.0)]
+    cut = dataclasses.replace(_report(), interrupted=True, not_scanned=("dns7", "dns8"))
+    m = _families(metrics_text(cut))
+    assert m["windns_scan_hosts_not_scanned"] == [({}, 2.0)] and m["windns_scan_interrupted"] == [({}, 1.0)]

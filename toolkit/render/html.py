@@ -244,8 +244,11 @@ def render_html(
                 f"<td>{esc(e.code if e.code is not None else '')}</td><td>{esc(e.message)}</td></tr>"
             )
         w("</tbody></table>")
-    else:
+    elif not report.not_scanned:
         w('<p class="ok">Every host was audited.</p>')
+    if report.not_scanned:
+        names = ", ".join(esc(n) for n in report.not_scanned)
+        w(f'<p class="warn">Interrupted: {len(report.not_scanned)} host(s) not scanned: {names}</p>')
     w("</section>\n")
     findings = sorted(report.findings, key=lambda f: (-int(f.severity), f.sort_key))
     w(f'<section id="findings"><h2>Findings ({len(findings)})</h2>')

@@ -3,6 +3,7 @@
 Metrics (all gauges)::
 
     windns_scan_hosts_total                         hosts in the scan
+    windns_scan_hosts_not_scanned                   hosts an interruption left unscanned
     windns_scan_host_up{server}                     1 audited, 0 failed
     windns_findings{severity,rule}                  active findings
     windns_scan_duration_seconds                    wall time of the scan
@@ -68,6 +69,11 @@ def metrics_text(report: Report) -> str:
                 rollovers[k] = key.next_rollover_time
     lines: list[str] = []
     lines += _family("windns_scan_hosts_total", "Hosts in the last windns scan.", [({}, len(hosts))])
+    lines += _family(
+        "windns_scan_hosts_not_scanned",
+        "Hosts of the inventory the last scan did not reach because it was interrupted.",
+        [({}, len(report.not_scanned))],
+    )
     lines += _family(
         "windns_scan_host_up",
         "1 when the host was audited, 0 when it failed.",
