@@ -318,3 +318,30 @@ def test_catalogue_recognises_every_script_by_content_only(scripts_dir: Path) ->
         assert cat.identify(text + "\nWrite-Output 'more'") is None
     assert cat.identify(f"# {p.stem}.ps1") is None
     assert cat.is_bootstrap((scripts_dir / "_winrm_bootstrap.ps1").read_text(encoding="utf-8-sig"))
+
+
+def test_wire_faults_declared_in_a_fixture_apply_to_that_host(tmp_path: Path) -> None:
+    """A fixture's Faults.Wire (here latency and a reset) is that endpoint's fault plan."""
+    import time
+
+    from toolkit.errors import ConnectError
+    from toolkit.remote import connect
+
+    for src in demo_fixtures_dir().glob("dns[14].json"):
+        doc = json.loads(src.read_text(encoding="utf-8"))
+        if doc["Server"]["ComputerName"] == FIRST:
+            doc.setdefault("Faults", {})["Wire"] = [{"Kind": "latency", "Seconds": 0.3}]
+        else:
+            doc.setdefault("Faults", {})["Wire"] = {"Kind": "reset"}
+        (tmp_path / src.name).write_text(json.dumps(doc), encoding="utf-8")
+    fleet = Fleet.load(tmp_path)
+    with FakeWinrmServer(fleet) as fake:
+        slow, broken = fake.endpoint(FIRST), next(ep for ep in fake if ep.name != FIRST)
+        assert slow.faults.latency() == pytest.approx(0.3) and broken.faults.latency() == 0
+        start = time.perf_counter()
+        with connect(fake.connection_options(FIRST), "psrp") as remote:
+            assert remote.run("inventory", {}).data["Server"]["ComputerName"] == FIRST
+        # every HTTP exchange waited: at least the auth, create, command and receive round trips
+        assert time.perf_counter() - start >= 0.3 * slow.stats.exchanges * 0.9
+        with pytest.raises(ConnectError), connect(fake.connection_options(broken.name), "psrp") as remote:
+            remote.run("inventory", {})
