@@ -294,11 +294,17 @@ def test_error_message_names_the_path() -> None:
     bad = copy.deepcopy(zone)
     bad["SigningKeys"][0]["KeyLength"] = "abc"
     doc["Zones"].append(bad)
-    err = error_of(normalise_inventory, doc)
-    assert str(err) == '$.Zones[3].SigningKeys[0].KeyLength: expected an integer, got "abc"'
+    expected = '$.Zones[3].SigningKeys[0].KeyLength: expected an integer, got "abc"'
+    # The strict per-record reader raises it; the document reader keeps it as the zone's error.
+    err = error_of(zone_from_json, bad, "$.Zones[3]")
+    assert str(err) == expected and err.path == "$.Zones[3].SigningKeys[0].KeyLength"
+    (unread,) = normalise_inventory(doc).zone("corp.example").errors  # type: ignore[union-attr]
+    assert unread.message == expected and unread.stage == "normalise SigningKeys"
+    # A structural error is still raised, labelled with the source.
+    del doc["Zones"][3]["ZoneName"]
     err = error_of(normalise_inventory, doc, source="dns1:inventory")
-    assert str(err).startswith("dns1:inventory: $.Zones[3].SigningKeys[0].KeyLength: ")
-    assert err.path == "$.Zones[3].SigningKeys[0].KeyLength" and err.source == "dns1:inventory"
+    assert str(err) == "dns1:inventory: $.Zones[3].ZoneName: required property is missing"
+    assert err.path == "$.Zones[3].ZoneName" and err.source == "dns1:inventory"
 
 
 def test_zone_errors_and_missing_zone() -> None:
@@ -349,7 +355,10 @@ def test_zone_errors_and_missing_zone() -> None:
 def test_key_of_another_zone_and_duplicate_zones_are_errors() -> None:
     doc = schema_example()
     doc["Zones"][0]["SigningKeys"][0]["ZoneName"] = "other.example"
-    assert error_of(normalise_inventory, doc).path == "$.Zones[0].SigningKeys[0].ZoneName"
+    err = error_of(zone_from_json, doc["Zones"][0], "$.Zones[0]")
+    assert err.path == "$.Zones[0].SigningKeys[0].ZoneName"
+    zone = normalise_inventory(doc).zones[0]
+    assert zone.keys == () and zone.errors[0].message.startswith("$.Zones[0].SigningKeys[0].ZoneName: ")
     doc = schema_example()
     doc["Zones"].append(copy.deepcopy(doc["Zones"][0]))
     assert error_of(normalise_inventory, doc).path == "$.Zones[1].ZoneName"

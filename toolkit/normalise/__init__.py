@@ -3,11 +3,14 @@
 Descriptors (``toolkit.model``) never see JSON; this package is the only place that does. It
 reads our ``windns.inventory`` document (docs/inventory-schema.md) and the JSON an admin saves
 with ``Get-DnsServer... | ConvertTo-Json`` from Windows PowerShell 5.1 or PowerShell 7, and
-writes the inventory document back (``dump_inventory``). All bad input raises NormaliseError
-naming the JSON path (``$.Zones[3].SigningKeys[0].KeyLength: expected an integer, got "abc"``).
+writes the inventory document back (``dump_inventory``). Bad input raises NormaliseError
+naming the JSON path (``$.Zones[3].SigningKeys[0].KeyLength: expected an integer, got "abc"``),
+except that in our inventory document a bad value costs only its record: it becomes an error of
+its zone or server, with the same text, and the rest is read (see ``inventory``).
 
 Modules: ``coerce`` (one JSON value -> one Python value), ``cim`` (a record view that looks
-through CIM adapter members), ``records`` (one record -> one descriptor), ``inventory`` (our
+through CIM adapter members), ``records`` (one record -> one descriptor), ``fast`` (the same for
+the plain records our script prints, without the general machinery), ``inventory`` (our
 document both ways), ``cmdlet`` (raw cmdlet output), ``files`` (encodings and JSON errors).
 """
 

@@ -1,8 +1,32 @@
 """Our ``windns.inventory`` document (docs/inventory-schema.md) <-> ServerInventory.
 
-``normalise_inventory(dump_inventory(inv)) == inv`` holds for every inventory the normaliser
-can produce: strings are non-blank or None, times are UTC to the microsecond, zone errors name
-their zone, and a null ``Code`` is what ``FullyQualifiedErrorId`` implies.
+A bad value costs only the record it is in, never the host: odd server output (a key length
+Windows printed as text, an enum as a number) must not hide every other zone from the audit.
+
+- The document's structure is checked strictly: one NormaliseError for the host when it is not
+  an object, its ``Schema``/``SchemaVersion`` are wrong, ``Server`` or its identity
+  (``ComputerName``, ``OsVersion``, ``DnsVersion``) cannot be read, ``Zones``/``TrustAnchors``/
+  ``TrustPoints``/``Errors`` are not arrays, a zone entry is not an object or has no readable
+  ``ZoneName``, two zones share a name, or ``CollectedAt``/``Source`` are bad.
+- A bad value inside a zone becomes a ``ZoneError`` of that zone whose message names the JSON
+  path and the value (``$.Zones[3].SigningKeys[0].KeyLength: expected an integer, got "huge"``),
+  and only the record it is in is left out: that signing key, or the zone's ``DnsSecSetting``,
+  or one ``Errors`` entry; a bad property of the zone record itself leaves the zone's type
+  unknown (``ZoneType`` Unknown), so that no rule judges a zone only half read. The stages are
+  the ``STAGE_*`` names below; ``normalise SigningKeys`` marks the zone's keys unreadable for the
+  rules, as a failed ``Get-DnsServerSigningKey`` does. Rule ZONE002 reports these errors.
+- A bad trust anchor, trust point or top-level ``Errors`` entry is left out, and a bad value in
+  ``Server.Settings`` leaves the server's DNSSEC settings unknown; each becomes a server-level
+  error (``ServerInventory.errors``, rule SRV003).
+
+The recorded errors are written back by ``dump_inventory``, so ``normalise_inventory(dump_inventory(inv))
+== inv`` holds for every inventory the normaliser can produce: strings are non-blank or None,
+times are UTC to the microsecond, zone errors name their zone, and a null ``Code`` is what
+``FullyQualifiedErrorId`` implies.
+
+Zones are read by the fast readers of ``fast`` first (the plain records our script prints),
+falling back record by record to the general readers of ``records``; ``fast=False`` reads
+everything the general way (the reference the fast path is tested and benchmarked against).
 
 ``Source`` is an optional member beyond the schema: ``dump_inventory`` writes it only when an
 inventory did not come from our script (``"cmdlet"``: raw cmdlet output saved by an admin), so
@@ -18,6 +42,8 @@ from toolkit.errors import NormaliseError
 from toolkit.model.descriptors import (
     INVENTORY_SCHEMA,
     INVENTORY_SCHEMA_VERSION,
+    ServerDnssecSettings,
+    ServerInfo,
     ServerInventory,
     SigningKey,
     TrustAnchor,
@@ -27,19 +53,53 @@ from toolkit.model.descriptors import (
     ZoneError,
 )
 from toolkit.model.enums import WinEnum
+from toolkit.normalise import fast as _fast
 from toolkit.normalise.cim import MISSING, Record
 from toolkit.normalise.coerce import as_datetime, as_items, as_str, describe, fail
 from toolkit.normalise.records import (
     UNKNOWN_ZONE_TYPE,
-    server_info_from_json,
+    server_identity_from_json,
+    server_record_settings,
+    signing_key_from_json,
     trust_anchor_from_json,
     trust_point_from_json,
     zone_error_from_json,
-    zone_from_json,
+    zone_head_from_json,
     zone_key,
+    zone_settings_from_json,
 )
 
-__all__ = ["dump_inventory", "normalise_inventory", "with_source"]
+__all__ = [
+    "STAGE_ANCHORS",
+    "STAGE_ERRORS",
+    "STAGE_KEYS",
+    "STAGE_POINTS",
+    "STAGE_SERVER_SETTINGS",
+    "STAGE_SETTINGS",
+    "STAGE_ZONE",
+    "dump_inventory",
+    "normalise_inventory",
+    "with_source",
+]
+
+#: ``ZoneError.stage`` of a record the normaliser left out (see the module docstring).
+STAGE_ZONE = "normalise Zone"
+STAGE_SETTINGS = "normalise DnsSecSetting"
+STAGE_KEYS = "normalise SigningKeys"
+STAGE_ERRORS = "normalise Errors"
+STAGE_SERVER_SETTINGS = "normalise Server.Settings"
+STAGE_ANCHORS = "normalise TrustAnchors"
+STAGE_POINTS = "normalise TrustPoints"
+
+#: The zone's own properties when they cannot be read (``Zone`` fields, see ``zone_head_from_json``).
+_UNREAD_HEAD: dict[str, Any] = {
+    "zone_type": UNKNOWN_ZONE_TYPE,
+    "is_signed": None,
+    "is_ds_integrated": False,
+    "is_reverse_lookup_zone": False,
+    "is_auto_created": False,
+    "replication_scope": None,
+}
 
 
 def with_source(exc: NormaliseError, source: str | None) -> NormaliseError:
@@ -74,33 +134,159 @@ def _check_schema(rec: Record) -> int:
     return version
 
 
-def _normalise(doc: Any) -> ServerInventory:
-    rec = Record(doc, "$")
-    version = _check_schema(rec)
+def _unread(stage: str, exc: NormaliseError, zone: str | None) -> ZoneError:
+    return ZoneError(stage=stage, message=str(exc), zone=zone)
 
+
+def _array(rec: Record, name: str) -> list[tuple[Any, str]]:
+    """A top-level array's items with their paths: null or absent is empty, a scalar is an error."""
+    value, path = rec.get(name)
+    if value is MISSING or value is None:
+        return []
+    if not isinstance(value, list | dict):  # a dict: PowerShell's lone record or wrapped array
+        fail(path, f"expected an array, got {describe(value)}")
+    return as_items(value, path)
+
+
+# -- zones ----------------------------------------------------------------------------------------
+def _read_key(item: Any, path: str, zone: str, unread: list[ZoneError]) -> SigningKey | None:
+    try:
+        return signing_key_from_json(item, path, zone=zone)
+    except NormaliseError as exc:
+        unread.append(_unread(STAGE_KEYS, exc, zone))
+        return None
+
+
+def _read_settings(value: Any, path: str, zone: str, unread: list[ZoneError]) -> ZoneDnssecSettings | None:
+    try:
+        return zone_settings_from_json(value, path, zone=zone)
+    except NormaliseError as exc:
+        unread.append(_unread(STAGE_SETTINGS, exc, zone))
+        return None
+
+
+def _read_errors(items: list[tuple[Any, str]], zone: str | None, unread: list[ZoneError]) -> list[ZoneError]:
+    out: list[ZoneError] = []
+    for item, path in items:
+        try:
+            out.append(zone_error_from_json(item, path, zone=zone))
+        except NormaliseError as exc:
+            unread.append(_unread(STAGE_ERRORS, exc, zone))
+    return out
+
+
+def _read_zone(obj: Any, path: str) -> Zone:
+    """One ``Zones[]`` entry, the general way (every shape ``records`` reads)."""
+    rec = Record(obj, path)
+    value, vpath = rec.get("ZoneName")
+    name = None if value is MISSING else as_str(value, vpath)
+    if name is None:
+        fail(vpath, "required property is " + ("missing" if value is MISSING else "null or blank"))
+    unread: list[ZoneError] = []
+    try:
+        head = zone_head_from_json(rec)
+    except NormaliseError as exc:
+        head = _UNREAD_HEAD
+        unread.append(_unread(STAGE_ZONE, exc, name))
+
+    dnssec = None
+    value, vpath = rec.get("DnsSecSetting")
+    if value is not MISSING and value is not None:
+        dnssec = _read_settings(value, vpath, name, unread)
+
+    keys: list[SigningKey] = []
+    value, vpath = rec.get("SigningKeys")
+    if value is not MISSING:
+        for item, item_path in as_items(value, vpath):
+            key = _read_key(item, item_path, name, unread)
+            if key is not None:
+                keys.append(key)
+
+    value, vpath = rec.get("Errors")
+    recorded = [] if value is MISSING else _read_errors(as_items(value, vpath), name, unread)
+    try:
+        return Zone(name=name, **head, dnssec=dnssec, keys=tuple(keys), errors=tuple(recorded + unread))
+    except (ValueError, TypeError) as exc:  # pragma: no cover - every field was checked above
+        fail(path, str(exc))
+
+
+def _plain_zone(obj: Any, path: str) -> Zone | None:
+    """One ``Zones[]`` entry through the fast readers; None when the zone record itself is not
+    plain. A key or setting that is not plain is read the general way, with the same path."""
+    head = _fast.zone_head(obj)
+    if head is None:
+        return None
+    name = head[0]
+    get = obj.get
+    unread: list[ZoneError] = []
+
+    dnssec = None
+    value = get("DnsSecSetting")
+    if value is not None:
+        dnssec = _fast.zone_settings(value, name)
+        if dnssec is None:
+            dnssec = _read_settings(value, f"{path}.DnsSecSetting", name, unread)
+
+    keys: list[SigningKey] = []
+    read_key = _fast.signing_key
+    for i, item in enumerate(get("SigningKeys") or ()):
+        key = read_key(item, name) or _read_key(item, f"{path}.SigningKeys[{i}]", name, unread)
+        if key is not None:
+            keys.append(key)
+
+    items = get("Errors")
+    recorded = _read_errors(as_items(items, f"{path}.Errors"), name, unread) if items else []
+    return _fast.new_zone(*head, dnssec, tuple(keys), tuple(recorded + unread) if recorded or unread else ())
+
+
+# -- the document ---------------------------------------------------------------------------------
+def _server(rec: Record, unread: list[ZoneError]) -> ServerInfo:
     value, path = rec.get("Server")
     if value is MISSING:
         fail(path, "required property is missing")
-    server = server_info_from_json(value, path)
+    info = server_identity_from_json(value, path)
+    try:
+        settings = server_record_settings(value, path)
+    except NormaliseError as exc:
+        unread.append(_unread(STAGE_SERVER_SETTINGS, exc, None))
+        settings = ServerDnssecSettings()
+    return ServerInfo(
+        name=info.name, os_version=info.os_version, dns_version=info.dns_version, settings=settings
+    )
+
+
+def _normalise(doc: Any, fast: bool) -> ServerInventory:
+    rec = Record(doc, "$")
+    version = _check_schema(rec)
+    unread: list[ZoneError] = []
+    server = _server(rec, unread)
 
     zones: list[Zone] = []
     seen: dict[str, str] = {}
-    value, path = rec.get("Zones")
-    for item, item_path in as_items(None if value is MISSING else value, path):
-        zone = zone_from_json(item, item_path)
+    for item, item_path in _array(rec, "Zones"):
+        zone = _plain_zone(item, item_path) if fast else None
+        if zone is None:
+            zone = _read_zone(item, item_path)
         key = zone_key(zone.name)
         if key in seen:
             fail(f"{item_path}.ZoneName", f"zone {zone.name!r} appears twice (first at {seen[key]})")
         seen[key] = item_path
         zones.append(zone)
 
-    def records(name: str) -> list[tuple[Any, str]]:
-        v, p = rec.get(name)
-        return as_items(None if v is MISSING else v, p)
+    anchors: list[TrustAnchor] = []
+    for item, item_path in _array(rec, "TrustAnchors"):
+        try:
+            anchors.append(trust_anchor_from_json(item, item_path))
+        except NormaliseError as exc:
+            unread.append(_unread(STAGE_ANCHORS, exc, None))
+    points: list[TrustPoint] = []
+    for item, item_path in _array(rec, "TrustPoints"):
+        try:
+            points.append(trust_point_from_json(item, item_path))
+        except NormaliseError as exc:
+            unread.append(_unread(STAGE_POINTS, exc, None))
+    recorded = _read_errors(_array(rec, "Errors"), None, unread)
 
-    anchors = [trust_anchor_from_json(v, p) for v, p in records("TrustAnchors")]
-    points = [trust_point_from_json(v, p) for v, p in records("TrustPoints")]
-    errors = [zone_error_from_json(v, p) for v, p in records("Errors")]
     collected_at = as_datetime(rec.value("CollectedAt"), rec.get("CollectedAt")[1])
     source_value, source_path = rec.get("Source")
     source = as_str(None if source_value is MISSING else source_value, source_path) or "inventory"
@@ -110,7 +296,7 @@ def _normalise(doc: Any) -> ServerInventory:
             zones=tuple(zones),
             trust_anchors=tuple(anchors),
             trust_points=tuple(points),
-            errors=tuple(errors),
+            errors=tuple(recorded + unread),
             collected_at=collected_at,
             source=source,
             schema_version=version,
@@ -119,14 +305,17 @@ def _normalise(doc: Any) -> ServerInventory:
         fail("$", str(exc))
 
 
-def normalise_inventory(doc: Any, *, source: str | None = None) -> ServerInventory:
+def normalise_inventory(doc: Any, *, source: str | None = None, fast: bool = True) -> ServerInventory:
     """Our inventory document -> ServerInventory.
 
     ``source`` labels error messages (a file name, ``dns1:inventory``). Raises only
-    NormaliseError, naming the JSON path of the offending member.
+    NormaliseError, naming the JSON path of the offending member, and only for a document whose
+    structure is wrong; a bad value inside a record is kept as an error of its zone or server
+    (module docstring). ``fast=False`` reads every record the general way (for tests and
+    benchmarks: the result is the same).
     """
     try:
-        return _normalise(doc)
+        return _normalise(doc, fast)
     except NormaliseError as exc:
         raise with_source(exc, source) from None
 

@@ -56,12 +56,16 @@ from toolkit.normalise.coerce import (
 
 __all__ = [
     "UNKNOWN_ZONE_TYPE",
+    "server_identity_from_json",
     "server_info_from_json",
+    "server_record_settings",
+    "server_settings_from_json",
     "signing_key_from_json",
     "trust_anchor_from_json",
     "trust_point_from_json",
     "zone_error_from_json",
     "zone_from_json",
+    "zone_head_from_json",
     "zone_key",
     "zone_settings_from_json",
 ]
@@ -220,14 +224,29 @@ def zone_error_from_json(obj: Any, path: str = "$", *, zone: str | None = None) 
 
 
 # -- zones ----------------------------------------------------------------------------------------
+def zone_head_from_json(rec: Record) -> dict[str, Any]:
+    """A zone record's own properties (not its settings, keys or errors), as ``Zone`` fields."""
+    return {
+        "zone_type": _enum(rec, ZoneType, "ZoneType") or UNKNOWN_ZONE_TYPE,
+        # IsSigned exists on primary zones only (reference 1.4): absent stays None.
+        "is_signed": _opt(rec, "IsSigned", as_bool),
+        "is_ds_integrated": bool(_opt(rec, "IsDsIntegrated", as_bool)),
+        "is_reverse_lookup_zone": bool(_opt(rec, "IsReverseLookupZone", as_bool)),
+        "is_auto_created": bool(_opt(rec, "IsAutoCreated", as_bool)),
+        "replication_scope": _enum(rec, ReplicationScope, "ReplicationScope"),
+    }
+
+
 def zone_from_json(obj: Any, path: str = "$") -> Zone:
     """One zone: a ``Zones[]`` entry of our inventory, or a raw ``DnsServerZone`` record.
 
     Raw Get-DnsServerZone records simply have no ``DnsSecSetting``/``SigningKeys``/``Errors``.
+    Strict: the first bad value anywhere in the zone raises (``normalise_inventory`` instead
+    keeps a bad value inside a zone as an error of that zone, see ``inventory``).
     """
     rec = Record(obj, path)
     name = _req(rec, "ZoneName", as_str)
-    zone_type = _enum(rec, ZoneType, "ZoneType") or UNKNOWN_ZONE_TYPE
+    head = zone_head_from_json(rec)
 
     dnssec = None
     value, vpath = rec.get("DnsSecSetting")
@@ -244,21 +263,7 @@ def zone_from_json(obj: Any, path: str = "$") -> Zone:
     if value is not MISSING:
         errors = [zone_error_from_json(item, p, zone=name) for item, p in as_items(value, vpath)]
 
-    return _build(
-        Zone,
-        path,
-        name=name,
-        zone_type=zone_type,
-        # IsSigned exists on primary zones only (reference 1.4): absent stays None.
-        is_signed=_opt(rec, "IsSigned", as_bool),
-        is_ds_integrated=bool(_opt(rec, "IsDsIntegrated", as_bool)),
-        is_reverse_lookup_zone=bool(_opt(rec, "IsReverseLookupZone", as_bool)),
-        is_auto_created=bool(_opt(rec, "IsAutoCreated", as_bool)),
-        replication_scope=_enum(rec, ReplicationScope, "ReplicationScope"),
-        dnssec=dnssec,
-        keys=tuple(keys),
-        errors=tuple(errors),
-    )
+    return _build(Zone, path, name=name, **head, dnssec=dnssec, keys=tuple(keys), errors=tuple(errors))
 
 
 # -- trust anchors and points ---------------------------------------------------------------------
@@ -324,12 +329,13 @@ def server_settings_from_json(obj: Any, path: str = "$") -> ServerDnssecSettings
     )
 
 
-def server_info_from_json(obj: Any, path: str = "$", *, name: str | None = None) -> ServerInfo:
-    """The inventory's ``Server`` member, or a raw ``DnsServerSetting`` record.
+def server_identity_from_json(obj: Any, path: str = "$", *, name: str | None = None) -> ServerInfo:
+    """The inventory's ``Server`` member, or a raw ``DnsServerSetting`` record, without its
+    DNSSEC settings (all unknown): name, OS and DNS version.
 
-    The raw record has its settings at the top level (no ``Settings``) and the DNS version as
-    ``MajorVersion``/``MinorVersion``/``BuildNumber``, which is how our script builds DnsVersion.
-    ``name`` is used when the record has no ``ComputerName``.
+    The raw record has the DNS version as ``MajorVersion``/``MinorVersion``/``BuildNumber``,
+    which is how our script builds DnsVersion. ``name`` is used when the record has no
+    ``ComputerName``.
     """
     rec = Record(obj, path)
     computer = _opt(rec, "ComputerName", as_str) or name
@@ -339,18 +345,36 @@ def server_info_from_json(obj: Any, path: str = "$", *, name: str | None = None)
     if dns_version is None and rec.has("MajorVersion"):
         parts = [_int(rec, n, 0, _UINT32) for n in ("MajorVersion", "MinorVersion", "BuildNumber")]
         dns_version = ".".join(str(p) for p in parts if p is not None) or None
-    value, vpath = rec.get("Settings")
-    if value is MISSING:
-        settings = server_settings_from_json(obj, path)
-    elif value is None:
-        settings = ServerDnssecSettings()
-    else:
-        settings = server_settings_from_json(value, vpath)
     return _build(
         ServerInfo,
         path,
         name=computer,
         os_version=_opt(rec, "OsVersion", as_str),
         dns_version=dns_version,
-        settings=settings,
+    )
+
+
+def server_record_settings(obj: Any, path: str = "$") -> ServerDnssecSettings:
+    """The DNSSEC settings of a server record: its ``Settings`` member (our inventory), or the
+    record itself (raw ``DnsServerSetting``, which has them at the top level)."""
+    rec = Record(obj, path)
+    value, vpath = rec.get("Settings")
+    if value is MISSING:
+        return server_settings_from_json(obj, path)
+    if value is None:
+        return ServerDnssecSettings()
+    return server_settings_from_json(value, vpath)
+
+
+def server_info_from_json(obj: Any, path: str = "$", *, name: str | None = None) -> ServerInfo:
+    """The inventory's ``Server`` member, or a raw ``DnsServerSetting`` record (see
+    ``server_identity_from_json`` and ``server_record_settings``)."""
+    info = server_identity_from_json(obj, path, name=name)
+    return _build(
+        ServerInfo,
+        path,
+        name=info.name,
+        os_version=info.os_version,
+        dns_version=info.dns_version,
+        settings=server_record_settings(obj, path),
     )

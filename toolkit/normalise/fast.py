@@ -1,0 +1,369 @@
+"""Fast readers for the plain records of our own inventory document.
+
+``inventory.ps1`` (and the simulator) print every record the same way: a JSON object with
+exactly the cmdlet property names, enums as Windows spells them, TimeSpans as seconds, times as
+``2026-11-24T10:00:00.0000000Z``, ``null`` for unset. For such a record the general readers of
+``records`` spend most of their time on what raw cmdlet output needs: a ``Record`` view with
+case-insensitive and CIM lookups, a JSON path string for every property, PSObject unwrapping,
+five layers of calls per property and descriptor validation that repeats the checks.
+
+Each reader here takes one record and either returns its descriptor, converting each value
+after a type test, or returns None as soon as anything is not in the plain shape (a property
+name it does not know, a value of another type or spelling, a value out of range). The caller
+then reads that record with the general reader, which accepts every shape and, for a bad value,
+raises the NormaliseError naming its path. So a record gives the same descriptor either way
+(``tests/test_normalise_fast.py`` holds the two to it), and errors only ever come from the
+general readers: no path is built here.
+
+Descriptors are built without ``__post_init__`` (``_unchecked``): every value was checked here
+at least as strictly as the descriptor checks it (non-blank zone and key id, lengths and counts
+in range, aware UTC times, non-negative spans; ``new_zone`` is given keys read for that zone).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+
+from toolkit.model.descriptors import SigningKey, Zone, ZoneDnssecSettings
+from toolkit.model.enums import (
+    CryptoAlgorithm,
+    DenialOfExistence,
+    DsDigest,
+    KeyMasterStatus,
+    KeyState,
+    KeyType,
+    NextRolloverAction,
+    ReplicationScope,
+    RolloverStatus,
+    RolloverType,
+    WinEnum,
+    ZoneType,
+)
+from toolkit.normalise.coerce import as_enum
+from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
+
+__all__ = [
+    "KEY_NAMES",
+    "SETTINGS_NAMES",
+    "ZONE_NAMES",
+    "new_zone",
+    "signing_key",
+    "zone_head",
+    "zone_settings",
+]
+
+T = TypeVar("T")
+E = TypeVar("E", bound=WinEnum)
+
+
+class _NotPlain(Exception):
+    """A value is not in the plain shape: the caller reads the record with the general reader."""
+
+
+def _unchecked(cls: type[T]) -> Callable[..., T]:
+    """A constructor of the frozen, slotted dataclass ``cls`` that skips ``__post_init__``.
+
+    Its parameters are the fields, in order; each is set through its slot, which is what the
+    dataclass ``__init__`` does with ``object.__setattr__``, minus the attribute lookup. The
+    function is generated (as ``dataclasses`` generates ``__init__``) from the field names, which
+    are identifiers of our own descriptors.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    scope.update({f"_set_{n}": cls.__dict__[n].__set__ for n in names})
+    body = "".join(f"    _set_{n}(obj, {n})\n" for n in names)
+    exec(f"def make({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n", scope)
+    make: Callable[..., T] = scope["make"]
+    make.__qualname__ = f"unchecked_{cls.__name__}"
+    return make
+
+
+_new_key = _unchecked(SigningKey)
+_new_settings = _unchecked(ZoneDnssecSettings)
+new_zone = _unchecked(Zone)
+
+#: The property names of each record as the inventory script prints them (docs/inventory-schema.md).
+KEY_NAMES: Final = frozenset(
+    (
+        "ZoneName", "KeyId", "KeyType", "CurrentState", "KeyStorageProvider", "StoreKeysInAD",
+        "CryptoAlgorithm", "KeyLength", "DnsKeySignatureValidityPeriod", "DSSignatureValidityPeriod",
+        "ZoneSignatureValidityPeriod", "InitialRolloverOffset", "RolloverPeriod", "RolloverType",
+        "NextRolloverAction", "LastRolloverTime", "NextRolloverTime", "CurrentRolloverStatus",
+        "ActiveKey", "StandbyKey", "NextKey", "IsRolloverEnabled",
+    )
+)  # fmt: skip
+SETTINGS_NAMES: Final = frozenset(
+    (
+        "ZoneName", "DenialOfExistence", "NSec3HashAlgorithm", "NSec3Iterations", "NSec3OptOut",
+        "NSec3RandomSaltLength", "NSec3UserSalt", "NSec3CurrentSalt", "DistributeTrustAnchor",
+        "EnableRfc5011KeyRollover", "DSRecordGenerationAlgorithm", "DSRecordSetTtl", "DnsKeyRecordSetTtl",
+        "SignatureInceptionOffset", "SecureDelegationPollingPeriod", "PropagationTime",
+        "ParentHasSecureDelegation", "IsKeyMasterServer", "KeyMasterServer", "KeyMasterStatus", "IsSigned",
+    )
+)  # fmt: skip
+ZONE_NAMES: Final = frozenset(
+    (
+        "ZoneName", "ZoneType", "IsSigned", "IsDsIntegrated", "IsReverseLookupZone", "IsAutoCreated",
+        "ReplicationScope", "DnsSecSetting", "SigningKeys", "Errors",
+    )
+)  # fmt: skip
+
+
+# -- values ---------------------------------------------------------------------------------------
+# Each takes a JSON value and returns the Python value, or raises _NotPlain. JSON null is None.
+
+
+class _Spellings(dict[Any, Any]):
+    """Spelling -> member of one enum, looked up as ``table[value]``: JSON null is None, then the
+    exact member values, then every other spelling met so far (``PrePublish`` for
+    ``Prepublish``), read as ``as_enum`` reads it. A value that is not text raises _NotPlain
+    (an unhashable one, TypeError: the record readers catch both)."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type[WinEnum]) -> None:
+        super().__init__(cls._value2member_map_)
+        self[None] = None
+        self.cls = cls
+
+    def __missing__(self, value: Any) -> Any:
+        if type(value) is not str:
+            raise _NotPlain
+        member = as_enum(self.cls, value, "$")  # text is never an error: blank is None, unknown kept
+        if (member is None or member.is_known) and len(self) < _SPELLINGS_MAX:
+            self[value] = member  # not an unknown value: as_enum makes its pseudo-member afresh
+        return member
+
+
+_SPELLINGS_MAX = 256
+_KEY_TYPE = _Spellings(KeyType)
+_ALGORITHM = _Spellings(CryptoAlgorithm)
+_KEY_STATE = _Spellings(KeyState)
+_ROLLOVER_TYPE = _Spellings(RolloverType)
+_NEXT_ACTION = _Spellings(NextRolloverAction)
+_ROLLOVER_STATUS = _Spellings(RolloverStatus)
+_DENIAL = _Spellings(DenialOfExistence)
+_DIGEST = _Spellings(DsDigest)
+_KEY_MASTER = _Spellings(KeyMasterStatus)
+_ZONE_TYPE = _Spellings(ZoneType)
+_SCOPE = _Spellings(ReplicationScope)
+
+
+class _Spans(dict[Any, Any]):
+    """Seconds -> timedelta, looked up as ``table[value]``: JSON null is None, and the spans met
+    so far are kept (fleets repeat the same few periods and TTLs). Whole seconds only (an int,
+    or a whole float below 2**53), not negative; anything else raises _NotPlain (fractions take
+    the general reader's exact route). 0 and 1 are never kept: JSON false and true are equal to
+    them as dictionary keys, and must miss to be refused."""
+
+    __slots__ = ()
+
+    def __missing__(self, value: Any) -> timedelta:
+        kind = type(value)
+        if kind is not int and kind is not float:  # bool is neither
+            raise _NotPlain
+        if value < 0 or (kind is float and not (value.is_integer() and value < 2**53)):
+            raise _NotPlain
+        try:
+            span = timedelta(seconds=int(value))
+        except OverflowError:
+            raise _NotPlain from None
+        if value != 0 and value != 1 and len(self) < _SPANS_MAX:
+            self[value] = span
+        return span
+
+
+_SPANS_MAX = 1024
+_SPANS = _Spans({None: None})
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _NotPlain
+    return value if value.strip() else None
+
+
+def _bool(value: Any) -> bool | None:
+    if value is None or value is True or value is False:
+        return value
+    raise _NotPlain
+
+
+def _int(value: Any, lo: int, hi: int) -> int | None:
+    if value is None:
+        return None
+    if type(value) is int and lo <= value <= hi:
+        return value
+    raise _NotPlain
+
+
+_DOTNET_MIN: Final = datetime(1, 1, 1, tzinfo=UTC)
+_fromisoformat = datetime.fromisoformat
+# The script's ToString('o') of a UTC time, 7 fraction digits (100 ns ticks) and Z. The shape is
+# checked first: fromisoformat alone takes forms the general reader does not (week dates, no
+# separators, a character after the sixth fraction digit and, in newer Pythons, hour 24).
+_TIME_SHAPE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):\d{2}:\d{2}\.\d{7}Z", re.ASCII)
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if type(value) is not str or not _TIME_SHAPE.fullmatch(value):
+        raise _NotPlain
+    try:
+        parsed = _fromisoformat(value)  # 7 fraction digits truncate to 6, as the general reader's
+    except ValueError:  # a day or minute out of range: the general reader names it
+        raise _NotPlain from None
+    return None if parsed == _DOTNET_MIN else parsed
+
+
+_GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _zone_name(value: Any, zone: str) -> str:
+    """A nested record's ZoneName: absent/null means the enclosing zone; any other spelling
+    (case, trailing dot, blank) goes to the general reader."""
+    if value is None:
+        return zone
+    if value == zone:
+        return zone
+    raise _NotPlain
+
+
+# -- records --------------------------------------------------------------------------------------
+def signing_key(obj: Any, zone: str) -> SigningKey | None:
+    """A plain ``SigningKeys[]`` record of zone ``zone`` -> SigningKey, else None."""
+    if type(obj) is not dict or not KEY_NAMES.issuperset(obj):
+        return None
+    get = obj.get
+    try:
+        key_id = get("KeyId")
+        key_type = _KEY_TYPE[get("KeyType")]
+        algorithm = _ALGORITHM[get("CryptoAlgorithm")]
+        if (
+            key_type is None
+            or algorithm is None
+            or type(key_id) is not str
+            or not _GUID.fullmatch(key_id)  # braces, upper case: the general reader's canonical form
+        ):
+            return None
+        return _new_key(
+            _zone_name(get("ZoneName"), zone),
+            key_id,
+            key_type,
+            algorithm,
+            _int(get("KeyLength"), 1, 16384),
+            _KEY_STATE[get("CurrentState")],
+            _str(get("KeyStorageProvider")),
+            _bool(get("StoreKeysInAD")),
+            _SPANS[get("DnsKeySignatureValidityPeriod")],
+            _SPANS[get("DSSignatureValidityPeriod")],
+            _SPANS[get("ZoneSignatureValidityPeriod")],
+            _SPANS[get("InitialRolloverOffset")],
+            _SPANS[get("RolloverPeriod")],
+            _ROLLOVER_TYPE[get("RolloverType")],
+            _NEXT_ACTION[get("NextRolloverAction")],
+            _time(get("LastRolloverTime")),
+            _time(get("NextRolloverTime")),
+            _ROLLOVER_STATUS[get("CurrentRolloverStatus")],
+            _str(get("ActiveKey")),
+            _str(get("StandbyKey")),
+            _str(get("NextKey")),
+            _bool(get("IsRolloverEnabled")),
+        )
+    except (_NotPlain, TypeError):  # TypeError: an object or array where a table wants a key
+        return None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    # String[]: null is empty, blank items are dropped (as_str_tuple); a lone string or a
+    # PSObject-wrapped array goes to the general reader.
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _NotPlain
+    for item in value:
+        if type(item) is not str:
+            raise _NotPlain
+    return tuple(item for item in value if item.strip())
+
+
+def _digests(value: Any) -> tuple[DsDigest, ...]:
+    if value is None:
+        return ()
+    if type(value) is not list:
+        raise _NotPlain
+    return tuple(member for member in map(_DIGEST.__getitem__, value) if member is not None)
+
+
+def _salt(value: Any) -> str | None:
+    text = _str(value)
+    return None if text is None or text.strip() == "-" else text
+
+
+def zone_settings(obj: Any, zone: str) -> ZoneDnssecSettings | None:
+    """A plain ``DnsSecSetting`` record of zone ``zone`` -> ZoneDnssecSettings, else None."""
+    if type(obj) is not dict or not SETTINGS_NAMES.issuperset(obj):
+        return None
+    get = obj.get
+    try:
+        return _new_settings(
+            _zone_name(get("ZoneName"), zone),
+            _DENIAL[get("DenialOfExistence")],
+            _str(get("NSec3HashAlgorithm")),
+            _int(get("NSec3Iterations"), 0, 65535),
+            _bool(get("NSec3OptOut")),
+            _int(get("NSec3RandomSaltLength"), 0, 255),
+            _salt(get("NSec3UserSalt")),
+            _str(get("NSec3CurrentSalt")),
+            _texts(get("DistributeTrustAnchor")),
+            _bool(get("EnableRfc5011KeyRollover")),
+            _digests(get("DSRecordGenerationAlgorithm")),
+            _SPANS[get("DSRecordSetTtl")],
+            _SPANS[get("DnsKeyRecordSetTtl")],
+            _SPANS[get("SignatureInceptionOffset")],
+            _SPANS[get("SecureDelegationPollingPeriod")],
+            _SPANS[get("PropagationTime")],
+            _bool(get("ParentHasSecureDelegation")),
+            _bool(get("IsKeyMasterServer")),
+            _str(get("KeyMasterServer")),
+            _KEY_MASTER[get("KeyMasterStatus")],
+            _bool(get("IsSigned")),
+        )
+    except (_NotPlain, TypeError):
+        return None
+
+
+ZoneHead = tuple[str, ZoneType, bool | None, bool, bool, bool, ReplicationScope | None]
+
+
+def zone_head(obj: Any) -> ZoneHead | None:
+    """A plain ``Zones[]`` record's own properties, in ``Zone`` field order from ``name`` to
+    ``replication_scope``, else None; also None when its ``SigningKeys`` or ``Errors`` are
+    present but not arrays (null, a lone record, a PSObject wrapper: the general reader's)."""
+    if type(obj) is not dict or not ZONE_NAMES.issuperset(obj):
+        return None
+    get = obj.get
+    name = get("ZoneName")
+    if type(name) is not str or not name.strip():
+        return None
+    if type(get("SigningKeys", [])) is not list or type(get("Errors", [])) is not list:
+        return None
+    try:
+        return (
+            name,
+            _ZONE_TYPE[get("ZoneType")] or UNKNOWN_ZONE_TYPE,
+            _bool(get("IsSigned")),
+            bool(_bool(get("IsDsIntegrated"))),
+            bool(_bool(get("IsReverseLookupZone"))),
+            bool(_bool(get("IsAutoCreated"))),
+            _SCOPE[get("ReplicationScope")],
+        )
+    except (_NotPlain, TypeError):
+        return None
