@@ -463,3 +463,17 @@ def test_keys_list_of_unreadable_keys_is_incomplete(runner: CliRunner, demo_dir:
     assert res.exit_code == EXIT_INCOMPLETE
     (line,) = res.stderr.strip().splitlines()
     assert "broken.branch.example" in line and "Get-DnsServerSigningKey" in line
+
+
+def test_keys_list_of_a_whole_server_names_the_zones_it_could_not_read(
+    runner: CliRunner, demo_dir: Path
+) -> None:
+    args = ["--transport", "fake", "--fixtures", str(demo_dir), "--server", "dns4"]
+    res = runner.invoke(main, [*args, "keys", "list", "-f", "json"])
+    assert res.exit_code == EXIT_INCOMPLETE
+    listed = {r["zone"] for r in json.loads(res.stdout)}
+    assert "manual.branch.example" in listed and "broken.branch.example" not in listed
+    (line,) = res.stderr.strip().splitlines()
+    assert "broken.branch.example" in line
+    healthy = runner.invoke(main, [*args[:-1], "dns1", "keys", "list"])
+    assert healthy.exit_code == 0 and not healthy.stderr

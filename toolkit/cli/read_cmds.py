@@ -103,11 +103,12 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
 
 
 def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Of the zones asked for: those the server does not have, and why others' keys are unknown."""
+    """Of the zones asked for (all zones when none is): those the server does not have, and why
+    others' keys are unknown."""
     by_name = {z.name.lower().rstrip("."): z for z in inv.zones}
     unknown: list[str] = []
     unreadable: list[str] = []
-    for name in zones:
+    for name in zones or [z.name for z in inv.zones]:
         zone = by_name.get(name.lower().rstrip("."))
         errors = zone.errors if zone is not None else ()
         if zone is None or any(e.code == 9601 for e in errors):
