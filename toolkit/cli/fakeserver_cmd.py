@@ -65,6 +65,12 @@ def _parse_fault(text: str) -> tuple[str, Fault]:
     "--fault", "fault_specs", multiple=True, metavar="HOST:KIND", help="Inject a fault on one host."
 )
 @click.option(
+    "--dns",
+    "with_dns",
+    is_flag=True,
+    help="Also serve the same fleet's signed zones with BIND (named) on 127.0.0.1, for --dns-server.",
+)
+@click.option(
     "--for",
     "duration",
     type=click.FloatRange(0),
@@ -81,6 +87,7 @@ def fake_server(
     config_names: tuple[str, ...],
     latency: float,
     fault_specs: tuple[str, ...],
+    with_dns: bool,
     duration: float | None,
 ) -> None:
     """Serve simulated DNS servers over WinRM (PSRP and WinRS) on 127.0.0.1, one port each.
@@ -111,15 +118,30 @@ def fake_server(
     if latency:
         for ep in fake:
             ep.faults.add(Fault(kind="latency", seconds=latency))
+    served = {ep.name.lower() for ep in fake} | {ep.name.split(".")[0].lower() for ep in fake}
+    unknown = [name for name in servers if name.lower() not in served]
+    if unknown:
+        from toolkit.remote import load_fleet
+
+        known = ", ".join(sim.name for sim in load_fleet(fixtures_dir))
+        raise ConfigError(f"--only {', '.join(unknown)}: no such simulated server (there are: {known})")
     if not fake.endpoints:
-        raise ConfigError("no simulated server selected (check --only)")
+        raise ConfigError("no simulated server to serve")
     try:
         fake.start()
     except OSError as exc:
         raise ConfigError(
             f"cannot listen on 127.0.0.1 from port {port_base}: {exc.strerror or exc}"
         ) from None
+    dns_side = None
+    if with_dns:
+        from toolkit.dnsview.bind import BindServer
+        from toolkit.dnsview.demo import demo_specs
+
+        dns_side = BindServer(demo_specs(fixtures_dir), lifetime=duration + 30 if duration else 86400)
     try:
+        if dns_side is not None:
+            dns_side.start()
         scheme = "https" if tls else "http"
         click.echo(f"windns fake WinRM endpoint on 127.0.0.1 ({scheme}); Ctrl-C stops it")
         click.echo(f"credentials file: {fake.credentials_file}")
@@ -143,7 +165,10 @@ def fake_server(
             f"try: {PASSWORD_ENV}=... windns --transport psrp --server 127.0.0.1 "
             f"--port {first.port} {tls_flag} "
             f"--auth ntlm --username {creds.username} audit"
+            + (f" --dns-server {dns_side.address}" if dns_side is not None else "")
         )
+        if dns_side is not None:
+            click.echo(f"DNS side (BIND) on {dns_side.address}: the same zones, signed with the same keys")
         deadline = None if duration is None else time.monotonic() + duration
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.2 if deadline is None else min(0.2, max(0.0, deadline - time.monotonic())))
@@ -151,3 +176,5 @@ def fake_server(
         pass
     finally:
         fake.stop()
+        if dns_side is not None:
+            dns_side.stop()
