@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from rules_fixtures import NOW, inventory
 
+from toolkit.drift import diff_scans
 from toolkit.errors import HistoryError
 from toolkit.findings import Finding, HostError, HostReport, Severity, Target
 from toolkit.history import (
@@ -16,10 +20,12 @@ from toolkit.history import (
     SCHEMA_VERSION,
     History,
     ScanLocked,
+    _json_default,
     default_db_path,
     prepare_db_path,
     scan_lock,
 )
+from toolkit.normalise import dump_inventory
 
 
 def _host(name: str = "dns1") -> HostReport:
@@ -123,10 +129,76 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with History(path) as h:
-        assert h.schema_version == SCHEMA_VERSION == 2
+        assert h.schema_version == SCHEMA_VERSION == 3
         report = h.load_report(1)
         assert [x.server for x in report.hosts] == ["a", "b"]  # no positions stored: by name
         assert report.not_scanned == () and h.get(1).not_scanned == ()
+
+
+def _version_2_database(path: Path, inventory_json: str) -> None:
+    """A database as schema 2 wrote it: the inventory as uncompressed JSON text."""
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.executescript(MIGRATIONS[1])
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version VALUES (2)")
+    db.execute(
+        "INSERT INTO scans (started, status, policy, fail_on, hosts_total, hosts_ok) "
+        "VALUES ('2026-01-01T00:00:00+00:00', 'complete', 'baseline', 'high', 1, 1)"
+    )
+    db.execute(
+        "INSERT INTO hosts (scan, server, ok, inventory, position) VALUES (1, 'dns1', 1, ?, 0)",
+        (inventory_json,),
+    )
+    db.commit()
+    db.close()
+
+
+def test_a_version_2_database_is_upgraded_in_place_and_its_inventories_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    original = inventory()
+    _version_2_database(path, json.dumps(dump_inventory(original), default=_json_default))
+    with History(path) as h:
+        assert h.schema_version == 3
+        assert h.load_report(1).hosts[0].inventory == original
+        # a scan written after the upgrade sits beside the old one; both read, and compare
+        scan = h.begin_scan(policy="baseline", fail_on="high", hosts_total=1)
+        h.record_host(scan, _host("dns1"), position=0)
+        h.finish_scan(scan)
+        assert h.inventories(scan) == h.inventories(1) == {"dns1": original}
+        old_row, new_row = h.db.execute("SELECT inventory, inventory_z FROM hosts ORDER BY scan").fetchall()
+        assert old_row[0] is not None and old_row[1] is None
+        assert new_row[0] is None and isinstance(new_row[1], bytes)
+        drift = diff_scans(h, 1, scan)
+        assert drift.keys == () and drift.settings == ()
+
+
+def test_the_servers_text_is_stored_as_it_came_compressed(tmp_path: Path) -> None:
+    original = inventory()
+    # what a server prints: indented, with a byte-order mark, not our compact dump
+    text = "\ufeff" + json.dumps(dump_inventory(original), default=_json_default, indent=2) + "\r\n"
+    with History(tmp_path / "h.sqlite3") as h:
+        scan = h.begin_scan(policy="baseline", fail_on="high")
+        h.record_host(scan, replace(_host("dns1"), inventory_text=text))
+        (stored,) = h.hosts(scan)
+        assert stored.inventory_text == text  # not serialised again from the descriptors
+        assert stored.inventory() == original
+        size = h.db.execute("SELECT length(inventory_z) FROM hosts").fetchone()[0]
+        assert size < len(text.encode()) / 2
+
+
+def test_a_damaged_stored_inventory_is_a_one_line_error(tmp_path: Path) -> None:
+    with History(tmp_path / "h.sqlite3") as h:
+        scan = h.begin_scan(policy="baseline", fail_on="high")
+        h.record_host(scan, _host("dns1"))
+        h.db.execute("UPDATE hosts SET inventory_z = ?", (b"\x78\x01garbage",))
+        with pytest.raises(HistoryError, match="stored inventory of dns1 cannot be read") as info:
+            h.load_report(scan)
+        assert "\n" not in str(info.value)
+        h.db.execute("UPDATE hosts SET inventory_z = ?", (zlib.compress(b"{not json"),))
+        with pytest.raises(HistoryError, match="stored inventory of dns1 cannot be read"):
+            h.load_report(scan)
+        assert h.load_report(scan, with_inventory=False).hosts[0].findings  # the rest still reads
 
 
 def test_an_explicit_path_needs_its_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

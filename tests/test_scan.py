@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ import pytest
 from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteTimeout, WindnsError
 from toolkit.findings import EXIT_INCOMPLETE, HostReport, Severity
 from toolkit.fleet import FakeBehaviour, HostSpec
+from toolkit.normalise import normalise_inventory
 from toolkit.remote import FakeRemote, RemoteResult
 from toolkit.services.scan import Scanner, ScanOptions, default_connector
 from toolkit.simulator import Fleet
@@ -273,3 +275,15 @@ def test_keep_inventory_false_drops_descriptors_after_on_host(fleet: Fleet) -> N
     out = Scanner(_hosts("x"), conn, options=ScanOptions(keep_inventory=False), on_host=got.append).run()
     assert got[0].inventory is not None and out.report.hosts[0].inventory is None
     assert out.report.hosts[0].findings == got[0].findings
+
+
+def test_the_history_gets_the_servers_text_and_the_report_does_not_keep_it(fleet: Fleet) -> None:
+    got: list[HostReport] = []
+    conn = Connector(fleet, {"a": {"server": "dns1"}, "b": {"server": "dns2"}})
+    out = Scanner(_hosts("a", "b"), conn, options=ScanOptions(keep_inventory=True), on_host=got.append).run()
+    for host in got:
+        # exactly what the server printed for its inventory, as the transport received it
+        printed = json.dumps(fleet.get("dns1" if host.server == "a" else "dns2").run("inventory", {}))
+        assert host.inventory_text == printed
+        assert host.inventory == normalise_inventory(json.loads(printed))
+    assert all(h.inventory is not None and h.inventory_text is None for h in out.report.hosts)

@@ -118,6 +118,9 @@ class HostReport:
     suppressed: tuple[Finding, ...] = ()
     error: HostError | None = None
     duration: float = 0.0
+    #: the inventory document as the server printed it, when the inventory came from one: the
+    #: history stores this text as it is instead of serialising ``inventory`` again (not compared)
+    inventory_text: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

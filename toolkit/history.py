@@ -1,7 +1,10 @@
 """Scan history in an embedded SQLite database (stdlib ``sqlite3``, WAL).
 
-One row per scan (``scans``), one per host per scan (``hosts``, with the inventory descriptors as
-the schema JSON of ``docs/inventory-schema.md``) and one per finding (``findings``). Each host is
+One row per scan (``scans``), one per host per scan (``hosts``, with the host's inventory
+document: the ``windns.inventory`` JSON of ``docs/inventory-schema.md``) and one per finding
+(``findings``). That document is the text the server printed (``HostReport.inventory_text``,
+else ``dump_inventory``), zlib-compressed, normalised again when read. Schema 2 and older
+databases (plain JSON in ``inventory``) are upgraded in place; their rows still read. Each host is
 written in its own transaction the moment it finishes, so a scan that is interrupted or crashes
 keeps every host already done; a scan left ``running`` by a crashed process is marked
 ``interrupted`` by the next scan (which holds the lock, so nobody else can be running).
@@ -24,6 +27,7 @@ import enum
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,7 +50,7 @@ __all__ = [
     "scan_lock",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "history.sqlite3"
 
 # MIGRATIONS[n] takes a database from version n to n + 1.
@@ -103,9 +107,32 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE hosts ADD COLUMN position INTEGER;
     ALTER TABLE scans ADD COLUMN not_scanned TEXT NOT NULL DEFAULT '[]';
     """,
+    # 3: the inventory document compressed (zlib); rows written before keep ``inventory`` (text)
+    """
+    ALTER TABLE hosts ADD COLUMN inventory_z BLOB;
+    """,
 )
 
+#: zlib level for stored inventories: level 1 is several times faster than the default and
+#: the documents (repetitive JSON) still shrink about fifteenfold
+_ZLIB_LEVEL = 1
+
 _SEVERITY_COLUMNS = ("critical", "high", "medium", "low", "info")
+_INSERT_HOST = (
+    "INSERT OR REPLACE INTO hosts (scan, server, ok, error_kind, error_message, error_code, "
+    "inventory_z, duration, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_FINDING = (
+    "INSERT INTO findings (scan, host, server, zone, key, rule, severity, message, evidence, "
+    "suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_COUNT_HOST = (
+    "UPDATE scans SET hosts_ok = hosts_ok + ?, hosts_failed = hosts_failed + ?, "
+    "findings = findings + ?, suppressed = suppressed + ?, "
+    + ", ".join(f"{c} = {c} + ?" for c in _SEVERITY_COLUMNS)
+    + " WHERE id = ?"
+)
+_NO_SEVERITIES = (0,) * len(_SEVERITY_COLUMNS)
 
 
 class ScanLocked(HistoryError):
@@ -250,15 +277,31 @@ class HostRecord:
     ok: bool
     error: HostError | None
     duration: float
+    #: the inventory document as stored by schema 2 and before (JSON text)
     inventory_json: str | None
+    #: the inventory document as stored since schema 3 (zlib-compressed UTF-8 JSON text)
+    inventory_zlib: bytes | None = None
+
+    @property
+    def inventory_text(self) -> str | None:
+        """The stored inventory document (JSON text), or None when the host had none."""
+        if self.inventory_zlib is not None:
+            try:
+                return zlib.decompress(self.inventory_zlib).decode("utf-8")
+            except (zlib.error, UnicodeDecodeError) as exc:
+                raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None
+        return self.inventory_json or None
 
     def inventory(self) -> ServerInventory | None:
-        if not self.inventory_json:
+        text = self.inventory_text
+        if not text:
             return None
         from toolkit.normalise import normalise_inventory
 
         try:
-            return normalise_inventory(json.loads(self.inventory_json), source=f"history:{self.server}")
+            # as a transport reads it: a server's text may start with a byte-order mark
+            doc = json.loads(text.strip().lstrip("\ufeff"))
+            return normalise_inventory(doc, source=f"history:{self.server}")
         except (ValueError, NormaliseError) as exc:
             raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None
 
@@ -352,23 +395,28 @@ class History:
 
         ``position``: the host's place in the inventory; stored scans list hosts in that order.
         """
-        inv_json: str | None = None
+        blob: bytes | None = None
         if host.inventory is not None:
-            from toolkit.normalise import dump_inventory
+            text = host.inventory_text
+            if text is None:
+                from toolkit.normalise import dump_inventory
 
-            inv_json = json.dumps(
-                dump_inventory(host.inventory), default=_json_default, separators=(",", ":")
-            )
+                text = json.dumps(
+                    dump_inventory(host.inventory), default=_json_default, separators=(",", ":")
+                )
+            blob = zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL)
         err = host.error
-        rows = [self._finding_row(scan_id, host.server, f) for f in host.findings]
-        rows += [self._finding_row(scan_id, host.server, f) for f in host.suppressed]
-        sev = {c: 0 for c in _SEVERITY_COLUMNS}
-        for f in host.findings:
-            sev[f.severity.label] += 1
+        rows: list[tuple[Any, ...]] = []
+        severities = _NO_SEVERITIES
+        if host.findings or host.suppressed:
+            rows = [self._finding_row(scan_id, host.server, f) for f in (*host.findings, *host.suppressed)]
+            sev = dict.fromkeys(_SEVERITY_COLUMNS, 0)
+            for f in host.findings:
+                sev[f.severity.label] += 1
+            severities = tuple(sev[c] for c in _SEVERITY_COLUMNS)
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO hosts (scan, server, ok, error_kind, error_message, error_code, "
-                "inventory, duration, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_HOST,
                 (
                     scan_id,
                     host.server,
@@ -376,27 +424,21 @@ class History:
                     err.kind if err else None,
                     err.message if err else None,
                     err.code if err else None,
-                    inv_json,
+                    blob,
                     host.duration,
                     position,
                 ),
             )
-            db.executemany(
-                "INSERT INTO findings (scan, host, server, zone, key, rule, severity, message, evidence, "
-                "suppressed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            if rows:
+                db.executemany(_INSERT_FINDING, rows)
             db.execute(
-                "UPDATE scans SET hosts_ok = hosts_ok + ?, hosts_failed = hosts_failed + ?, "
-                "findings = findings + ?, suppressed = suppressed + ?, "
-                + ", ".join(f"{c} = {c} + ?" for c in _SEVERITY_COLUMNS)
-                + " WHERE id = ?",
+                _COUNT_HOST,
                 (
                     int(host.ok),
                     int(not host.ok),
                     len(host.findings),
                     len(host.suppressed),
-                    *(sev[c] for c in _SEVERITY_COLUMNS),
+                    *severities,
                     scan_id,
                 ),
             )
@@ -531,7 +573,11 @@ class History:
                 err = HostError(
                     r["server"], r["error_kind"] or "error", r["error_message"] or "", r["error_code"]
                 )
-            out.append(HostRecord(r["server"], bool(r["ok"]), err, float(r["duration"]), r["inventory"]))
+            out.append(
+                HostRecord(
+                    r["server"], bool(r["ok"]), err, float(r["duration"]), r["inventory"], r["inventory_z"]
+                )
+            )
         return out
 
     @staticmethod

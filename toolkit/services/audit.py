@@ -77,11 +77,17 @@ def dns_for_host(spec: HostSpec, base: DnsViewOptions | None) -> DnsViewOptions 
 
 def collect(remote: Remote, zones: Sequence[str] | None = None) -> ServerInventory:
     """Run the inventory script once and normalise what it printed."""
+    return _collect(remote, zones)[0]
+
+
+def _collect(remote: Remote, zones: Sequence[str] | None) -> tuple[ServerInventory, str | None]:
+    """The inventory, and the text the server printed for it (None when the Remote kept none)."""
     from toolkit.normalise import normalise_inventory
 
     params = {"ZoneName": list(zones)} if zones else {}
     result = remote.run("inventory", params)
-    return normalise_inventory(result.data, source=f"{remote.host}:inventory")
+    inv = normalise_inventory(result.data, source=f"{remote.host}:inventory")
+    return inv, result.raw or None
 
 
 def dns_zones(inv: ServerInventory) -> list[str]:
@@ -177,7 +183,7 @@ def audit_server(
     ``HostReport.error``; it is never raised."""
     start = time.perf_counter()
     try:
-        inv = collect(remote, zones)
+        inv, text = _collect(remote, zones)
         views = collect_dns(inv, dns, host=remote.host) if dns is not None and dns.enabled else None
         report = audit_inventory(inv, policy, now=now, dns_views=views)
     except WindnsError as exc:
@@ -193,6 +199,7 @@ def audit_server(
         findings=report.findings,
         suppressed=report.suppressed,
         duration=time.perf_counter() - start,
+        inventory_text=text,
     )
 
 

@@ -308,7 +308,11 @@ class Scanner:
                 finally:
                     if gate:
                         self._cpu.release()
-            results.append((index, host if opts.keep_inventory else replace(host, inventory=None)))
+            # the server's text was for the history only; the inventory stays if the report needs it
+            kept = replace(
+                host, inventory=host.inventory if opts.keep_inventory else None, inventory_text=None
+            )
+            results.append((index, kept))
             if self.progress:
                 self.progress.host_done(host, len(results), total)
             elif host.error is not None:
