@@ -20,11 +20,11 @@ from toolkit.history import (
     SCHEMA_VERSION,
     History,
     ScanLocked,
-    _json_default,
     default_db_path,
     prepare_db_path,
     scan_lock,
 )
+from toolkit.history.store import _json_default
 from toolkit.normalise import dump_inventory
 
 

@@ -1,31 +1,11 @@
-"""Scan history in an embedded SQLite database (stdlib ``sqlite3``, WAL).
+"""The history store: scans, hosts and findings written as they finish, read back as reports."""
 
-One row per scan (``scans``), one per host per scan (``hosts``, with the host's inventory
-document: the ``windns.inventory`` JSON of ``docs/inventory-schema.md``) and one per finding
-(``findings``). That document is the text the server printed (``HostReport.inventory_text``,
-else ``dump_inventory``), zlib-compressed, normalised again when read. Schema 2 and older
-databases (plain JSON in ``inventory``) are upgraded in place; their rows still read. Each host is
-written in its own transaction the moment it finishes, so a scan that is interrupted or crashes
-keeps every host already done; a scan left ``running`` by a crashed process is marked
-``interrupted`` by the next scan (which holds the lock, so nobody else can be running).
-
-The database lives in the user data directory unless told otherwise (``--db`` /
-``WINDNS_DB``): ``$XDG_DATA_HOME/windns/history.sqlite3``, else
-``~/.local/share/windns/history.sqlite3``; ``prepare_db_path`` creates that default directory,
-but an explicit path must be in a directory that exists (a typo in ``--db`` is an error, not a
-new directory tree). ``scan_lock`` keeps two scans of the same database from overlapping
-(``fcntl.flock`` on ``<db>.lock``).
-
-Hosts are stored with their position in the inventory, and read back in that order; a stopped
-scan stores the hosts it never scanned (``Report.not_scanned``) with the scan.
-"""
 
 from __future__ import annotations
 
 import contextlib
 import enum
 import json
-import os
 import sqlite3
 import zlib
 from collections.abc import Iterator, Mapping
@@ -33,85 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 from toolkit.errors import HistoryError, NormaliseError
 from toolkit.findings import Finding, HostError, HostReport, Report, Severity, Target
+from toolkit.history.location import _check_dir
+from toolkit.history.schema import MIGRATIONS, SCHEMA_VERSION
 from toolkit.model import ServerInventory
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "History",
-    "HostRecord",
-    "ScanLocked",
-    "ScanRecord",
-    "default_db_path",
-    "prepare_db_path",
-    "scan_lock",
-]
-
-SCHEMA_VERSION = 3
-DB_NAME = "history.sqlite3"
-
-# MIGRATIONS[n] takes a database from version n to n + 1.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE scans (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        started TEXT NOT NULL,
-        finished TEXT,
-        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
-        policy TEXT NOT NULL,
-        fail_on TEXT NOT NULL,
-        source TEXT NOT NULL DEFAULT '',
-        hosts_total INTEGER NOT NULL DEFAULT 0,
-        hosts_ok INTEGER NOT NULL DEFAULT 0,
-        hosts_failed INTEGER NOT NULL DEFAULT 0,
-        findings INTEGER NOT NULL DEFAULT 0,
-        suppressed INTEGER NOT NULL DEFAULT 0,
-        critical INTEGER NOT NULL DEFAULT 0,
-        high INTEGER NOT NULL DEFAULT 0,
-        medium INTEGER NOT NULL DEFAULT 0,
-        low INTEGER NOT NULL DEFAULT 0,
-        info INTEGER NOT NULL DEFAULT 0,
-        duration REAL
-    );
-    CREATE TABLE hosts (
-        scan INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
-        server TEXT NOT NULL,
-        ok INTEGER NOT NULL,
-        error_kind TEXT,
-        error_message TEXT,
-        error_code INTEGER,
-        inventory TEXT,
-        duration REAL NOT NULL DEFAULT 0,
-        PRIMARY KEY (scan, server)
-    );
-    CREATE TABLE findings (
-        id INTEGER PRIMARY KEY,
-        scan INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
-        host TEXT NOT NULL,
-        server TEXT NOT NULL,
-        zone TEXT,
-        key TEXT,
-        rule TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        message TEXT NOT NULL,
-        evidence TEXT NOT NULL DEFAULT '{}',
-        suppressed TEXT
-    );
-    CREATE INDEX findings_scan ON findings (scan, host);
-    """,
-    # 2: hosts in inventory order; the hosts a stopped scan never scanned (JSON list of names)
-    """
-    ALTER TABLE hosts ADD COLUMN position INTEGER;
-    ALTER TABLE scans ADD COLUMN not_scanned TEXT NOT NULL DEFAULT '[]';
-    """,
-    # 3: the inventory document compressed (zlib); rows written before keep ``inventory`` (text)
-    """
-    ALTER TABLE hosts ADD COLUMN inventory_z BLOB;
-    """,
-)
+__all__ = ["History", "HostRecord", "ScanRecord"]
 
 #: zlib level for stored inventories: level 1 is several times faster than the default and
 #: the documents (repetitive JSON) still shrink about fifteenfold
@@ -134,78 +44,6 @@ _COUNT_HOST = (
 )
 _NO_SEVERITIES = (0,) * len(_SEVERITY_COLUMNS)
 
-
-class ScanLocked(HistoryError):
-    """Another scan holds the lock on this history database."""
-
-    kind = "locked"
-
-
-def default_db_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "windns" / DB_NAME
-
-
-def prepare_db_path(db: Path | None) -> Path:
-    """The database to use: ``db``, whose directory must exist, or the default one (created).
-
-    ``HistoryError`` (one line) when an explicit path's directory is missing or the default
-    directory cannot be created.
-    """
-    if db is not None:
-        _check_dir(db)
-        return db
-    path = default_db_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HistoryError(f"cannot create the history directory {path.parent}: {exc.strerror}") from None
-    return path
-
-
-def _check_dir(path: Path) -> None:
-    parent = path.parent
-    if not parent.is_dir():
-        what = "is not a directory" if parent.exists() else "does not exist"
-        raise HistoryError(f"cannot use history database {path}: directory {parent} {what}")
-
-
-@contextlib.contextmanager
-def scan_lock(db_path: Path) -> Iterator[None]:
-    """Hold an exclusive, non-blocking lock for ``db_path``; ``ScanLocked`` when taken."""
-    lock_path = Path(str(db_path) + ".lock")
-    _check_dir(lock_path)
-    try:
-        fh: IO[str] = lock_path.open("a+", encoding="utf-8")
-    except OSError as exc:
-        raise HistoryError(f"cannot create lock file {lock_path}: {exc.strerror}") from None
-    try:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not a POSIX system: no cross-process lock
-            yield
-            return
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip()
-            who = f" (pid {holder})" if holder.isdigit() else ""
-            raise ScanLocked(
-                f"another scan is running on {db_path}{who}; try again when it has finished"
-            ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                fh.truncate(0)
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    finally:
-        fh.close()
 
 
 def _iso(dt: datetime) -> str:
