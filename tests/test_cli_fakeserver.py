@@ -123,3 +123,14 @@ def test_bad_options_are_one_line_errors(runner: CliRunner, argv: list[str], cod
     res = runner.invoke(main, ["fake-server", "--port-base", "0", "--for", "0", *argv])
     assert res.exit_code == code, res.output
     assert text in res.output and "Traceback" not in res.output
+
+
+def test_dns_serve_demo_serves_signed_zones_until_its_lifetime(runner: CliRunner) -> None:
+    start = time.monotonic()
+    res = runner.invoke(main, ["dns", "serve-demo", "--lifetime", "5"])
+    assert res.exit_code == 0, res.output
+    first, *zones = res.output.splitlines()
+    assert re.match(r"demo DNS side on 127\.0\.0\.1:\d+ \(trust anchor: ", first)
+    assert any(line.strip().startswith("corp.example") for line in zones)
+    assert "--dns-server 127.0.0.1:" in res.output
+    assert time.monotonic() - start < 60  # named stopped by itself at its lifetime
