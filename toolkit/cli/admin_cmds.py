@@ -16,22 +16,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from toolkit import dnssec_limits as lim
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.changes import admin_options, change_options, persist_fake_state
-from toolkit.cli.output import emit, key_row
+from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row
 from toolkit.cli.read_cmds import keys_group
 from toolkit.errors import CmdletError
 from toolkit.remote.base import Remote
 from toolkit.services import admin
 
 __all__ = ["Duration", "zone_group"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Duration(click.ParamType[timedelta]):
@@ -115,20 +113,7 @@ def _show_keys(outcome: admin.Outcome, fmt: str) -> None:
 
     records = outcome.data if isinstance(outcome.data, list) else [outcome.data]
     rows = [key_row(outcome.server, signing_key_from_json(r, f"$[{i}]")) for i, r in enumerate(records)]
-    columns = None
-    if fmt == "table":
-        columns = [
-            "zone",
-            "key_type",
-            "algorithm.name",
-            "key_length",
-            "current_state",
-            "rollover.enabled",
-            "rollover.status",
-            "rollover.next",
-            "key_id",
-        ]
-    emit(rows, fmt, columns=columns)
+    emit(rows, fmt, columns=KEY_TABLE_COLUMNS if fmt == "table" else None)
 
 
 def _show_record(outcome: admin.Outcome, fmt: str) -> None:
@@ -141,15 +126,7 @@ def _show_record(outcome: admin.Outcome, fmt: str) -> None:
         click.echo(f"{k}: {v}")
 
 
-fmt_option = click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(("table", "json")),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+fmt_option = format_option(("table", "json"))
 zone_opt = click.option("--zone", "-z", required=True, metavar="ZONE", help="The zone.")
 
 

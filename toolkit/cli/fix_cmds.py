@@ -48,7 +48,7 @@ def fix_cmd(
     from toolkit.services.audit import audit_server
     from toolkit.services.fix import apply_plan, plan_server
 
-    policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
+    policy = load_policy(policy_file, profile or "baseline")
     hosts = _fix_hosts(app)
     opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
     failed = incomplete = False

@@ -2,25 +2,54 @@
 
 JSON is the stable, documented shape (nested objects where the data is nested); CSV and table
 flatten it with dotted column names. Reports (audit/scan findings) go through
-``toolkit.render`` instead.
+``toolkit.render`` instead; ``write_atomically`` and ``policy_and_threshold`` serve the report
+commands (audit, scan, history show).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TextIO, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
+from toolkit.errors import ConfigError
 from toolkit.model import ServerInventory, SigningKey, Zone
 
-__all__ = ["LIST_FORMATS", "emit", "format_option", "key_row", "zone_row"]
+if TYPE_CHECKING:
+    from toolkit.findings import Severity
+    from toolkit.policy import Policy
+
+__all__ = [
+    "KEY_TABLE_COLUMNS",
+    "LIST_FORMATS",
+    "emit",
+    "format_option",
+    "key_row",
+    "policy_and_threshold",
+    "write_atomically",
+    "zone_row",
+]
 
 LIST_FORMATS = ("table", "json", "csv")
+#: The columns of a key listing in table format (``keys list``, and the keys a change prints).
+KEY_TABLE_COLUMNS = (
+    "zone",
+    "key_type",
+    "algorithm.name",
+    "key_length",
+    "current_state",
+    "rollover.enabled",
+    "rollover.status",
+    "rollover.next",
+    "key_id",
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -165,3 +194,36 @@ def emit(
     out.write("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip() + "\n")
     for line in cells:
         out.write("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+
+def write_atomically(output: Path | None, writer: Callable[[TextIO], object]) -> None:
+    """Run ``writer(stream)`` on stdout, or on ``output`` atomically (temp file + replace)."""
+    if output is None:
+        writer(sys.stdout)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as fh:
+            writer(fh)
+        os.replace(tmp, output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def policy_and_threshold(
+    policy_file: Path | None, profile: str | None, fail_on: str | None
+) -> tuple[Policy, Severity]:
+    """The policy (file and/or profile, default baseline) and the --fail-on threshold (default: the
+    policy's own)."""
+    from toolkit.findings import Severity
+    from toolkit.policy import load_policy
+
+    policy = load_policy(policy_file, profile or "baseline")
+    threshold = policy.fail_on
+    if fail_on:
+        try:
+            threshold = Severity.parse(fail_on)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    return policy, threshold

@@ -12,7 +12,15 @@ import click
 
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
-from toolkit.cli.output import emit, format_option, inventory_key_rows, zone_row
+from toolkit.cli.output import (
+    KEY_TABLE_COLUMNS,
+    emit,
+    format_option,
+    inventory_key_rows,
+    policy_and_threshold,
+    write_atomically,
+    zone_row,
+)
 from toolkit.errors import ConfigError
 from toolkit.findings import EXIT_INCOMPLETE
 from toolkit.model import ServerInventory
@@ -83,10 +91,7 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
     inv = load_inventory(app, offline, zones)
     rows = inventory_key_rows(inv, zones)
     unknown, unreadable = _unlisted_zones(inv, zones)
-    columns = None
-    if fmt == "table":
-        columns = ["zone", "key_type", "algorithm.name", "key_length", "current_state", "rollover.enabled",
-                   "rollover.status", "rollover.next", "key_id"]
+    columns = KEY_TABLE_COLUMNS if fmt == "table" else None
     if rows or not (unknown or unreadable):
         emit(rows, fmt, columns=columns)
     for line in unreadable:
@@ -163,21 +168,13 @@ def audit_cmd(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the server could
     not be audited, 3 usage error, 4 bad input or configuration.
     """
-    from toolkit.findings import Severity
-    from toolkit.policy import load_policy
     from toolkit.render import FORMATS
     from toolkit.services.audit import audit_inventory, audit_server, collect_dns, report_for
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout)
-    policy = load_policy(policy_file, profile or "baseline") if (policy_file or profile) else load_policy()
-    threshold = policy.fail_on
-    if fail_on:
-        try:
-            threshold = Severity.parse(fail_on)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
+    policy, threshold = policy_and_threshold(policy_file, profile, fail_on)
     if offline is not None:
         from toolkit.normalise import load_file
 
@@ -195,16 +192,8 @@ def audit_cmd(
 def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> None:
     from toolkit.render import render
 
-    if output is None:
-        render(report, fmt, sys.stdout, policy=policy, color=sys.stdout.isatty())
-        return
-    tmp = output.with_name(output.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            render(report, fmt, fh, policy=policy, color=False)
-        tmp.replace(output)
-    except OSError as exc:
-        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+    color = output is None and sys.stdout.isatty()
+    write_atomically(output, lambda fh: render(report, fmt, fh, policy=policy, color=color))
 
 
 # -- explain ---------------------------------------------------------------------------------

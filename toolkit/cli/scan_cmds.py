@@ -17,9 +17,9 @@ import click
 
 from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
-from toolkit.cli.output import emit
-from toolkit.errors import ConfigError, HistoryError
-from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report, Severity
+from toolkit.cli.output import emit, policy_and_threshold, write_atomically
+from toolkit.errors import HistoryError
+from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
 
 __all__ = ["diff_cmd", "history_group", "rollovers_cmd", "scan_cmd"]
 
@@ -42,36 +42,6 @@ def _open_existing(db: Path | None) -> Any:
     return History(path)
 
 
-def _write(output: Path | None, writer: Any) -> None:
-    """Run ``writer(stream)`` on stdout, or on ``output`` atomically (temp file + replace)."""
-    if output is None:
-        writer(sys.stdout)
-        return
-    tmp = output.with_name(f".{output.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            writer(fh)
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
-
-
-def _policy_and_threshold(
-    policy_file: Path | None, profile: str | None, fail_on: str | None
-) -> tuple[Any, Severity]:
-    from toolkit.policy import load_policy
-
-    policy = load_policy(policy_file, profile or "baseline")
-    threshold = policy.fail_on
-    if fail_on:
-        try:
-            threshold = Severity.parse(fail_on)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--fail-on") from None
-    return policy, threshold
-
-
 def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None) -> None:
     from toolkit.render import FORMATS, render
     from toolkit.render.html import render_html
@@ -82,10 +52,10 @@ def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, t
     if fmt == "prometheus" and output is not None:
         write_textfile(report, output)
     elif fmt == "html":
-        _write(output, lambda fh: render_html(report, fh, policy=policy, trend=trend))
+        write_atomically(output, lambda fh: render_html(report, fh, policy=policy, trend=trend))
     else:
         color = output is None and sys.stdout.isatty()
-        _write(output, lambda fh: render(report, fmt, fh, policy=policy, color=color))
+        write_atomically(output, lambda fh: render(report, fmt, fh, policy=policy, color=color))
 
 
 def _trend(history: Any, upto: int, limit: int) -> Any:
@@ -328,7 +298,7 @@ def scan_cmd(
     else:
         raise click.UsageError("nothing to scan: give an INVENTORY file, --host NAME or --demo")
     fleet = fleet.select(only, groups)
-    policy, threshold = _policy_and_threshold(policy_file, profile, fail_on)
+    policy, threshold = policy_and_threshold(policy_file, profile, fail_on)
     connector = default_connector(
         base,
         transport=transport,
@@ -568,7 +538,7 @@ def rollovers_cmd(
             window = parse_duration(within)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--within") from None
-    policy, _ = _policy_and_threshold(policy_file, profile, None)
+    policy, _ = policy_and_threshold(policy_file, profile, None)
     with _open_existing(db) as h:
         scan_id = h.resolve(scan_ref)
         invs = h.inventories(scan_id)

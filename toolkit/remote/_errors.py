@@ -34,6 +34,7 @@ __all__ = [
     "Scrubber",
     "cmdlet_error",
     "http_status_error",
+    "is_spnego_error",
     "quiet_library_logger",
     "requests_error",
     "win32_code",
@@ -62,6 +63,15 @@ class Scrubber:
         if self._secret:
             out = out.replace(self._secret, "***")
         return out
+
+
+def is_spnego_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is pyspnego's (Negotiate/NTLM/Kerberos failed), for either transport."""
+    try:
+        from spnego.exceptions import SpnegoError
+    except ImportError:  # pragma: no cover - pyspnego comes with pypsrp and the NTLM support
+        return False
+    return isinstance(exc, SpnegoError)
 
 
 # -- requests -------------------------------------------------------------------------------------

@@ -198,8 +198,8 @@ class PsrpRemote(ClosingRemote):
         if wsman is not None:
             try:
                 wsman.close()
-            except Exception:  # noqa: BLE001 - closing a broken session must not hide the real error
-                log.debug("%s: closing the HTTP session failed", self.host, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - closing a broken session must not hide the real error
+                log.debug("%s: closing the HTTP session failed: %s", self.host, self._scrub(exc))
 
     # -- Remote -----------------------------------------------------------------------------------
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
@@ -315,7 +315,7 @@ class PsrpRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {type(exc).__name__}: {self._scrub(exc)}")
-        if _is_spnego_error(exc):
+        if _errors.is_spnego_error(exc):
             return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
         if isinstance(exc, ValueError) and self._pool is None:
             return ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}")
@@ -325,27 +325,13 @@ class PsrpRemote(ClosingRemote):
         """Close the runspace pool (WSMan Delete) and the HTTP session; never raises."""
         with self._lock:
             self.closed = True
-            pool, wsman = self._pool, self._wsman
-            self._pool = self._wsman = None
+            pool = self._pool
             if pool is not None:
                 try:
                     pool.close()
                 except Exception as exc:  # noqa: BLE001 - the results are in hand; a failed close is not news
                     log.debug("%s: closing the runspace pool failed: %s", self.host, self._scrub(exc))
-            if wsman is not None:
-                try:
-                    wsman.close()
-                except Exception:  # noqa: BLE001
-                    log.debug("%s: closing the HTTP session failed", self.host, exc_info=True)
-
-
-
-def _is_spnego_error(exc: BaseException) -> bool:
-    try:
-        from spnego.exceptions import SpnegoError
-    except ImportError:  # pragma: no cover - pyspnego comes with pypsrp
-        return False
-    return isinstance(exc, SpnegoError)
+            self._discard()
 
 
 def _text(value: Any) -> str:

@@ -179,8 +179,8 @@ class WinrmRemote(ClosingRemote):
         if callable(session):
             try:
                 session()
-            except Exception:  # noqa: BLE001 - must not hide the real error
-                log.debug("%s: closing the HTTP session failed", self.host, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - must not hide the real error
+                log.debug("%s: closing the HTTP session failed: %s", self.host, self._scrub(exc))
 
     # -- Remote -----------------------------------------------------------------------------------
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
@@ -271,7 +271,7 @@ class WinrmRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {self._scrub(exc)}")
-        if _is_spnego_error(exc) or isinstance(exc, PermissionError):
+        if _errors.is_spnego_error(exc) or isinstance(exc, PermissionError):
             # requests_ntlm raises PermissionError when the server offers no NTLM challenge
             return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
         return None
@@ -294,11 +294,3 @@ def _decode(data: bytes | str) -> str:
     if isinstance(data, str):
         return data
     return data.decode("utf-8", "replace")
-
-
-def _is_spnego_error(exc: BaseException) -> bool:
-    try:
-        from spnego.exceptions import SpnegoError
-    except ImportError:  # pragma: no cover - pyspnego comes with the NTLM support
-        return False
-    return isinstance(exc, SpnegoError)

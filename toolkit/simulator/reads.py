@@ -31,6 +31,11 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in record.items() if k not in _PRIVATE}
 
 
+def _zone_public(z: Mapping[str, Any]) -> dict[str, Any]:
+    """The Get-DnsServerZone members of a fixture zone (what the scripts print for it)."""
+    return {k: copy.deepcopy(z.get(k)) for k in _ZONE_FIELDS if k in z}
+
+
 def _error(stage: str, fault: Mapping[str, Any], zone: str | None = None) -> dict[str, Any]:
     code = fault.get("Code")
     msg = str(fault.get("Message") or "The operation failed.")
@@ -51,7 +56,7 @@ def _raise_fault(fault: Mapping[str, Any], default_cmdlet: str) -> None:
 
 
 def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]:
-    entry: dict[str, Any] = {k: copy.deepcopy(z.get(k)) for k in _ZONE_FIELDS if k in z}
+    entry = _zone_public(z)
     if str(z.get("ZoneType", "")).lower() != "primary":
         entry.pop("IsSigned", None)  # the CIM class of secondaries has no IsSigned
     errors: list[dict[str, Any]] = []

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
+from toolkit.simulator.reads import _public, _zone_public
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
@@ -59,16 +60,6 @@ _MESSAGES = {
     9611: "Invalid DNS zone type.",
 }
 
-_ZONE_FIELDS = (
-    "ZoneName",
-    "ZoneType",
-    "IsSigned",
-    "IsDsIntegrated",
-    "IsReverseLookupZone",
-    "IsAutoCreated",
-    "ReplicationScope",
-)
-_PRIVATE = ("Faults", "Illustrates", "DnsKey", "Description")
 _KSK, _ZSK = "KeySigningKey", "ZoneSigningKey"
 
 
@@ -84,14 +75,6 @@ def _fail(code: int, cmdlet: str, detail: str | None = None) -> CmdletError:
 def _check(v: lim.Violation | None, cmdlet: str) -> None:
     if v is not None:
         raise _fail(v.code, cmdlet, v.reason)
-
-
-def _public(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in record.items() if k not in _PRIVATE}
-
-
-def _zone_public(z: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(z.get(k)) for k in _ZONE_FIELDS if k in z}
 
 
 def _invalid(cmdlet: str, parameter: str, detail: str) -> CmdletError:
