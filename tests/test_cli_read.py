@@ -127,3 +127,34 @@ def test_fixtures_dir_option(runner: CliRunner, demo_dir: Path) -> None:
     (demo_dir / "dns1.json").unlink()
     code, _, err = invoke(runner, *FAKE, "--fixtures", str(demo_dir), "--server", "dns1", "keys", "list")
     assert code == 4 and "unknown simulated server" in err
+
+
+def test_an_unexpected_error_is_one_line_and_exit_70(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.services.audit as audit
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(audit, "collect", broken)
+    res = runner.invoke(main, ["--transport", "fake", "--server", "dns1", "keys", "list"])
+    assert res.exit_code == 70
+    assert res.stderr.strip() == (
+        "windns: internal error: RuntimeError: boom second line (a bug; -vv shows the traceback)"
+    )
+    assert "Traceback" not in res.output
+
+
+def test_an_unwrapped_os_error_is_one_line_and_exit_4(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import toolkit.services.audit as audit
+
+    def broken(*_: object, **__: object) -> None:
+        raise PermissionError(13, "Permission denied", "/var/lib/windns/x")
+
+    monkeypatch.setattr(audit, "collect", broken)
+    res = runner.invoke(main, ["--transport", "fake", "--server", "dns1", "keys", "list"])
+    assert res.exit_code == 4
+    assert res.stderr.strip() == "windns: error: /var/lib/windns/x Permission denied"

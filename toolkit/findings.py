@@ -20,6 +20,7 @@ __all__ = [
     "EXIT_CONFIG",
     "EXIT_FINDINGS",
     "EXIT_INCOMPLETE",
+    "EXIT_INTERNAL",
     "EXIT_LOCKED",
     "EXIT_OK",
     "EXIT_REFUSED",
@@ -41,6 +42,7 @@ EXIT_USAGE = 3  # bad command line (click's usage errors are remapped from 2 to 
 EXIT_CONFIG = 4  # bad inventory/policy/fixture/input file, or any other toolkit error
 EXIT_LOCKED = 5  # another scan holds the history database lock
 EXIT_REFUSED = 6  # an admin change refused by the pre-flight guard (nothing was sent)
+EXIT_INTERNAL = 70  # a bug in windns (EX_SOFTWARE): one line on stderr, the traceback with -vv
 
 
 class Severity(enum.IntEnum):
@@ -108,6 +110,16 @@ class HostError:
     kind: str
     message: str
     code: int | None = None
+
+    @classmethod
+    def from_exception(cls, server: str, exc: BaseException) -> HostError:
+        """A toolkit error as its kind, message (without the host prefix) and Win32 code; anything
+        else (a bug below) as kind ``internal``, its type and text on one line."""
+        from toolkit.errors import WindnsError
+
+        if isinstance(exc, WindnsError):
+            return cls(server, exc.kind, exc.detail, getattr(exc, "code", None))
+        return cls(server, "internal", " ".join(f"{type(exc).__name__}: {exc}".split()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import click
 
 from toolkit.__about__ import __version__
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
-from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_REFUSED, EXIT_USAGE
+from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
 from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
 
 __all__ = ["AppContext", "WindnsGroup", "main", "run"]
@@ -123,6 +123,18 @@ class WindnsGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("windns: interrupted", err=True)
             return 130
+        except OSError as exc:  # a file or socket the toolkit did not wrap: still one line
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"windns: error:{where} {exc.strerror or exc}", err=True)
+            return EXIT_CONFIG
+        except Exception as exc:  # a bug: one line for the user, the traceback for the report
+            log.debug("internal error", exc_info=True)
+            detail = " ".join(str(exc).split())[:200]
+            click.echo(
+                f"windns: internal error: {type(exc).__name__}: {detail} (a bug; -vv shows the traceback)",
+                err=True,
+            )
+            return EXIT_INTERNAL
         return int(rv) if isinstance(rv, int) else 0
 
 
