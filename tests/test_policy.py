@@ -117,6 +117,17 @@ def test_parse_duration(value: object, expected: timedelta) -> None:
     assert parse_duration(value) == expected
 
 
+@pytest.mark.parametrize("value", ["99999999999d", float("inf"), 1e300, "nan", -1, True])
+def test_parse_duration_rejects_out_of_range(value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(value)
+
+
+def test_policy_duration_too_large_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"^<policy>:2: thresholds\.dnskey-validity-max: duration"):
+        parse_policy('[thresholds]\ndnskey-validity-max = "99999999999d"\n')
+
+
 def test_suppression_keeps_finding_visible(tmp_path: Path) -> None:
     text = (
         'fail-on = "info"\n[[suppress]]\nrule = "NSEC001"\nserver = "dns1*"\nzone = "corp.*"\n'

@@ -88,6 +88,11 @@ def test_window_keeps_problems_and_drops_far_rollovers() -> None:
     assert ids == {"2", "3", "4", "5", "6"}  # key 1 (100 days out) dropped; stuck/overdue kept
 
 
+def test_window_past_the_last_representable_time_keeps_everything() -> None:
+    fleet = _fleet()
+    assert rollover_calendar(fleet, now=NOW, within=timedelta.max) == rollover_calendar(fleet, now=NOW)
+
+
 def test_disabled_keys_only_on_request_and_policy_limit_applies() -> None:
     fleet = _fleet()
     assert "7" not in {e.key_id[-1] for e in rollover_calendar(fleet, now=NOW)}

@@ -273,6 +273,15 @@ def test_roll005_respects_wait_threshold() -> None:
     assert f.evidence["waiting"] == "20d" and f.target.key_id == "00000000-0000-0000-0000-000000000001"
 
 
+def test_sig004_factor_past_what_a_timedelta_holds_flags_every_validity() -> None:
+    base = everything()
+    t = dataclasses.replace(base.thresholds, validity_propagation_factor=1e300)
+    huge = dataclasses.replace(base, thresholds=t)
+    assert run("SIG004", inventory(), base) == []
+    findings = run("SIG004", inventory(), huge)
+    assert findings and all("shorter than" in f.message for f in findings)
+
+
 def test_nsec3_windows_default_is_info_in_baseline_medium_in_rfc() -> None:
     inv = sz(nsec3_iterations=50, nsec3_random_salt_length=8)
     base, _ = evaluate(inv, load_policy(), now=NOW)
@@ -304,6 +313,15 @@ def test_zone002_explains_win32_code_from_catalogue() -> None:
     assert "DNS_ERROR_SIGNING_KEY_NOT_ACCESSIBLE" in f.message
     assert f.evidence["win32"] == 9107 and f.evidence["explanation"]
     assert f.severity is Severity.HIGH
+
+
+def test_multi_line_read_error_becomes_a_one_line_message() -> None:
+    text = "Access is denied.\r\nAt line:1 char:1\n+ Get-DnsServerSigningKey"
+    err = ZoneError("Get-DnsServerSigningKey", text, 5)
+    (f,) = run("ZONE002", inventory(zone(errors=(err,))))
+    assert "\n" not in f.message and "\r" not in f.message
+    assert f.message.endswith(": Access is denied. At line:1 char:1 + Get-DnsServerSigningKey")
+    assert f.evidence["error"] == err.message
 
 
 def test_access_denied_read_error_is_medium() -> None:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -54,6 +55,7 @@ __all__ = [
     "Policy",
     "Suppression",
     "Thresholds",
+    "default_policy",
     "load_policy",
     "parse_duration",
     "parse_policy",
@@ -188,7 +190,10 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError(f'expected a duration such as "48h" or "7d", got {value!r}')
     if secs < 0:
         raise ValueError("a duration must not be negative")
-    return timedelta(seconds=secs)
+    try:
+        return timedelta(seconds=secs)
+    except OverflowError:  # infinity, or more days than a timedelta holds
+        raise ValueError(f"duration {value!r} is too large") from None
 
 
 _TOP_KEYS = {
@@ -256,6 +261,12 @@ def _profile_text(name: str) -> str:
     if name not in PROFILES:
         raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     return resources.files("toolkit").joinpath("profiles", f"{name}.toml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def default_policy() -> Policy:
+    """The baseline profile, read once: what the rule engines judge by when given no policy."""
+    return load_policy()
 
 
 def load_policy(path: Path | None = None, profile: str = "baseline") -> Policy:

@@ -120,18 +120,18 @@ def rollover_calendar(
     now = now or datetime.now(UTC)
     ds_wait_max = policy.thresholds.ksk_ds_wait_max if policy is not None else DEFAULT_DS_WAIT_MAX
     items = inventories.items() if isinstance(inventories, Mapping) else inventories
+    try:
+        horizon = now + within if within is not None else None
+    except OverflowError:  # a window past the last representable time keeps everything
+        horizon = None
     out: list[RolloverEntry] = []
     for server, inv in items:
         for key in inv.iter_keys():
             e = _entry(server, key, now, ds_wait_max)
             if e.state == "disabled" and not include_disabled:
                 continue
-            if (
-                within is not None
-                and e.state == "scheduled"
-                and e.next_time is not None
-                and e.next_time > now + within
-            ):
+            late = horizon is not None and e.next_time is not None and e.next_time > horizon
+            if late and e.state == "scheduled":
                 continue
             out.append(e)
     far = datetime.max.replace(tzinfo=UTC)

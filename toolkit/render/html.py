@@ -170,7 +170,7 @@ def render_html(
     title: str = "windns fleet compliance report",
 ) -> None:
     s = report.summary()
-    by_sev = report.counts_by_severity()
+    by_sev: dict[str, int] = s["by_severity"]
     policy_name = policy.name if policy is not None else report.policy_name
     w = stream.write
     w('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">')

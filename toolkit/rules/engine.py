@@ -12,21 +12,11 @@ from datetime import UTC, datetime
 
 from toolkit.findings import Finding, Severity, Target, sort_findings
 from toolkit.model import ServerInventory
-from toolkit.policy import Policy, Suppression, load_policy
+from toolkit.policy import Policy, Suppression, default_policy
 from toolkit.rules.base import Hit, Rule, ServerContext, ZoneContext
 from toolkit.rules.registry import RULES
 
 __all__ = ["evaluate", "evaluate_rules"]
-
-_DEFAULT: Policy | None = None
-
-
-def _default_policy() -> Policy:
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = load_policy()
-    return _DEFAULT
-
 
 def evaluate(
     inventory: ServerInventory, policy: Policy | None = None, *, now: datetime | None = None
@@ -52,7 +42,7 @@ def evaluate_rules(
     ``cache_facts=False`` recomputes every per-zone fact each time a rule reads it: the same
     findings, slower; it is the reference the cache is tested and benchmarked against.
     """
-    policy = policy if policy is not None else _default_policy()
+    policy = policy if policy is not None else default_policy()
     when = now or inventory.collected_at or datetime.now(UTC)
     server = inventory.server.name
     t = policy.thresholds

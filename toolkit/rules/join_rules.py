@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from toolkit.dnsview.descriptors import ZoneDnsView
 from toolkit.findings import Finding, Severity, Target, sort_findings
 from toolkit.model import ServerInventory
-from toolkit.policy import load_policy
+from toolkit.policy import default_policy
 from toolkit.rules import join_checks as jc
 from toolkit.rules.base import Hit, Rule
 from toolkit.rules.join_checks import SERVER_DOWN_KINDS, JoinCase, JoinThresholds
@@ -392,7 +392,7 @@ def evaluate_join(
     ``policy`` (default: the baseline profile) selects rules, sets severities and thresholds and
     suppresses; ``now`` defaults to each view's query time (signatures are judged as served).
     """
-    pol = policy if policy is not None else load_policy()
+    pol = policy if policy is not None else default_policy()
     views = list(views)
     name = server or (inventory.server.name if inventory is not None else "dns")
     limits = join_thresholds(pol.thresholds)

@@ -162,7 +162,10 @@ def validity_vs_propagation(ctx: ZoneContext) -> Iterator[Hit]:
     scan = ctx.inventory.server.settings.maximum_signature_scan_period
     prop = s.propagation_time or timedelta(0)
     ttl = max(s.dnskey_record_set_ttl or timedelta(0), s.ds_record_set_ttl or timedelta(0))
-    need = max(prop * ctx.t.validity_propagation_factor, (scan or timedelta(0)) + prop + ttl)
+    try:
+        need = max(prop * ctx.t.validity_propagation_factor, (scan or timedelta(0)) + prop + ttl)
+    except OverflowError:  # a factor (policy) or spans past what a timedelta holds: none is long enough
+        need = timedelta.max
     if need <= timedelta(0):
         return
     for k in ctx.signing_keys:

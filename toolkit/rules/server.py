@@ -95,7 +95,7 @@ def error_hit(err: ZoneError, what: str) -> Hit:
             evidence["explanation"] = entry.message
             if getattr(entry, "resolve", None):
                 evidence["resolve"] = entry.resolve
-    text += f": {err.message}"
+    text += ": " + " ".join(err.message.split())  # the server's text may span lines; a message does not
     if err.fully_qualified_error_id:
         evidence["fully_qualified_error_id"] = err.fully_qualified_error_id
     sev = Severity.MEDIUM if err.code in ACCESS_CODES else None

@@ -187,10 +187,9 @@ def audit_server(
         views = collect_dns(inv, dns, host=remote.host) if dns is not None and dns.enabled else None
         report = audit_inventory(inv, policy, now=now, dns_views=views)
     except WindnsError as exc:
-        code = getattr(exc, "code", None)
         return HostReport(
             server=remote.host,
-            error=HostError(server=remote.host, kind=exc.kind, message=exc.detail, code=code),
+            error=HostError.from_exception(remote.host, exc),
             duration=time.perf_counter() - start,
         )
     return HostReport(

@@ -170,13 +170,10 @@ class Scanner:
 
     # -- one host ----------------------------------------------------------------------------------
     def _error(self, spec: HostSpec, exc: BaseException, start: float) -> HostReport:
-        if isinstance(exc, WindnsError):
-            kind, message, code = exc.kind, exc.detail, getattr(exc, "code", None)
-        else:  # a bug somewhere below: still one line, still not fatal to the scan
-            kind, message, code = "internal", " ".join(f"{type(exc).__name__}: {exc}".split()), None
+        # a bug somewhere below (not a WindnsError) is still one line, still not fatal to the scan
         return HostReport(
             server=spec.name,
-            error=HostError(spec.name, kind, message, code),
+            error=HostError.from_exception(spec.name, exc),
             duration=time.perf_counter() - start,
         )
 
