@@ -197,3 +197,10 @@ def test_cklb_render_is_json_and_refuses_a_fleet_on_one_stream() -> None:
     assert {r["status"] for r in doc["stigs"][0]["rules"]} == {"not_applicable"}
     with pytest.raises(ConfigError, match="--output DIRECTORY"):
         render_cklb(replace(one, hosts=one.hosts * 2), io.StringIO())
+
+
+def test_checklist_files_stay_in_their_directory_whatever_the_server_name(tmp_path: Path) -> None:
+    one = Report(hosts=(_host(_zone("branch.example")),), generated_at=datetime.now(UTC))
+    odd = replace(one, hosts=(replace(one.hosts[0], server="../../etc/DNS:7 x"),))
+    (path,) = write_ckl_files(odd, tmp_path / "out")
+    assert path.parent == tmp_path / "out" and path.name == "etc_dns_7_x.ckl"

@@ -19,6 +19,7 @@ writes them as CKL XML, ``toolkit.render.cklb`` as STIG Viewer 3 JSON.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -495,6 +496,12 @@ def render_ckl(
     stream.write(ckl_document(single_host(report, "ckl"), policy))
 
 
+def _file_stem(server: str) -> str:
+    """A server name as a file name that stays inside the output directory (no ``/``, ``..``)."""
+    stem = re.sub(r"(?:[^a-z0-9._-]|\.{2,})+", "_", server.lower()).strip("._")
+    return stem or "server"
+
+
 def write_checklists(
     report: Report, directory: Path, policy: Policy | None = None, fmt: str = "ckl"
 ) -> list[Path]:
@@ -505,7 +512,7 @@ def write_checklists(
         directory.mkdir(parents=True, exist_ok=True)
         out = []
         for host in report.hosts:
-            path = directory / f"{host.server.lower()}.{fmt}"
+            path = directory / f"{_file_stem(host.server)}.{fmt}"
             text = ckl_document(host, policy) if fmt == "ckl" else cklb_text(host, policy)
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(text, encoding="utf-8")
