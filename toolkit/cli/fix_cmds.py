@@ -10,6 +10,7 @@ import click
 
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.changes import admin_options, is_tty, persist_fake_state
+from toolkit.cli.output import policy_options
 from toolkit.cli.read_cmds import demo_group
 from toolkit.errors import ConfigError, RemoteError, WindnsError
 from toolkit.findings import EXIT_INCOMPLETE
@@ -22,8 +23,7 @@ __all__ = ["demo_export", "fix_cmd"]
 @main.command("fix")
 @click.option("--apply", "do_apply", is_flag=True, help="Make the planned changes (asks, or needs --yes).")
 @click.option("--yes", "-y", "yes", is_flag=True, help="Confirm without a terminal.")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file.")
-@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
+@policy_options(fail_on=False)
 @click.option(
     "--audit-log", "audit_log", type=click.Path(dir_okay=False, path_type=Path), help="Audit log file."
 )

@@ -32,6 +32,7 @@ __all__ = [
     "emit",
     "format_option",
     "key_row",
+    "policy_options",
     "policy_and_threshold",
     "write_atomically",
     "zone_row",
@@ -65,6 +66,30 @@ def format_option(choices: Sequence[str] = LIST_FORMATS, default: str = "table")
         show_default=True,
         help="Output format.",
     )
+
+
+def policy_options(*, fail_on: bool = True, why: str = "") -> Callable[[F], F]:
+    """``--policy FILE`` and ``--profile NAME`` (and ``--fail-on SEVERITY``), shared by every
+    command that evaluates rules. ``why`` says what the policy is used for, when not obvious."""
+
+    def decorate(f: F) -> F:
+        if fail_on:
+            f = click.option(
+                "--fail-on",
+                default=None,
+                metavar="SEVERITY",
+                help="Exit 1 when a finding reaches this severity (info, low, medium, high, critical).",
+            )(f)
+        f = click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")(f)
+        f = click.option(
+            "--policy",
+            "policy_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"Policy file (TOML){why}.",
+        )(f)
+        return f
+
+    return decorate
 
 
 def _t(v: datetime | None) -> str | None:

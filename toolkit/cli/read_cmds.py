@@ -18,6 +18,7 @@ from toolkit.cli.output import (
     format_option,
     inventory_key_rows,
     policy_and_threshold,
+    policy_options,
     write_atomically,
     zone_row,
 )
@@ -130,11 +131,7 @@ def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[st
 @main.command("audit")
 @zone_option
 @offline_option
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Policy file (TOML).")
-@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
-@click.option("--fail-on", default=None, metavar="SEVERITY",
-              help="Exit 1 when a finding reaches this severity (info, low, medium, high, critical).")
+@policy_options()
 @click.option("--format", "-f", "fmt", default="table", show_default=True, metavar="FORMAT",
               help="table, json, csv, sarif, junit, html, prometheus, ckl (STIG Viewer checklist) "
               "or cklb (STIG Viewer 3).")

@@ -17,7 +17,7 @@ import click
 
 from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
-from toolkit.cli.output import emit, policy_and_threshold, write_atomically
+from toolkit.cli.output import emit, policy_and_threshold, policy_options, write_atomically
 from toolkit.errors import HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
 
@@ -173,13 +173,7 @@ def _signals(scanner: Any) -> Iterator[None]:
     show_default=True,
     help="On SIGINT/SIGTERM, seconds running hosts get to finish.",
 )
-@click.option(
-    "--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file (TOML)."
-)
-@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
-@click.option(
-    "--fail-on", default=None, metavar="SEVERITY", help="Exit 1 when a finding reaches this severity."
-)
+@policy_options()
 @click.option(
     "--format",
     "-f",
@@ -509,13 +503,7 @@ def diff_cmd(scan_a: str | None, scan_b: str | None, db: Path | None, fmt: str) 
 @click.option("--within", default=None, metavar="AGE", help="Only rollovers due within this window (30d).")
 @click.option("--scan", "scan_ref", default="latest", show_default=True, help="Which stored scan.")
 @click.option("--all", "include_disabled", is_flag=True, help="Also list keys without automatic rollover.")
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy file (for the KSK DS-wait limit).",
-)
-@click.option("--profile", default=None, help="Built-in policy profile.")
+@policy_options(fail_on=False, why=": for the KSK DS-wait limit")
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True
 )
