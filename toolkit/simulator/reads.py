@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +26,25 @@ _ZONE_FIELDS = (
 _PRIVATE = ("Faults", "Illustrates", "DnsKey", "Description")
 
 
+def _copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars): what ``copy.deepcopy`` gives for it,
+    several times faster, since the state holds nothing else."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 def _public(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: copy.deepcopy(v) for k, v in record.items() if k not in _PRIVATE}
+    return {
+        k: _copy(v) if isinstance(v, dict | list) else v for k, v in record.items() if k not in _PRIVATE
+    }
 
 
 def _zone_public(z: Mapping[str, Any]) -> dict[str, Any]:
     """The Get-DnsServerZone members of a fixture zone (what the scripts print for it)."""
-    return {k: copy.deepcopy(z.get(k)) for k in _ZONE_FIELDS if k in z}
+    return {k: _copy(z.get(k)) for k in _ZONE_FIELDS if k in z}
 
 
 def _error(stage: str, fault: Mapping[str, Any], zone: str | None = None) -> dict[str, Any]:
