@@ -22,7 +22,7 @@ from toolkit import catalogue
 from toolkit.catalogue import Win32Error
 from toolkit.findings import Severity
 from toolkit.model import ServerInventory, SigningKey, Zone, ZoneDnssecSettings
-from toolkit.model.enums import DenialOfExistence, ZoneType
+from toolkit.model.enums import DenialOfExistence, KeyState, KeyType, ZoneType
 
 if TYPE_CHECKING:
     from toolkit.policy import Thresholds
@@ -183,6 +183,17 @@ class ZoneContext:
         return min(lengths) if lengths else None
 
     @fact
+    def algorithms(self) -> tuple[str, ...]:
+        """The lower-case algorithm names of the readable keys, each once, sorted."""
+        return tuple(sorted({k.algorithm.value.lower() for k in self.keys}))
+
+    @fact
+    def odd_keys(self) -> tuple[SigningKey, ...]:
+        """The readable keys reporting a value this toolkit does not know (type, algorithm, state,
+        rollover type or status): what KEY006 reports."""
+        return tuple(k for k in self.keys if not _all_known(k))
+
+    @fact
     def nsec3(self) -> ZoneDnssecSettings | None:
         """The zone's DNSSEC settings when it uses NSEC3 and DNSSEC rules look at it, else None."""
         s = self.zone.dnssec
@@ -208,34 +219,75 @@ class ZoneContext:
         )
 
 
+def _all_known(k: SigningKey) -> bool:
+    status, kind, state = k.current_rollover_status, k.rollover_type, k.current_state
+    return (
+        k.key_type.is_known
+        and k.algorithm.is_known
+        and (status is None or status.is_known)
+        and (kind is None or kind.is_known)
+        and (state is None or state.is_known)
+    )
+
+
+_KSK, _ZSK, _RETIRED = KeyType.KSK, KeyType.ZSK, KeyState.RETIRED
+_PRIMARY = ZoneType.PRIMARY
+_UNKNOWN = "UNKNOWN"  # the ``_name_`` of a WinEnum pseudo-member (a value this toolkit does not know)
+
+
 def _key_facts(zone: Zone) -> dict[str, object]:
     """The key-derived facts of ``ZoneContext`` in one pass over the keys (same values as their
-    definitions there, which ``tests/test_rules_cache.py`` checks on random zones)."""
-    readable = not any("signingkey" in e.stage.lower() for e in zone.errors)
-    keys = zone.keys if readable else ()
-    is_primary = zone.zone_type is ZoneType.PRIMARY
+    definitions there, which ``tests/test_rules_cache.py`` checks on random zones).
+
+    The hot path of rule evaluation: it reads enum members' ``_name_``/``_value_`` directly (what
+    ``is_known``/``value`` return, without the property calls)."""
+    readable = True
+    for e in zone.errors:
+        if "signingkey" in e.stage.lower():
+            readable = False
+            break
+    zone_keys = zone.keys
+    keys = zone_keys if readable else ()
+    is_primary = zone.zone_type is _PRIMARY
     signed = zone.signed
-    dnssec_in_use = is_primary and (signed or bool(zone.keys))
+    dnssec_in_use = is_primary and (signed or bool(zone_keys))
     ksks: list[SigningKey] = []
     zsks: list[SigningKey] = []
     active: list[SigningKey] = []
+    odd: list[SigningKey] = []
     counts: dict[tuple[str, str], int] = {}
+    algorithms: set[str] = set()
     shortest: int | None = None
     for k in keys:
-        if k.is_ksk:
+        key_type = k.key_type
+        if key_type is _KSK:
             ksks.append(k)
             kind = "KSK"
-        elif k.is_zsk:
+        elif key_type is _ZSK:
             zsks.append(k)
             kind = "ZSK"
         else:
-            kind = k.key_type.short
-        if k.is_active:
+            kind = key_type.short
+        state = k.current_state
+        if state is not _RETIRED:
             active.append(k)
-        pair = (k.algorithm.value, kind)
+        algorithm = k.algorithm
+        alg: str = algorithm._value_
+        pair = (alg, kind)
         counts[pair] = counts.get(pair, 0) + 1
-        if k.key_length and (shortest is None or k.key_length < shortest):
-            shortest = k.key_length
+        algorithms.add(alg.lower())
+        length = k.key_length
+        if length and (shortest is None or length < shortest):
+            shortest = length
+        status, rollover = k.current_rollover_status, k.rollover_type
+        if (
+            key_type._name_ == _UNKNOWN
+            or algorithm._name_ == _UNKNOWN
+            or (state is not None and state._name_ == _UNKNOWN)
+            or (status is not None and status._name_ == _UNKNOWN)
+            or (rollover is not None and rollover._name_ == _UNKNOWN)
+        ):
+            odd.append(k)
     active_keys = tuple(active)
     return {
         "is_primary": is_primary,
@@ -249,6 +301,8 @@ def _key_facts(zone: Zone) -> dict[str, object]:
         "signing_keys": active_keys if dnssec_in_use and signed else (),
         "key_counts": tuple((alg, kind, n) for (alg, kind), n in sorted(counts.items())),
         "min_key_length": shortest,
+        "algorithms": tuple(sorted(algorithms)),
+        "odd_keys": tuple(odd),
     }
 
 

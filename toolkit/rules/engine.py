@@ -49,10 +49,8 @@ def evaluate_rules(
     active: list[Finding] = []
     suppressed: list[Finding] = []
     selected = [r for r in rules if policy.is_selected(r.id)]
-    sctx = ServerContext(server, inventory, t, when)
-    zctxs = [
-        (z.name, ZoneContext(server, inventory, z, t, when, cache_facts=cache_facts)) for z in inventory.zones
-    ]
+    server_checks = [(r, r.server_check) for r in selected if r.server_check is not None]
+    zone_checks = [(r, r.zone_check) for r in selected if r.zone_check is not None]
     # The policy's answers depend only on (rule, severity) and (rule, zone): ask once each.
     severities: dict[tuple[str, Severity], Severity] = {}
     suppressions: dict[tuple[str, str | None], Suppression | None] = {}
@@ -79,13 +77,18 @@ def evaluate_rules(
         )
         (active if sup is None else suppressed).append(finding)
 
-    for rule in selected:
-        if rule.server_check is not None:
-            for hit in rule.server_check(sctx):
+    if server_checks:
+        sctx = ServerContext(server, inventory, t, when)
+        for rule, server_check in server_checks:
+            for hit in server_check(sctx):
                 add(rule, hit.zone, hit)
-        check = rule.zone_check
-        if check is not None:
-            for name, zctx in zctxs:
-                for hit in check(zctx):
+    # Zone by zone, every selected rule on one context: a zone's facts live only while it is judged.
+    # (Findings are sorted below, and hits of one rule on one zone keep their order either way.)
+    if zone_checks:
+        for z in inventory.zones:
+            zctx = ZoneContext(server, inventory, z, t, when, cache_facts=cache_facts)
+            name = z.name
+            for rule, zone_check in zone_checks:
+                for hit in zone_check(zctx):
                     add(rule, hit.zone or name, hit)
     return list(sort_findings(active)), list(sort_findings(suppressed))

@@ -42,8 +42,8 @@ def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def active_key_presence(ctx: ZoneContext) -> Iterator[Hit]:
-    if not ctx.dnssec_in_use or not ctx.keys_readable:
-        return
+    if not ctx.dnssec_in_use or not ctx.keys_readable or len(ctx.active_keys) == len(ctx.keys):
+        return  # (the last: no key is retired, so every type present has an active key)
     for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)):
         if keys and not any(k.is_active for k in keys):
             yield Hit(
@@ -104,17 +104,8 @@ _ENUM_FIELDS = ("key_type", "algorithm", "current_rollover_status", "rollover_ty
 
 
 def unknown_values(ctx: ZoneContext) -> Iterator[Hit]:
-    for k in ctx.keys:
-        status, kind, state = k.current_rollover_status, k.rollover_type, k.current_state
-        if (
-            k.key_type.is_known
-            and k.algorithm.is_known
-            and (status is None or status.is_known)
-            and (kind is None or kind.is_known)
-            and (state is None or state.is_known)
-        ):
-            continue  # the usual case, without building anything
-        values = (k.key_type, k.algorithm, status, kind, state)
+    for k in ctx.odd_keys:  # usually none
+        values = (k.key_type, k.algorithm, k.current_rollover_status, k.rollover_type, k.current_state)
         odd = {
             name: v.value
             for name, v in zip(_ENUM_FIELDS, values, strict=True)
@@ -132,6 +123,8 @@ def forbidden_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use:
         return
     forbidden = lowered(ctx.t.forbidden_algorithms)
+    if forbidden.isdisjoint(ctx.algorithms):
+        return  # the usual case: no key's algorithm is forbidden
     for k in ctx.keys:
         if k.algorithm.value.lower() in forbidden:
             yield Hit(
@@ -147,6 +140,8 @@ def not_recommended_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
         return
     t = ctx.t
     recommended = lowered(t.recommended_algorithms)
+    if recommended.issuperset(ctx.algorithms):
+        return  # the usual case: every key's algorithm is recommended
     allowed = lowered(t.allowed_algorithms)
     forbidden = lowered(t.forbidden_algorithms)
     for k in ctx.keys:
@@ -171,12 +166,19 @@ def not_recommended_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
             )
 
 
+_SHA1_ALGORITHMS = frozenset(
+    a.value.lower() for a in (CryptoAlgorithm.RSASHA1, CryptoAlgorithm.RSASHA1_NSEC3)
+)
+
+
 def denial_incompatible(ctx: ZoneContext) -> Iterator[Hit]:
     s = ctx.zone.dnssec
     if not ctx.dnssec_in_use or s is None or s.denial_of_existence is None:
         return
     nsec3 = s.denial_of_existence is DenialOfExistence.NSEC3
     nsec = s.denial_of_existence is DenialOfExistence.NSEC
+    if _SHA1_ALGORITHMS.isdisjoint(ctx.algorithms):
+        return  # only SHA-1 RSA keys clash with a denial of existence
     for k in ctx.keys:
         if nsec3 and k.algorithm is CryptoAlgorithm.RSASHA1:
             yield Hit(
