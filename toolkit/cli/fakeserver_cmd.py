@@ -118,13 +118,6 @@ def fake_server(
     if latency:
         for ep in fake:
             ep.faults.add(Fault(kind="latency", seconds=latency))
-    served = {ep.name.lower() for ep in fake} | {ep.name.split(".")[0].lower() for ep in fake}
-    unknown = [name for name in servers if name.lower() not in served]
-    if unknown:
-        from toolkit.remote import load_fleet
-
-        known = ", ".join(sim.name for sim in load_fleet(fixtures_dir))
-        raise ConfigError(f"--only {', '.join(unknown)}: no such simulated server (there are: {known})")
     if not fake.endpoints:
         raise ConfigError("no simulated server to serve")
     try:

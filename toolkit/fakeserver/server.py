@@ -450,14 +450,17 @@ class FakeWinrmServer:
         self.credentials_file: Path | None = None
         wanted = {s.lower() for s in servers} if servers is not None else None
         self.endpoints: dict[str, HostEndpoint] = {}
+        matched: set[str] = set()
         for i, sim in enumerate(fleet):
-            if (
-                wanted is not None
-                and sim.name.lower() not in wanted
-                and sim.name.split(".")[0].lower() not in wanted
-            ):
+            names = {sim.name.lower(), sim.name.split(".")[0].lower()}
+            if wanted is not None and not names & wanted:
                 continue
+            matched |= names
             self.endpoints[sim.name.lower()] = HostEndpoint(self, sim, port_base + i if port_base else 0)
+        unknown = sorted(wanted - matched) if wanted is not None else []
+        if unknown:
+            known = ", ".join(sim.name for sim in fleet)
+            raise KeyError(f"no such simulated server: {', '.join(unknown)} (there are: {known})")
         for name, plan in (faults or {}).items():
             self.endpoint(name).faults.set(plan)
 
