@@ -13,10 +13,42 @@ from datetime import UTC, datetime
 from toolkit.findings import Finding, Severity, Target, sort_findings
 from toolkit.model import ServerInventory
 from toolkit.policy import Policy, Suppression, default_policy
-from toolkit.rules.base import Hit, Rule, ServerContext, ZoneContext
+from toolkit.rules.base import Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
 from toolkit.rules.registry import RULES
 
 __all__ = ["evaluate", "evaluate_rules"]
+
+Checks = tuple[tuple[tuple[Rule, ServerCheck], ...], tuple[tuple[Rule, ZoneCheck], ...]]
+#: (id of a rules tuple, select, ignore) -> (that tuple, its selected checks); see ``_selected``
+_SELECTIONS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[tuple[Rule, ...], Checks]] = {}
+
+
+def _selected(rules: Iterable[Rule], policy: Policy) -> Checks:
+    """The server and zone checks of the rules ``policy`` selects (``Policy.is_selected``).
+
+    Kept per rules tuple (by identity: hashing 55 rules costs more than it saves) and per
+    select/ignore lists: a fleet scan judges every server under one policy, and choosing among
+    the registry's rules by longest prefix took as long as judging nine zones."""
+    if not isinstance(rules, tuple):
+        return _select(rules, policy)
+    key = (id(rules), policy.select, policy.ignore)
+    kept = _SELECTIONS.get(key)
+    if kept is not None and kept[0] is rules:
+        return kept[1]
+    checks = _select(rules, policy)
+    if len(_SELECTIONS) >= 32:
+        _SELECTIONS.clear()
+    _SELECTIONS[key] = (rules, checks)  # holding the tuple keeps its id from being reused
+    return checks
+
+
+def _select(rules: Iterable[Rule], policy: Policy) -> Checks:
+    chosen = [r for r in rules if policy.is_selected(r.id)]
+    return (
+        tuple((r, r.server_check) for r in chosen if r.server_check is not None),
+        tuple((r, r.zone_check) for r in chosen if r.zone_check is not None),
+    )
+
 
 def evaluate(
     inventory: ServerInventory, policy: Policy | None = None, *, now: datetime | None = None
@@ -48,9 +80,7 @@ def evaluate_rules(
     t = policy.thresholds
     active: list[Finding] = []
     suppressed: list[Finding] = []
-    selected = [r for r in rules if policy.is_selected(r.id)]
-    server_checks = [(r, r.server_check) for r in selected if r.server_check is not None]
-    zone_checks = [(r, r.zone_check) for r in selected if r.zone_check is not None]
+    server_checks, zone_checks = _selected(rules, policy)
     # The policy's answers depend only on (rule, severity) and (rule, zone): ask once each.
     severities: dict[tuple[str, Severity], Severity] = {}
     suppressions: dict[tuple[str, str | None], Suppression | None] = {}
