@@ -9,7 +9,8 @@ five layers of calls per property and descriptor validation that repeats the che
 
 Each reader here takes one record and either returns its descriptor, converting each value
 after a type test, or returns None as soon as anything is not in the plain shape (a property
-name it does not know, a value of another type or spelling, a value out of range). The caller
+name it does not know or a missing one, a value of another type or spelling, a value out of
+range). The caller
 then reads that record with the general reader, which accepts every shape and, for a bad value,
 raises the NormaliseError naming its path. So a record gives the same descriptor either way
 (``tests/test_normalise_fast.py`` holds the two to it), and errors only ever come from the
@@ -67,18 +68,34 @@ class _NotPlain(Exception):
 def _unchecked(cls: type[T]) -> Callable[..., T]:
     """A constructor of the frozen, slotted dataclass ``cls`` that skips ``__post_init__``.
 
-    Its parameters are the fields, in order; each is set through its slot, which is what the
-    dataclass ``__init__`` does with ``object.__setattr__``, minus the attribute lookup. The
-    function is generated (as ``dataclasses`` generates ``__init__``) from the field names, which
-    are identifiers of our own descriptors.
+    Its parameters are the fields, in order. A frozen dataclass sets each field with
+    ``object.__setattr__`` (its own ``__setattr__`` refuses), about 100 ns a field. Here a
+    twin class with the same slots and no ``__setattr__`` of its own stores the fields the
+    ordinary, fast way; then the object becomes a ``cls``. Python allows that ``__class__``
+    assignment only between classes with the same layout, so a descriptor that gains a field
+    the twin lacks fails at import, not later. For the 22 fields of a SigningKey: 2.4 -> 0.9 us.
+    The code is generated (as ``dataclasses`` generates ``__init__``) from the field names,
+    which are identifiers of our own descriptors.
     """
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    scope.update({f"_set_{n}": cls.__dict__[n].__set__ for n in names})
-    body = "".join(f"    _set_{n}(obj, {n})\n" for n in names)
-    exec(f"def make({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n", scope)
+    if tuple(getattr(cls, "__slots__", ())) != tuple(names) or "__dict__" in dir(cls):
+        raise TypeError(f"{cls.__name__} is not a slotted dataclass with only its fields as slots")
+    stores = "".join(f"        self.{n} = {n}\n" for n in names)
+    scope: dict[str, Any] = {"_cls": cls}
+    exec(
+        f"class Twin:\n    __slots__ = {tuple(names)!r}\n"
+        f"    def __init__(self, {', '.join(names)}):\n{stores}"
+        f"def make({', '.join(names)}):\n"
+        f"    obj = Twin({', '.join(names)})\n"
+        "    obj.__class__ = _cls\n"
+        "    return obj\n",
+        scope,
+    )
     make: Callable[..., T] = scope["make"]
     make.__qualname__ = f"unchecked_{cls.__name__}"
+    probe = make(*range(len(names)))  # the layouts match, or this raises TypeError now
+    if [getattr(probe, n) for n in names] != list(range(len(names))):  # pragma: no cover
+        raise TypeError(f"{cls.__name__}: the unchecked constructor misplaces fields")
     return make
 
 
@@ -105,6 +122,8 @@ SETTINGS_NAMES: Final = frozenset(
         "ParentHasSecureDelegation", "IsKeyMasterServer", "KeyMasterServer", "KeyMasterStatus", "IsSigned",
     )
 )  # fmt: skip
+_KEY_COUNT: Final = len(KEY_NAMES)
+_SETTINGS_COUNT: Final = len(SETTINGS_NAMES)
 ZONE_NAMES: Final = frozenset(
     (
         "ZoneName", "ZoneType", "IsSigned", "IsDsIntegrated", "IsReverseLookupZone", "IsAutoCreated",
@@ -205,20 +224,39 @@ def _int(value: Any, lo: int, hi: int) -> int | None:
 
 _DOTNET_MIN: Final = datetime(1, 1, 1, tzinfo=UTC)
 _fromisoformat = datetime.fromisoformat
-# The script's ToString('o') of a UTC time, 7 fraction digits (100 ns ticks) and Z. The shape is
-# checked first: fromisoformat alone takes forms the general reader does not (week dates, no
-# separators, a character after the sixth fraction digit and, in newer Pythons, hour 24).
-_TIME_SHAPE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):\d{2}:\d{2}\.\d{7}Z", re.ASCII)
 
 
 def _time(value: Any) -> datetime | None:
+    """The script's ToString('o') of a UTC time: ``2026-11-24T10:00:00.0000000Z``, 7 fraction
+    digits (100 ns ticks) and Z.
+
+    The shape is checked first, because fromisoformat alone takes forms the general reader does
+    not: week and ordinal dates, no separators, a comma for the point, a character after the
+    sixth fraction digit and, in newer Pythons, hour 24. With every separator in its place and
+    only ASCII, fromisoformat reads the digit fields strictly, so checking the fraction's digits
+    and the hour is what is left (a regular expression for the whole took 0.9 us,
+    these index tests 0.3 us).
+    """
     if value is None:
         return None
-    if type(value) is not str or not _TIME_SHAPE.fullmatch(value):
+    if (
+        type(value) is not str
+        or len(value) != 28
+        or value[27] != "Z"
+        or value[19] != "."
+        or value[10] != "T"
+        or value[4] != "-"
+        or value[7] != "-"
+        or value[13] != ":"
+        or value[16] != ":"
+        or not value.isascii()
+        or not value[20:27].isdigit()
+        or value[11:13] > "23"
+    ):
         raise _NotPlain
     try:
         parsed = _fromisoformat(value)  # 7 fraction digits truncate to 6, as the general reader's
-    except ValueError:  # a day or minute out of range: the general reader names it
+    except ValueError:  # a day or minute out of range, a letter in a field: the general reader names it
         raise _NotPlain from None
     return None if parsed == _DOTNET_MIN else parsed
 
@@ -239,13 +277,12 @@ def _zone_name(value: Any, zone: str) -> str:
 # -- records --------------------------------------------------------------------------------------
 def signing_key(obj: Any, zone: str) -> SigningKey | None:
     """A plain ``SigningKeys[]`` record of zone ``zone`` -> SigningKey, else None."""
-    if type(obj) is not dict or not KEY_NAMES.issuperset(obj):
+    if type(obj) is not dict or len(obj) != _KEY_COUNT:
         return None
-    get = obj.get
-    try:
-        key_id = get("KeyId")
-        key_type = _KEY_TYPE[get("KeyType")]
-        algorithm = _ALGORITHM[get("CryptoAlgorithm")]
+    try:  # every name read below: with the count, exactly the script's names (else KeyError)
+        key_id = obj["KeyId"]
+        key_type = _KEY_TYPE[obj["KeyType"]]
+        algorithm = _ALGORITHM[obj["CryptoAlgorithm"]]
         if (
             key_type is None
             or algorithm is None
@@ -254,30 +291,30 @@ def signing_key(obj: Any, zone: str) -> SigningKey | None:
         ):
             return None
         return _new_key(
-            _zone_name(get("ZoneName"), zone),
+            _zone_name(obj["ZoneName"], zone),
             key_id,
             key_type,
             algorithm,
-            _int(get("KeyLength"), 1, 16384),
-            _KEY_STATE[get("CurrentState")],
-            _str(get("KeyStorageProvider")),
-            _bool(get("StoreKeysInAD")),
-            _SPANS[get("DnsKeySignatureValidityPeriod")],
-            _SPANS[get("DSSignatureValidityPeriod")],
-            _SPANS[get("ZoneSignatureValidityPeriod")],
-            _SPANS[get("InitialRolloverOffset")],
-            _SPANS[get("RolloverPeriod")],
-            _ROLLOVER_TYPE[get("RolloverType")],
-            _NEXT_ACTION[get("NextRolloverAction")],
-            _time(get("LastRolloverTime")),
-            _time(get("NextRolloverTime")),
-            _ROLLOVER_STATUS[get("CurrentRolloverStatus")],
-            _str(get("ActiveKey")),
-            _str(get("StandbyKey")),
-            _str(get("NextKey")),
-            _bool(get("IsRolloverEnabled")),
+            _int(obj["KeyLength"], 1, 16384),
+            _KEY_STATE[obj["CurrentState"]],
+            _str(obj["KeyStorageProvider"]),
+            _bool(obj["StoreKeysInAD"]),
+            _SPANS[obj["DnsKeySignatureValidityPeriod"]],
+            _SPANS[obj["DSSignatureValidityPeriod"]],
+            _SPANS[obj["ZoneSignatureValidityPeriod"]],
+            _SPANS[obj["InitialRolloverOffset"]],
+            _SPANS[obj["RolloverPeriod"]],
+            _ROLLOVER_TYPE[obj["RolloverType"]],
+            _NEXT_ACTION[obj["NextRolloverAction"]],
+            _time(obj["LastRolloverTime"]),
+            _time(obj["NextRolloverTime"]),
+            _ROLLOVER_STATUS[obj["CurrentRolloverStatus"]],
+            _str(obj["ActiveKey"]),
+            _str(obj["StandbyKey"]),
+            _str(obj["NextKey"]),
+            _bool(obj["IsRolloverEnabled"]),
         )
-    except (_NotPlain, TypeError):  # TypeError: an object or array where a table wants a key
+    except (_NotPlain, TypeError, KeyError):  # TypeError: an object or array where a table wants a key
         return None
 
 
@@ -309,34 +346,33 @@ def _salt(value: Any) -> str | None:
 
 def zone_settings(obj: Any, zone: str) -> ZoneDnssecSettings | None:
     """A plain ``DnsSecSetting`` record of zone ``zone`` -> ZoneDnssecSettings, else None."""
-    if type(obj) is not dict or not SETTINGS_NAMES.issuperset(obj):
+    if type(obj) is not dict or len(obj) != _SETTINGS_COUNT:
         return None
-    get = obj.get
-    try:
+    try:  # as in signing_key: the count and every name read
         return _new_settings(
-            _zone_name(get("ZoneName"), zone),
-            _DENIAL[get("DenialOfExistence")],
-            _str(get("NSec3HashAlgorithm")),
-            _int(get("NSec3Iterations"), 0, 65535),
-            _bool(get("NSec3OptOut")),
-            _int(get("NSec3RandomSaltLength"), 0, 255),
-            _salt(get("NSec3UserSalt")),
-            _str(get("NSec3CurrentSalt")),
-            _texts(get("DistributeTrustAnchor")),
-            _bool(get("EnableRfc5011KeyRollover")),
-            _digests(get("DSRecordGenerationAlgorithm")),
-            _SPANS[get("DSRecordSetTtl")],
-            _SPANS[get("DnsKeyRecordSetTtl")],
-            _SPANS[get("SignatureInceptionOffset")],
-            _SPANS[get("SecureDelegationPollingPeriod")],
-            _SPANS[get("PropagationTime")],
-            _bool(get("ParentHasSecureDelegation")),
-            _bool(get("IsKeyMasterServer")),
-            _str(get("KeyMasterServer")),
-            _KEY_MASTER[get("KeyMasterStatus")],
-            _bool(get("IsSigned")),
+            _zone_name(obj["ZoneName"], zone),
+            _DENIAL[obj["DenialOfExistence"]],
+            _str(obj["NSec3HashAlgorithm"]),
+            _int(obj["NSec3Iterations"], 0, 65535),
+            _bool(obj["NSec3OptOut"]),
+            _int(obj["NSec3RandomSaltLength"], 0, 255),
+            _salt(obj["NSec3UserSalt"]),
+            _str(obj["NSec3CurrentSalt"]),
+            _texts(obj["DistributeTrustAnchor"]),
+            _bool(obj["EnableRfc5011KeyRollover"]),
+            _digests(obj["DSRecordGenerationAlgorithm"]),
+            _SPANS[obj["DSRecordSetTtl"]],
+            _SPANS[obj["DnsKeyRecordSetTtl"]],
+            _SPANS[obj["SignatureInceptionOffset"]],
+            _SPANS[obj["SecureDelegationPollingPeriod"]],
+            _SPANS[obj["PropagationTime"]],
+            _bool(obj["ParentHasSecureDelegation"]),
+            _bool(obj["IsKeyMasterServer"]),
+            _str(obj["KeyMasterServer"]),
+            _KEY_MASTER[obj["KeyMasterStatus"]],
+            _bool(obj["IsSigned"]),
         )
-    except (_NotPlain, TypeError):
+    except (_NotPlain, TypeError, KeyError):
         return None
 
 
