@@ -126,6 +126,19 @@ class ZoneContext:
         if self.cache_facts:
             self.__dict__.update(_key_facts(self.zone))
 
+    @classmethod
+    def judging(
+        cls, server: str, inventory: ServerInventory, zone: Zone, t: Thresholds, now: datetime
+    ) -> ZoneContext:
+        """``ZoneContext(server, inventory, zone, t, now)`` with cached facts, built the way the
+        engine needs it per zone: one dictionary of fields and key facts, without the frozen
+        dataclass's one ``object.__setattr__`` per field."""
+        ctx = object.__new__(cls)
+        ctx.__dict__.update(
+            _key_facts(zone), server=server, inventory=inventory, zone=zone, t=t, now=now, cache_facts=True
+        )
+        return ctx
+
     @fact
     def is_primary(self) -> bool:
         return self.zone.zone_type is ZoneType.PRIMARY

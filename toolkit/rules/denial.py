@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from toolkit import dnssec_limits as lim
@@ -83,28 +84,17 @@ def denial_policy(ctx: ZoneContext) -> Iterator[Hit]:
 def ds_digests(ctx: ZoneContext) -> Iterator[Hit]:
     if ctx.zone.dnssec is None or not (ctx.dnssec_in_use and ctx.signed):
         return
-    have = list(ctx.ds_digests)
-    present = {h.lower() for h in have}
-    required = [r for r in ctx.t.ds_required_digests if r.lower() not in present]
-    forbidden = lowered(ctx.t.ds_forbidden_digests)
-    if not have:
-        yield Hit("no DS digest algorithm is configured", {"ds_record_generation_algorithm": have})
-    elif all(h.lower() in forbidden for h in have):
-        yield Hit(
-            f"DS records are generated only with {', '.join(have)} (RFC 8624: SHA-1 MUST NOT)",
-            {"ds_record_generation_algorithm": have, "required": list(ctx.t.ds_required_digests)},
-        )
-    elif required:
-        yield Hit(
-            f"DS records are not generated with {', '.join(required)}",
-            {"ds_record_generation_algorithm": have, "required": list(ctx.t.ds_required_digests)},
-        )
+    t = ctx.t
+    verdict = _ds_verdict(ctx.ds_digests, t.ds_required_digests, t.ds_forbidden_digests)
+    if verdict is not None:
+        message, evidence = verdict
+        yield Hit(message, {name: list(value) for name, value in evidence.items()})
 
 
 def ds_forbidden_beside(ctx: ZoneContext) -> Iterator[Hit]:
     if ctx.zone.dnssec is None or not (ctx.dnssec_in_use and ctx.signed):
         return
-    have = list(ctx.ds_digests)
+    have = ctx.ds_digests
     if len(have) < 2:
         return  # "beside": a forbidden digest alongside at least one other
     banned = lowered(ctx.t.ds_forbidden_digests)
@@ -112,8 +102,33 @@ def ds_forbidden_beside(ctx: ZoneContext) -> Iterator[Hit]:
     if forbidden and len(forbidden) < len(have):
         yield Hit(
             f"DS records are also generated with {', '.join(forbidden)}",
-            {"ds_record_generation_algorithm": have, "forbidden": forbidden},
+            {"ds_record_generation_algorithm": list(have), "forbidden": forbidden},
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _ds_verdict(
+    have: tuple[str, ...], required: tuple[str, ...], forbidden: tuple[str, ...]
+) -> tuple[str, dict[str, tuple[str, ...]]] | None:
+    """DS001's message and evidence (lists as tuples: each hit takes its own lists) for a zone
+    generating ``have``, or None. Kept per argument tuple: zones repeat the same few digest
+    lists under one policy."""
+    present = {h.lower() for h in have}
+    missing = [r for r in required if r.lower() not in present]
+    banned = lowered(forbidden)
+    if not have:
+        return "no DS digest algorithm is configured", {"ds_record_generation_algorithm": ()}
+    if all(h.lower() in banned for h in have):
+        return (
+            f"DS records are generated only with {', '.join(have)} (RFC 8624: SHA-1 MUST NOT)",
+            {"ds_record_generation_algorithm": have, "required": required},
+        )
+    if missing:
+        return (
+            f"DS records are not generated with {', '.join(missing)}",
+            {"ds_record_generation_algorithm": have, "required": required},
+        )
+    return None
 
 
 _SET = "Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' "

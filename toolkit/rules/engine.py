@@ -116,7 +116,11 @@ def evaluate_rules(
     # (Findings are sorted below, and hits of one rule on one zone keep their order either way.)
     if zone_checks:
         for z in inventory.zones:
-            zctx = ZoneContext(server, inventory, z, t, when, cache_facts=cache_facts)
+            zctx = (
+                ZoneContext.judging(server, inventory, z, t, when)
+                if cache_facts
+                else ZoneContext(server, inventory, z, t, when, cache_facts=False)
+            )
             name = z.name
             for rule, zone_check in zone_checks:
                 for hit in zone_check(zctx):

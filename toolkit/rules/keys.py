@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from toolkit.findings import Severity
-from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence
+from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType
 from toolkit.rules.base import Hit, Rule, ZoneContext, lowered
 
 __all__ = ["RULES"]
@@ -21,7 +21,7 @@ STIG_ALG = ("V-259351 / WDNS-22-000020", "V-215584 / WDNS-CM-000015")
 
 
 def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
-    if not ctx.dnssec_in_use or not ctx.keys_readable:
+    if not ctx.dnssec_in_use or not ctx.keys_readable or (ctx.ksks and ctx.zsks):
         return
     missing = [kind for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)) if not keys]
     if not missing:
@@ -55,6 +55,9 @@ def active_key_presence(ctx: ZoneContext) -> Iterator[Hit]:
 def per_algorithm_pairs(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use or not ctx.keys_readable or not (ctx.ksks and ctx.zsks):
         return  # KEY001 reports the zone-wide case
+    counts = ctx.key_counts
+    if len(counts) == 2 and counts[0][0] == counts[1][0]:
+        return  # the usual case: one algorithm, and (from the test above) a KSK and a ZSK
     types: dict[str, set[str]] = {}
     for alg, kind, _ in ctx.key_counts:  # sorted by algorithm
         types.setdefault(alg, set()).add(kind)
@@ -88,10 +91,11 @@ def rsa_key_length(ctx: ZoneContext) -> Iterator[Hit]:
     if not ctx.dnssec_in_use:
         return
     t = ctx.t
+    ksk_min, zsk_min = t.ksk_min_rsa_bits, t.zsk_min_rsa_bits
     for k in ctx.active_keys:
         if k.key_length is None:
             continue
-        minimum = t.ksk_min_rsa_bits if k.is_ksk else t.zsk_min_rsa_bits
+        minimum = ksk_min if k.key_type is KeyType.KSK else zsk_min
         if k.key_length < minimum and k.algorithm.is_rsa:
             yield Hit(
                 f"{k.key_type.short} is RSA {k.key_length} bits, below the policy minimum {minimum}",

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from toolkit.findings import Severity
-from toolkit.model.enums import RolloverStatus
+from toolkit.model.enums import KeyType, RolloverStatus
 from toolkit.rules.base import Hit, Rule, ZoneContext, fmt_td
 
 __all__ = ["RULES"]
@@ -32,14 +32,17 @@ def rollover_disabled(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def rollover_period(ctx: ZoneContext) -> Iterator[Hit]:
+    keys = ctx.signing_keys
+    if not keys:
+        return
     t = ctx.t
-    for k in ctx.signing_keys:
-        if not k.rollover_enabled or not k.rollover_period:
+    ksk_range, zsk_range = (t.ksk_rollover_min, t.ksk_rollover_max), (t.zsk_rollover_min, t.zsk_rollover_max)
+    for k in keys:
+        period = k.rollover_period
+        if not period or not k.rollover_enabled:
             continue
-        lo, hi = (
-            (t.ksk_rollover_min, t.ksk_rollover_max) if k.is_ksk else (t.zsk_rollover_min, t.zsk_rollover_max)
-        )
-        if not lo <= k.rollover_period <= hi:
+        lo, hi = ksk_range if k.key_type is _KSK else zsk_range
+        if not lo <= period <= hi:
             yield Hit(
                 f"{k.key_type.short} rolls over every {fmt_td(k.rollover_period)}, "
                 f"outside the policy range {fmt_td(lo)}..{fmt_td(hi)}",
@@ -72,11 +75,13 @@ def rollover_overdue(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 _WAITING_FOR_DS = RolloverStatus.KSK_WAITING_FOR_DS_UPDATE
+_ROLL_ERROR = RolloverStatus.ROLL_ERROR
+_KSK = KeyType.KSK
 
 
 def roll_error(ctx: ZoneContext) -> Iterator[Hit]:
     for k in ctx.signing_keys:
-        if k.current_rollover_status is RolloverStatus.ROLL_ERROR:
+        if k.current_rollover_status is _ROLL_ERROR:
             yield Hit(
                 f"{k.key_type.short} rollover is in RollError",
                 {
@@ -119,11 +124,15 @@ def ksk_waiting_for_ds(ctx: ZoneContext) -> Iterator[Hit]:
 
 
 def rollover_type(ctx: ZoneContext) -> Iterator[Hit]:
+    keys = ctx.signing_keys
+    if not keys:
+        return
     t = ctx.t
-    for k in ctx.signing_keys:
+    ksk_expected, zsk_expected = t.ksk_rollover_type, t.zsk_rollover_type
+    for k in keys:
         if k.rollover_type is None:
             continue
-        expected = t.ksk_rollover_type if k.is_ksk else t.zsk_rollover_type
+        expected = ksk_expected if k.key_type is _KSK else zsk_expected
         value: str = k.rollover_type._value_  # ``.value`` without the enum property call
         if value != expected and value.lower() != expected.lower():
             yield Hit(
@@ -141,6 +150,26 @@ def _due_before(now: datetime, grace: timedelta) -> datetime | None:
         return now - grace
     except OverflowError:
         return None
+
+
+_ZERO = timedelta(0)
+
+
+@functools.lru_cache(maxsize=64)
+def _needed(
+    prop: timedelta,
+    dnskey_ttl: timedelta | None,
+    ds_ttl: timedelta | None,
+    scan: timedelta | None,
+    factor: float,
+) -> timedelta:
+    """SIG004's shortest acceptable validity: the longer of propagation x factor and scan period +
+    propagation + the longer TTL. Kept per argument tuple: a server's zones repeat a few values."""
+    ttl = max(dnskey_ttl or _ZERO, ds_ttl or _ZERO)
+    try:
+        return max(prop * factor, (scan or _ZERO) + prop + ttl)
+    except OverflowError:  # a factor (policy) or spans past what a timedelta holds: none is long enough
+        return timedelta.max
 
 
 def _days(td: timedelta) -> timedelta:
@@ -185,13 +214,10 @@ def validity_vs_propagation(ctx: ZoneContext) -> Iterator[Hit]:
     if s is None or not ctx.signing_keys:
         return
     scan = ctx.inventory.server.settings.maximum_signature_scan_period
-    prop = s.propagation_time or timedelta(0)
-    ttl = max(s.dnskey_record_set_ttl or timedelta(0), s.ds_record_set_ttl or timedelta(0))
-    try:
-        need = max(prop * ctx.t.validity_propagation_factor, (scan or timedelta(0)) + prop + ttl)
-    except OverflowError:  # a factor (policy) or spans past what a timedelta holds: none is long enough
-        need = timedelta.max
-    if need <= timedelta(0):
+    prop = s.propagation_time or _ZERO
+    factor = ctx.t.validity_propagation_factor
+    need = _needed(prop, s.dnskey_record_set_ttl, s.ds_record_set_ttl, scan, factor)
+    if need <= _ZERO:
         return
     for k in ctx.signing_keys:
         dnskey, ds, zone = k.dnskey_signature_validity, k.ds_signature_validity, k.zone_signature_validity
