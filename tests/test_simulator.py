@@ -146,3 +146,27 @@ def test_save_round_trips_state(tmp_path: Path) -> None:
     assert key["KeyLength"] == 4096
     # Saved times are absolute: a later clock does not move them.
     assert key["NextRolloverTime"] == "2026-07-01T12:00:00.0000000Z"
+
+
+@pytest.mark.parametrize("server_name", ["DNS1", "DNS2", "DNS3", "DNS4", "DNS5"])
+def test_run_text_is_the_text_of_run_and_run_shares_nothing_with_the_state(fleet: Fleet, server_name: str) -> None:
+    server = fleet.get(server_name)
+    try:
+        expected = json.dumps(server.run("inventory", {}))
+    except CmdletError as exc:  # a server whose inventory fails fails alike either way
+        with pytest.raises(CmdletError, match=str(exc.args[0])[:30]):
+            server.run_text("inventory", {})
+        return
+    assert server.run_text("inventory", {}) == expected
+    assert server.run_text("inventory", {"ZoneName": ["corp.example"]}) == json.dumps(
+        server.run("inventory", {"ZoneName": ["corp.example"]})
+    )
+    # run() hands out copies: changing its answer never reaches the state (run_text's sharing
+    # ends with the text).
+    answer = server.run("inventory", {})
+    for zone in answer["Zones"]:
+        for key in zone["SigningKeys"]:
+            key["KeyLength"] = -1
+        if zone["DnsSecSetting"]:
+            zone["DnsSecSetting"]["DSRecordGenerationAlgorithm"].append("Bogus")
+    assert server.run_text("inventory", {}) == expected

@@ -57,15 +57,16 @@ class FakeRemote(ClosingRemote):
             if isinstance(exc, RemoteError) and exc.host is None:
                 exc.host = self.host
             raise exc
+        raw = ""
         try:
-            data = self.server.run(script, params)
+            if self.serialize:
+                raw = self.server.run_text(script, params)
+                data = json.loads(raw)
+            else:
+                data = self.server.run(script, params)
         except RemoteError as exc:
             exc.host = exc.host or self.host
             raise
-        raw = ""
-        if self.serialize:
-            raw = json.dumps(data)
-            data = json.loads(raw)
         return RemoteResult(script=script, data=data, raw=raw, elapsed=time.perf_counter() - start)
 
     @property

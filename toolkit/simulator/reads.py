@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import CmdletError
@@ -42,9 +44,26 @@ def _copy(value: Any) -> Any:
     return value
 
 
+_SHARING: ContextVar[bool] = ContextVar("simulator_sharing_state", default=False)
+
+
+@contextlib.contextmanager
+def sharing_state() -> Iterator[None]:
+    """Within it (``SimulatedServer.run_text``, which serialises the answer under the server's
+    lock), a record without fixture-only members is handed out as the state holds it."""
+    token = _SHARING.set(True)
+    try:
+        yield
+    finally:
+        _SHARING.reset(token)
+
+
 def _public(record: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a fixture record without its fixture-only members. Most members are scalars:
-    they are taken as they are, and only the few lists and objects are copied deeply."""
+    they are taken as they are, and only the few lists and objects are copied deeply. Within
+    ``sharing_state`` a record with no fixture-only member is the record itself."""
+    if type(record) is dict and _PRIVATE.isdisjoint(record) and _SHARING.get():
+        return record
     return {
         k: v if type(v) in _SCALARS else _copy(v) for k, v in record.items() if k not in _PRIVATE
     }

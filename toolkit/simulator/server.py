@@ -163,7 +163,25 @@ class SimulatedServer:
 
     # -- dispatch -------------------------------------------------------------------------
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Answer ``script`` as Windows would; returns the JSON-able document it prints."""
+        """Answer ``script`` as Windows would; returns the JSON-able document it prints, which
+        shares nothing with the server's state."""
+        handler = self._handler(script)
+        with self.lock:
+            return handler(self, dict(params or {}))
+
+    def run_text(self, script: str, params: Mapping[str, Any] | None = None) -> str:
+        """``run`` as the JSON text the script prints (what a transport receives).
+
+        The text is made under the server's lock, before any write can change the state, so
+        the read handlers hand out the state's own records instead of copies
+        (``reads.sharing_state``): half the work of an inventory of 20 zones."""
+        from toolkit.simulator.reads import sharing_state
+
+        handler = self._handler(script)
+        with self.lock, sharing_state():
+            return json.dumps(handler(self, dict(params or {})))
+
+    def _handler(self, script: str) -> Handler:
         handler = self._handlers.get(script)
         if handler is None:
             raise CmdletError(
@@ -171,8 +189,7 @@ class SimulatedServer:
                 cmdlet=script,
                 fully_qualified_error_id=f"CommandNotFoundException,{script}",
             )
-        with self.lock:
-            return handler(self, dict(params or {}))
+        return handler
 
     # -- state helpers used by handlers ---------------------------------------------------
     def find_zone(self, name: str) -> dict[str, Any] | None:
