@@ -149,7 +149,9 @@ def test_save_round_trips_state(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("server_name", ["DNS1", "DNS2", "DNS3", "DNS4", "DNS5"])
-def test_run_text_is_the_text_of_run_and_run_shares_nothing_with_the_state(fleet: Fleet, server_name: str) -> None:
+def test_run_text_is_the_text_of_run_and_run_shares_nothing_with_the_state(
+    fleet: Fleet, server_name: str
+) -> None:
     server = fleet.get(server_name)
     try:
         expected = json.dumps(server.run("inventory", {}))
