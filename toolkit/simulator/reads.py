@@ -32,12 +32,7 @@ _SCALARS = frozenset((str, int, float, bool, type(None)))
 def _copy(value: Any) -> Any:
     """A copy of JSON-shaped data (dicts, lists, scalars): what ``copy.deepcopy`` gives for it,
     several times faster, since the state holds nothing else."""
-    kind = type(value)
-    if kind is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if kind is list:
-        return [_copy(v) for v in value]
-    if isinstance(value, dict):  # not met in state read from JSON; kept exact for other mappings
+    if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_copy(v) for v in value]
