@@ -293,3 +293,21 @@ def test_suppression_is_decided_per_zone_and_severity_per_hit() -> None:
         ("a.example", Severity.CRITICAL, "lab zone"),
         ("b.example", Severity.HIGH, None),
     ]
+
+
+@PROPS
+@given(inventories(), st.lists(st.tuples(prefixes, prefixes), min_size=2, max_size=5))
+def test_selection_kept_per_policy_matches_choosing_afresh(
+    inv: ServerInventory, lists: list[tuple[str, str]]
+) -> None:
+    # The engine keeps each policy's chosen checks (per rules tuple, select and ignore lists):
+    # evaluating under policies in turn, and under one of them again, must give what choosing
+    # the rules afresh for each gives.
+    for select, ignore in [*lists, lists[0]]:
+        policy = dataclasses.replace(EVERYTHING["baseline"], select=(select,), ignore=(ignore,))
+        chosen = tuple(r for r in RULES if policy.is_selected(r.id))
+        kept = evaluate_rules(RULES, inv, policy, now=NOW)
+        every = dataclasses.replace(policy, select=("",), ignore=())
+        afresh = evaluate_rules(list(chosen), inv, every, now=NOW)  # a list: chosen afresh
+        assert as_data(kept[0]) == as_data(afresh[0])
+        assert {f.rule_id for f in kept[0]} <= {r.id for r in chosen}
