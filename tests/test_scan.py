@@ -283,7 +283,7 @@ def test_the_history_gets_the_servers_text_and_the_report_does_not_keep_it(fleet
     out = Scanner(_hosts("a", "b"), conn, options=ScanOptions(keep_inventory=True), on_host=got.append).run()
     for host in got:
         # exactly what the server printed for its inventory, as the transport received it
-        printed = json.dumps(fleet.get("dns1" if host.server == "a" else "dns2").run("inventory", {}))
+        printed = fleet.get("dns1" if host.server == "a" else "dns2").run_text("inventory", {})
         assert host.inventory_text == printed
         assert host.inventory == normalise_inventory(json.loads(printed))
     assert all(h.inventory is not None and h.inventory_text is None for h in out.report.hosts)

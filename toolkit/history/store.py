@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from toolkit import jsontext
 from toolkit.errors import HistoryError, NormaliseError
 from toolkit.findings import Finding, HostError, HostReport, Report, Severity, Target
 from toolkit.history.location import _check_dir
@@ -138,7 +139,7 @@ class HostRecord:
 
         try:
             # as a transport reads it: a server's text may start with a byte-order mark
-            doc = json.loads(text.strip().lstrip("\ufeff"))
+            doc = jsontext.loads(text.strip().lstrip("\ufeff"))
             return normalise_inventory(doc, source=f"history:{self.server}")
         except (ValueError, NormaliseError) as exc:
             raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
+from toolkit import jsontext
 from toolkit.errors import ConfigError, ProtocolError
 
 __all__ = [
@@ -135,7 +136,7 @@ def parse_script_output(script: str, text: str, *, host: str | None = None) -> A
     if not body:
         raise ProtocolError(f"script {script} printed no output", host=host)
     try:
-        return json.loads(body)
+        return jsontext.loads(body)
     except json.JSONDecodeError as exc:
         raise ProtocolError(
             f"script {script} printed output that is not JSON ({exc.msg} at line {exc.lineno} "

@@ -8,12 +8,12 @@ timeouts, bad credentials) so the layers above are tested against each failure c
 from __future__ import annotations
 
 import copy
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit import jsontext
 from toolkit.errors import RemoteError
 from toolkit.remote.base import ClosingRemote, RemoteResult
 from toolkit.simulator import SimulatedServer
@@ -61,7 +61,7 @@ class FakeRemote(ClosingRemote):
         try:
             if self.serialize:
                 raw = self.server.run_text(script, params)
-                data = json.loads(raw)
+                data = jsontext.loads(raw)
             else:
                 data = self.server.run(script, params)
         except RemoteError as exc:

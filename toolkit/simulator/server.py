@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from toolkit import jsontext
 from toolkit.errors import CmdletError, ConfigError
 
 __all__ = ["FIXTURE_VERSION", "SimulatedServer", "iso", "parse_fixture_time"]
@@ -179,7 +180,7 @@ class SimulatedServer:
 
         handler = self._handler(script)
         with self.lock, sharing_state():
-            return json.dumps(handler(self, dict(params or {})))
+            return jsontext.dumps(handler(self, dict(params or {})))
 
     def _handler(self, script: str) -> Handler:
         handler = self._handlers.get(script)
