@@ -50,7 +50,7 @@ from toolkit.fleet import HostSpec
 from toolkit.history import History
 from toolkit.policy import load_policy
 from toolkit.remote import FakeRemote, RemoteResult
-from toolkit.remote.base import Remote
+from toolkit.remote.base import Remote, parse_script_output
 from toolkit.resources import demo_fixtures_dir
 from toolkit.services.scan import Scanner, ScanOptions
 from toolkit.simulator import SimulatedServer
@@ -94,7 +94,8 @@ class ReplayRemote:
 
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
         time.sleep(self.latency)
-        return RemoteResult(script=script, data=json.loads(self.raw), raw=self.raw, elapsed=self.latency)
+        data = parse_script_output(script, self.raw, host=self.host)  # as the transports parse it
+        return RemoteResult(script=script, data=data, raw=self.raw, elapsed=self.latency)
 
     def close(self) -> None:
         pass
@@ -112,7 +113,7 @@ def bench_scan(a: argparse.Namespace, server: SimulatedServer) -> None:
         HostSpec(name=f"srv{i:05d}.bench.example", address="bench", transport="fake")
         for i in range(a.servers)
     ]
-    raw = json.dumps(server.run("inventory", {})) if a.replay else ""
+    raw = server.run_text("inventory", {}) if a.replay else ""
 
     def connector(spec: HostSpec) -> Remote:
         if a.replay:
