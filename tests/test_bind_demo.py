@@ -108,34 +108,9 @@ def test_views_match_referee_dnssec_verify(
     results = {}
     for spec in specs:
         name = spec.name.rstrip(".") or "."
-        axfr = subprocess.run(
-            [
-                str(which("dig")),
-                "@127.0.0.1",
-                "-p",
-                str(server.port),
-                name,
-                "AXFR",
-                "+onesoa",
-                "+nocmd",
-                "+nostats",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout
-        path = tmp_path / f"{name.replace('.', '_') or 'root'}.axfr"
-        path.write_text(axfr)
-        p = subprocess.run(
-            [str(which("dnssec-verify")), "-o", name, str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        p = _dnssec_verify(server, name, tmp_path)
         v = views[name]
-        ours = _self_valid(v) and not v.missing_roles
+        ours = _self_valid(v) and not v.missing_roles and not v.algorithm_gaps
         results[name] = (ours, p.returncode == 0, p.stderr.strip()[-200:])
         # for the reason we give
         for role in ("KSK", "ZSK"):
@@ -149,6 +124,48 @@ def test_views_match_referee_dnssec_verify(
     assert results["tampered.corp.example"][0] is False
     bad = [s for s in views["tampered.corp.example"].signatures if s.valid is False]
     assert [s.covered for s in bad] == ["SOA"]
+
+
+def _dnssec_verify(server: BindServer, name: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """BIND's dnssec-verify over the zone as transferred from ``server`` with AXFR."""
+    axfr = subprocess.run(
+        [str(which("dig")), "@127.0.0.1", "-p", str(server.port), name, "AXFR"]
+        + ["+onesoa", "+nocmd", "+nostats"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    path = tmp_path / f"{name.replace('.', '_') or 'root'}.axfr"
+    path.write_text(axfr)
+    return subprocess.run(
+        [str(which("dnssec-verify")), "-o", name, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_roles_within_each_algorithm_match_referee_dnssec_verify(tmp_path: Path) -> None:
+    # Two algorithms, one complete: the zone-wide KSK/ZSK split holds, yet dnssec-verify
+    # rejects the zone whose ECDSA keys are a KSK alone. DNS013 must say so too.
+    _require_bind()
+    rsa = (KeySpec("RSASHA256", 2048, ksk=True), KeySpec("RSASHA256", 1024))
+    specs = [
+        ZoneSpec("ksk-only-alg.example", (*rsa, KeySpec("ECDSAP256SHA256", ksk=True))),
+        ZoneSpec("two-alg.example", (*rsa, KeySpec("ECDSAP256SHA256", ksk=True), KeySpec("ECDSAP256SHA256"))),
+    ]
+    with BindServer(specs, lifetime=120) as server:
+        target = parse_target(server.address)
+        for spec, complete in zip(specs, (False, True), strict=True):
+            v = zone_view(spec.name, target, opts=QueryOptions(timeout=2))
+            referee = _dnssec_verify(server, spec.name, tmp_path)
+            assert (referee.returncode == 0) is complete, referee.stderr[-300:]
+            assert v.missing_roles == () and _self_valid(v)
+            assert v.algorithm_gaps == (() if complete else ((13, "ZSK"),))
+            found, _ = evaluate_join([v], None, server="127.0.0.1")
+            assert ("DNS013" in {f.rule_id for f in found}) is not complete
 
 
 def _zone(

@@ -224,3 +224,64 @@ def test_cli_rules_list_and_explain_show_join_rules(runner: CliRunner) -> None:
     assert "info" in lines["DNS015"]  # the baseline lowers served NSEC3 iterations/salt, like NSEC001
     res = runner.invoke(main, ["rules", "explain", "DNS002"])
     assert res.exit_code == 0 and "Remediation" in res.output and "<Zone>" in res.output
+
+
+ECDSA_KSK = PublishedKey(FQDN, 3, 257, 13, 256, "AwEAAw==")
+ECDSA_ZSK = PublishedKey(FQDN, 4, 256, 13, 256, "AwEAAx==")
+
+
+def ecdsa_sig(covered: str, tag: int) -> Signature:
+    return replace(sig(covered, tag), algorithm=13)
+
+
+def test_dns013_within_an_algorithm_a_second_algorithm_with_only_a_ksk() -> None:
+    # RSASHA256 has its KSK and ZSK; ECDSAP256SHA256 signs the DNSKEY RRset with a KSK but
+    # nothing of it signs the SOA: the zone-wide split holds, dnssec-verify still rejects it.
+    v = view(keys=(KSK, ZSK, ECDSA_KSK), signatures=(sig("SOA", 2), sig("DNSKEY", 1), ecdsa_sig("DNSKEY", 3)))
+    assert v.missing_roles == () and v.algorithm_gaps == ((13, "ZSK"),)
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    hit = next(f for f in found if f.rule_id == "DNS013")
+    assert "ECDSAP256SHA256: no ZSK of it signs the zone data" in hit.message
+    assert hit.evidence["missing_by_algorithm"] == ["ECDSAP256SHA256 ZSK"]
+
+
+def test_dns013_within_an_algorithm_the_ksk_signing_everything_is_not_a_zsk() -> None:
+    # the ECDSA KSK signs DNSKEY and SOA (dnssec-signzone -z): no non-SEP key of it signs the SOA
+    v = view(
+        keys=(KSK, ZSK, ECDSA_KSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), ecdsa_sig("DNSKEY", 3), ecdsa_sig("SOA", 3)),
+    )
+    assert v.algorithm_gaps == ((13, "ZSK"),)
+
+
+def test_dns013_two_complete_algorithms_and_colliding_tags_are_no_gap() -> None:
+    complete = view(
+        keys=(KSK, ZSK, ECDSA_KSK, ECDSA_ZSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), ecdsa_sig("DNSKEY", 3), ecdsa_sig("SOA", 4)),
+    )
+    assert complete.algorithm_gaps == ()
+    found, _ = evaluate_join([complete], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert "DNS013" not in {f.rule_id for f in found}
+    # an ECDSA ZSK with the RSA KSK's tag: an RRSIG by tag 1 over the SOA is the RSA key's only
+    # when its algorithm says so
+    clash = replace(ECDSA_ZSK, key_tag=1)
+    v = view(
+        keys=(KSK, ZSK, ECDSA_KSK, clash),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), ecdsa_sig("DNSKEY", 3), sig("SOA", 1)),
+    )
+    assert v.algorithm_gaps == ((13, "ZSK"),)
+    # an algorithm that is only published (no valid signature) is not judged; an invalid one is not a signer
+    published = view(keys=(KSK, ZSK, ECDSA_KSK), signatures=(sig("SOA", 2), sig("DNSKEY", 1)))
+    assert published.algorithm_gaps == ()
+    invalid = view(
+        keys=(KSK, ZSK, ECDSA_KSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), replace(ecdsa_sig("DNSKEY", 3), valid=False)),
+    )
+    assert invalid.algorithm_gaps == ()
+
+
+def test_dns013_zone_wide_gap_is_said_once() -> None:
+    v = view(signatures=(sig("DNSKEY", 1),))
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    hits = [f for f in found if f.rule_id == "DNS013"]
+    assert len(hits) == 1 and hits[0].evidence["missing"] == ["ZSK"]

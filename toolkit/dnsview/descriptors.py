@@ -249,6 +249,27 @@ class ZoneDnsView:
             out.append("ZSK")
         return tuple(out)
 
+    @property
+    def algorithm_gaps(self) -> tuple[tuple[int, str], ...]:
+        """``(algorithm, "KSK"|"ZSK")`` for each algorithm that signs the apex (a valid RRSIG over
+        the DNSKEY RRset or the SOA) without both roles of its own: a SEP key of that algorithm
+        signing the DNSKEY RRset, and a non-SEP key of it signing the SOA. BIND's dnssec-verify
+        (without ``-z``) requires the split per algorithm, as Windows requires a KSK and a ZSK
+        per algorithm (9104). A zone missing a role altogether has a gap in every algorithm
+        (``missing_roles`` says it in one word). Keys and signatures are matched on algorithm
+        and key tag, as tags of different algorithms may collide."""
+        dnskey = {(s.algorithm, s.key_tag) for s in self.signatures_over("DNSKEY") if s.valid}
+        soa = {(s.algorithm, s.key_tag) for s in self.signatures_over("SOA") if s.valid}
+        with_ksk = {k.algorithm for k in self.keys if k.is_ksk and (k.algorithm, k.key_tag) in dnskey}
+        with_zsk = {k.algorithm for k in self.keys if not k.is_ksk and (k.algorithm, k.key_tag) in soa}
+        gaps = []
+        for alg in sorted({alg for alg, _ in dnskey | soa}):
+            if alg not in with_ksk:
+                gaps.append((alg, "KSK"))
+            if alg not in with_zsk:
+                gaps.append((alg, "ZSK"))
+        return tuple(gaps)
+
     def signing_tags(self, rdtype: str) -> frozenset[int]:
         """Key tags of the keys whose valid RRSIGs cover ``rdtype`` at the apex."""
         return frozenset(s.key_tag for s in self.signatures_over(rdtype) if s.valid)

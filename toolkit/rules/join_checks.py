@@ -266,6 +266,15 @@ def key_roles(c: JoinCase) -> Iterator[Hit]:
             "served zone lacks the KSK/ZSK split: " + "; ".join(what[m] for m in missing),
             missing=list(missing),
         )
+        return
+    gaps = c.view.algorithm_gaps  # the split holds zone-wide, but not within each algorithm
+    if gaps:
+        what = {"KSK": "no KSK of it signs the DNSKEY RRset", "ZSK": "no ZSK of it signs the zone data"}
+        yield c.hit(
+            "served zone lacks the KSK/ZSK split within an algorithm: "
+            + "; ".join(f"{algorithm_name(alg)}: {what[role]}" for alg, role in gaps),
+            missing_by_algorithm=[f"{algorithm_name(alg)} {role}" for alg, role in gaps],
+        )
 
 
 # -- NSEC3 ---------------------------------------------------------------------------------------

@@ -297,9 +297,13 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         "Served zone lacks a signing KSK or ZSK",
         Severity.MEDIUM,
         "No served key with the SEP flag has a valid RRSIG over the DNSKEY RRset, or no key without "
-        "it has a valid RRSIG over the SOA: the split BIND's dnssec-verify and Windows (9104) expect.",
+        "it has a valid RRSIG over the SOA: the split BIND's dnssec-verify and Windows (9104) expect. "
+        "Also within each algorithm that signs the apex: a SEP key of it signing the DNSKEY RRset "
+        "and a non-SEP key of it signing the SOA (a second algorithm with only a KSK fails it).",
         "The zone as served is missing a role: the inside view's 9104 condition, seen from outside, "
-        "or a rollover that withdrew the signing key.",
+        "or a rollover that withdrew the signing key. Within an algorithm, the zone breaks RFC 4035 "
+        "section 2.2 (every RRset signed with each algorithm of the DNSKEY RRset), and dnssec-verify "
+        "rejects it.",
         "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
         f"-CryptoAlgorithm RsaSha256\n{_SIGN}",
         ("RFC 6781 section 3.1",),
