@@ -19,7 +19,7 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
 from toolkit.model import CryptoAlgorithm
-from toolkit.simulator.writes import _KSK, CMDLETS, _primary_zone, _require_signed
+from toolkit.simulator.writes import CMDLETS, KSK_TYPE, primary_zone, require_signed
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
@@ -43,7 +43,7 @@ def _dnskey(z: Mapping[str, Any], key: Mapping[str, Any]) -> DNSKEY:
     material = material[:size]
     if not alg.startswith("ECDsa"):
         material = b"\x03\x01\x00\x01" + bytes([material[0] | 0x80]) + material[1:]
-    flags = 257 if key.get("KeyType") == _KSK else 256
+    flags = 257 if key.get("KeyType") == KSK_TYPE else 256
     return DNSKEY(  # type: ignore[no-untyped-call]
         dns.rdataclass.IN, dns.rdatatype.DNSKEY, flags, 3, number, material
     )
@@ -51,8 +51,8 @@ def _dnskey(z: Mapping[str, Any], key: Mapping[str, Any]) -> DNSKEY:
 
 def zone_export_keys(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     cmdlet = CMDLETS["zone_export_keys"]
-    z = _primary_zone(server, params, cmdlet)
-    _require_signed(z, cmdlet)
+    z = primary_zone(server, params, cmdlet)
+    require_signed(z, cmdlet)
     digests = params.get("DigestType")
     if isinstance(digests, str):
         digests = [digests]
@@ -62,7 +62,7 @@ def zone_export_keys(server: SimulatedServer, params: Mapping[str, Any]) -> dict
     records: list[dict[str, Any]] = []
     lines: list[str] = []
     for key in z.get("SigningKeys") or []:
-        if key.get("KeyType") != _KSK or str(key.get("CurrentState") or "Active").lower() == "retired":
+        if key.get("KeyType") != KSK_TYPE or str(key.get("CurrentState") or "Active").lower() == "retired":
             continue
         rdata = _dnskey(z, key)
         alg = str(key.get("CryptoAlgorithm"))

@@ -53,7 +53,7 @@ def sharing_state() -> Iterator[None]:
         _SHARING.reset(token)
 
 
-def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a fixture record without its fixture-only members. Most members are scalars:
     they are taken as they are, and only the few lists and objects are copied deeply. Within
     ``sharing_state`` a record with no fixture-only member is the record itself."""
@@ -64,7 +64,7 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _zone_public(z: Mapping[str, Any]) -> dict[str, Any]:
+def zone_record(z: Mapping[str, Any]) -> dict[str, Any]:
     """The Get-DnsServerZone members of a fixture zone (what the scripts print for it)."""
     return {k: _copy(z.get(k)) for k in _ZONE_FIELDS if k in z}
 
@@ -89,7 +89,7 @@ def _raise_fault(fault: Mapping[str, Any], default_cmdlet: str) -> None:
 
 
 def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]:
-    entry = _zone_public(z)
+    entry = zone_record(z)
     if str(z.get("ZoneType", "")).lower() != "primary":
         entry.pop("IsSigned", None)  # the CIM class of secondaries has no IsSigned
     errors: list[dict[str, Any]] = []
@@ -103,12 +103,12 @@ def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]
         if f:
             errors.append(_error("Get-DnsServerDnsSecZoneSetting", f))
         elif setting is not None and (z.get("IsSigned") or keys):
-            entry["DnsSecSetting"] = _public(setting)
+            entry["DnsSecSetting"] = public_record(setting)
         f = server.fault(z, "Get-DnsServerSigningKey")
         if f:
             errors.append(_error("Get-DnsServerSigningKey", f))
         else:
-            entry["SigningKeys"] = [_public(k) for k in keys]
+            entry["SigningKeys"] = [public_record(k) for k in keys]
     entry["Errors"] = errors
     return entry
 
@@ -157,14 +157,14 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
         if f:
             top_errors.append(_error(stage, f))
         else:
-            sink.extend(_public(r) for r in server.state.get(key, []))
+            sink.extend(public_record(r) for r in server.state.get(key, []))
     from toolkit.simulator.server import iso
 
     return {
         "Schema": INVENTORY_SCHEMA,
         "SchemaVersion": INVENTORY_SCHEMA_VERSION,
         "CollectedAt": iso(server.now),
-        "Server": _public(server.state["Server"]),
+        "Server": public_record(server.state["Server"]),
         "Zones": zones,
         "TrustAnchors": anchors,
         "TrustPoints": points,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
-from toolkit.simulator.reads import _public, _zone_public
+from toolkit.simulator.reads import public_record, zone_record
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
@@ -60,7 +60,7 @@ _MESSAGES = {
     9611: "Invalid DNS zone type.",
 }
 
-_KSK, _ZSK = "KeySigningKey", "ZoneSigningKey"
+KSK_TYPE, ZSK_TYPE = "KeySigningKey", "ZoneSigningKey"
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def _norm_id(text: Any) -> str:
     return str(text).strip().strip("{}").lower()
 
 
-def _primary_zone(server: SimulatedServer, params: Mapping[str, Any], cmdlet: str) -> dict[str, Any]:
+def primary_zone(server: SimulatedServer, params: Mapping[str, Any], cmdlet: str) -> dict[str, Any]:
     z = server.zone_or_error(str(params.get("ZoneName") or ""), cmdlet)
     if str(z.get("ZoneType", "")).lower() != "primary" or z.get("IsAutoCreated"):
         raise _fail(
@@ -109,7 +109,7 @@ def _require_key_master(z: Mapping[str, Any], cmdlet: str) -> None:
         raise _fail(9101, cmdlet, f"the key master of {z['ZoneName']} is {setting.get('KeyMasterServer')}")
 
 
-def _require_signed(z: Mapping[str, Any], cmdlet: str) -> None:
+def require_signed(z: Mapping[str, Any], cmdlet: str) -> None:
     if not z.get("IsSigned"):
         raise _fail(9121, cmdlet, f"{z['ZoneName']} is not signed")
 
@@ -189,9 +189,9 @@ def _schedule(server: SimulatedServer, key: dict[str, Any], offset: float = 0.0)
 # -- keys -------------------------------------------------------------------------------------
 def key_add(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     cmdlet = CMDLETS["key_add"]
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
-    key_type = lim.canonical(str(params.get("KeyType") or _KSK), (_KSK, _ZSK))
+    key_type = lim.canonical(str(params.get("KeyType") or KSK_TYPE), (KSK_TYPE, ZSK_TYPE))
     if key_type is None:
         raise CmdletError(
             f"Cannot validate argument on parameter 'Type': {params.get('KeyType')!r} is not "
@@ -255,25 +255,25 @@ def key_add(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any
         ),
         "InitialRolloverOffset": offset,
         "RolloverPeriod": period,
-        "RolloverType": "DoubleSignature" if key_type == _KSK else "PrePublish",
+        "RolloverType": "DoubleSignature" if key_type == KSK_TYPE else "PrePublish",
         "NextRolloverAction": "Normal",
         "LastRolloverTime": None,
         "NextRolloverTime": None,
         "CurrentRolloverStatus": "NotRolling",
         "ActiveKey": _pointer(),
-        "StandbyKey": _pointer() if key_type == _ZSK else None,
+        "StandbyKey": _pointer() if key_type == ZSK_TYPE else None,
         "NextKey": None,
         "IsRolloverEnabled": True,
     }
     _schedule(server, key, offset)
     keys.append(key)
     _setting(server, z)
-    return _public(key)
+    return public_record(key)
 
 
 def key_remove(server: SimulatedServer, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     cmdlet = CMDLETS["key_remove"]
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
     ids = params.get("KeyId") or []
     if isinstance(ids, str):
@@ -289,12 +289,12 @@ def key_remove(server: SimulatedServer, params: Mapping[str, Any]) -> list[dict[
     z["SigningKeys"] = [k for k in keys if all(k is not d for d in doomed)]
     if not z["SigningKeys"] and not z.get("IsSigned"):
         z["DnsSecSetting"] = None  # an unsigned zone without keys has no DNSSEC setting to show
-    return [_public(k) for k in doomed]
+    return [public_record(k) for k in doomed]
 
 
 def key_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     cmdlet = CMDLETS["key_set"]
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
     key = _find_key(server, z, params.get("KeyId"), cmdlet)
     changes: dict[str, Any] = {}
@@ -313,7 +313,7 @@ def key_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any
                 fully_qualified_error_id=f"ParameterArgumentValidationError,{cmdlet}",
             )
         if canon == "RevokeStandby":
-            if key.get("KeyType") == _ZSK:
+            if key.get("KeyType") == ZSK_TYPE:
                 raise _fail(9118, cmdlet, "RevokeStandby applies to KSKs (RFC 5011)")
             if not key.get("StandbyKey"):
                 raise _fail(9117, cmdlet)
@@ -321,7 +321,7 @@ def key_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any
     key.update(changes)
     if "RolloverPeriod" in changes:
         _schedule(server, key)
-    return _public(key)
+    return public_record(key)
 
 
 def key_rollover(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -334,7 +334,7 @@ def key_rollover(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str
             cmdlet="key_rollover",
             fully_qualified_error_id="ParameterArgumentValidationError,key_rollover",
         )
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
     key = _find_key(server, z, params.get("KeyId"), cmdlet)
     status = str(key.get("CurrentRolloverStatus") or "NotRolling")
@@ -354,24 +354,24 @@ def key_rollover(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str
     elif action == "disable":
         key.update(IsRolloverEnabled=False, RolloverPeriod=None, NextRolloverTime=None)
     elif action == "step":
-        _require_signed(z, cmdlet)
+        require_signed(z, cmdlet)
         if status.lower() != "kskwaitingfordsupdate":
             raise _fail(9128, cmdlet, f"key {key['KeyId']} is {status}")
         key.update(CurrentRolloverStatus="NotRolling", LastRolloverTime=iso(server.now))
         _schedule(server, key)
     else:  # now
-        _require_signed(z, cmdlet)
+        require_signed(z, cmdlet)
         if status.lower() == "queued":
             raise _fail(9120, cmdlet)
         if status.lower() != "notrolling":
             raise _fail(9116, cmdlet, f"key {key['KeyId']} is {status}")
         key.update(LastRolloverTime=iso(server.now), ActiveKey=_pointer())
-        if key.get("KeyType") == _KSK:
+        if key.get("KeyType") == KSK_TYPE:
             key["CurrentRolloverStatus"] = "KskWaitingForDSUpdate"
         else:
             key.update(CurrentRolloverStatus="NotRolling", StandbyKey=_pointer())
         _schedule(server, key)
-    return _public(key)
+    return public_record(key)
 
 
 # -- zones ------------------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def _validate_zone_signable(z: dict[str, Any], cmdlet: str) -> None:
 
 def zone_sign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     cmdlet = CMDLETS["zone_sign"]
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
     defaults, resign = bool(params.get("SignWithDefault")), bool(params.get("DoResign"))
     has_keys = bool(z.get("SigningKeys"))
@@ -402,7 +402,7 @@ def zone_sign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
         for name in ("IsKeyMasterServer", "KeyMasterServer", "KeyMasterStatus"):
             if name in master:
                 setting[name] = master[name]
-        for key_type in (_KSK, _ZSK):
+        for key_type in (KSK_TYPE, ZSK_TYPE):
             key_add(server, {"ZoneName": z["ZoneName"], "KeyType": key_type, "CryptoAlgorithm": "RsaSha256"})
     else:
         if z.get("IsSigned") and not resign:
@@ -410,23 +410,23 @@ def zone_sign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
         _validate_zone_signable(z, cmdlet)
     z["IsSigned"] = True
     _setting(server, z)["IsSigned"] = True
-    return _zone_public(z)
+    return zone_record(z)
 
 
 def zone_unsign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     cmdlet = CMDLETS["zone_unsign"]
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
-    _require_signed(z, cmdlet)
+    require_signed(z, cmdlet)
     z["IsSigned"] = False
     if isinstance(z.get("DnsSecSetting"), dict):
         z["DnsSecSetting"]["IsSigned"] = False
-    return _zone_public(z)
+    return zone_record(z)
 
 
 def zone_dnssec_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     cmdlet = CMDLETS["zone_dnssec_set"]
-    z = _primary_zone(server, params, cmdlet)
+    z = primary_zone(server, params, cmdlet)
     _require_key_master(z, cmdlet)
     current = _setting(server, z)
     s = copy.deepcopy(current)
@@ -494,7 +494,7 @@ def zone_dnssec_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[
     _refresh_salt(s)
     current.clear()
     current.update(s)
-    return _public(current)
+    return public_record(current)
 
 
 HANDLERS: dict[str, Callable[[SimulatedServer, Mapping[str, Any]], Any]] = {
