@@ -10,11 +10,10 @@ five layers of calls per property and descriptor validation that repeats the che
 Each reader here takes one record and either returns its descriptor, converting each value
 after a type test, or returns None as soon as anything is not in the plain shape (a property
 name it does not know or a missing one, a value of another type or spelling, a value out of
-range). The caller
-then reads that record with the general reader, which accepts every shape and, for a bad value,
-raises the NormaliseError naming its path. So a record gives the same descriptor either way
-(``tests/test_normalise_fast.py`` holds the two to it), and errors only ever come from the
-general readers: no path is built here.
+range). The caller then reads that record with the general reader, which accepts every shape
+and, for a bad value, raises the NormaliseError naming its path. So a record gives the same
+descriptor either way (``tests/test_normalise_fast.py`` holds the two to it), and errors only
+ever come from the general readers: no path is built here.
 
 Descriptors are built without ``__post_init__`` (``_unchecked``): every value was checked here
 at least as strictly as the descriptor checks it (non-blank zone and key id, lengths and counts
@@ -265,8 +264,9 @@ _GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 def _zone_name(value: Any, zone: str) -> str:
-    """A nested record's ZoneName: absent/null means the enclosing zone; any other spelling
-    (case, trailing dot, blank) goes to the general reader."""
+    """A nested record's ZoneName: null means the enclosing zone; any other spelling (case,
+    trailing dot, blank) goes to the general reader, as does a record without the member (the
+    readers take only records with every name)."""
     if value is None:
         return zone
     if value == zone:
