@@ -70,6 +70,7 @@ SPAN_NAMES = {
     "DnsKeySignatureValidityPeriod", "DSSignatureValidityPeriod", "ZoneSignatureValidityPeriod",
     "InitialRolloverOffset", "RolloverPeriod", "DSRecordSetTtl", "DnsKeyRecordSetTtl",
     "SignatureInceptionOffset", "SecureDelegationPollingPeriod", "PropagationTime",
+    "MaximumSignatureScanPeriod", "MaximumTrustAnchorActiveRefreshInterval",
 }  # fmt: skip
 
 
@@ -376,3 +377,198 @@ def test_dumped_inventories_take_the_fast_path(inv: ServerInventory) -> None:
     doc = whole_spans(json.loads(json.dumps(dump_inventory(inv))))
     assert fast_records(doc) == []
     same(*both(doc))
+
+
+# -- the column reader (fast.read_zones) ----------------------------------------------------------
+def general_zone(obj: Any, path: str = "$.Zones[0]") -> Any:
+    from toolkit.normalise.inventory import _read_zone
+
+    return outcome(_read_zone, obj, path)
+
+
+def columns_agree(items: list[Any]) -> int:
+    """Each zone the column reader takes reads as the general reader reads it; how many it took."""
+    read = fastmod.read_zones(items)
+    assert len(read) == len(items)
+    for zone, obj in zip(read, items, strict=True):
+        if zone is not None:
+            same(zone, general_zone(obj))
+    return sum(zone is not None for zone in read)
+
+
+def plain_zones() -> list[dict[str, Any]]:
+    """Three whole zone records, four keys between them (KSK and ZSK, times null and set)."""
+    base = schema_example()["Zones"][0]
+    out = []
+    for i, name in enumerate(["a.example", "b.example", "c.example"]):
+        zone = copy.deepcopy(base)
+        zone.update(ZoneName=name, Errors=[])
+        ids = [f"7479d44e-4b3c-4fa6-8f6c-2b1cfa3e00{i}{j}" for j in (0, 1)]
+        keys = [dict(key_doc_plain(), ZoneName=name, KeyId=key_id) for key_id in ids]
+        keys[1].update(KeyType="ZoneSigningKey", LastRolloverTime="2026-01-04T05:58:25.8607390Z")
+        zone["SigningKeys"] = keys if i != 1 else keys[:1] + [dict(keys[1], ZoneName=None)]
+        zone["DnsSecSetting"] = dict(plain_settings_doc(), ZoneName=name) if i != 2 else None
+        out.append(zone)
+    return out
+
+
+def test_plain_zones_read_as_columns_as_the_general_reader_reads_them() -> None:
+    items = plain_zones()
+    assert all(fastmod._whole_zone(obj) for obj in items)
+    assert columns_agree(items) == 3
+
+
+@pytest.mark.parametrize("where", ["key", "settings", "zone"])
+def test_columns_with_every_member_given_every_tricky_value(where: str) -> None:
+    """Exhaustive: each member of one record among several replaced by each tricky value, or
+    deleted; taken or declined, the column reader never reads a zone otherwise."""
+    taken = declined = 0
+    base = plain_zones()
+
+    def pick(items: list[dict[str, Any]]) -> dict[str, Any]:
+        records = {"key": items[1]["SigningKeys"][1], "settings": items[0]["DnsSecSetting"], "zone": items[1]}
+        return records[where]
+
+    record = pick(base)
+    for name in list(record):
+        for value in [*TRICKY, "deleted"]:
+            items = copy.deepcopy(base)
+            obj = pick(items)
+            if value == "deleted":
+                del obj[name]
+            else:
+                obj[name] = copy.deepcopy(value)
+            n = columns_agree(items)
+            taken += n == 3
+            declined += n < 3
+    assert taken > len(record) and declined > len(record)
+
+
+@MANY
+@given(st.sampled_from(["KeyId", "LastRolloverTime", "NextRolloverTime"]), st.data())
+def test_column_key_ids_and_times_match_the_general_reader(name: str, data: st.DataObject) -> None:
+    """One regular expression over a column joined by newlines: characters swapped into one
+    value, or newlines and blanks in two, must not let a value through that is not plain."""
+    items = plain_zones()
+    keys = [k for zone in items for k in zone["SigningKeys"]]
+    text = keys[0][name] or "2028-01-04T05:58:25.8607390Z"
+    i = data.draw(st.integers(0, len(text) - 1))
+    c = data.draw(st.sampled_from(list("0123456789abcdefABCDEF+-:.TZz ,\n٠１") + ["24", ""]))
+    keys[0][name] = text[:i] + c + text[i + 1 :]
+    if data.draw(st.booleans()):  # a second value that could make up the length of the first
+        keys[1][name] = data.draw(st.sampled_from(["", "\n", text + "\n", text[:-1], text + text[-1], None]))
+    columns_agree(items)
+
+
+def test_a_value_holding_a_newline_cannot_pass_for_two() -> None:
+    items = plain_zones()
+    keys = [k for zone in items for k in zone["SigningKeys"]]
+    first, second = keys[0]["KeyId"], keys[1]["KeyId"]
+    keys[0]["KeyId"] = first + "\n" + second  # the joined column is still GUIDs and newlines
+    assert fastmod.read_zones(items) == [None, None, None]
+    keys[0]["KeyId"], keys[1]["KeyId"] = first + "\n", second[1:]
+    assert fastmod.read_zones(items) == [None, None, None]
+    keys[0]["KeyId"], keys[1]["KeyId"] = first, second
+    keys[1]["NextRolloverTime"] = "2028-01-04T05:58:25.8607390Z\n2028-01-04T05:58:25.8607390Z"
+    assert fastmod.read_zones(items) == [None, None, None]
+    keys[1]["NextRolloverTime"] = "2028-01-04T05:58:25.8607390Z"
+    assert None not in fastmod.read_zones(items)
+
+
+@RICH
+@given(inventories(), st.data())
+def test_columns_read_generated_documents_as_the_general_reader(
+    inv: ServerInventory, data: st.DataObject
+) -> None:
+    doc = whole_spans(json.loads(json.dumps(dump_inventory(inv))))
+    items = doc["Zones"]
+    whole = sum(fastmod._whole_zone(obj) for obj in items)
+    assert columns_agree(items) == whole  # every zone without errors is taken
+    for _ in range(data.draw(st.integers(1, 3))):  # then members inside zones changed
+        target = data.draw(st.sampled_from([p for p in paths(items) if len(p) > 1] or [(0, "x")]))
+        if not items:
+            break
+        parent: Any = items
+        for step in target[:-1]:
+            parent = parent[step]
+        if isinstance(parent, dict) and data.draw(st.booleans()):
+            del parent[target[-1]]
+        else:
+            parent[target[-1]] = data.draw(tricky)
+    columns_agree(items)
+
+
+def test_zones_with_errors_or_odd_records_are_left_to_the_record_reader() -> None:
+    items = plain_zones()
+    items[0]["Errors"] = [{"Stage": "Get-DnsServerSigningKey", "Message": "access denied"}]
+    items[2]["SigningKeys"] = None
+    read = fastmod.read_zones(items)
+    assert read[0] is None and read[2] is None and read[1] is not None
+    doc = dict(schema_example(), Zones=items)
+    same(*both(doc))
+
+
+# -- the server, trust anchors and points ----------------------------------------------------------
+def general_server(obj: Any) -> Any:
+    from toolkit.normalise.records import server_info_from_json
+
+    return outcome(server_info_from_json, obj, "$")
+
+
+def general_anchor(obj: Any) -> Any:
+    from toolkit.normalise.records import trust_anchor_from_json
+
+    return outcome(trust_anchor_from_json, obj, "$")
+
+
+def general_point(obj: Any) -> Any:
+    from toolkit.normalise.records import trust_point_from_json
+
+    return outcome(trust_point_from_json, obj, "$")
+
+
+SERVER_READERS = {
+    "server": (fastmod.server_info, general_server, lambda doc: doc["Server"]),
+    "anchor": (fastmod.trust_anchor, general_anchor, lambda doc: doc["TrustAnchors"][0]),
+    "point": (fastmod.trust_point, general_point, lambda doc: doc["TrustPoints"][0]),
+}
+
+
+@pytest.mark.parametrize("what", sorted(SERVER_READERS))
+def test_server_records_with_every_member_given_every_tricky_value(what: str) -> None:
+    read, general, pick = SERVER_READERS[what]
+    base = pick(whole_spans(schema_example()))
+    assert read(base) is not None
+    same(read(base), general(base))
+    taken = declined = 0
+    for name in base:
+        for value in [*TRICKY, "deleted"]:
+            obj = copy.deepcopy(base)
+            if value == "deleted":
+                del obj[name]
+            else:
+                obj[name] = copy.deepcopy(value)
+            fast = read(obj)
+            if fast is None:
+                declined += 1
+            else:
+                taken += 1
+                same(fast, general(obj))
+    assert taken > len(base) and declined > len(base)
+
+
+@RICH
+@given(inventories(), st.data())
+def test_server_records_read_as_the_general_reader(inv: ServerInventory, data: st.DataObject) -> None:
+    doc = whole_spans(json.loads(json.dumps(dump_inventory(inv))))
+    present = ["server"] + ["anchor"] * bool(inv.trust_anchors) + ["point"] * bool(inv.trust_points)
+    what = data.draw(st.sampled_from(present))
+    read, general, pick = SERVER_READERS[what]
+    obj = pick(doc)
+    fast = read(obj)
+    assert fast is not None  # a dumped record is plain
+    same(fast, general(obj))
+    mutant = data.draw(mutated(st.just(obj)))
+    fast = read(mutant)
+    if fast is not None:
+        same(fast, general(mutant))

@@ -24,8 +24,9 @@ The recorded errors are written back by ``dump_inventory``, so ``normalise_inven
 times are UTC to the microsecond, zone errors name their zone, and a null ``Code`` is what
 ``FullyQualifiedErrorId`` implies.
 
-Zones are read by the fast readers of ``fast`` first (the plain records our script prints),
-falling back record by record to the general readers of ``records``; ``fast=False`` reads
+Zones are read by the fast readers of ``fast`` first (the plain records our script prints):
+all plain zones at once as columns, else zone by zone, falling back record by record to the
+general readers of ``records``; the server record, trust anchors and points likewise; ``fast=False`` reads
 everything the general way (the reference the fast path is tested and benchmarked against).
 
 ``Source`` is an optional member beyond the schema: ``dump_inventory`` writes it only when an
@@ -240,10 +241,13 @@ def _plain_zone(obj: Any, path: str) -> Zone | None:
 
 
 # -- the document ---------------------------------------------------------------------------------
-def _server(rec: Record, unread: list[ZoneError]) -> ServerInfo:
+def _server(rec: Record, unread: list[ZoneError], fast: bool) -> ServerInfo:
     value, path = rec.get("Server")
     if value is MISSING:
         fail(path, "required property is missing")
+    plain = _fast.server_info(value) if fast else None
+    if plain is not None:
+        return plain
     info = server_identity_from_json(value, path)
     try:
         settings = server_record_settings(value, path)
@@ -259,12 +263,15 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
     rec = Record(doc, "$")
     version = _check_schema(rec)
     unread: list[ZoneError] = []
-    server = _server(rec, unread)
+    server = _server(rec, unread, fast)
 
     zones: list[Zone] = []
     seen: dict[str, str] = {}
-    for item, item_path in _array(rec, "Zones"):
-        zone = _plain_zone(item, item_path) if fast else None
+    items = _array(rec, "Zones")
+    taken = _fast.read_zones([item for item, _ in items]) if fast else [None] * len(items)
+    for (item, item_path), zone in zip(items, taken, strict=True):
+        if zone is None and fast:
+            zone = _plain_zone(item, item_path)
         if zone is None:
             zone = _read_zone(item, item_path)
         key = zone_key(zone.name)
@@ -275,12 +282,20 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
 
     anchors: list[TrustAnchor] = []
     for item, item_path in _array(rec, "TrustAnchors"):
+        anchor = _fast.trust_anchor(item) if fast else None
+        if anchor is not None:
+            anchors.append(anchor)
+            continue
         try:
             anchors.append(trust_anchor_from_json(item, item_path))
         except NormaliseError as exc:
             unread.append(_unread(STAGE_ANCHORS, exc, None))
     points: list[TrustPoint] = []
     for item, item_path in _array(rec, "TrustPoints"):
+        point = _fast.trust_point(item) if fast else None
+        if point is not None:
+            points.append(point)
+            continue
         try:
             points.append(trust_point_from_json(item, item_path))
         except NormaliseError as exc:
