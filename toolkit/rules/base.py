@@ -22,7 +22,7 @@ from toolkit import catalogue
 from toolkit.catalogue import Win32Error
 from toolkit.findings import Severity
 from toolkit.model import ServerInventory, SigningKey, Zone, ZoneDnssecSettings
-from toolkit.model.enums import DenialOfExistence, KeyState, KeyType, ZoneType
+from toolkit.model.enums import DenialOfExistence, DsDigest, KeyState, KeyType, ZoneType
 
 if TYPE_CHECKING:
     from toolkit.policy import Thresholds
@@ -248,9 +248,31 @@ _PRIMARY = ZoneType.PRIMARY
 _UNKNOWN = "UNKNOWN"  # the ``_name_`` of a WinEnum pseudo-member (a value this toolkit does not know)
 
 
+_NSEC3 = DenialOfExistence.NSEC3
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[tuple[str, str, int], ...], tuple[str, ...]]:
+    """``key_counts`` and ``algorithms`` of a zone whose keys are ``(algorithm, KSK|ZSK)``
+    ``pairs``, in key order. Kept per tuple: zones repeat a few layouts (a KSK and a ZSK of one
+    algorithm), and counting, lowering and sorting cost more than the lookup."""
+    counts = Counter(pairs)
+    return (
+        tuple((alg, kind, n) for (alg, kind), n in sorted(counts.items())),
+        tuple(sorted({alg.lower() for alg, _ in pairs})),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_names(digests: tuple[DsDigest, ...]) -> tuple[str, ...]:
+    """``ds_digests`` of a zone generating ``digests`` (kept per tuple, as ``_layout``)."""
+    return tuple(d.value for d in digests if d.value.lower() != "none")
+
+
 def _key_facts(zone: Zone) -> dict[str, object]:
-    """The key-derived facts of ``ZoneContext`` in one pass over the keys (same values as their
-    definitions there, which ``tests/test_rules_cache.py`` checks on random zones).
+    """The key-derived facts of ``ZoneContext``, and ``nsec3``/``ds_digests``, in one pass over
+    the keys (same values as their definitions there, which ``tests/test_rules_cache.py`` checks
+    on random zones).
 
     The hot path of rule evaluation: it reads enum members' ``_name_``/``_value_`` directly (what
     ``is_known``/``value`` return, without the property calls)."""
@@ -268,8 +290,7 @@ def _key_facts(zone: Zone) -> dict[str, object]:
     zsks: list[SigningKey] = []
     active: list[SigningKey] = []
     odd: list[SigningKey] = []
-    counts: dict[tuple[str, str], int] = {}
-    algorithms: set[str] = set()
+    pairs: list[tuple[str, str]] = []
     shortest: int | None = None
     for k in keys:
         key_type = k.key_type
@@ -285,10 +306,7 @@ def _key_facts(zone: Zone) -> dict[str, object]:
         if state is not _RETIRED:
             active.append(k)
         algorithm = k.algorithm
-        alg: str = algorithm._value_
-        pair = (alg, kind)
-        counts[pair] = counts.get(pair, 0) + 1
-        algorithms.add(alg.lower())
+        pairs.append((algorithm._value_, kind))
         length = k.key_length
         if length and (shortest is None or length < shortest):
             shortest = length
@@ -302,6 +320,8 @@ def _key_facts(zone: Zone) -> dict[str, object]:
         ):
             odd.append(k)
     active_keys = tuple(active)
+    key_counts, algorithms = _layout(tuple(pairs))
+    s = zone.dnssec
     return {
         "is_primary": is_primary,
         "signed": signed,
@@ -312,10 +332,12 @@ def _key_facts(zone: Zone) -> dict[str, object]:
         "zsks": tuple(zsks),
         "active_keys": active_keys,
         "signing_keys": active_keys if dnssec_in_use and signed else (),
-        "key_counts": tuple((alg, kind, n) for (alg, kind), n in sorted(counts.items())),
+        "key_counts": key_counts,
         "min_key_length": shortest,
-        "algorithms": tuple(sorted(algorithms)),
+        "algorithms": algorithms,
         "odd_keys": tuple(odd),
+        "nsec3": s if dnssec_in_use and s is not None and s.denial_of_existence is _NSEC3 else None,
+        "ds_digests": _digest_names(s.ds_record_generation_algorithm) if s is not None else (),
     }
 
 
