@@ -223,9 +223,14 @@ def reference(inv: ServerInventory, policy: Policy) -> list[tuple[Any, ...]]:
 @given(inventories())
 def test_every_cached_fact_equals_its_definition(inv: ServerInventory) -> None:
     t = Thresholds()
-    for cached, fresh in zip(contexts(inv, t, cache=True), contexts(inv, t, cache=False), strict=True):
+    judged = [ZoneContext.judging(SERVER, inv, z, t, NOW) for z in inv.zones]
+    for cached, fresh, engine in zip(
+        contexts(inv, t, cache=True), contexts(inv, t, cache=False), judged, strict=True
+    ):
+        assert isinstance(engine, ZoneContext) and engine.zone is fresh.zone
         for name in FACTS:
             assert getattr(cached, name) == getattr(fresh, name), (cached.zone.name, name)
+            assert getattr(engine, name) == getattr(fresh, name), (cached.zone.name, name)
         for name in ("keys", "ksks", "zsks", "active_keys", "signing_keys"):
             assert all(k.zone == cached.zone.name for k in getattr(cached, name)), name
 

@@ -132,8 +132,9 @@ class ZoneContext:
     ) -> ZoneContext:
         """``ZoneContext(server, inventory, zone, t, now)`` with cached facts, built the way the
         engine needs it per zone: one dictionary of fields and key facts, without the frozen
-        dataclass's one ``object.__setattr__`` per field."""
-        ctx = object.__new__(cls)
+        dataclass's one ``object.__setattr__`` per field; of the subclass ``_Judging``, whose
+        facts read as plain attributes."""
+        ctx = object.__new__(_Judging)
         ctx.__dict__.update(
             _key_facts(zone), server=server, inventory=inventory, zone=zone, t=t, now=now, cache_facts=True
         )
@@ -339,6 +340,22 @@ def _key_facts(zone: Zone) -> dict[str, object]:
         "nsec3": s if dnssec_in_use and s is not None and s.denial_of_existence is _NSEC3 else None,
         "ds_digests": _digest_names(s.ds_record_generation_algorithm) if s is not None else (),
     }
+
+
+class _Judging(ZoneContext):
+    """The engine's ZoneContext (``ZoneContext.judging``). Every fact ``_key_facts`` fills is an
+    instance attribute, and its name is shadowed here by a plain class attribute. With a
+    ``fact`` descriptor in the class, Python reads the instance attribute by its slow generic
+    path (34 against 15 ns a read, and the rules read facts about 150 times a zone); with a
+    plain class attribute, the instance attribute wins and the read is specialised. Facts it
+    does not fill (``keys_present``) stay descriptors, computed on first read."""
+
+
+#: The facts ``_key_facts`` fills (the same names for every zone).
+_FILLED: tuple[str, ...] = tuple(_key_facts(Zone(name="-", zone_type=ZoneType.PRIMARY)))
+for _name in _FILLED:
+    setattr(_Judging, _name, None)  # never read: every _Judging has the fact in its __dict__
+del _name
 
 
 @dataclass(frozen=True, slots=True)
