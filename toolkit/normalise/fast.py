@@ -68,7 +68,9 @@ __all__ = [
     "KEY_NAMES",
     "SETTINGS_NAMES",
     "ZONE_NAMES",
+    "NOT_PLAIN",
     "new_zone",
+    "plain_time",
     "read_zones",
     "server_info",
     "trust_anchor",
@@ -302,6 +304,18 @@ def _time(value: Any) -> datetime | None:
     except ValueError:  # a day or minute out of range, a letter in a field: the general reader names it
         raise _NotPlain from None
     return None if parsed == _DOTNET_MIN else parsed
+
+
+#: What ``plain_time`` returns for a value that is not in the plain shape.
+NOT_PLAIN: Final[Any] = object()
+
+
+def plain_time(value: Any) -> Any:
+    """``_time`` for a caller outside this module: the datetime (or None), else ``NOT_PLAIN``."""
+    try:
+        return _time(value)
+    except _NotPlain:
+        return NOT_PLAIN
 
 
 _GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -302,7 +302,10 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
             unread.append(_unread(STAGE_POINTS, exc, None))
     recorded = _read_errors(_array(rec, "Errors"), None, unread)
 
-    collected_at = as_datetime(rec.value("CollectedAt"), rec.get("CollectedAt")[1])
+    value, path = rec.get("CollectedAt")
+    collected_at = _fast.plain_time(value) if fast else _fast.NOT_PLAIN
+    if collected_at is _fast.NOT_PLAIN:
+        collected_at = as_datetime(None if value is MISSING else value, path)
     source_value, source_path = rec.get("Source")
     source = as_str(None if source_value is MISSING else source_value, source_path) or "inventory"
     try:
