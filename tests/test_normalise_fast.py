@@ -35,7 +35,7 @@ from toolkit.model import (
     ZoneDnssecSettings,
     ZoneType,
 )
-from toolkit.normalise import dump_inventory, normalise_inventory
+from toolkit.normalise import columns, dump_inventory, normalise_inventory
 from toolkit.normalise import fast as fastmod
 from toolkit.normalise.cim import Record
 from toolkit.normalise.records import signing_key_from_json, zone_head_from_json, zone_settings_from_json
@@ -379,7 +379,7 @@ def test_dumped_inventories_take_the_fast_path(inv: ServerInventory) -> None:
     same(*both(doc))
 
 
-# -- the column reader (fast.read_zones) ----------------------------------------------------------
+# -- the column reader (columns.read_zones) -------------------------------------------------------
 def general_zone(obj: Any, path: str = "$.Zones[0]") -> Any:
     from toolkit.normalise.inventory import _read_zone
 
@@ -388,7 +388,7 @@ def general_zone(obj: Any, path: str = "$.Zones[0]") -> Any:
 
 def columns_agree(items: list[Any]) -> int:
     """Each zone the column reader takes reads as the general reader reads it; how many it took."""
-    read = fastmod.read_zones(items)
+    read = columns.read_zones(items)
     assert len(read) == len(items)
     for zone, obj in zip(read, items, strict=True):
         if zone is not None:
@@ -414,7 +414,7 @@ def plain_zones() -> list[dict[str, Any]]:
 
 def test_plain_zones_read_as_columns_as_the_general_reader_reads_them() -> None:
     items = plain_zones()
-    assert all(fastmod._whole_zone(obj) for obj in items)
+    assert all(columns._whole_zone(obj) for obj in items)
     assert columns_agree(items) == 3
 
 
@@ -465,14 +465,14 @@ def test_a_value_holding_a_newline_cannot_pass_for_two() -> None:
     keys = [k for zone in items for k in zone["SigningKeys"]]
     first, second = keys[0]["KeyId"], keys[1]["KeyId"]
     keys[0]["KeyId"] = first + "\n" + second  # the joined column is still GUIDs and newlines
-    assert fastmod.read_zones(items) == [None, None, None]
+    assert columns.read_zones(items) == [None, None, None]
     keys[0]["KeyId"], keys[1]["KeyId"] = first + "\n", second[1:]
-    assert fastmod.read_zones(items) == [None, None, None]
+    assert columns.read_zones(items) == [None, None, None]
     keys[0]["KeyId"], keys[1]["KeyId"] = first, second
     keys[1]["NextRolloverTime"] = "2028-01-04T05:58:25.8607390Z\n2028-01-04T05:58:25.8607390Z"
-    assert fastmod.read_zones(items) == [None, None, None]
+    assert columns.read_zones(items) == [None, None, None]
     keys[1]["NextRolloverTime"] = "2028-01-04T05:58:25.8607390Z"
-    assert None not in fastmod.read_zones(items)
+    assert None not in columns.read_zones(items)
 
 
 @RICH
@@ -482,7 +482,7 @@ def test_columns_read_generated_documents_as_the_general_reader(
 ) -> None:
     doc = whole_spans(json.loads(json.dumps(dump_inventory(inv))))
     items = doc["Zones"]
-    whole = sum(fastmod._whole_zone(obj) for obj in items)
+    whole = sum(columns._whole_zone(obj) for obj in items)
     assert columns_agree(items) == whole  # every zone without errors is taken
     for _ in range(data.draw(st.integers(1, 3))):  # then members inside zones changed
         target = data.draw(st.sampled_from([p for p in paths(items) if len(p) > 1] or [(0, "x")]))
@@ -502,7 +502,7 @@ def test_zones_with_errors_or_odd_records_are_left_to_the_record_reader() -> Non
     items = plain_zones()
     items[0]["Errors"] = [{"Stage": "Get-DnsServerSigningKey", "Message": "access denied"}]
     items[2]["SigningKeys"] = None
-    read = fastmod.read_zones(items)
+    read = columns.read_zones(items)
     assert read[0] is None and read[2] is None and read[1] is not None
     doc = dict(schema_example(), Zones=items)
     same(*both(doc))

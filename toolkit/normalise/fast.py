@@ -15,10 +15,10 @@ and, for a bad value, raises the NormaliseError naming its path. So a record giv
 descriptor either way (``tests/test_normalise_fast.py`` holds the two to it), and errors only
 ever come from the general readers: no path is built here.
 
-Two tiers. ``read_zones`` takes every plain zone of a document at once, member by member as
-columns (see its section below), and declines them all when any value is not plain; then each
-zone is read record by record with ``zone_head``/``zone_settings``/``signing_key``. The server
-record, trust anchors and trust points have their own readers (``server_info``,
+In front of these, ``columns.read_zones`` reads every plain zone of a document at once, member
+by member, with the tables and value tests defined here (the public names below are for it);
+what it declines is read zone by zone with ``zone_head``/``zone_settings``/``signing_key``. The
+server record, trust anchors and trust points have their own readers (``server_info``,
 ``trust_anchor``, ``trust_point``).
 
 Descriptors are built without ``__post_init__`` (``_unchecked``): every value was checked here
@@ -32,8 +32,6 @@ import dataclasses
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import chain, islice, repeat
-from operator import itemgetter
 from typing import Any, Final, TypeVar
 
 from toolkit.model.descriptors import (
@@ -65,17 +63,30 @@ from toolkit.normalise.coerce import as_enum
 from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
 
 __all__ = [
+    "ALGORITHM",
+    "DOTNET_MIN",
+    "GUID",
     "KEY_NAMES",
+    "KEY_STATE",
+    "KEY_TYPE",
+    "NEXT_ACTION",
+    "NOT_PLAIN",
+    "NUMBER_SPANS",
+    "ROLLOVER_STATUS",
+    "ROLLOVER_TYPE",
+    "SCOPE",
     "SETTINGS_NAMES",
     "ZONE_NAMES",
-    "NOT_PLAIN",
+    "ZONE_TYPE",
+    "NotPlain",
+    "Spellings",
+    "new_key",
     "new_zone",
     "plain_time",
-    "read_zones",
     "server_info",
+    "signing_key",
     "trust_anchor",
     "trust_point",
-    "signing_key",
     "zone_head",
     "zone_settings",
 ]
@@ -84,7 +95,7 @@ T = TypeVar("T")
 E = TypeVar("E", bound=WinEnum)
 
 
-class _NotPlain(Exception):
+class NotPlain(Exception):
     """A value is not in the plain shape: the caller reads the record with the general reader."""
 
 
@@ -124,7 +135,7 @@ def _unchecked(cls: type[T]) -> Callable[..., T]:
     return make
 
 
-_new_key = _unchecked(SigningKey)
+new_key = _unchecked(SigningKey)
 _new_settings = _unchecked(ZoneDnssecSettings)
 new_zone = _unchecked(Zone)
 
@@ -158,13 +169,13 @@ ZONE_NAMES: Final = frozenset(
 
 
 # -- values ---------------------------------------------------------------------------------------
-# Each takes a JSON value and returns the Python value, or raises _NotPlain. JSON null is None.
+# Each takes a JSON value and returns the Python value, or raises NotPlain. JSON null is None.
 
 
-class _Spellings(dict[Any, Any]):
+class Spellings(dict[Any, Any]):
     """Spelling -> member of one enum, looked up as ``table[value]``: JSON null is None, then the
     exact member values, then every other spelling met so far (``PrePublish`` for
-    ``Prepublish``), read as ``as_enum`` reads it. A value that is not text raises _NotPlain
+    ``Prepublish``), read as ``as_enum`` reads it. A value that is not text raises NotPlain
     (an unhashable one, TypeError: the record readers catch both)."""
 
     __slots__ = ("cls",)
@@ -176,7 +187,7 @@ class _Spellings(dict[Any, Any]):
 
     def __missing__(self, value: Any) -> Any:
         if type(value) is not str:
-            raise _NotPlain
+            raise NotPlain
         member = as_enum(self.cls, value, "$")  # text is never an error: blank is None, unknown kept
         if (member is None or member.is_known) and len(self) < _SPELLINGS_MAX:
             self[value] = member  # not an unknown value: as_enum makes its pseudo-member afresh
@@ -184,31 +195,31 @@ class _Spellings(dict[Any, Any]):
 
 
 _SPELLINGS_MAX = 256
-_KEY_TYPE = _Spellings(KeyType)
-_ALGORITHM = _Spellings(CryptoAlgorithm)
-_KEY_STATE = _Spellings(KeyState)
-_ROLLOVER_TYPE = _Spellings(RolloverType)
-_NEXT_ACTION = _Spellings(NextRolloverAction)
-_ROLLOVER_STATUS = _Spellings(RolloverStatus)
-_DENIAL = _Spellings(DenialOfExistence)
-_DIGEST = _Spellings(DsDigest)
-_KEY_MASTER = _Spellings(KeyMasterStatus)
-_ZONE_TYPE = _Spellings(ZoneType)
-_SCOPE = _Spellings(ReplicationScope)
+KEY_TYPE = Spellings(KeyType)
+ALGORITHM = Spellings(CryptoAlgorithm)
+KEY_STATE = Spellings(KeyState)
+ROLLOVER_TYPE = Spellings(RolloverType)
+NEXT_ACTION = Spellings(NextRolloverAction)
+ROLLOVER_STATUS = Spellings(RolloverStatus)
+_DENIAL = Spellings(DenialOfExistence)
+_DIGEST = Spellings(DsDigest)
+_KEY_MASTER = Spellings(KeyMasterStatus)
+ZONE_TYPE = Spellings(ZoneType)
+SCOPE = Spellings(ReplicationScope)
 
 
 def _span(value: Any) -> timedelta:
     """Whole seconds (an int, or a whole float below 2**53), not negative -> timedelta; anything
-    else raises _NotPlain (fractions take the general reader's exact route)."""
+    else raises NotPlain (fractions take the general reader's exact route)."""
     kind = type(value)
     if kind is not int and kind is not float:  # bool is neither
-        raise _NotPlain
+        raise NotPlain
     if value < 0 or (kind is float and not (value.is_integer() and value < 2**53)):
-        raise _NotPlain
+        raise NotPlain
     try:
         return timedelta(seconds=int(value))
     except OverflowError:
-        raise _NotPlain from None
+        raise NotPlain from None
 
 
 class _Spans(dict[Any, Any]):
@@ -228,7 +239,7 @@ class _Spans(dict[Any, Any]):
 
 class _NumberSpans(dict[Any, Any]):
     """``_Spans`` for a column whose values are already known to be numbers or null (see
-    ``_span_column``): JSON false and true cannot reach it, so 0 and 1 are kept too
+    ``columns._span_column``): JSON false and true cannot reach it, so 0 and 1 are kept too
     (``InitialRolloverOffset`` is 0 on every key of a default fleet)."""
 
     __slots__ = ()
@@ -242,21 +253,21 @@ class _NumberSpans(dict[Any, Any]):
 
 _SPANS_MAX = 1024
 _SPANS = _Spans({None: None})
-_NUMBER_SPANS = _NumberSpans({None: None})
+NUMBER_SPANS = _NumberSpans({None: None})
 
 
 def _str(value: Any) -> str | None:
     if value is None:
         return None
     if type(value) is not str:
-        raise _NotPlain
+        raise NotPlain
     return value if value.strip() else None
 
 
 def _bool(value: Any) -> bool | None:
     if value is None or value is True or value is False:
         return value
-    raise _NotPlain
+    raise NotPlain
 
 
 def _int(value: Any, lo: int, hi: int) -> int | None:
@@ -264,10 +275,10 @@ def _int(value: Any, lo: int, hi: int) -> int | None:
         return None
     if type(value) is int and lo <= value <= hi:
         return value
-    raise _NotPlain
+    raise NotPlain
 
 
-_DOTNET_MIN: Final = datetime(1, 1, 1, tzinfo=UTC)
+DOTNET_MIN: Final = datetime(1, 1, 1, tzinfo=UTC)
 _fromisoformat = datetime.fromisoformat
 
 
@@ -298,12 +309,12 @@ def _time(value: Any) -> datetime | None:
         or not value[20:27].isdigit()
         or value[11:13] > "23"
     ):
-        raise _NotPlain
+        raise NotPlain
     try:
         parsed = _fromisoformat(value)  # 7 fraction digits truncate to 6, as the general reader's
     except ValueError:  # a day or minute out of range, a letter in a field: the general reader names it
-        raise _NotPlain from None
-    return None if parsed == _DOTNET_MIN else parsed
+        raise NotPlain from None
+    return None if parsed == DOTNET_MIN else parsed
 
 
 #: What ``plain_time`` returns for a value that is not in the plain shape.
@@ -314,11 +325,11 @@ def plain_time(value: Any) -> Any:
     """``_time`` for a caller outside this module: the datetime (or None), else ``NOT_PLAIN``."""
     try:
         return _time(value)
-    except _NotPlain:
+    except NotPlain:
         return NOT_PLAIN
 
 
-_GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+GUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _zone_name(value: Any, zone: str) -> str:
@@ -329,7 +340,7 @@ def _zone_name(value: Any, zone: str) -> str:
         return zone
     if value == zone:
         return zone
-    raise _NotPlain
+    raise NotPlain
 
 
 # -- records --------------------------------------------------------------------------------------
@@ -339,22 +350,22 @@ def signing_key(obj: Any, zone: str) -> SigningKey | None:
         return None
     try:  # every name read below: with the count, exactly the script's names (else KeyError)
         key_id = obj["KeyId"]
-        key_type = _KEY_TYPE[obj["KeyType"]]
-        algorithm = _ALGORITHM[obj["CryptoAlgorithm"]]
+        key_type = KEY_TYPE[obj["KeyType"]]
+        algorithm = ALGORITHM[obj["CryptoAlgorithm"]]
         if (
             key_type is None
             or algorithm is None
             or type(key_id) is not str
-            or not _GUID.fullmatch(key_id)  # braces, upper case: the general reader's canonical form
+            or not GUID.fullmatch(key_id)  # braces, upper case: the general reader's canonical form
         ):
             return None
-        return _new_key(
+        return new_key(
             _zone_name(obj["ZoneName"], zone),
             key_id,
             key_type,
             algorithm,
             _int(obj["KeyLength"], 1, 16384),
-            _KEY_STATE[obj["CurrentState"]],
+            KEY_STATE[obj["CurrentState"]],
             _str(obj["KeyStorageProvider"]),
             _bool(obj["StoreKeysInAD"]),
             _SPANS[obj["DnsKeySignatureValidityPeriod"]],
@@ -362,17 +373,17 @@ def signing_key(obj: Any, zone: str) -> SigningKey | None:
             _SPANS[obj["ZoneSignatureValidityPeriod"]],
             _SPANS[obj["InitialRolloverOffset"]],
             _SPANS[obj["RolloverPeriod"]],
-            _ROLLOVER_TYPE[obj["RolloverType"]],
-            _NEXT_ACTION[obj["NextRolloverAction"]],
+            ROLLOVER_TYPE[obj["RolloverType"]],
+            NEXT_ACTION[obj["NextRolloverAction"]],
             _time(obj["LastRolloverTime"]),
             _time(obj["NextRolloverTime"]),
-            _ROLLOVER_STATUS[obj["CurrentRolloverStatus"]],
+            ROLLOVER_STATUS[obj["CurrentRolloverStatus"]],
             _str(obj["ActiveKey"]),
             _str(obj["StandbyKey"]),
             _str(obj["NextKey"]),
             _bool(obj["IsRolloverEnabled"]),
         )
-    except (_NotPlain, TypeError, KeyError):  # TypeError: an object or array where a table wants a key
+    except (NotPlain, TypeError, KeyError):  # TypeError: an object or array where a table wants a key
         return None
 
 
@@ -382,10 +393,10 @@ def _texts(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if type(value) is not list:
-        raise _NotPlain
+        raise NotPlain
     for item in value:
         if type(item) is not str:
-            raise _NotPlain
+            raise NotPlain
     return tuple(item for item in value if item.strip())
 
 
@@ -393,7 +404,7 @@ def _digests(value: Any) -> tuple[DsDigest, ...]:
     if value is None:
         return ()
     if type(value) is not list:
-        raise _NotPlain
+        raise NotPlain
     return tuple(member for member in map(_DIGEST.__getitem__, value) if member is not None)
 
 
@@ -430,7 +441,7 @@ def zone_settings(obj: Any, zone: str) -> ZoneDnssecSettings | None:
             _KEY_MASTER[obj["KeyMasterStatus"]],
             _bool(obj["IsSigned"]),
         )
-    except (_NotPlain, TypeError, KeyError):
+    except (NotPlain, TypeError, KeyError):
         return None
 
 
@@ -452,14 +463,14 @@ def zone_head(obj: Any) -> ZoneHead | None:
     try:
         return (
             name,
-            _ZONE_TYPE[get("ZoneType")] or UNKNOWN_ZONE_TYPE,
+            ZONE_TYPE[get("ZoneType")] or UNKNOWN_ZONE_TYPE,
             _bool(get("IsSigned")),
             bool(_bool(get("IsDsIntegrated"))),
             bool(_bool(get("IsReverseLookupZone"))),
             bool(_bool(get("IsAutoCreated"))),
-            _SCOPE[get("ReplicationScope")],
+            SCOPE[get("ReplicationScope")],
         )
-    except (_NotPlain, TypeError):
+    except (NotPlain, TypeError):
         return None
 
 
@@ -478,8 +489,8 @@ _POINT_NAMES: Final = frozenset(
     ("TrustPointName", "TrustPointState", "LastActiveRefreshTime", "NextActiveRefreshTime",
      "LastSuccessfulActiveRefreshTime", "LastActiveRefreshResult", "LastActiveRefreshResultDescription")
 )  # fmt: skip
-_ANCHOR_TYPE = _Spellings(TrustAnchorType)
-_ANCHOR_STATE = _Spellings(TrustAnchorState)
+_ANCHOR_TYPE = Spellings(TrustAnchorType)
+_ANCHOR_STATE = Spellings(TrustAnchorState)
 _new_server_settings = _unchecked(ServerDnssecSettings)
 _new_server = _unchecked(ServerInfo)
 _new_anchor = _unchecked(TrustAnchor)
@@ -512,7 +523,7 @@ def server_info(obj: Any) -> ServerInfo | None:
         else:
             return None
         return _new_server(name, _str(obj["OsVersion"]), _str(obj["DnsVersion"]), settings)
-    except (_NotPlain, TypeError):
+    except (NotPlain, TypeError):
         return None
 
 
@@ -532,12 +543,12 @@ def trust_anchor(obj: Any) -> TrustAnchor | None:
             anchor_type,
             state,
             _int(obj["KeyTag"], 0, 65535),
-            _ALGORITHM[obj["CryptoAlgorithm"]],
+            ALGORITHM[obj["CryptoAlgorithm"]],
             _DIGEST[obj["DigestType"]],
             _time(obj["EnteredStateTime"]),
             _time(obj["NextStateTime"]),
         )
-    except (_NotPlain, TypeError):
+    except (NotPlain, TypeError):
         return None
 
 
@@ -559,235 +570,6 @@ def trust_point(obj: Any) -> TrustPoint | None:
             _int(obj["LastActiveRefreshResult"], 0, 2**32 - 1),
             _str(obj["LastActiveRefreshResultDescription"]),
         )
-    except (_NotPlain, TypeError):
+    except (NotPlain, TypeError):
         return None
 
-
-# -- whole documents: columns ---------------------------------------------------------------------
-# A server document holds the same few record shapes many times over (a zone, its DnsSecSetting,
-# four or so SigningKeys). ``read_zones`` reads each member of them as a column instead: the
-# KeyType of every key of the document in one list, checked with one type test over the list and
-# converted with one ``map`` over the tables above, so the loops run in C; key ids and times are
-# checked together, one regular expression over the column joined by newlines; then every
-# descriptor is built with one ``map`` over the columns. Each column function applies to every
-# value the same test as the value function above it names, so a zone reads the same on either
-# path (tests/test_normalise_fast.py holds them to it). About 3 us a key instead of 4.4.
-Column = list[Any]
-_NONE_TYPE = type(None)
-_TEXT_TYPES: Final = frozenset((str, _NONE_TYPE))
-_FLAG_TYPES: Final = frozenset((bool, _NONE_TYPE))
-_INT_TYPES: Final = frozenset((int, _NONE_TYPE))
-_NUMBER_TYPES: Final = frozenset((int, float, _NONE_TYPE))
-
-
-def _str_column(col: Column) -> Column:
-    """``_str`` over a column: null or text, blank text -> None."""
-    if not _TEXT_TYPES.issuperset(map(type, col)):
-        raise _NotPlain
-    if "" in col or not all(map(str.strip, filter(None, col))):
-        return [v if v is None or v.strip() else None for v in col]
-    return col
-
-
-def _bool_column(col: Column) -> Column:
-    """``_bool`` over a column."""
-    if not _FLAG_TYPES.issuperset(map(type, col)):
-        raise _NotPlain
-    return col
-
-
-def _int_column(lo: int, hi: int) -> Callable[[Column], Column]:
-    """``_int`` over a column: null, or an int (not a bool, not a float) in ``lo..hi``."""
-
-    def ints(col: Column) -> Column:
-        if not _INT_TYPES.issuperset(map(type, col)):
-            raise _NotPlain
-        values = [v for v in col if v is not None] if None in col else col
-        if values and (min(values) < lo or max(values) > hi):
-            raise _NotPlain
-        return col
-
-    return ints
-
-
-def _span_column(col: Column) -> Column:
-    """``_SPANS[value]`` over a column: whole, non-negative seconds or null."""
-    if not _NUMBER_TYPES.issuperset(map(type, col)):
-        raise _NotPlain
-    return list(map(_NUMBER_SPANS.__getitem__, col))
-
-
-def _enum_column(table: _Spellings, *, required: bool = False) -> Callable[[Column], Column]:
-    """``table[value]`` over a column; when ``required``, null is not plain."""
-    get = table.__getitem__
-
-    def enums(col: Column) -> Column:
-        out = list(map(get, col))
-        if required and None in out:
-            raise _NotPlain
-        return out
-
-    return enums
-
-
-def _joined(pattern: str, width: int) -> Callable[[Column], bool]:
-    """A test that every value of a column is text of ``width`` characters matching ``pattern``
-    (which matches no newline): one match over the values joined by newlines. A value holding a
-    newline cannot pass, since the whole must then hold more newlines than the pattern allows."""
-    whole = re.compile(f"(?:{pattern}\n)*{pattern}", re.ASCII)
-
-    def test(col: Column) -> bool:
-        text = "\n".join(col)  # TypeError for a value that is not text: read_zones declines
-        return len(text) == (width + 1) * len(col) - 1 and whole.fullmatch(text) is not None
-
-    return test
-
-
-_GUIDS = _joined(_GUID.pattern, 36)
-# _time's shape: separators in place, ASCII, 7 fraction digits, Z, hour 00-23; fromisoformat then
-# refuses a day or a minute out of range, as it reads only digits in those fields.
-_TIMES = _joined(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-9]{2}:[0-9]{2}\.[0-9]{7}Z", 28)
-
-
-def _key_id_column(col: Column) -> Column:
-    if not _GUIDS(col):
-        raise _NotPlain
-    return col
-
-
-def _time_column(col: Column) -> Column:
-    """``_time`` over a column: null, or the script's UTC time (0001-01-01 -> None)."""
-    if not _TEXT_TYPES.issuperset(map(type, col)) or "" in col:
-        raise _NotPlain
-    given = list(filter(None, col)) if None in col else col
-    if not given:
-        return col
-    if not _TIMES(given):
-        raise _NotPlain
-    try:
-        parsed: list[datetime | None] = list(map(_fromisoformat, given))
-    except ValueError:  # a day or a minute out of range
-        raise _NotPlain from None
-    if _DOTNET_MIN in parsed:
-        parsed = [None if t == _DOTNET_MIN else t for t in parsed]
-    if given is col:
-        return parsed
-    times = iter(parsed)
-    return [None if v is None else next(times) for v in col]
-
-
-#: The members of a record after ZoneName, in descriptor field order, with their column functions.
-Table = tuple[tuple[str, Callable[[Column], Column]], ...]
-_KEY_COLUMNS: Final[Table] = (
-    ("KeyId", _key_id_column),
-    ("KeyType", _enum_column(_KEY_TYPE, required=True)),
-    ("CryptoAlgorithm", _enum_column(_ALGORITHM, required=True)),
-    ("KeyLength", _int_column(1, 16384)),
-    ("CurrentState", _enum_column(_KEY_STATE)),
-    ("KeyStorageProvider", _str_column),
-    ("StoreKeysInAD", _bool_column),
-    ("DnsKeySignatureValidityPeriod", _span_column),
-    ("DSSignatureValidityPeriod", _span_column),
-    ("ZoneSignatureValidityPeriod", _span_column),
-    ("InitialRolloverOffset", _span_column),
-    ("RolloverPeriod", _span_column),
-    ("RolloverType", _enum_column(_ROLLOVER_TYPE)),
-    ("NextRolloverAction", _enum_column(_NEXT_ACTION)),
-    ("LastRolloverTime", _time_column),
-    ("NextRolloverTime", _time_column),
-    ("CurrentRolloverStatus", _enum_column(_ROLLOVER_STATUS)),
-    ("ActiveKey", _str_column),
-    ("StandbyKey", _str_column),
-    ("NextKey", _str_column),
-    ("IsRolloverEnabled", _bool_column),
-)
-if {"ZoneName", *(n for n, _ in _KEY_COLUMNS)} != KEY_NAMES:  # pragma: no cover - a member in one list only
-    raise TypeError("the key columns and the key reader know different members")
-_ZONE_NAME = itemgetter("ZoneName")
-
-
-def _zone_name_column(col: Column, zones: Column) -> Column:
-    """``_zone_name`` over a column: each record's ZoneName is its zone's (``zones``), or null."""
-    if col != zones:
-        for value, zone in zip(col, zones, strict=True):
-            if value is not None and value != zone:
-                raise _NotPlain
-    return zones
-
-
-def _records(records: Column, zones: Column, table: Table, make: Callable[..., T]) -> list[T]:
-    """Nested records, each of the zone at the same index of ``zones``, as descriptors built by
-    ``make`` from the zone names and the table's columns; _NotPlain when any is not plain."""
-    if not records:
-        return []
-    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(table) + 1}:
-        raise _NotPlain  # with the count, reading every name below means exactly the script's names
-    columns = [_zone_name_column(list(map(_ZONE_NAME, records)), zones)]
-    columns.extend(convert(list(map(itemgetter(name), records))) for name, convert in table)
-    return list(map(make, *columns))
-
-
-def _whole_zone(obj: Any) -> bool:
-    """A ``Zones[]`` record for the column reader: every member, the keys an array, no errors,
-    the settings an object or null (others are read record by record)."""
-    return (
-        type(obj) is dict
-        and len(obj) == _ZONE_COUNT
-        and ZONE_NAMES.issuperset(obj)
-        and type(obj["SigningKeys"]) is list
-        and obj["Errors"] == []
-        and (obj["DnsSecSetting"] is None or type(obj["DnsSecSetting"]) is dict)
-    )
-
-
-_ZONE_COUNT: Final = len(ZONE_NAMES)
-_ZONE_FLAGS: Final = ("IsDsIntegrated", "IsReverseLookupZone", "IsAutoCreated")
-
-
-def _settings_or_none(obj: Any, zone: str) -> ZoneDnssecSettings | None:
-    if obj is None:
-        return None
-    settings = zone_settings(obj, zone)
-    if settings is None:
-        raise _NotPlain
-    return settings
-
-
-def _zone_columns(records: list[dict[str, Any]]) -> list[Zone]:
-    def column(name: str) -> Column:
-        return list(map(itemgetter(name), records))
-
-    names = column("ZoneName")
-    if not _TEXT_TYPES.issuperset(map(type, names)) or None in names or not all(map(str.strip, names)):
-        raise _NotPlain
-    zone_types = [t or UNKNOWN_ZONE_TYPE for t in map(_ZONE_TYPE.__getitem__, column("ZoneType"))]
-    flags = [list(map(bool, _bool_column(column(name)))) for name in _ZONE_FLAGS]
-    scopes = list(map(_SCOPE.__getitem__, column("ReplicationScope")))
-
-    # One settings record per zone: as columns of 20 they read slower than record by record.
-    settings = list(map(_settings_or_none, column("DnsSecSetting"), names))
-
-    key_lists = column("SigningKeys")
-    counts = list(map(len, key_lists))
-    zone_of_key = list(chain.from_iterable(map(repeat, names, counts)))
-    keys = iter(_records(list(chain.from_iterable(key_lists)), zone_of_key, _KEY_COLUMNS, _new_key))
-    zone_keys = [tuple(islice(keys, n)) for n in counts]
-    signed = _bool_column(column("IsSigned"))
-    return list(map(new_zone, names, zone_types, signed, *flags, scopes, settings, zone_keys, repeat(())))
-
-
-def read_zones(items: list[Any]) -> list[Zone | None]:
-    """For each ``Zones[]`` entry, its Zone when the column reader took it, else None (the
-    caller reads that entry record by record). The reader takes every entry in the plain
-    shape (``_whole_zone``), or none when any value of theirs is not plain."""
-    out: list[Zone | None] = [None] * len(items)
-    whole = [i for i, obj in enumerate(items) if _whole_zone(obj)]
-    if not whole:
-        return out
-    try:
-        zones = _zone_columns([items[i] for i in whole])
-    except (_NotPlain, TypeError, KeyError):  # TypeError: an object or array where a table wants a key
-        return out
-    for i, zone in zip(whole, zones, strict=True):
-        out[i] = zone
-    return out

@@ -54,6 +54,7 @@ from toolkit.model.descriptors import (
     ZoneError,
 )
 from toolkit.model.enums import WinEnum
+from toolkit.normalise import columns as _columns
 from toolkit.normalise import fast as _fast
 from toolkit.normalise.cim import MISSING, Record
 from toolkit.normalise.coerce import as_datetime, as_items, as_str, describe, fail
@@ -268,7 +269,7 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
     zones: list[Zone] = []
     seen: dict[str, str] = {}
     items = _array(rec, "Zones")
-    taken = _fast.read_zones([item for item, _ in items]) if fast else [None] * len(items)
+    taken = _columns.read_zones([item for item, _ in items]) if fast else [None] * len(items)
     for (item, item_path), zone in zip(items, taken, strict=True):
         if zone is None and fast:
             zone = _plain_zone(item, item_path)
