@@ -1,9 +1,11 @@
 """What a rule is: declared metadata plus a small pure check over descriptors.
 
 A rule is either *zone-scoped* (called once per zone with a ``ZoneContext``) or
-*server-scoped* (called once per server with a ``ServerContext``). A check yields ``Hit``s; the
-engine (``toolkit.rules.engine``) turns each hit into a ``Finding`` with the rule's id, the
-effective severity (hit, rule default, then the policy's override) and the target.
+*server-scoped* (called once per server with a ``ServerContext``). A check returns its ``Hit``s
+(any iterable; the rules here return a list, or ``()`` when a guard rules the zone out: a
+generator would cost an object and a frame on each of some 30 calls a zone, most of them finding
+nothing); the engine (``toolkit.rules.engine``) turns each hit into a ``Finding`` with the
+rule's id, the effective severity (hit, rule default, then the policy's override) and the target.
 
 Ids follow ``^[A-Z]{2,4}[0-9]{3}$``, grouped by area (see ``docs/rules.md``); an id never changes
 meaning once released.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Sequence
 
 from toolkit import dnssec_limits as lim
 from toolkit.findings import Severity
@@ -16,94 +16,114 @@ STIG_NSEC3 = ("V-259346 / WDNS-22-000015", "V-215579 / WDNS-CM-000009")
 RFC8624_DS = "RFC 8624 section 3.3 (DS and CDS digest algorithms)"
 
 
-def nsec3_iterations(ctx: ZoneContext) -> Iterator[Hit]:
+def nsec3_iterations(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.nsec3
     if s is None or s.nsec3_iterations is None:
-        return
+        return ()
+    hits: list[Hit] = []
     if s.nsec3_iterations > ctx.t.nsec3_max_iterations:
-        yield Hit(
-            f"NSEC3 uses {s.nsec3_iterations} extra iterations (policy maximum "
-            f"{ctx.t.nsec3_max_iterations}; RFC 9276: MUST be 0)",
-            {"nsec3_iterations": s.nsec3_iterations, "maximum": ctx.t.nsec3_max_iterations},
+        hits.append(
+            Hit(
+                f"NSEC3 uses {s.nsec3_iterations} extra iterations (policy maximum "
+                f"{ctx.t.nsec3_max_iterations}; RFC 9276: MUST be 0)",
+                {"nsec3_iterations": s.nsec3_iterations, "maximum": ctx.t.nsec3_max_iterations},
+            )
         )
+    return hits
 
 
-def nsec3_salt(ctx: ZoneContext) -> Iterator[Hit]:
+def nsec3_salt(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.nsec3
     if s is None or ctx.t.nsec3_salt_allowed or not s.salt_in_use:
-        return
+        return ()
     evidence = {
         "nsec3_random_salt_length": s.nsec3_random_salt_length,
         "nsec3_user_salt": s.nsec3_user_salt,
         "nsec3_current_salt": s.nsec3_current_salt,
     }
-    yield Hit("NSEC3 records carry a salt (RFC 9276: SHOULD NOT)", evidence)
+    return [Hit("NSEC3 records carry a salt (RFC 9276: SHOULD NOT)", evidence)]
 
 
-def nsec3_opt_out(ctx: ZoneContext) -> Iterator[Hit]:
+def nsec3_opt_out(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.nsec3
     if s is None or ctx.t.nsec3_opt_out_allowed or not s.nsec3_opt_out:
-        return
-    yield Hit("NSEC3 opt-out is on (RFC 9276: not recommended for small zones)", {"nsec3_opt_out": True})
+        return ()
+    return [Hit("NSEC3 opt-out is on (RFC 9276: not recommended for small zones)", {"nsec3_opt_out": True})]
 
 
-def nsec3_validator_limit(ctx: ZoneContext) -> Iterator[Hit]:
+def nsec3_validator_limit(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.nsec3
     if s is None or s.nsec3_iterations is None:
-        return
+        return ()
     limit = ctx.t.nsec3_validator_limit
+    hits: list[Hit] = []
     if s.nsec3_iterations > limit:
-        yield Hit(
-            f"NSEC3 uses {s.nsec3_iterations} iterations, above the {limit} validators accept: "
-            "negative answers validate as insecure or SERVFAIL",
-            {"nsec3_iterations": s.nsec3_iterations, "validator_limit": limit},
+        hits.append(
+            Hit(
+                f"NSEC3 uses {s.nsec3_iterations} iterations, above the {limit} validators accept: "
+                "negative answers validate as insecure or SERVFAIL",
+                {"nsec3_iterations": s.nsec3_iterations, "validator_limit": limit},
+            )
         )
     windows_max = lim.max_nsec3_iterations(ctx.min_key_length)
     if s.nsec3_iterations > windows_max:
-        yield Hit(
-            f"NSEC3 uses {s.nsec3_iterations} iterations, above the {windows_max} Windows allows for "
-            "the zone's smallest key (Win32 9124)",
-            {"nsec3_iterations": s.nsec3_iterations, "windows_limit": windows_max, "win32": 9124},
-            severity=Severity.CRITICAL,
+        hits.append(
+            Hit(
+                f"NSEC3 uses {s.nsec3_iterations} iterations, above the {windows_max} Windows allows for "
+                "the zone's smallest key (Win32 9124)",
+                {"nsec3_iterations": s.nsec3_iterations, "windows_limit": windows_max, "win32": 9124},
+                severity=Severity.CRITICAL,
+            )
         )
+    return hits
 
 
-def denial_policy(ctx: ZoneContext) -> Iterator[Hit]:
+def denial_policy(ctx: ZoneContext) -> Sequence[Hit]:
     wanted = ctx.t.denial_of_existence
     s = ctx.zone.dnssec
     if wanted.lower() == "any" or s is None or not (ctx.dnssec_in_use and ctx.signed):
-        return
+        return ()
     actual = s.denial_of_existence.value if s.denial_of_existence else None
+    hits: list[Hit] = []
     if actual is None or actual.lower() != wanted.lower():
-        yield Hit(
-            f"zone uses {actual or 'unknown'} for denial of existence; the policy requires {wanted}",
-            {"denial_of_existence": actual, "required": wanted},
+        hits.append(
+            Hit(
+                f"zone uses {actual or 'unknown'} for denial of existence; the policy requires {wanted}",
+                {"denial_of_existence": actual, "required": wanted},
+            )
         )
+    return hits
 
 
-def ds_digests(ctx: ZoneContext) -> Iterator[Hit]:
+def ds_digests(ctx: ZoneContext) -> Sequence[Hit]:
     if ctx.zone.dnssec is None or not (ctx.dnssec_in_use and ctx.signed):
-        return
+        return ()
     t = ctx.t
     verdict = _ds_verdict(ctx.ds_digests, t.ds_required_digests, t.ds_forbidden_digests)
+    hits: list[Hit] = []
     if verdict is not None:
         message, evidence = verdict
-        yield Hit(message, {name: list(value) for name, value in evidence.items()})
+        hits.append(Hit(message, {name: list(value) for name, value in evidence.items()}))
+    return hits
 
 
-def ds_forbidden_beside(ctx: ZoneContext) -> Iterator[Hit]:
+def ds_forbidden_beside(ctx: ZoneContext) -> Sequence[Hit]:
     if ctx.zone.dnssec is None or not (ctx.dnssec_in_use and ctx.signed):
-        return
+        return ()
     have = ctx.ds_digests
     if len(have) < 2:
-        return  # "beside": a forbidden digest alongside at least one other
+        return ()  # "beside": a forbidden digest alongside at least one other
     banned = lowered(ctx.t.ds_forbidden_digests)
     forbidden = [h for h in have if h.lower() in banned]
+    hits: list[Hit] = []
     if forbidden and len(forbidden) < len(have):
-        yield Hit(
-            f"DS records are also generated with {', '.join(forbidden)}",
-            {"ds_record_generation_algorithm": list(have), "forbidden": forbidden},
+        hits.append(
+            Hit(
+                f"DS records are also generated with {', '.join(forbidden)}",
+                {"ds_record_generation_algorithm": list(have), "forbidden": forbidden},
+            )
         )
+    return hits
 
 
 @functools.lru_cache(maxsize=64)

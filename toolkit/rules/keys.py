@@ -6,7 +6,7 @@ KEY001 is the founding rule: the condition behind Win32 9104
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 
 from toolkit.findings import Severity
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType
@@ -20,12 +20,12 @@ NIST = "NIST SP 800-81-2 section 11.2 (key sizes)"
 STIG_ALG = ("V-259351 / WDNS-22-000020", "V-215584 / WDNS-CM-000015")
 
 
-def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
+def key_presence(ctx: ZoneContext) -> Sequence[Hit]:
     if not ctx.dnssec_in_use or not ctx.keys_readable or (ctx.ksks and ctx.zsks):
-        return
+        return ()
     missing = [kind for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)) if not keys]
     if not missing:
-        return
+        return ()
     what = " and ".join(missing)
     signed = ctx.signed
     if signed:
@@ -34,80 +34,100 @@ def key_presence(ctx: ZoneContext) -> Iterator[Hit]:
     else:
         msg = f"zone holds signing keys but no {what}: signing it will fail with Win32 9104"
         sev = Severity.HIGH
-    yield Hit(
-        msg,
-        {"missing": missing, "signed": signed, "keys_present": list(ctx.keys_present), "win32": 9104},
-        severity=sev,
-    )
+    return [
+        Hit(
+            msg,
+            {"missing": missing, "signed": signed, "keys_present": list(ctx.keys_present), "win32": 9104},
+            severity=sev,
+        )
+    ]
 
 
-def active_key_presence(ctx: ZoneContext) -> Iterator[Hit]:
+def active_key_presence(ctx: ZoneContext) -> Sequence[Hit]:
     if not ctx.dnssec_in_use or not ctx.keys_readable or len(ctx.active_keys) == len(ctx.keys):
-        return  # (the last: no key is retired, so every type present has an active key)
+        return ()  # (the last: no key is retired, so every type present has an active key)
+    hits: list[Hit] = []
     for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)):
         if keys and not any(k.is_active for k in keys):
-            yield Hit(
-                f"every {kind} is retired: no active {kind} signs the zone",
-                {"missing_active": kind, "keys_present": list(ctx.keys_present), "win32": 9104},
+            hits.append(
+                Hit(
+                    f"every {kind} is retired: no active {kind} signs the zone",
+                    {"missing_active": kind, "keys_present": list(ctx.keys_present), "win32": 9104},
+                )
             )
+    return hits
 
 
-def per_algorithm_pairs(ctx: ZoneContext) -> Iterator[Hit]:
+def per_algorithm_pairs(ctx: ZoneContext) -> Sequence[Hit]:
     if not ctx.dnssec_in_use or not ctx.keys_readable or not (ctx.ksks and ctx.zsks):
-        return  # KEY001 reports the zone-wide case
+        return ()  # KEY001 reports the zone-wide case
     counts = ctx.key_counts
     if len(counts) == 2 and counts[0][0] == counts[1][0]:
-        return  # the usual case: one algorithm, and (from the test above) a KSK and a ZSK
+        return ()  # the usual case: one algorithm, and (from the test above) a KSK and a ZSK
     types: dict[str, set[str]] = {}
     for alg, kind, _ in ctx.key_counts:  # sorted by algorithm
         types.setdefault(alg, set()).add(kind)
+    hits: list[Hit] = []
     for alg, present in types.items():
         for kind in ("KSK", "ZSK"):
             if kind not in present:
-                yield Hit(
-                    f"algorithm {alg} has no {kind}: every algorithm in use needs a KSK and a ZSK",
-                    {
-                        "algorithm": alg,
-                        "missing": kind,
-                        "keys_present": list(ctx.keys_present),
-                        "win32": 9104,
-                    },
+                hits.append(
+                    Hit(
+                        f"algorithm {alg} has no {kind}: every algorithm in use needs a KSK and a ZSK",
+                        {
+                            "algorithm": alg,
+                            "missing": kind,
+                            "keys_present": list(ctx.keys_present),
+                            "win32": 9104,
+                        },
+                    )
                 )
+    return hits
 
 
-def too_many_keys(ctx: ZoneContext) -> Iterator[Hit]:
+def too_many_keys(ctx: ZoneContext) -> Sequence[Hit]:
     if not ctx.dnssec_in_use:
-        return
+        return ()
     limit = ctx.t.max_keys_per_algorithm_and_type
+    hits: list[Hit] = []
     for alg, kind, n in ctx.key_counts:
         if n > limit:
-            yield Hit(
-                f"{n} {kind}s with algorithm {alg} (limit {limit}; Windows refuses a 4th with Win32 9113)",
-                {"algorithm": alg, "key_type": kind, "count": n, "limit": limit, "win32": 9113},
+            hits.append(
+                Hit(
+                    f"{n} {kind}s with algorithm {alg} "
+                    f"(limit {limit}; Windows refuses a 4th with Win32 9113)",
+                    {"algorithm": alg, "key_type": kind, "count": n, "limit": limit, "win32": 9113},
+                )
             )
+    return hits
 
 
-def rsa_key_length(ctx: ZoneContext) -> Iterator[Hit]:
+def rsa_key_length(ctx: ZoneContext) -> Sequence[Hit]:
     if not ctx.dnssec_in_use:
-        return
+        return ()
     t = ctx.t
     ksk_min, zsk_min = t.ksk_min_rsa_bits, t.zsk_min_rsa_bits
+    hits: list[Hit] = []
     for k in ctx.active_keys:
         if k.key_length is None:
             continue
         minimum = ksk_min if k.key_type is KeyType.KSK else zsk_min
         if k.key_length < minimum and k.algorithm.is_rsa:
-            yield Hit(
-                f"{k.key_type.short} is RSA {k.key_length} bits, below the policy minimum {minimum}",
-                {"key_type": k.key_type.short, "key_length": k.key_length, "minimum": minimum},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} is RSA {k.key_length} bits, below the policy minimum {minimum}",
+                    {"key_type": k.key_type.short, "key_length": k.key_length, "minimum": minimum},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
 _ENUM_FIELDS = ("key_type", "algorithm", "current_rollover_status", "rollover_type", "current_state")
 
 
-def unknown_values(ctx: ZoneContext) -> Iterator[Hit]:
+def unknown_values(ctx: ZoneContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for k in ctx.odd_keys:  # usually none
         values = (k.key_type, k.algorithm, k.current_rollover_status, k.rollover_type, k.current_state)
         odd = {
@@ -115,59 +135,72 @@ def unknown_values(ctx: ZoneContext) -> Iterator[Hit]:
             for name, v in zip(_ENUM_FIELDS, values, strict=True)
             if v is not None and not v.is_known
         }
-        yield Hit(
-            "key reports values this toolkit does not know: "
-            + ", ".join(f"{n}={v!r}" for n, v in odd.items()),
-            odd,
-            key_id=k.key_id,
-        )
-
-
-def forbidden_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
-    if not ctx.dnssec_in_use:
-        return
-    forbidden = lowered(ctx.t.forbidden_algorithms)
-    if forbidden.isdisjoint(ctx.algorithms):
-        return  # the usual case: no key's algorithm is forbidden
-    for k in ctx.keys:
-        if k.algorithm.value.lower() in forbidden:
-            yield Hit(
-                f"{k.key_type.short} signs with {k.algorithm.value} ({k.algorithm.mnemonic}), "
-                "which the policy forbids",
-                {"algorithm": k.algorithm.value, "number": int(k.algorithm.number or 0)},
+        hits.append(
+            Hit(
+                "key reports values this toolkit does not know: "
+                + ", ".join(f"{n}={v!r}" for n, v in odd.items()),
+                odd,
                 key_id=k.key_id,
             )
+        )
+    return hits
 
 
-def not_recommended_algorithm(ctx: ZoneContext) -> Iterator[Hit]:
+def forbidden_algorithm(ctx: ZoneContext) -> Sequence[Hit]:
     if not ctx.dnssec_in_use:
-        return
+        return ()
+    forbidden = lowered(ctx.t.forbidden_algorithms)
+    if forbidden.isdisjoint(ctx.algorithms):
+        return ()  # the usual case: no key's algorithm is forbidden
+    hits: list[Hit] = []
+    for k in ctx.keys:
+        if k.algorithm.value.lower() in forbidden:
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} signs with {k.algorithm.value} ({k.algorithm.mnemonic}), "
+                    "which the policy forbids",
+                    {"algorithm": k.algorithm.value, "number": int(k.algorithm.number or 0)},
+                    key_id=k.key_id,
+                )
+            )
+    return hits
+
+
+def not_recommended_algorithm(ctx: ZoneContext) -> Sequence[Hit]:
+    if not ctx.dnssec_in_use:
+        return ()
     t = ctx.t
     recommended = lowered(t.recommended_algorithms)
     if recommended.issuperset(ctx.algorithms):
-        return  # the usual case: every key's algorithm is recommended
+        return ()  # the usual case: every key's algorithm is recommended
     allowed = lowered(t.allowed_algorithms)
     forbidden = lowered(t.forbidden_algorithms)
+    hits: list[Hit] = []
     for k in ctx.keys:
         alg = k.algorithm.value.lower()
         if alg in recommended:
             continue
         if alg in allowed:
-            yield Hit(
-                f"{k.key_type.short} uses {k.algorithm.value}: allowed, but not a recommended algorithm",
-                {"algorithm": k.algorithm.value, "recommended": list(t.recommended_algorithms)},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} uses {k.algorithm.value}: allowed, but not a recommended algorithm",
+                    {"algorithm": k.algorithm.value, "recommended": list(t.recommended_algorithms)},
+                    key_id=k.key_id,
+                )
             )
         elif alg not in forbidden:
-            yield Hit(
-                f"{k.key_type.short} uses {k.algorithm.value}, which the policy does not list as allowed",
-                {
-                    "algorithm": k.algorithm.value,
-                    "allowed": list(t.recommended_algorithms + t.allowed_algorithms),
-                },
-                key_id=k.key_id,
-                severity=Severity.MEDIUM,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} uses {k.algorithm.value}, which the policy does not list as allowed",
+                    {
+                        "algorithm": k.algorithm.value,
+                        "allowed": list(t.recommended_algorithms + t.allowed_algorithms),
+                    },
+                    key_id=k.key_id,
+                    severity=Severity.MEDIUM,
+                )
             )
+    return hits
 
 
 _SHA1_ALGORITHMS = frozenset(
@@ -175,27 +208,33 @@ _SHA1_ALGORITHMS = frozenset(
 )
 
 
-def denial_incompatible(ctx: ZoneContext) -> Iterator[Hit]:
+def denial_incompatible(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.zone.dnssec
     if not ctx.dnssec_in_use or s is None or s.denial_of_existence is None:
-        return
+        return ()
     nsec3 = s.denial_of_existence is DenialOfExistence.NSEC3
     nsec = s.denial_of_existence is DenialOfExistence.NSEC
     if _SHA1_ALGORITHMS.isdisjoint(ctx.algorithms):
-        return  # only SHA-1 RSA keys clash with a denial of existence
+        return ()  # only SHA-1 RSA keys clash with a denial of existence
+    hits: list[Hit] = []
     for k in ctx.keys:
         if nsec3 and k.algorithm is CryptoAlgorithm.RSASHA1:
-            yield Hit(
-                "NSEC3 with an RsaSha1 key: Windows refuses it (Win32 9103); use RsaSha256 or NSEC",
-                {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "win32": 9103},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    "NSEC3 with an RsaSha1 key: Windows refuses it (Win32 9103); use RsaSha256 or NSEC",
+                    {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "win32": 9103},
+                    key_id=k.key_id,
+                )
             )
         if nsec and k.algorithm is CryptoAlgorithm.RSASHA1_NSEC3:
-            yield Hit(
-                "NSEC with an RsaSha1NSec3 key: Windows refuses it (Win32 9130)",
-                {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "win32": 9130},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    "NSEC with an RsaSha1NSec3 key: Windows refuses it (Win32 9130)",
+                    {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "win32": 9130},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
 _ADD_KEY = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from toolkit.findings import Severity
@@ -20,42 +20,51 @@ STIG_DNSKEY = ("V-259345 / WDNS-22-000014", "V-215578 / WDNS-CM-000008")
 STIG_DS = ("V-259339 / WDNS-22-000007", "V-215661 / WDNS-CM-000001")
 
 
-def rollover_disabled(ctx: ZoneContext) -> Iterator[Hit]:
+def rollover_disabled(ctx: ZoneContext) -> Sequence[Hit]:
     required = ctx.t.rollover_required_for
+    hits: list[Hit] = []
     for k in ctx.signing_keys:
         if not k.rollover_enabled and k.key_type.short in required:
-            yield Hit(
-                f"automatic rollover is disabled on the {k.key_type.short}",
-                {"key_type": k.key_type.short, "is_rollover_enabled": k.is_rollover_enabled},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"automatic rollover is disabled on the {k.key_type.short}",
+                    {"key_type": k.key_type.short, "is_rollover_enabled": k.is_rollover_enabled},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
-def rollover_period(ctx: ZoneContext) -> Iterator[Hit]:
+def rollover_period(ctx: ZoneContext) -> Sequence[Hit]:
     keys = ctx.signing_keys
     if not keys:
-        return
+        return ()
     t = ctx.t
     ksk_range, zsk_range = (t.ksk_rollover_min, t.ksk_rollover_max), (t.zsk_rollover_min, t.zsk_rollover_max)
+    hits: list[Hit] = []
     for k in keys:
         period = k.rollover_period
         if not period or not k.rollover_enabled:
             continue
         lo, hi = ksk_range if k.key_type is _KSK else zsk_range
         if not lo <= period <= hi:
-            yield Hit(
-                f"{k.key_type.short} rolls over every {fmt_td(k.rollover_period)}, "
-                f"outside the policy range {fmt_td(lo)}..{fmt_td(hi)}",
-                {"rollover_period": fmt_td(k.rollover_period), "min": fmt_td(lo), "max": fmt_td(hi)},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} rolls over every {fmt_td(k.rollover_period)}, "
+                    f"outside the policy range {fmt_td(lo)}..{fmt_td(hi)}",
+                    {"rollover_period": fmt_td(k.rollover_period), "min": fmt_td(lo), "max": fmt_td(hi)},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
-def rollover_overdue(ctx: ZoneContext) -> Iterator[Hit]:
+def rollover_overdue(ctx: ZoneContext) -> Sequence[Hit]:
     keys = ctx.signing_keys
     if not keys:
-        return
+        return ()
     due = _due_before(ctx.now, ctx.t.rollover_overdue_grace)
+    hits: list[Hit] = []
     for k in keys:
         when = k.next_rollover_time
         if when is None or (due is not None and when >= due):
@@ -67,11 +76,14 @@ def rollover_overdue(ctx: ZoneContext) -> Iterator[Hit]:
             continue  # ROLL004/ROLL005 speak for keys that are mid-rollover
         late = ctx.now - when
         if late > ctx.t.rollover_overdue_grace:
-            yield Hit(
-                f"{k.key_type.short} rollover was due {fmt_td(_days(late))} ago and has not started",
-                {"next_rollover_time": when.isoformat(), "overdue": fmt_td(_days(late))},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} rollover was due {fmt_td(_days(late))} ago and has not started",
+                    {"next_rollover_time": when.isoformat(), "overdue": fmt_td(_days(late))},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
 _WAITING_FOR_DS = RolloverStatus.KSK_WAITING_FOR_DS_UPDATE
@@ -79,20 +91,27 @@ _ROLL_ERROR = RolloverStatus.ROLL_ERROR
 _KSK = KeyType.KSK
 
 
-def roll_error(ctx: ZoneContext) -> Iterator[Hit]:
+def roll_error(ctx: ZoneContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for k in ctx.signing_keys:
         if k.current_rollover_status is _ROLL_ERROR:
-            yield Hit(
-                f"{k.key_type.short} rollover is in RollError",
-                {
-                    "current_rollover_status": "RollError",
-                    "next_rollover_time": k.next_rollover_time.isoformat() if k.next_rollover_time else None,
-                },
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} rollover is in RollError",
+                    {
+                        "current_rollover_status": "RollError",
+                        "next_rollover_time": k.next_rollover_time.isoformat()
+                        if k.next_rollover_time
+                        else None,
+                    },
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
-def ksk_waiting_for_ds(ctx: ZoneContext) -> Iterator[Hit]:
+def ksk_waiting_for_ds(ctx: ZoneContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for k in ctx.signing_keys:
         if k.current_rollover_status is not _WAITING_FOR_DS or not k.is_ksk:
             continue
@@ -105,41 +124,50 @@ def ksk_waiting_for_ds(ctx: ZoneContext) -> Iterator[Hit]:
             else None,
         }
         if started is None:
-            yield Hit(
-                "KSK rollover waits for the parent's DS update (since when is unknown)",
-                evidence,
-                key_id=k.key_id,
-                severity=Severity.LOW,
+            hits.append(
+                Hit(
+                    "KSK rollover waits for the parent's DS update (since when is unknown)",
+                    evidence,
+                    key_id=k.key_id,
+                    severity=Severity.LOW,
+                )
             )
             continue
         waited = ctx.now - started
         if waited > ctx.t.ksk_ds_wait_max:
             evidence.update(since=started.isoformat(), waiting=fmt_td(_days(waited)))
-            yield Hit(
-                f"KSK rollover has waited {fmt_td(_days(waited))} for the parent's DS update "
-                f"(policy allows {fmt_td(ctx.t.ksk_ds_wait_max)})",
-                evidence,
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"KSK rollover has waited {fmt_td(_days(waited))} for the parent's DS update "
+                    f"(policy allows {fmt_td(ctx.t.ksk_ds_wait_max)})",
+                    evidence,
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
-def rollover_type(ctx: ZoneContext) -> Iterator[Hit]:
+def rollover_type(ctx: ZoneContext) -> Sequence[Hit]:
     keys = ctx.signing_keys
     if not keys:
-        return
+        return ()
     t = ctx.t
     ksk_expected, zsk_expected = t.ksk_rollover_type, t.zsk_rollover_type
+    hits: list[Hit] = []
     for k in keys:
         if k.rollover_type is None:
             continue
         expected = ksk_expected if k.key_type is _KSK else zsk_expected
         value: str = k.rollover_type._value_  # ``.value`` without the enum property call
         if value != expected and value.lower() != expected.lower():
-            yield Hit(
-                f"{k.key_type.short} rolls over by {k.rollover_type.value}, expected {expected}",
-                {"rollover_type": k.rollover_type.value, "expected": expected},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} rolls over by {k.rollover_type.value}, expected {expected}",
+                    {"rollover_type": k.rollover_type.value, "expected": expected},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
 @functools.lru_cache(maxsize=16)
@@ -178,47 +206,50 @@ def _days(td: timedelta) -> timedelta:
     return (td // unit) * unit
 
 
-def _validity(ctx: ZoneContext, attr: str, lo: timedelta, hi: timedelta, label: str) -> Iterator[Hit]:
+def _validity(ctx: ZoneContext, attr: str, lo: timedelta, hi: timedelta, label: str) -> Sequence[Hit]:
     keys = ctx.signing_keys
     if not keys:
-        return
+        return ()
+    hits: list[Hit] = []
     for k in keys:
         value: timedelta | None = getattr(k, attr)
         if value is not None and not lo <= value <= hi:
-            yield Hit(
-                f"{label} signature validity {fmt_td(value)} on the {k.key_type.short} is outside "
-                f"the policy range {fmt_td(lo)}..{fmt_td(hi)}",
-                {attr: fmt_td(value), "min": fmt_td(lo), "max": fmt_td(hi)},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{label} signature validity {fmt_td(value)} on the {k.key_type.short} is outside "
+                    f"the policy range {fmt_td(lo)}..{fmt_td(hi)}",
+                    {attr: fmt_td(value), "min": fmt_td(lo), "max": fmt_td(hi)},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
-def dnskey_validity(ctx: ZoneContext) -> Iterator[Hit]:
+def dnskey_validity(ctx: ZoneContext) -> Sequence[Hit]:
     return _validity(
         ctx, "dnskey_signature_validity", ctx.t.dnskey_validity_min, ctx.t.dnskey_validity_max, "DNSKEY"
     )
 
 
-def ds_validity(ctx: ZoneContext) -> Iterator[Hit]:
+def ds_validity(ctx: ZoneContext) -> Sequence[Hit]:
     return _validity(ctx, "ds_signature_validity", ctx.t.ds_validity_min, ctx.t.ds_validity_max, "DS")
 
 
-def zone_validity(ctx: ZoneContext) -> Iterator[Hit]:
-    return _validity(
-        ctx, "zone_signature_validity", ctx.t.zone_validity_min, ctx.t.zone_validity_max, "zone"
-    )
+def zone_validity(ctx: ZoneContext) -> Sequence[Hit]:
+    return _validity(ctx, "zone_signature_validity", ctx.t.zone_validity_min, ctx.t.zone_validity_max, "zone")
 
 
-def validity_vs_propagation(ctx: ZoneContext) -> Iterator[Hit]:
+def validity_vs_propagation(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.zone.dnssec
     if s is None or not ctx.signing_keys:
-        return
+        return ()
     scan = ctx.inventory.server.settings.maximum_signature_scan_period
     prop = s.propagation_time or _ZERO
     factor = ctx.t.validity_propagation_factor
     need = _needed(prop, s.dnskey_record_set_ttl, s.ds_record_set_ttl, scan, factor)
     if need <= _ZERO:
-        return
+        return ()
+    hits: list[Hit] = []
     for k in ctx.signing_keys:
         dnskey, ds, zone = k.dnskey_signature_validity, k.ds_signature_validity, k.zone_signature_validity
         if (
@@ -234,18 +265,21 @@ def validity_vs_propagation(ctx: ZoneContext) -> Iterator[Hit]:
         ):
             value: timedelta | None = getattr(k, attr)
             if value is not None and value < need:
-                yield Hit(
-                    f"{label} signature validity {fmt_td(value)} on the {k.key_type.short} is shorter "
-                    f"than the {fmt_td(need)} needed to re-sign and propagate in time",
-                    {
-                        attr: fmt_td(value),
-                        "needed": fmt_td(need),
-                        "propagation_time": fmt_td(prop),
-                        "maximum_signature_scan_period": fmt_td(scan),
-                        "factor": ctx.t.validity_propagation_factor,
-                    },
-                    key_id=k.key_id,
+                hits.append(
+                    Hit(
+                        f"{label} signature validity {fmt_td(value)} on the {k.key_type.short} is shorter "
+                        f"than the {fmt_td(need)} needed to re-sign and propagate in time",
+                        {
+                            attr: fmt_td(value),
+                            "needed": fmt_td(need),
+                            "propagation_time": fmt_td(prop),
+                            "maximum_signature_scan_period": fmt_td(scan),
+                            "factor": ctx.t.validity_propagation_factor,
+                        },
+                        key_id=k.key_id,
+                    )
                 )
+    return hits
 
 
 _SET_VALIDITY = "Set-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> -{param} (New-TimeSpan -Hours 168)"

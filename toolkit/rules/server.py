@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 
 from toolkit.findings import Severity
 from toolkit.model import ZoneError
@@ -19,69 +19,86 @@ BAD_ANCHOR = (TrustAnchorState.REVOKED, TrustAnchorState.MISSING, TrustAnchorSta
 ACCESS_CODES = {5}
 
 
-def key_master_offline(ctx: ZoneContext) -> Iterator[Hit]:
+def key_master_offline(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.zone.dnssec
     if not ctx.dnssec_in_use or s is None or s.key_master_status is not KeyMasterStatus.OFFLINE:
-        return
-    yield Hit(
-        f"key master {s.key_master_server or '(unknown)'} is offline: no key generation, rollover or "
-        "re-signing until it returns (Win32 9122)",
-        {
-            "key_master_server": s.key_master_server,
-            "key_master_status": "Offline",
-            "is_key_master_server": s.is_key_master_server,
-            "win32": 9122,
-        },
-    )
+        return ()
+    return [
+        Hit(
+            f"key master {s.key_master_server or '(unknown)'} is offline: no key generation, rollover or "
+            "re-signing until it returns (Win32 9122)",
+            {
+                "key_master_server": s.key_master_server,
+                "key_master_status": "Offline",
+                "is_key_master_server": s.is_key_master_server,
+                "win32": 9122,
+            },
+        )
+    ]
 
 
-def key_master_unknown(ctx: ZoneContext) -> Iterator[Hit]:
+def key_master_unknown(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.zone.dnssec
     if s is None or not (ctx.dnssec_in_use and ctx.signed):
-        return
+        return ()
+    hits: list[Hit] = []
     if not (s.key_master_server or "").strip() and not s.is_key_master_server:
-        yield Hit(
-            "no key master is recorded for this signed zone",
-            {"key_master_server": s.key_master_server, "is_key_master_server": s.is_key_master_server},
+        hits.append(
+            Hit(
+                "no key master is recorded for this signed zone",
+                {"key_master_server": s.key_master_server, "is_key_master_server": s.is_key_master_server},
+            )
         )
     elif s.key_master_status is not None and not s.key_master_status.is_known:
-        yield Hit(
-            f"key master status {s.key_master_status.value!r} is not one this toolkit knows",
-            {"key_master_server": s.key_master_server, "key_master_status": s.key_master_status.value},
-            severity=Severity.LOW,
+        hits.append(
+            Hit(
+                f"key master status {s.key_master_status.value!r} is not one this toolkit knows",
+                {"key_master_server": s.key_master_server, "key_master_status": s.key_master_status.value},
+                severity=Severity.LOW,
+            )
         )
+    return hits
 
 
-def keys_not_in_ad(ctx: ZoneContext) -> Iterator[Hit]:
+def keys_not_in_ad(ctx: ZoneContext) -> Sequence[Hit]:
     if not (ctx.zone.is_ds_integrated and ctx.dnssec_in_use):
-        return
+        return ()
+    hits: list[Hit] = []
     for k in ctx.keys:
         if k.store_keys_in_ad is False:
-            yield Hit(
-                f"{k.key_type.short} of an AD-integrated zone is not stored in Active Directory",
-                {"store_keys_in_ad": False, "is_ds_integrated": True},
-                key_id=k.key_id,
+            hits.append(
+                Hit(
+                    f"{k.key_type.short} of an AD-integrated zone is not stored in Active Directory",
+                    {"store_keys_in_ad": False, "is_ds_integrated": True},
+                    key_id=k.key_id,
+                )
             )
+    return hits
 
 
-def distribute_trust_anchor(ctx: ZoneContext) -> Iterator[Hit]:
+def distribute_trust_anchor(ctx: ZoneContext) -> Sequence[Hit]:
     s = ctx.zone.dnssec
     if s is None or not (ctx.zone.is_ds_integrated and ctx.dnssec_in_use and ctx.signed):
-        return
+        return ()
+    hits: list[Hit] = []
     if not s.distributes_trust_anchor:
-        yield Hit(
-            "trust anchors of this AD-integrated signed zone are not distributed to the domain's DNS servers",
-            {"distribute_trust_anchor": list(s.distribute_trust_anchor)},
+        hits.append(
+            Hit(
+                "trust anchors of this AD-integrated signed zone are not distributed to the domain's "
+                "DNS servers",
+                {"distribute_trust_anchor": list(s.distribute_trust_anchor)},
+            )
         )
+    return hits
 
 
-def unsigned_primary(ctx: ZoneContext) -> Iterator[Hit]:
+def unsigned_primary(ctx: ZoneContext) -> Sequence[Hit]:
     z = ctx.zone
     if not ctx.is_primary or z.is_auto_created or ctx.signed:
-        return
+        return ()
     if z.name.lower().rstrip(".") == "trustanchors":
-        return
-    yield Hit("primary zone is not signed", {"is_signed": False, "is_ds_integrated": z.is_ds_integrated})
+        return ()
+    return [Hit("primary zone is not signed", {"is_signed": False, "is_ds_integrated": z.is_ds_integrated})]
 
 
 def error_hit(err: ZoneError, what: str) -> Hit:
@@ -102,34 +119,49 @@ def error_hit(err: ZoneError, what: str) -> Hit:
     return Hit(text, evidence, severity=sev)
 
 
-def zone_errors(ctx: ZoneContext) -> Iterator[Hit]:
+def zone_errors(ctx: ZoneContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for err in ctx.zone.errors:
-        yield error_hit(err, "the inventory could not read this zone")
+        hits.append(error_hit(err, "the inventory could not read this zone"))
+    return hits
 
 
-def server_errors(ctx: ServerContext) -> Iterator[Hit]:
+def server_errors(ctx: ServerContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for err in ctx.inventory.errors:
-        yield error_hit(err, "the inventory could not read a server section")
+        hits.append(error_hit(err, "the inventory could not read a server section"))
+    return hits
 
 
-def validation_disabled(ctx: ServerContext) -> Iterator[Hit]:
+def validation_disabled(ctx: ServerContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     if ctx.inventory.server.settings.enable_dnssec is False:
-        yield Hit(
-            "DNSSEC validation is disabled (EnableDnsSec false)", {"enable_dnssec": False, "win32": 9125}
+        hits.append(
+            Hit("DNSSEC validation is disabled (EnableDnsSec false)", {"enable_dnssec": False, "win32": 9125})
         )
+    return hits
 
 
-def online_signing_disabled(ctx: ServerContext) -> Iterator[Hit]:
+def online_signing_disabled(ctx: ServerContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     if ctx.inventory.server.settings.enable_online_signing is False and any(
         z.signed for z in ctx.inventory.zones
     ):
-        yield Hit(
-            "online signing is disabled while the server hosts signed zones: dynamic updates are not signed",
-            {"enable_online_signing": False, "signed_zones": sum(1 for z in ctx.inventory.zones if z.signed)},
+        hits.append(
+            Hit(
+                "online signing is disabled while the server hosts signed zones: "
+                "dynamic updates are not signed",
+                {
+                    "enable_online_signing": False,
+                    "signed_zones": sum(1 for z in ctx.inventory.zones if z.signed),
+                },
+            )
         )
+    return hits
 
 
-def bad_trust_anchors(ctx: ServerContext) -> Iterator[Hit]:
+def bad_trust_anchors(ctx: ServerContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for ta in ctx.inventory.trust_anchors:
         if ta.state in BAD_ANCHOR:
             others = [
@@ -137,71 +169,88 @@ def bad_trust_anchors(ctx: ServerContext) -> Iterator[Hit]:
                 for a in ctx.inventory.trust_anchors
                 if a is not ta and a.name.lower() == ta.name.lower() and a.state is TrustAnchorState.VALID
             ]
-            yield Hit(
-                f"trust anchor for {ta.name} (key tag {ta.key_tag}) is {ta.state.value}"
-                + ("" if others else "; no valid anchor remains for this name"),
-                {
-                    "trust_anchor": ta.name,
-                    "type": ta.anchor_type.value,
-                    "state": ta.state.value,
-                    "key_tag": ta.key_tag,
-                    "valid_anchors_left": len(others),
-                    "entered_state_time": ta.entered_state_time.isoformat()
-                    if ta.entered_state_time
-                    else None,
-                },
-                key_id=str(ta.key_tag) if ta.key_tag is not None else None,
-                zone=ta.name,
-                severity=None if not others else Severity.LOW,
+            hits.append(
+                Hit(
+                    f"trust anchor for {ta.name} (key tag {ta.key_tag}) is {ta.state.value}"
+                    + ("" if others else "; no valid anchor remains for this name"),
+                    {
+                        "trust_anchor": ta.name,
+                        "type": ta.anchor_type.value,
+                        "state": ta.state.value,
+                        "key_tag": ta.key_tag,
+                        "valid_anchors_left": len(others),
+                        "entered_state_time": ta.entered_state_time.isoformat()
+                        if ta.entered_state_time
+                        else None,
+                    },
+                    key_id=str(ta.key_tag) if ta.key_tag is not None else None,
+                    zone=ta.name,
+                    severity=None if not others else Severity.LOW,
+                )
             )
+    return hits
 
 
-def trust_point_refresh(ctx: ServerContext) -> Iterator[Hit]:
+def trust_point_refresh(ctx: ServerContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for tp in ctx.inventory.trust_points:
         if tp.last_active_refresh_result not in (None, 0):
             code = tp.last_active_refresh_result
-            yield Hit(
-                f"active refresh of trust point {tp.name} failed with {describe_win32(code)}"
-                + (
-                    f": {tp.last_active_refresh_result_description}"
-                    if tp.last_active_refresh_result_description
-                    else ""
-                ),
-                {
-                    "trust_point": tp.name,
-                    "last_active_refresh_result": code,
-                    "description": tp.last_active_refresh_result_description,
-                    "last_successful_active_refresh_time": tp.last_successful_active_refresh_time.isoformat()
-                    if tp.last_successful_active_refresh_time
-                    else None,
-                },
-                zone=tp.name,
+            hits.append(
+                Hit(
+                    f"active refresh of trust point {tp.name} failed with {describe_win32(code)}"
+                    + (
+                        f": {tp.last_active_refresh_result_description}"
+                        if tp.last_active_refresh_result_description
+                        else ""
+                    ),
+                    {
+                        "trust_point": tp.name,
+                        "last_active_refresh_result": code,
+                        "description": tp.last_active_refresh_result_description,
+                        "last_successful_active_refresh_time": (
+                            tp.last_successful_active_refresh_time.isoformat()
+                            if tp.last_successful_active_refresh_time
+                            else None
+                        ),
+                    },
+                    zone=tp.name,
+                )
             )
+    return hits
 
 
-def trust_point_state(ctx: ServerContext) -> Iterator[Hit]:
+def trust_point_state(ctx: ServerContext) -> Sequence[Hit]:
+    hits: list[Hit] = []
     for tp in ctx.inventory.trust_points:
         if tp.state in BAD_ANCHOR:
-            yield Hit(
-                f"trust point {tp.name} is {tp.state.value}",
-                {"trust_point": tp.name, "state": tp.state.value},
-                zone=tp.name,
+            hits.append(
+                Hit(
+                    f"trust point {tp.name} is {tp.state.value}",
+                    {"trust_point": tp.name, "state": tp.state.value},
+                    zone=tp.name,
+                )
             )
+    return hits
 
 
-def no_root_anchor(ctx: ServerContext) -> Iterator[Hit]:
+def no_root_anchor(ctx: ServerContext) -> Sequence[Hit]:
     inv = ctx.inventory
     if inv.server.settings.enable_dnssec is not True:
-        return
+        return ()
     if any("trustanchor" in e.stage.lower() for e in inv.errors):
-        return  # unknown, not missing: SRV003 reports the read error
+        return ()  # unknown, not missing: SRV003 reports the read error
+    hits: list[Hit] = []
     if not any(
         a.name.rstrip(".") == "" and a.state is not TrustAnchorState.REVOKED for a in inv.trust_anchors
     ):
-        yield Hit(
-            "the server validates DNSSEC but holds no usable root trust anchor",
-            {"trust_anchors": sorted({a.name for a in inv.trust_anchors})},
+        hits.append(
+            Hit(
+                "the server validates DNSSEC but holds no usable root trust anchor",
+                {"trust_anchors": sorted({a.name for a in inv.trust_anchors})},
+            )
         )
+    return hits
 
 
 RULES: tuple[Rule, ...] = (
