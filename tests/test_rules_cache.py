@@ -316,3 +316,31 @@ def test_selection_kept_per_policy_matches_choosing_afresh(
         afresh = evaluate_rules(list(chosen), inv, every, now=NOW)  # a list: chosen afresh
         assert as_data(kept[0]) == as_data(afresh[0])
         assert {f.rule_id for f in kept[0]} <= {r.id for r in chosen}
+
+
+def test_the_engine_takes_hits_as_lists_tuples_or_generators() -> None:
+    """The rules return lists (or ``()``); a check written as a generator still works."""
+    from collections.abc import Iterator
+
+    from toolkit.rules.base import Rule
+
+    def as_generator(ctx: ZoneContext) -> Iterator[Hit]:
+        yield Hit(f"generated for {ctx.zone.name}")
+
+    def as_list(ctx: ZoneContext) -> list[Hit]:
+        return [Hit("listed", key_id="k1"), Hit("listed", key_id="k2")]
+
+    def as_nothing(ctx: ZoneContext) -> tuple[Hit, ...]:
+        return ()
+
+    def rule(rule_id: str, check: Any) -> Rule:
+        return Rule(rule_id, "t", Severity.LOW, "zone", "c", "w", "r", (), zone_check=check)
+
+    rules = (rule("TST001", as_generator), rule("TST002", as_list), rule("TST003", as_nothing))
+    z = healthy_zone()
+    found, _ = evaluate_rules(rules, inventory(z), load_policy(), now=NOW)
+    assert [(f.rule_id, f.message, f.target.key_id) for f in found] == [
+        ("TST001", f"generated for {z.name}", None),
+        ("TST002", "listed", "k1"),
+        ("TST002", "listed", "k2"),
+    ]

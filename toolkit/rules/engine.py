@@ -123,6 +123,8 @@ def evaluate_rules(
             )
             name = z.name
             for rule, zone_check in zone_checks:
-                for hit in zone_check(zctx):
-                    add(rule, hit.zone or name, hit)
+                hits = zone_check(zctx)
+                if hits:  # most checks find nothing: skip the loop (a generator is always true)
+                    for hit in hits:
+                        add(rule, hit.zone or name, hit)
     return list(sort_findings(active)), list(sort_findings(suppressed))
