@@ -22,21 +22,20 @@ settings read slower than record by record.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain, islice, repeat
 from operator import itemgetter
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
-from toolkit.model.descriptors import Zone, ZoneDnssecSettings
+from toolkit.model.descriptors import SigningKey, Zone, ZoneDnssecSettings
 from toolkit.normalise import fast as _f
 from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
 
 __all__ = ["read_zones"]
 
-T = TypeVar("T")
 
-Column = list[Any]
+Column = Sequence[Any]
 _NONE_TYPE = type(None)
 _TEXT_TYPES: Final = frozenset((str, _NONE_TYPE))
 _FLAG_TYPES: Final = frozenset((bool, _NONE_TYPE))
@@ -179,16 +178,22 @@ def _zone_name_column(col: Column, zones: Column) -> Column:
     return zones
 
 
-def _records(records: Column, zones: Column, table: Table, make: Callable[..., T]) -> list[T]:
-    """Nested records, each of the zone at the same index of ``zones``, as descriptors built by
-    ``make`` from the zone names and the table's columns; _f.NotPlain when any is not plain."""
+_KEY_ROW = itemgetter("ZoneName", *(name for name, _ in _KEY_COLUMNS))
+_KEY_CONVERTERS = tuple(convert for _, convert in _KEY_COLUMNS)
+
+
+def _keys(records: Column, zones: Column) -> list[SigningKey]:
+    """Key records, each of the zone at the same index of ``zones`` (a tuple), as descriptors;
+    _f.NotPlain when any is not plain. Each record's members are read in one call, in field
+    order, and the rows turned into columns by ``zip``."""
     if not records:
         return []
-    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(table) + 1}:
+    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(_KEY_COLUMNS) + 1}:
         raise _f.NotPlain  # with the count, reading every name below means exactly the script's names
-    columns = [_zone_name_column(list(map(_ZONE_NAME, records)), zones)]
-    columns.extend(convert(list(map(itemgetter(name), records))) for name, convert in table)
-    return list(map(make, *columns))
+    names, *values = zip(*map(_KEY_ROW, records), strict=True)
+    columns = [_zone_name_column(names, zones)]
+    columns.extend(convert(col) for convert, col in zip(_KEY_CONVERTERS, values, strict=True))
+    return list(map(_f.new_key, *columns))
 
 
 def _whole_zone(obj: Any) -> bool:
@@ -233,8 +238,8 @@ def _zone_columns(records: list[dict[str, Any]]) -> list[Zone]:
 
     key_lists = column("SigningKeys")
     counts = list(map(len, key_lists))
-    zone_of_key = list(chain.from_iterable(map(repeat, names, counts)))
-    keys = iter(_records(list(chain.from_iterable(key_lists)), zone_of_key, _KEY_COLUMNS, _f.new_key))
+    zone_of_key = tuple(chain.from_iterable(map(repeat, names, counts)))
+    keys = iter(_keys(list(chain.from_iterable(key_lists)), zone_of_key))
     zone_keys = [tuple(islice(keys, n)) for n in counts]
     signed = _bool_column(column("IsSigned"))
     return list(map(_f.new_zone, names, zone_types, signed, *flags, scopes, settings, zone_keys, repeat(())))
