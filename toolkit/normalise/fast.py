@@ -225,35 +225,27 @@ def _span(value: Any) -> timedelta:
 class _Spans(dict[Any, Any]):
     """Seconds -> timedelta, looked up as ``table[value]``: JSON null is None, and the spans met
     so far are kept (fleets repeat the same few periods and TTLs). ``_span`` says what is
-    plain. 0 and 1 are never kept: JSON false and true are equal to them as dictionary keys,
-    and must miss to be refused."""
+    plain. 0 and 1 are kept only when ``numbers`` is set, for a column already known to hold
+    numbers or null (``columns._span_column``; ``InitialRolloverOffset`` is 0 on every key of a
+    default fleet): elsewhere JSON false and true, equal to 0 and 1 as dictionary keys, must
+    miss to be refused."""
 
-    __slots__ = ()
+    __slots__ = ("numbers",)
 
-    def __missing__(self, value: Any) -> timedelta:
-        span = _span(value)
-        if value != 0 and value != 1 and len(self) < _SPANS_MAX:
-            self[value] = span
-        return span
-
-
-class _NumberSpans(dict[Any, Any]):
-    """``_Spans`` for a column whose values are already known to be numbers or null (see
-    ``columns._span_column``): JSON false and true cannot reach it, so 0 and 1 are kept too
-    (``InitialRolloverOffset`` is 0 on every key of a default fleet)."""
-
-    __slots__ = ()
+    def __init__(self, *, numbers: bool) -> None:
+        super().__init__({None: None})
+        self.numbers = numbers
 
     def __missing__(self, value: Any) -> timedelta:
         span = _span(value)
-        if len(self) < _SPANS_MAX:
+        if (self.numbers or (value != 0 and value != 1)) and len(self) < _SPANS_MAX:
             self[value] = span
         return span
 
 
 _SPANS_MAX = 1024
-_SPANS = _Spans({None: None})
-NUMBER_SPANS = _NumberSpans({None: None})
+_SPANS = _Spans(numbers=False)
+NUMBER_SPANS = _Spans(numbers=True)
 
 
 def _str(value: Any) -> str | None:
@@ -472,7 +464,6 @@ def zone_head(obj: Any) -> ZoneHead | None:
         )
     except (NotPlain, TypeError):
         return None
-
 
 
 # -- the server, trust anchors and points ----------------------------------------------------------
