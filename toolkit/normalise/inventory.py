@@ -36,8 +36,9 @@ that a stored inventory still says where it came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from toolkit.errors import NormaliseError
 from toolkit.model.descriptors import (
@@ -83,6 +84,8 @@ __all__ = [
     "normalise_inventory",
     "with_source",
 ]
+
+T = TypeVar("T")
 
 #: ``ZoneError.stage`` of a record the normaliser left out (see the module docstring).
 STAGE_ZONE = "normalise Zone"
@@ -260,6 +263,30 @@ def _server(rec: Record, unread: list[ZoneError], fast: bool) -> ServerInfo:
     )
 
 
+def _read_each(
+    rec: Record,
+    name: str,
+    plain: Callable[[Any], T | None] | None,
+    general: Callable[[Any, str], T],
+    stage: str,
+    unread: list[ZoneError],
+) -> list[T]:
+    """The records of a top-level array (trust anchors or points): each by the ``plain`` fast
+    reader when it takes it, else by the ``general`` reader; one that cannot be read is left out
+    and becomes a server-level error of ``stage``."""
+    out: list[T] = []
+    for item, item_path in _array(rec, name):
+        read = plain(item) if plain is not None else None
+        if read is not None:
+            out.append(read)
+            continue
+        try:
+            out.append(general(item, item_path))
+        except NormaliseError as exc:
+            unread.append(_unread(stage, exc, None))
+    return out
+
+
 def _normalise(doc: Any, fast: bool) -> ServerInventory:
     rec = Record(doc, "$")
     version = _check_schema(rec)
@@ -281,26 +308,9 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
         seen[key] = item_path
         zones.append(zone)
 
-    anchors: list[TrustAnchor] = []
-    for item, item_path in _array(rec, "TrustAnchors"):
-        anchor = _fast.trust_anchor(item) if fast else None
-        if anchor is not None:
-            anchors.append(anchor)
-            continue
-        try:
-            anchors.append(trust_anchor_from_json(item, item_path))
-        except NormaliseError as exc:
-            unread.append(_unread(STAGE_ANCHORS, exc, None))
-    points: list[TrustPoint] = []
-    for item, item_path in _array(rec, "TrustPoints"):
-        point = _fast.trust_point(item) if fast else None
-        if point is not None:
-            points.append(point)
-            continue
-        try:
-            points.append(trust_point_from_json(item, item_path))
-        except NormaliseError as exc:
-            unread.append(_unread(STAGE_POINTS, exc, None))
+    plain_anchor, plain_point = (_fast.trust_anchor, _fast.trust_point) if fast else (None, None)
+    anchors = _read_each(rec, "TrustAnchors", plain_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread)
+    points = _read_each(rec, "TrustPoints", plain_point, trust_point_from_json, STAGE_POINTS, unread)
     recorded = _read_errors(_array(rec, "Errors"), None, unread)
 
     value, path = rec.get("CollectedAt")
