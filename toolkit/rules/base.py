@@ -247,11 +247,8 @@ def _all_known(k: SigningKey) -> bool:
 
 
 _KSK, _ZSK, _RETIRED = KeyType.KSK, KeyType.ZSK, KeyState.RETIRED
-_PRIMARY = ZoneType.PRIMARY
+_PRIMARY, _NSEC3 = ZoneType.PRIMARY, DenialOfExistence.NSEC3
 _UNKNOWN = "UNKNOWN"  # the ``_name_`` of a WinEnum pseudo-member (a value this toolkit does not know)
-
-
-_NSEC3 = DenialOfExistence.NSEC3
 
 
 @functools.lru_cache(maxsize=256)

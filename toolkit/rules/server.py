@@ -120,17 +120,11 @@ def error_hit(err: ZoneError, what: str) -> Hit:
 
 
 def zone_errors(ctx: ZoneContext) -> Sequence[Hit]:
-    hits: list[Hit] = []
-    for err in ctx.zone.errors:
-        hits.append(error_hit(err, "the inventory could not read this zone"))
-    return hits
+    return [error_hit(err, "the inventory could not read this zone") for err in ctx.zone.errors]
 
 
 def server_errors(ctx: ServerContext) -> Sequence[Hit]:
-    hits: list[Hit] = []
-    for err in ctx.inventory.errors:
-        hits.append(error_hit(err, "the inventory could not read a server section"))
-    return hits
+    return [error_hit(err, "the inventory could not read a server section") for err in ctx.inventory.errors]
 
 
 def validation_disabled(ctx: ServerContext) -> Sequence[Hit]:
