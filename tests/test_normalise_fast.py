@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -237,6 +238,23 @@ def plain_settings_doc() -> dict[str, Any]:
     return copy.deepcopy(schema_example()["Zones"][0]["DnsSecSetting"])
 
 
+_DELETED = object()
+
+
+def tricky_variants(base: Any, pick: Callable[[Any], dict[str, Any]] = lambda r: r) -> Iterator[Any]:
+    """Copies of ``base``, each with one member of the record ``pick`` finds in it replaced by
+    one tricky value, or deleted: every member with every value."""
+    for name in list(pick(base)):
+        for value in [*TRICKY, _DELETED]:
+            root = copy.deepcopy(base)
+            record = pick(root)
+            if value is _DELETED:
+                del record[name]
+            else:
+                record[name] = copy.deepcopy(value)
+            yield root
+
+
 @pytest.mark.parametrize(
     ("read", "general", "record"),
     [
@@ -249,19 +267,13 @@ def test_every_member_with_every_tricky_value(read: Any, general: Any, record: A
     """Exhaustive: each member of a plain record replaced by each tricky value, or deleted."""
     base = record()
     fast_taken = declined = 0
-    for name in base:
-        for value in [*TRICKY, "deleted"]:
-            obj = dict(base)
-            if value == "deleted":
-                del obj[name]
-            else:
-                obj[name] = value
-            fast = read(obj, ZONE)
-            if fast is None:
-                declined += 1
-            else:
-                fast_taken += 1
-                same(fast, outcome(general, obj, "$", zone=ZONE))
+    for obj in tricky_variants(base):
+        fast = read(obj, ZONE)
+        if fast is None:
+            declined += 1
+        else:
+            fast_taken += 1
+            same(fast, outcome(general, obj, "$", zone=ZONE))
     assert fast_taken > len(base) and declined > len(base)
 
 
@@ -313,6 +325,23 @@ def test_unchecked_constructor_builds_the_same_frozen_descriptor(cls: type[Any])
 
 
 # -- whole documents ------------------------------------------------------------------------------
+def mutate_one(data: st.DataObject, root: Any, where: Callable[[tuple[Any, ...]], bool]) -> bool:
+    """One member of ``root`` at a path ``where`` accepts replaced by a tricky value, or deleted
+    (from an object); False when no path is accepted."""
+    candidates = [p for p in paths(root) if where(p)]
+    if not candidates:
+        return False
+    target = data.draw(st.sampled_from(candidates))
+    parent = root
+    for step in target[:-1]:
+        parent = parent[step]
+    if isinstance(parent, dict) and data.draw(st.booleans()):
+        del parent[target[-1]]
+    else:
+        parent[target[-1]] = data.draw(tricky)
+    return True
+
+
 def both(doc: Any) -> tuple[Any, Any]:
     return outcome(normalise_inventory, doc, fast=True), outcome(normalise_inventory, doc, fast=False)
 
@@ -326,14 +355,7 @@ def test_documents_normalise_alike_on_both_paths(inv: ServerInventory, data: st.
     assert fast == inv  # the round trip holds on the fast path too
     # Then a few members anywhere in the document replaced by tricky values, or deleted.
     for _ in range(data.draw(st.integers(1, 4))):
-        target = data.draw(st.sampled_from([p for p in paths(doc) if p]))
-        parent = doc
-        for step in target[:-1]:
-            parent = parent[step]
-        if isinstance(parent, dict) and data.draw(st.booleans()):
-            del parent[target[-1]]
-        else:
-            parent[target[-1]] = data.draw(tricky)
+        mutate_one(data, doc, lambda path: bool(path))
     fast, general = both(doc)
     same(fast, general)
 
@@ -430,17 +452,10 @@ def test_columns_with_every_member_given_every_tricky_value(where: str) -> None:
         return records[where]
 
     record = pick(base)
-    for name in list(record):
-        for value in [*TRICKY, "deleted"]:
-            items = copy.deepcopy(base)
-            obj = pick(items)
-            if value == "deleted":
-                del obj[name]
-            else:
-                obj[name] = copy.deepcopy(value)
-            n = columns_agree(items)
-            taken += n == 3
-            declined += n < 3
+    for items in tricky_variants(base, pick):
+        n = columns_agree(items)
+        taken += n == 3
+        declined += n < 3
     assert taken > len(record) and declined > len(record)
 
 
@@ -485,16 +500,8 @@ def test_columns_read_generated_documents_as_the_general_reader(
     whole = sum(columns._whole_zone(obj) for obj in items)
     assert columns_agree(items) == whole  # every zone without errors is taken
     for _ in range(data.draw(st.integers(1, 3))):  # then members inside zones changed
-        target = data.draw(st.sampled_from([p for p in paths(items) if len(p) > 1] or [(0, "x")]))
-        if not items:
+        if not mutate_one(data, items, lambda path: len(path) > 1):
             break
-        parent: Any = items
-        for step in target[:-1]:
-            parent = parent[step]
-        if isinstance(parent, dict) and data.draw(st.booleans()):
-            del parent[target[-1]]
-        else:
-            parent[target[-1]] = data.draw(tricky)
     columns_agree(items)
 
 
@@ -541,19 +548,13 @@ def test_server_records_with_every_member_given_every_tricky_value(what: str) ->
     assert read(base) is not None
     same(read(base), general(base))
     taken = declined = 0
-    for name in base:
-        for value in [*TRICKY, "deleted"]:
-            obj = copy.deepcopy(base)
-            if value == "deleted":
-                del obj[name]
-            else:
-                obj[name] = copy.deepcopy(value)
-            fast = read(obj)
-            if fast is None:
-                declined += 1
-            else:
-                taken += 1
-                same(fast, general(obj))
+    for obj in tricky_variants(base):
+        fast = read(obj)
+        if fast is None:
+            declined += 1
+        else:
+            taken += 1
+            same(fast, general(obj))
     assert taken > len(base) and declined > len(base)
 
 
