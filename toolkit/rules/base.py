@@ -376,7 +376,8 @@ class Rule:
     ``checks``, ``why`` and ``remediation`` are prose in ruff's doc sections (What it checks / Why
     it matters / Remediation); ``remediation`` is PowerShell with ``<Zone>``/``<KeyId>``
     placeholders. ``win32`` is the Win32 error the condition predicts (its catalogue entry feeds
-    ``explain``); ``stig`` the DISA Vuln/STIG ids.
+    ``explain``); ``stig`` the DISA Vuln/STIG ids; ``profile_only`` what the engine may share
+    between zones alike.
     """
 
     id: str
@@ -391,6 +392,10 @@ class Rule:
     server_check: ServerCheck | None = None
     win32: int | None = None
     stig: tuple[str, ...] = ()
+    #: The check reads only the zone's profile (``toolkit.rules.profile``): not the zone's name or
+    #: read errors, nor its keys' ids, version references or rollover times, nor the NSEC3 salt.
+    #: The engine then judges it once per profile and evaluation. Off unless declared.
+    profile_only: bool = False
 
     def __post_init__(self) -> None:
         if (self.scope == "zone") != (self.zone_check is not None) or (self.scope == "server") != (

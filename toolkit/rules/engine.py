@@ -7,18 +7,23 @@ One ``ZoneContext`` is built per zone and shared by every zone-scoped rule, so t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime
 
 from toolkit.findings import Finding, Severity, Target, sort_findings
-from toolkit.model import ServerInventory
+from toolkit.model import ServerInventory, Zone
 from toolkit.policy import Policy, Suppression, default_policy
 from toolkit.rules.base import Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
+from toolkit.rules.profile import zone_profile
 from toolkit.rules.registry import RULES
 
 __all__ = ["evaluate", "evaluate_rules"]
 
-Checks = tuple[tuple[tuple[Rule, ServerCheck], ...], tuple[tuple[Rule, ZoneCheck], ...]]
+ZoneChecks = tuple[tuple[Rule, ZoneCheck], ...]
+#: (server checks, profile-only zone checks, other zone checks)
+Checks = tuple[tuple[tuple[Rule, ServerCheck], ...], ZoneChecks, ZoneChecks]
+#: Hits of a zone's profile-only checks, each key's hit by the key's position in the zone
+Shared = tuple[tuple[Rule, Hit, int | None], ...]
 #: (id of a rules tuple, select, ignore) -> (that tuple, its selected checks); see ``_selected``
 _SELECTIONS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[tuple[Rule, ...], Checks]] = {}
 
@@ -44,10 +49,26 @@ def _selected(rules: Iterable[Rule], policy: Policy) -> Checks:
 
 def _select(rules: Iterable[Rule], policy: Policy) -> Checks:
     chosen = [r for r in rules if policy.is_selected(r.id)]
+    zone = [(r, r.zone_check) for r in chosen if r.zone_check is not None]
     return (
         tuple((r, r.server_check) for r in chosen if r.server_check is not None),
-        tuple((r, r.zone_check) for r in chosen if r.zone_check is not None),
+        tuple((r, check) for r, check in zone if r.profile_only),
+        tuple((r, check) for r, check in zone if not r.profile_only),
     )
+
+
+def _shareable(found: list[tuple[Rule, Hit]], zone: Zone) -> Shared | None:
+    """``found`` with each hit's key as its position in ``zone.keys``; None when a hit names a
+    zone, or a key that is not exactly one of the zone's (then the zone's hits are not shared)."""
+    if not found:
+        return ()
+    ids = [k.key_id for k in zone.keys]
+    out: list[tuple[Rule, Hit, int | None]] = []
+    for rule, hit in found:
+        if hit.zone is not None or (hit.key_id is not None and ids.count(hit.key_id) != 1):
+            return None
+        out.append((rule, hit, None if hit.key_id is None else ids.index(hit.key_id)))
+    return tuple(out)
 
 
 def evaluate(
@@ -80,13 +101,13 @@ def evaluate_rules(
     t = policy.thresholds
     active: list[Finding] = []
     suppressed: list[Finding] = []
-    server_checks, zone_checks = _selected(rules, policy)
+    server_checks, profile_checks, zone_checks = _selected(rules, policy)
     # The policy's answers depend only on (rule, severity) and (rule, zone): ask once each.
     severities: dict[tuple[str, Severity], Severity] = {}
     suppressions: dict[tuple[str, str | None], Suppression | None] = {}
     check_suppressions = bool(policy.suppressions)
 
-    def add(rule: Rule, zone: str | None, hit: Hit) -> None:
+    def add(rule: Rule, zone: str | None, hit: Hit, key_id: str | None) -> None:
         base = hit.severity if hit.severity is not None else rule.severity
         severity = severities.get((rule.id, base))
         if severity is None:
@@ -100,7 +121,7 @@ def evaluate_rules(
         finding = Finding(
             rule_id=rule.id,
             severity=severity,
-            target=Target(server, zone, hit.key_id),
+            target=Target(server, zone, key_id),
             message=hit.message,
             evidence=dict(hit.evidence),
             suppressed_reason=sup.reason if sup is not None else None,
@@ -111,10 +132,12 @@ def evaluate_rules(
         sctx = ServerContext(server, inventory, t, when)
         for rule, server_check in server_checks:
             for hit in server_check(sctx):
-                add(rule, hit.zone, hit)
+                add(rule, hit.zone, hit, hit.key_id)
     # Zone by zone, every selected rule on one context: a zone's facts live only while it is judged.
     # (Findings are sorted below, and hits of one rule on one zone keep their order either way.)
-    if zone_checks:
+    # Profile-only checks run once per zone profile; zones alike then take the same hits.
+    shared: dict[Hashable, Shared] = {}
+    if zone_checks or profile_checks:
         for z in inventory.zones:
             zctx = (
                 ZoneContext.judging(server, inventory, z, t, when)
@@ -122,9 +145,27 @@ def evaluate_rules(
                 else ZoneContext(server, inventory, z, t, when, cache_facts=False)
             )
             name = z.name
+            if profile_checks:
+                profile = zone_profile(z) if cache_facts else None
+                try:
+                    kept = shared.get(profile) if profile is not None else None
+                except TypeError:  # an unhashable value in a hand-made descriptor: judge it alone
+                    profile = kept = None
+                if kept is None:
+                    found = [(rule, hit) for rule, check in profile_checks for hit in check(zctx)]
+                    for rule, hit in found:
+                        add(rule, hit.zone or name, hit, hit.key_id)
+                    if profile is not None:
+                        mine = _shareable(found, z)
+                        if mine is not None:
+                            shared[profile] = mine
+                elif kept:
+                    keys = z.keys
+                    for rule, hit, at in kept:
+                        add(rule, name, hit, None if at is None else keys[at].key_id)
             for rule, zone_check in zone_checks:
                 hits = zone_check(zctx)
                 if hits:  # most checks find nothing: skip the loop (a generator is always true)
                     for hit in hits:
-                        add(rule, hit.zone or name, hit)
+                        add(rule, hit.zone or name, hit, hit.key_id)
     return list(sort_findings(active)), list(sort_findings(suppressed))

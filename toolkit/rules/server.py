@@ -261,6 +261,7 @@ RULES: tuple[Rule, ...] = (
         "Reset-DnsServerZoneKeyMasterRole -ZoneName '<Zone>' -KeyMasterServer <Server> -SeizeRole -Force",
         references=("Microsoft DNSSEC guide: key master", "RFC 6781 section 4.1"),
         zone_check=key_master_offline,
+        profile_only=True,
         win32=9122,
     ),
     Rule(
@@ -274,6 +275,7 @@ RULES: tuple[Rule, ...] = (
         remediation="Reset-DnsServerZoneKeyMasterRole -ZoneName '<Zone>' -KeyMasterServer <Server> -Force",
         references=("Microsoft DNSSEC guide: key master",),
         zone_check=key_master_unknown,
+        profile_only=True,
         win32=9101,
     ),
     Rule(
@@ -289,6 +291,7 @@ RULES: tuple[Rule, ...] = (
         "-Type <KeySigningKey|ZoneSigningKey> -StoreKeysInAD $true",
         references=("Microsoft DNSSEC guide: key storage and replication",),
         zone_check=keys_not_in_ad,
+        profile_only=True,
         stig=("V-259370 / WDNS-22-000042",),
     ),
     Rule(
@@ -353,6 +356,7 @@ RULES: tuple[Rule, ...] = (
         remediation="Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -DistributeTrustAnchor DnsKey",
         references=("Microsoft DNSSEC guide: trust anchor distribution",),
         zone_check=distribute_trust_anchor,
+        profile_only=True,
     ),
     Rule(
         id="SRV001",

@@ -1,0 +1,228 @@
+"""Zones alike share the hits of profile-only rules, and get exactly what judging each gives.
+
+The engine judges a ``Rule(profile_only=True)`` once per zone profile within one evaluation
+(``toolkit.rules.profile``). These tests clone drawn zones under other names, key ids, version
+references, rollover times and NSEC3 salts (the fields a profile leaves out), and hold the
+engine's findings to ``cache_facts=False``, which judges every rule on every zone afresh. A rule
+declared profile-only that reads any of those fields gives a clone the wrong findings here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.rules_fixtures import NOW, inventory
+from tests.rules_fixtures import key as healthy_key
+from tests.rules_fixtures import zone as healthy_zone
+from tests.test_rules_cache import EVERYTHING, as_data, times, zones
+from toolkit.findings import Severity
+from toolkit.model import SigningKey, Zone
+from toolkit.model.enums import CryptoAlgorithm, KeyState, KeyType, RolloverStatus
+from toolkit.rules import RULES, evaluate_rules
+from toolkit.rules.base import Hit, Rule, ZoneContext
+from toolkit.rules.profile import IDENTITY, zone_profile
+
+NAMES = ["a.example", "TrustAnchors", "b.example.", "c.example", "corp.example"]
+GUIDS = [f"{n:08x}-1111-2222-3333-444455556666" for n in range(64)]
+salts = st.sampled_from([None, "-", "AABBCCDD", "0123456789ABCDEF"])
+
+
+@st.composite
+def clone(draw: st.DrawFn, zone: Zone, name: str) -> Zone:
+    """``zone`` under ``name``, with other key ids, references, rollover times and salt."""
+    ids = draw(
+        st.lists(st.sampled_from(GUIDS), min_size=len(zone.keys), max_size=len(zone.keys), unique=True)
+    )
+    keys = tuple(
+        dataclasses.replace(
+            k,
+            zone=name,
+            key_id=key_id,
+            active_key=draw(st.sampled_from([None, key_id, "{" + key_id + "}"])),
+            standby_key=draw(st.sampled_from([None, key_id])),
+            next_key=draw(st.sampled_from([None, key_id])),
+            last_rollover_time=draw(times),
+            next_rollover_time=draw(times),
+        )
+        for k, key_id in zip(zone.keys, ids, strict=True)
+    )
+    s = zone.dnssec
+    dnssec = None if s is None else dataclasses.replace(s, zone=name, nsec3_current_salt=draw(salts))
+    return dataclasses.replace(zone, name=name, keys=keys, dnssec=dnssec)
+
+
+#: States whose hits read what a profile leaves out (key ids in the evidence, rollover times):
+#: drawn often, so a rule wrongly declared profile-only fails the test below within its examples.
+TWEAKS = {
+    "retire every KSK": lambda k: dataclasses.replace(k, current_state=KeyState.RETIRED) if k.is_ksk else k,
+    "KSK waits for DS": lambda k: (
+        dataclasses.replace(k, current_rollover_status=RolloverStatus.KSK_WAITING_FOR_DS_UPDATE)
+        if k.is_ksk
+        else k
+    ),
+    "rollover error": lambda k: dataclasses.replace(k, current_rollover_status=RolloverStatus.ROLL_ERROR),
+}
+
+
+@st.composite
+def bases(draw: st.DrawFn) -> Zone:
+    zone = draw(zones("base.example"))
+    for name in draw(st.lists(st.sampled_from(sorted(TWEAKS)), max_size=2, unique=True)):
+        zone = dataclasses.replace(zone, keys=tuple(map(TWEAKS[name], zone.keys)))
+    return zone
+
+
+@st.composite
+def alike(draw: st.DrawFn) -> list[Zone]:
+    """Two to five zones, each a clone of one of one or two drawn zones."""
+    bases_ = [draw(bases()) for _ in range(draw(st.integers(1, 2)))]
+    names = draw(st.lists(st.sampled_from(NAMES), min_size=2, max_size=5, unique=True))
+    return [draw(clone(draw(st.sampled_from(bases_)), name)) for name in names]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alike(), st.sampled_from(sorted(EVERYTHING)))
+def test_zones_alike_get_what_judging_each_gives(zs: list[Zone], profile: str) -> None:
+    inv = inventory(*zs)
+    shared = evaluate_rules(RULES, inv, EVERYTHING[profile], now=NOW)
+    afresh = evaluate_rules(RULES, inv, EVERYTHING[profile], now=NOW, cache_facts=False)
+    assert as_data(shared[0]) == as_data(afresh[0])
+    assert as_data(shared[1]) == as_data(afresh[1])
+
+
+@given(zones("base.example"), st.data())
+def test_clones_share_their_base_profile(base: Zone, data: st.DataObject) -> None:
+    clones = [data.draw(clone(base, name)) for name in NAMES[:3]]
+    profiles = {zone_profile(z) for z in clones}
+    assert profiles == ({None} if base.errors else {zone_profile(base)})
+
+
+def counting_rule(
+    profile_only: bool, pick: int | None = 1, key_id: str | None = None
+) -> tuple[Rule, list[str]]:
+    """A rule that records each zone it judges and reports the key at position ``pick``."""
+    seen: list[str] = []
+
+    def check(ctx: ZoneContext) -> Sequence[Hit]:
+        seen.append(ctx.zone.name)
+        if pick is None:
+            return [Hit("zone-wide", {"n": 1})]
+        return [Hit(f"key {pick}", {"n": 1}, key_id=key_id or ctx.zone.keys[pick].key_id)]
+
+    rule = Rule(
+        id="TST001",
+        title="test",
+        severity=Severity.LOW,
+        scope="zone",
+        checks="-",
+        why="-",
+        remediation="-",
+        references=(),
+        zone_check=check,
+        profile_only=profile_only,
+    )
+    return rule, seen
+
+
+def fleet(count: int) -> list[Zone]:
+    out = []
+    for i in range(count):
+        name = f"z{i}.example"
+        keys = (healthy_key("KSK", 10 * i + 1, zone=name), healthy_key("ZSK", 10 * i + 2, zone=name))
+        out.append(healthy_zone(name, keys=keys))
+    return out
+
+
+def test_a_profile_only_rule_runs_once_per_profile_and_each_zone_gets_its_own_key() -> None:
+    zs = fleet(5)
+    odd = dataclasses.replace(
+        zs[3], keys=(zs[3].keys[0], dataclasses.replace(zs[3].keys[1], key_length=1024))
+    )
+    zs[3] = odd
+    rule, seen = counting_rule(profile_only=True)
+    found, _ = evaluate_rules((rule,), inventory(*zs), EVERYTHING["baseline"], now=NOW)
+    assert seen == ["z0.example", "z3.example"]  # z1, z2, z4 are alike z0
+    assert [(f.target.zone, f.target.key_id) for f in found] == [(z.name, z.keys[1].key_id) for z in zs]
+    assert len({f.target.key_id for f in found}) == 5
+
+
+def test_other_rules_judge_every_zone() -> None:
+    rule, seen = counting_rule(profile_only=False)
+    evaluate_rules((rule,), inventory(*fleet(4)), EVERYTHING["baseline"], now=NOW)
+    assert len(seen) == 4
+
+
+def test_zone_wide_hits_are_shared_without_a_key() -> None:
+    rule, seen = counting_rule(profile_only=True, pick=None)
+    found, _ = evaluate_rules((rule,), inventory(*fleet(3)), EVERYTHING["baseline"], now=NOW)
+    assert len(seen) == 1
+    assert [(f.target.zone, f.target.key_id) for f in found] == [(f"z{i}.example", None) for i in range(3)]
+
+
+def test_a_hit_naming_no_key_of_the_zone_is_not_shared() -> None:
+    rule, seen = counting_rule(profile_only=True, key_id="12345")  # a key tag, say: no position
+    found, _ = evaluate_rules((rule,), inventory(*fleet(3)), EVERYTHING["baseline"], now=NOW)
+    assert len(seen) == 3
+    assert {f.target.key_id for f in found} == {"12345"}
+
+
+def test_zones_with_errors_or_repeated_key_ids_are_judged_alone() -> None:
+    from toolkit.model import ZoneError
+
+    zs = fleet(3)
+    zs[1] = dataclasses.replace(zs[1], errors=(ZoneError("Get-DnsServerZone", "odd"),))
+    k = zs[2].keys[0]
+    zs[2] = dataclasses.replace(zs[2], keys=(k, dataclasses.replace(k, key_type=KeyType.ZSK)))
+    zs.append(
+        dataclasses.replace(
+            zs[2],
+            name="z3.example",
+            keys=tuple(dataclasses.replace(x, zone="z3.example") for x in zs[2].keys),
+        )
+    )
+    rule, seen = counting_rule(profile_only=True)
+    found, _ = evaluate_rules((rule,), inventory(*zs), EVERYTHING["baseline"], now=NOW)
+    # z1 has errors; z2 and z3 are alike, but their keys share an id: position 1 is not one key
+    assert seen == ["z0.example", "z1.example", "z2.example", "z3.example"]
+    assert zone_profile(zs[1]) is None
+    assert [f.target.key_id for f in found] == [z.keys[1].key_id for z in zs]
+
+
+def test_an_unhashable_hand_made_descriptor_is_judged_alone() -> None:
+    zs = fleet(2)
+    lists = [
+        dataclasses.replace(z, dnssec=dataclasses.replace(z.dnssec, distribute_trust_anchor=["DnsKey"]))
+        for z in zs
+    ]
+    rule, seen = counting_rule(profile_only=True)
+    evaluate_rules((rule,), inventory(*lists), EVERYTHING["baseline"], now=NOW)
+    assert len(seen) == 2
+
+
+def test_the_profile_leaves_out_only_what_names_a_zone_or_key() -> None:
+    fields = {cls: {f.name for f in dataclasses.fields(cls)} for cls in IDENTITY}
+    for cls, leave in IDENTITY.items():
+        assert leave <= fields[cls], cls
+    assert IDENTITY[SigningKey] == {
+        "zone",
+        "key_id",
+        "active_key",
+        "standby_key",
+        "next_key",
+        "last_rollover_time",
+        "next_rollover_time",
+    }
+    z = fleet(1)[0]
+    for change in (
+        {"key_length": 1024},
+        {"algorithm": CryptoAlgorithm.ECDSAP256SHA256},
+        {"rollover_period": timedelta(days=30)},
+        {"current_state": None},
+    ):
+        other = dataclasses.replace(z, keys=(dataclasses.replace(z.keys[0], **change), z.keys[1]))
+        assert zone_profile(other) != zone_profile(z), change
