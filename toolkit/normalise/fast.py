@@ -81,6 +81,7 @@ __all__ = [
     "NotPlain",
     "Spellings",
     "new_key",
+    "new_settings",
     "new_zone",
     "plain_time",
     "server_info",
@@ -136,7 +137,7 @@ def _unchecked(cls: type[T]) -> Callable[..., T]:
 
 
 new_key = _unchecked(SigningKey)
-_new_settings = _unchecked(ZoneDnssecSettings)
+new_settings = _unchecked(ZoneDnssecSettings)
 new_zone = _unchecked(Zone)
 
 #: The property names of each record as the inventory script prints them (docs/inventory-schema.md).
@@ -410,7 +411,7 @@ def zone_settings(obj: Any, zone: str) -> ZoneDnssecSettings | None:
     if type(obj) is not dict or len(obj) != _SETTINGS_COUNT:
         return None
     try:  # as in signing_key: the count and every name read
-        return _new_settings(
+        return new_settings(
             _zone_name(obj["ZoneName"], zone),
             _DENIAL[obj["DenialOfExistence"]],
             _str(obj["NSec3HashAlgorithm"]),
