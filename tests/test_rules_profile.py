@@ -25,7 +25,7 @@ from toolkit.model import SigningKey, Zone
 from toolkit.model.enums import CryptoAlgorithm, KeyState, KeyType, RolloverStatus
 from toolkit.rules import RULES, evaluate_rules
 from toolkit.rules.base import Hit, Rule, ZoneContext
-from toolkit.rules.profile import IDENTITY, zone_profile
+from toolkit.rules.profile import _KEY, _SETTINGS, _ZONE, IDENTITY, zone_profile
 
 NAMES = ["a.example", "TrustAnchors", "b.example.", "c.example", "corp.example"]
 GUIDS = [f"{n:08x}-1111-2222-3333-444455556666" for n in range(64)]
@@ -218,6 +218,9 @@ def test_the_profile_leaves_out_only_what_names_a_zone_or_key() -> None:
         "next_rollover_time",
     }
     z = fleet(1)[0]
+    for part, obj in ((_ZONE, z), (_SETTINGS, z.dnssec), (_KEY, z.keys[0])):
+        kept = [getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name not in IDENTITY[type(obj)]]
+        assert list(part(obj)) == kept, type(obj)
     for change in (
         {"key_length": 1024},
         {"algorithm": CryptoAlgorithm.ECDSAP256SHA256},

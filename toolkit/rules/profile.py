@@ -18,10 +18,9 @@ profiles differ more often, never share wrongly.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import fields
-from operator import attrgetter
-from typing import Final
+from typing import Any, Final
 
 from toolkit.model import SigningKey, Zone, ZoneDnssecSettings
 
@@ -45,11 +44,20 @@ IDENTITY: Final[dict[type, frozenset[str]]] = {
 }
 
 
-def _getter(cls: type) -> attrgetter[tuple[object, ...]]:
-    return attrgetter(*(f.name for f in fields(cls) if f.name not in IDENTITY[cls]))
+def _reader(cls: type) -> Callable[[Any], tuple[object, ...]]:
+    """A function returning the tuple of ``cls``'s fields outside ``IDENTITY``, generated as
+    ``return (o.a, o.b, ...)``: Python specialises each slot read, which ``attrgetter``, reading
+    by name, does not (0.3 against 0.65 us a key). The names are our descriptors' field names,
+    as in ``toolkit.normalise.fast._unchecked``."""
+    names = [f.name for f in fields(cls) if f.name not in IDENTITY[cls]]
+    namespace: dict[str, Any] = {}
+    exec(f"def read(o):\n    return ({', '.join(f'o.{n}' for n in names)},)\n", namespace)
+    read: Callable[[Any], tuple[object, ...]] = namespace["read"]
+    read.__qualname__ = read.__name__ = f"{cls.__name__}_profile"
+    return read
 
 
-_ZONE, _SETTINGS, _KEY = _getter(Zone), _getter(ZoneDnssecSettings), _getter(SigningKey)
+_ZONE, _SETTINGS, _KEY = _reader(Zone), _reader(ZoneDnssecSettings), _reader(SigningKey)
 
 
 def zone_profile(zone: Zone) -> Hashable | None:
