@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,8 +22,15 @@ from tests.rules_fixtures import key as healthy_key
 from tests.rules_fixtures import zone as healthy_zone
 from tests.test_rules_cache import EVERYTHING, as_data, times, zones
 from toolkit.findings import Severity
-from toolkit.model import SigningKey, Zone
-from toolkit.model.enums import CryptoAlgorithm, KeyState, KeyType, RolloverStatus
+from toolkit.model import SigningKey, Zone, ZoneDnssecSettings
+from toolkit.model.enums import (
+    CryptoAlgorithm,
+    DenialOfExistence,
+    KeyState,
+    KeyType,
+    RolloverStatus,
+    ZoneType,
+)
 from toolkit.rules import RULES, evaluate_rules
 from toolkit.rules.base import Hit, Rule, ZoneContext
 from toolkit.rules.profile import _KEY, _SETTINGS, _ZONE, IDENTITY, zone_profile
@@ -56,24 +64,68 @@ def clone(draw: st.DrawFn, zone: Zone, name: str) -> Zone:
     return dataclasses.replace(zone, name=name, keys=keys, dnssec=dnssec)
 
 
-#: States whose hits read what a profile leaves out (key ids in the evidence, rollover times):
-#: drawn often, so a rule wrongly declared profile-only fails the test below within its examples.
-TWEAKS = {
-    "retire every KSK": lambda k: dataclasses.replace(k, current_state=KeyState.RETIRED) if k.is_ksk else k,
-    "KSK waits for DS": lambda k: (
-        dataclasses.replace(k, current_rollover_status=RolloverStatus.KSK_WAITING_FOR_DS_UPDATE)
-        if k.is_ksk
-        else k
+def _keys(change: Any) -> Any:
+    return lambda z: dataclasses.replace(z, keys=tuple(map(change, z.keys)))
+
+
+def _live(z: Zone) -> Zone:
+    """A signed primary zone whose keys are active, rolling over automatically, not mid-rollover."""
+    keys = tuple(
+        dataclasses.replace(
+            k,
+            current_state=KeyState.ACTIVE,
+            is_rollover_enabled=True,
+            rollover_period=timedelta(days=30),
+            current_rollover_status=RolloverStatus.NOT_ROLLING,
+        )
+        for k in z.keys
+    )
+    return dataclasses.replace(z, zone_type=ZoneType.PRIMARY, is_signed=True, keys=keys, errors=())
+
+
+def _nsec3_unsalted(z: Zone) -> Zone:
+    s = z.dnssec or ZoneDnssecSettings(zone=z.name)
+    s = dataclasses.replace(
+        s, denial_of_existence=DenialOfExistence.NSEC3, nsec3_random_salt_length=0, nsec3_user_salt=None
+    )
+    return dataclasses.replace(z, dnssec=s)
+
+
+def _unsigned_primary(z: Zone) -> Zone:
+    s = z.dnssec and dataclasses.replace(z.dnssec, is_signed=False)
+    return dataclasses.replace(
+        z, zone_type=ZoneType.PRIMARY, is_signed=False, is_auto_created=False, dnssec=s
+    )
+
+
+#: States in which what a check finds depends on what a profile leaves out (key ids in the
+#: evidence, rollover times, the salt, the zone's name): drawn often, so that a rule wrongly
+#: declared profile-only fails the test below within its examples.
+TWEAKS: dict[str, Any] = {
+    "retire every KSK": _keys(
+        lambda k: dataclasses.replace(k, current_state=KeyState.RETIRED) if k.is_ksk else k
     ),
-    "rollover error": lambda k: dataclasses.replace(k, current_rollover_status=RolloverStatus.ROLL_ERROR),
+    "KSK waits for DS": _keys(
+        lambda k: (
+            dataclasses.replace(k, current_rollover_status=RolloverStatus.KSK_WAITING_FOR_DS_UPDATE)
+            if k.is_ksk
+            else k
+        )
+    ),
+    "rollover error": _keys(
+        lambda k: dataclasses.replace(k, current_rollover_status=RolloverStatus.ROLL_ERROR)
+    ),
+    "live keys": _live,
+    "NSEC3 without a salt": _nsec3_unsalted,
+    "unsigned primary": _unsigned_primary,
 }
 
 
 @st.composite
 def bases(draw: st.DrawFn) -> Zone:
     zone = draw(zones("base.example"))
-    for name in draw(st.lists(st.sampled_from(sorted(TWEAKS)), max_size=2, unique=True)):
-        zone = dataclasses.replace(zone, keys=tuple(map(TWEAKS[name], zone.keys)))
+    for name in draw(st.lists(st.sampled_from(sorted(TWEAKS)), max_size=3, unique=True)):
+        zone = TWEAKS[name](zone)
     return zone
 
 
@@ -85,7 +137,7 @@ def alike(draw: st.DrawFn) -> list[Zone]:
     return [draw(clone(draw(st.sampled_from(bases_)), name)) for name in names]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(alike(), st.sampled_from(sorted(EVERYTHING)))
 def test_zones_alike_get_what_judging_each_gives(zs: list[Zone], profile: str) -> None:
     inv = inventory(*zs)
