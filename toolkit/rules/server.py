@@ -120,7 +120,10 @@ def error_hit(err: ZoneError, what: str) -> Hit:
 
 
 def zone_errors(ctx: ZoneContext) -> Sequence[Hit]:
-    return [error_hit(err, "the inventory could not read this zone") for err in ctx.zone.errors]
+    errors = ctx.zone.errors
+    if not errors:
+        return ()  # the usual case (and no list comprehension's frame for it)
+    return [error_hit(err, "the inventory could not read this zone") for err in errors]
 
 
 def server_errors(ctx: ServerContext) -> Sequence[Hit]:
