@@ -3,6 +3,8 @@
 One ``ZoneContext`` is built per zone and shared by every zone-scoped rule, so the per-zone facts
 (readable keys, active keys, signing keys, counts per algorithm and type, see
 ``toolkit.rules.base.fact``) are computed once per zone and evaluation, not once per rule.
+A rule declared ``profile_only`` runs once per zone profile (``toolkit.rules.profile``): the
+zones of a server configured alike take the hits it found on the first of them.
 """
 
 from __future__ import annotations
