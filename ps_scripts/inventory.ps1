@@ -2,9 +2,10 @@
 .SYNOPSIS
 Inventory of one Windows DNS server's DNSSEC state, printed as one JSON document.
 .DESCRIPTION
-Prints the `windns.inventory` document described in docs/inventory-schema.md: server identity and
-DNSSEC settings, every zone (or the zones named in -ZoneName) with its DNSSEC settings and signing
-keys, the trust anchors and the trust points.
+Prints the `windns.inventory` document described in docs/inventory-schema.md (schema 2): server
+identity and DNSSEC settings, every zone (or the zones named in -ZoneName) with its DNSSEC
+settings, every zone's signing keys as one table (Keys: a column per key property, a row per
+key, each zone's rows together and in zone order), the trust anchors and the trust points.
 
 A failing cmdlet for one zone (or for trust anchors/points) is recorded in that zone's (or the
 document's) Errors as {Stage, Code, Message, FullyQualifiedErrorId} and the script goes on; a zone
@@ -53,7 +54,17 @@ function New-WindnsError([string]$Stage, $Record) {
     }
 }
 
-function Get-WindnsZoneEntry($Zone) {
+# The columns of the key table: the properties ConvertTo-WindnsKey projects, in its order.
+$WindnsKeyColumns = @(
+    'ZoneName', 'KeyId', 'KeyType', 'CurrentState', 'KeyStorageProvider', 'StoreKeysInAD',
+    'CryptoAlgorithm', 'KeyLength', 'DnsKeySignatureValidityPeriod', 'DSSignatureValidityPeriod',
+    'ZoneSignatureValidityPeriod', 'InitialRolloverOffset', 'RolloverPeriod', 'RolloverType',
+    'NextRolloverAction', 'LastRolloverTime', 'NextRolloverTime', 'CurrentRolloverStatus',
+    'ActiveKey', 'StandbyKey', 'NextKey', 'IsRolloverEnabled'
+)
+
+function Get-WindnsZoneEntry($Zone, $KeyTable) {
+    # The zone's entry; its keys are appended to $KeyTable, one row each, ZoneName the entry's.
     $entry = [ordered]@{
         ZoneName            = ConvertTo-WindnsText $Zone.ZoneName
         ZoneType            = ConvertTo-WindnsText $Zone.ZoneType
@@ -98,7 +109,10 @@ function Get-WindnsZoneEntry($Zone) {
             }
         }
     }
-    $entry['SigningKeys'] = $keys.ToArray()
+    foreach ($record in $keys) {
+        $record['ZoneName'] = $entry.ZoneName
+        foreach ($column in $WindnsKeyColumns) { $null = $KeyTable[$column].Add($record[$column]) }
+    }
     $entry['Errors'] = $errors.ToArray()
     return $entry
 }
@@ -141,6 +155,8 @@ $server = [ordered]@{
 
 # -- zones ----------------------------------------------------------------------------------------
 $zones = New-Object System.Collections.ArrayList
+$documentKeys = [ordered]@{}
+foreach ($column in $WindnsKeyColumns) { $documentKeys[$column] = New-Object 'System.Collections.Generic.List[object]' }
 if (@($ZoneName).Count -gt 0) {
     foreach ($name in $ZoneName) {
         if ([string]::IsNullOrWhiteSpace($name)) { continue }
@@ -156,17 +172,16 @@ if (@($ZoneName).Count -gt 0) {
                     ZoneName      = $name
                     ZoneType      = $null
                     DnsSecSetting = $null
-                    SigningKeys   = @()
                     Errors        = @($failure)
                 })
             continue
         }
-        if ($null -ne $found) { $null = $zones.Add((Get-WindnsZoneEntry $found)) }
+        if ($null -ne $found) { $null = $zones.Add((Get-WindnsZoneEntry $found $documentKeys)) }
     }
 }
 else {
     foreach ($zone in @(Get-DnsServerZone)) {
-        if ($null -ne $zone) { $null = $zones.Add((Get-WindnsZoneEntry $zone)) }
+        if ($null -ne $zone) { $null = $zones.Add((Get-WindnsZoneEntry $zone $documentKeys)) }
     }
 }
 
@@ -211,10 +226,11 @@ else {
 # -- the document ---------------------------------------------------------------------------------
 $doc = [ordered]@{
     Schema        = 'windns.inventory'
-    SchemaVersion = 1
+    SchemaVersion = 2
     CollectedAt   = [datetime]::UtcNow.ToString('o')
     Server        = $server
     Zones         = $zones.ToArray()
+    Keys          = $documentKeys
     TrustAnchors  = $anchors.ToArray()
     TrustPoints   = $points.ToArray()
     Errors        = $topErrors.ToArray()

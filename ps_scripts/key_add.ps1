@@ -2,7 +2,7 @@
 .SYNOPSIS
 Add a signing key to a zone (Add-DnsServerSigningKey).
 .DESCRIPTION
-Prints the new key, projected like inventory.ps1 projects SigningKeys.
+Prints the new key, projected as inventory.ps1 projects a row of its key table.
 Part of windns-toolkit (ps_scripts/README.md): runs on Windows PowerShell 5.1, takes typed
 parameters only (TimeSpans as seconds, key ids as GUID text) and prints one JSON document.
 #>

@@ -2,7 +2,7 @@
 .SYNOPSIS
 Change a signing key's rollover period, signature validity or next action (Set-DnsServerSigningKey).
 .DESCRIPTION
-Prints the key after the change, projected like inventory.ps1 projects SigningKeys.
+Prints the key after the change, projected as inventory.ps1 projects a row of its key table.
 Part of windns-toolkit (ps_scripts/README.md): runs on Windows PowerShell 5.1, takes typed
 parameters only (TimeSpans as seconds, key ids as GUID text) and prints one JSON document.
 #>

@@ -41,13 +41,21 @@ KSK_ID = "9a1f3c52-6b7e-4d21-8c0a-5e2f7d913b64"
 ZSK_ID = "3e8b2a17-c4d5-4f60-9e1b-72a0d5c6f8e3"
 
 
-def schema_example() -> dict[str, Any]:
-    """The JSON example in docs/inventory-schema.md."""
+def documented_example() -> dict[str, Any]:
+    """The JSON example in docs/inventory-schema.md (schema 2: the keys in the key table)."""
     text = (ROOT / "docs" / "inventory-schema.md").read_text(encoding="utf-8")
     block = re.search(r"```json\n(.*?)```", text, re.S)
     assert block is not None
     doc: dict[str, Any] = json.loads(block.group(1))
     return doc
+
+
+def schema_example() -> dict[str, Any]:
+    """The documented example in schema 1's shape (each zone's keys in its ``SigningKeys``), the
+    shape most tests here change a key in."""
+    from tests.inventory_docs import nested
+
+    return nested(documented_example())
 
 
 def raw(name: str) -> Any:
@@ -259,12 +267,15 @@ def test_unrecognised_records_and_scalars() -> None:
 
 
 # -- our inventory document -----------------------------------------------------------------------
-def test_schema_example_normalises_and_dumps_back_exactly() -> None:
-    doc = schema_example()
+@pytest.mark.parametrize("shape", [documented_example, schema_example])
+def test_schema_example_normalises_and_dumps_back_exactly(shape: Any) -> None:
+    doc = shape()
     inv = normalise_inventory(doc)
     assert inv.server.name == "DNS1" and inv.source == "inventory"
+    assert inv.schema_version == doc["SchemaVersion"]
     zone = inv.zones[0]
     assert zone.keys[0].rollover_period == timedelta(seconds=65232000)
+    assert zone.keys[0].key_id == "7479d44e-4b3c-4fa6-8f6c-2b1cfa3e0001" and zone.keys[0].zone == zone.name
     assert zone.dnssec is not None and zone.dnssec.nsec3_user_salt is None
     assert inv.trust_anchors[0].key_tag == 12345 and inv.trust_points[0].state is TrustAnchorState.ACTIVE
     assert dump_inventory(inv) == doc
@@ -273,9 +284,11 @@ def test_schema_example_normalises_and_dumps_back_exactly() -> None:
 
 def test_schema_and_version_checks() -> None:
     doc = schema_example()
-    doc["SchemaVersion"] = 2
+    doc["SchemaVersion"] = 3
     err = error_of(normalise_inventory, doc)
-    assert err.path == "$.SchemaVersion" and "supported: 1" in str(err) and "2" in str(err)
+    assert (
+        err.path == "$.SchemaVersion" and "supported: 1 to 2" in str(err) and "version 3 is newer" in str(err)
+    )
     for bad in ("1", None, 0, True):
         doc["SchemaVersion"] = bad
         assert error_of(normalise_inventory, doc).path == "$.SchemaVersion"

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_normalise import schema_example
+from tests.inventory_docs import nested, tabled
+from tests.test_normalise import documented_example, schema_example
 from tests.test_normalise_props import inventories, json_values, keys_for, paths, settings_for
 from toolkit.errors import CmdletError, NormaliseError
 from toolkit.model import (
@@ -40,6 +41,7 @@ from toolkit.normalise import columns, dump_inventory, normalise_inventory
 from toolkit.normalise import fast as fastmod
 from toolkit.normalise.cim import Record
 from toolkit.normalise.records import signing_key_from_json, zone_head_from_json, zone_settings_from_json
+from toolkit.normalise.table import read_table
 from toolkit.simulator import Fleet
 
 ZONE = "corp.example"
@@ -111,7 +113,7 @@ def mutated(draw: st.DrawFn, base: st.SearchStrategy[dict[str, Any]]) -> dict[st
 
 
 def key_doc(key: SigningKey) -> dict[str, Any]:
-    doc = dump_inventory(ServerInventory(server=_server(), zones=(_zone(keys=(key,)),)))
+    doc = dump_inventory(ServerInventory(server=_server(), zones=(_zone(keys=(key,)),), schema_version=1))
     return whole_spans(doc["Zones"][0]["SigningKeys"][0])  # type: ignore[no-any-return]
 
 
@@ -138,6 +140,8 @@ def whole_spans(value: Any) -> Any:
 
 
 def whole_span(name: str, value: Any) -> Any:
+    if name in SPAN_NAMES and isinstance(value, list):  # a column of the key table
+        return [whole_span(name, v) for v in value]
     return int(value) if name in SPAN_NAMES and isinstance(value, float) else whole_spans(value)
 
 
@@ -361,8 +365,11 @@ def test_documents_normalise_alike_on_both_paths(inv: ServerInventory, data: st.
 
 
 def fast_records(doc: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(what, record) for every record of the document the fast path declines."""
+    """(what, record) for every record of the document the fast path declines (the rows of a
+    schema 2 key table as their zones' records)."""
     declined: list[tuple[str, Any]] = []
+    if doc["SchemaVersion"] == 2:
+        doc = nested(doc)
     for zone in doc["Zones"]:
         if fastmod.zone_head(zone) is None:
             declined.append(("zone", zone))
@@ -377,7 +384,7 @@ def fast_records(doc: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def test_demo_fleet_and_schema_example_take_the_fast_path(fleet: Fleet) -> None:
-    docs = [schema_example()]
+    docs = [schema_example(), documented_example()]
     for server in fleet.servers.values():
         try:
             docs.append(json.loads(json.dumps(server.run("inventory", {}))))
@@ -409,12 +416,23 @@ def general_zone(obj: Any, path: str = "$.Zones[0]") -> Any:
 
 
 def columns_agree(items: list[Any]) -> int:
-    """Each zone the column reader takes reads as the general reader reads it; how many it took."""
+    """Each zone the column reader takes reads as the general reader reads it; how many it took.
+    Then the same zones in schema 2's shape (``table_agree``)."""
     read = columns.read_zones(items)
     assert len(read) == len(items)
     for zone, obj in zip(read, items, strict=True):
         if zone is not None:
             same(zone, general_zone(obj))
+    table_agree(items)
+    return sum(zone is not None for zone in read)
+
+
+def table_agree(items: list[Any]) -> int:
+    """Schema 1 zone records as a schema 2 document (their keys moved to the key table, in zone
+    order): it reads alike on both paths; how many zones the column reader took."""
+    doc = tabled(dict(whole_spans(schema_example()), Zones=copy.deepcopy(items)))
+    read = columns.read_zones(doc["Zones"], read_table(doc["Keys"], "$.Keys"))
+    same(*both(doc))
     return sum(zone is not None for zone in read)
 
 
@@ -438,6 +456,7 @@ def test_plain_zones_read_as_columns_as_the_general_reader_reads_them() -> None:
     items = plain_zones()
     assert all(columns._whole_zone(obj) for obj in items)
     assert columns_agree(items) == 3
+    assert table_agree(items) == 3
 
 
 @pytest.mark.parametrize("where", ["key", "settings", "alike settings", "zone"])
@@ -460,11 +479,14 @@ def test_columns_with_every_member_given_every_tricky_value(where: str) -> None:
         return records[where]
 
     record = pick(base)
+    in_table = 0
     for items in tricky_variants(base, pick):
         n = columns_agree(items)
         taken += n == 3
         declined += n < 3
+        in_table += table_agree(items) == 3
     assert taken > len(record) and declined > len(record)
+    assert in_table > len(record)
 
 
 @MANY
@@ -514,10 +536,11 @@ def test_a_value_holding_a_newline_cannot_pass_for_two() -> None:
 def test_columns_read_generated_documents_as_the_general_reader(
     inv: ServerInventory, data: st.DataObject
 ) -> None:
-    doc = whole_spans(json.loads(json.dumps(dump_inventory(inv))))
+    doc = whole_spans(json.loads(json.dumps(dump_inventory(dataclasses.replace(inv, schema_version=1)))))
     items = doc["Zones"]
     whole = sum(columns._whole_zone(obj) for obj in items)
     assert columns_agree(items) == whole  # every zone without errors is taken
+    assert table_agree(items) == whole
     for _ in range(data.draw(st.integers(1, 3))):  # then members inside zones changed
         if not mutate_one(data, items, lambda path: len(path) > 1):
             break
@@ -527,11 +550,19 @@ def test_columns_read_generated_documents_as_the_general_reader(
 def test_zones_with_errors_or_odd_records_are_left_to_the_record_reader() -> None:
     items = plain_zones()
     items[0]["Errors"] = [{"Stage": "Get-DnsServerSigningKey", "Message": "access denied"}]
+    doc2 = tabled(dict(schema_example(), Zones=copy.deepcopy(items)))  # schema 2: keys in the table
     items[2]["SigningKeys"] = None
     read = columns.read_zones(items)
     assert read[0] is None and read[2] is None and read[1] is not None
     doc = dict(schema_example(), Zones=items)
     same(*both(doc))
+    # Schema 2: the zone with errors is read record by record, with its rows of the table; the
+    # column reader takes the rest (zone 2 holds no keys member to be odd in).
+    read = columns.read_zones(doc2["Zones"], read_table(doc2["Keys"], "$.Keys"))
+    assert read[0] is None and read[1] is not None and read[2] is not None
+    fast, general = both(doc2)
+    same(fast, general)
+    assert [len(z.keys) for z in fast.zones] == [2, 2, 2]
 
 
 # -- the server, trust anchors and points ----------------------------------------------------------

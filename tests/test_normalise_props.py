@@ -251,9 +251,9 @@ json_values = st.recursive(
 
 
 def sample_documents() -> list[Any]:
-    from tests.test_normalise import schema_example
+    from tests.test_normalise import documented_example, schema_example
 
-    docs: list[Any] = [schema_example()]
+    docs: list[Any] = [schema_example(), documented_example()]
     for f in (
         "ps51-signing-keys.json",
         "ps7-signing-keys.json",

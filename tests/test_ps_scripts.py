@@ -218,13 +218,31 @@ def _schema_keys() -> set[str]:
 def test_inventory_projects_every_schema_property() -> None:
     keys = _schema_keys()
     # the doc was read right: document, zone, key, trust point and error-record names are all there
-    assert {"Schema", "SigningKeys", "KeyId", "RolloverPeriod", "TrustPointName", "Stage", "Code"} <= keys
+    assert {"Schema", "Keys", "KeyId", "RolloverPeriod", "TrustPointName", "Stage", "Code"} <= keys
     source = sent(SCRIPTS_DIR / "inventory.ps1")
     # each property is assigned as a hashtable key (``Key = ...`` or ``$entry['Key'] = ...``)
     assigned = set(re.findall(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=", source, re.MULTILINE))
     assigned |= set(re.findall(r"\$\w+\['([A-Za-z][A-Za-z0-9]*)'\]\s*=", source))
     missing = sorted(keys - assigned)
     assert not missing, f"inventory.ps1 does not project {missing}"
+
+
+def test_inventory_key_table_has_the_projected_columns_in_order() -> None:
+    """The script's key table columns are ConvertTo-WindnsKey's members, in its order, and the
+    columns the toolkit writes (simulator, dump_inventory)."""
+    from toolkit.normalise.table import KEY_COLUMNS
+
+    source = sent(SCRIPTS_DIR / "inventory.ps1")
+    listed = re.search(r"\$WindnsKeyColumns = @\((.*?)\)", source, re.S)
+    assert listed is not None
+    columns = tuple(re.findall(r"'([A-Za-z]+)'", listed.group(1)))
+    head = r"function ConvertTo-WindnsKey\(\$Key\) \{.*?\[ordered\]@\{"
+    projection = re.search(head + r"(.*?)\n    \}", source, re.S)
+    assert projection is not None
+    members = tuple(re.findall(r"^\s*([A-Za-z]+)\s*=", projection.group(1), re.M))
+    assert columns == members == KEY_COLUMNS
+    assert "SchemaVersion = 2" in source and "Keys          = $documentKeys" in source
+    assert "SigningKeys" not in (SCRIPTS_DIR / "inventory.ps1").read_text(encoding="utf-8")  # none nested
 
 
 def test_inventory_param_and_error_handling() -> None:

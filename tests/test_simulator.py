@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.inventory_docs import nested
 from toolkit.errors import CmdletError, ConfigError
 from toolkit.simulator import Fleet, SimulatedServer
 
@@ -35,7 +36,7 @@ def _doc(**zone_extra: object) -> dict[str, object]:
 
 def test_relative_times_and_timespans_resolve_against_the_clock() -> None:
     s = SimulatedServer(_doc(), now=NOW)
-    doc = s.run("inventory", {})
+    doc = nested(s.run("inventory", {}))
     key = doc["Zones"][0]["SigningKeys"][0]
     assert key["RolloverPeriod"] == 755 * 86400
     assert key["NextRolloverTime"] == "2026-07-01T12:00:00.0000000Z"
@@ -46,24 +47,23 @@ def test_relative_times_and_timespans_resolve_against_the_clock() -> None:
 
 
 def test_keys_get_stable_ids_and_zone_names() -> None:
-    a = SimulatedServer(_doc(), now=NOW).run("inventory", {})
-    b = SimulatedServer(_doc(), now=NOW + timedelta(days=1)).run("inventory", {})
+    a = nested(SimulatedServer(_doc(), now=NOW).run("inventory", {}))
+    b = nested(SimulatedServer(_doc(), now=NOW + timedelta(days=1)).run("inventory", {}))
     ka, kb = a["Zones"][0]["SigningKeys"][0], b["Zones"][0]["SigningKeys"][0]
     assert ka["KeyId"] == kb["KeyId"] and len(ka["KeyId"]) == 36
     assert ka["ZoneName"] == "a.example"
 
 
 def test_secondary_zone_has_no_is_signed_and_no_dnssec() -> None:
-    doc = SimulatedServer(_doc(), now=NOW).run("inventory", {})
+    doc = nested(SimulatedServer(_doc(), now=NOW).run("inventory", {}))
     sec = doc["Zones"][1]
     assert "IsSigned" not in sec
     assert sec["DnsSecSetting"] is None and sec["SigningKeys"] == []
 
 
 def test_zone_fault_is_recorded_and_other_sections_survive() -> None:
-    doc = SimulatedServer(
-        _doc(Faults={"Get-DnsServerSigningKey": {"Code": 9107, "Message": "not accessible"}}), now=NOW
-    ).run("inventory", {})
+    faults = {"Get-DnsServerSigningKey": {"Code": 9107, "Message": "not accessible"}}
+    doc = nested(SimulatedServer(_doc(Faults=faults), now=NOW).run("inventory", {}))
     z = doc["Zones"][0]
     assert z["SigningKeys"] == []
     assert z["DnsSecSetting"]["ZoneName"] == "a.example"
@@ -142,7 +142,7 @@ def test_save_round_trips_state(tmp_path: Path) -> None:
     s.state["Zones"][0]["SigningKeys"][0]["KeyLength"] = 4096
     s.save()
     again = SimulatedServer(json.loads(path.read_text()), path=path, now=NOW + timedelta(days=5))
-    key = again.run("inventory", {})["Zones"][0]["SigningKeys"][0]
+    key = nested(again.run("inventory", {}))["Zones"][0]["SigningKeys"][0]
     assert key["KeyLength"] == 4096
     # Saved times are absolute: a later clock does not move them.
     assert key["NextRolloverTime"] == "2026-07-01T12:00:00.0000000Z"
@@ -166,9 +166,8 @@ def test_run_text_is_the_text_of_run_and_run_shares_nothing_with_the_state(
     # run() hands out copies: changing its answer never reaches the state (run_text's sharing
     # ends with the text).
     answer = server.run("inventory", {})
+    answer["Keys"]["KeyLength"][:] = [-1] * len(answer["Keys"]["KeyLength"])
     for zone in answer["Zones"]:
-        for key in zone["SigningKeys"]:
-            key["KeyLength"] = -1
         if zone["DnsSecSetting"]:
             zone["DnsSecSetting"]["DSRecordGenerationAlgorithm"].append("Bogus")
     assert json.loads(server.run_text("inventory", {})) == expected

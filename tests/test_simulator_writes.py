@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.inventory_docs import nested
 from toolkit.errors import CmdletError
 from toolkit.simulator import Fleet, SimulatedServer
 
@@ -17,7 +18,7 @@ def _key(server: SimulatedServer, zone: str, key_type: str) -> dict[str, Any]:
 
 
 def _read_zone(server: SimulatedServer, zone: str) -> dict[str, Any]:
-    doc = server.run("inventory", {"ZoneName": [zone]})
+    doc = nested(server.run("inventory", {"ZoneName": [zone]}))
     return doc["Zones"][0]  # type: ignore[no-any-return]
 
 

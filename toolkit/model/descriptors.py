@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 INVENTORY_SCHEMA = "windns.inventory"
-INVENTORY_SCHEMA_VERSION = 1
+INVENTORY_SCHEMA_VERSION = 2
 
 
 def _check_aware(name: str, value: datetime | None) -> None:

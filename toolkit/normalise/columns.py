@@ -1,27 +1,35 @@
 """The column reader: every plain zone of a server's document at once, member by member.
 
 A server document holds the same few record shapes many times over (a zone, its
-``DnsSecSetting``, four or so ``SigningKeys``). The per-record readers of ``fast`` spend a
-Python call or two on each member of each record; ``read_zones`` instead reads each member of
-every key of the document as one column: one type test over the column and one ``map`` over the
-spelling and span tables of ``fast``, so the loops run in C. Key ids and times are checked
-together, one regular expression over the column joined by newlines (a length check keeps a
-value holding a newline from passing for two). Then every descriptor is built with one ``map``
-over the columns. About 3 us a key instead of 4.4 record by record.
+``DnsSecSetting``, four or so keys). The per-record readers of ``fast`` spend a Python call or
+two on each member of each record; ``read_zones`` instead reads each member of every key of the
+document as one column: one type test over the column and one ``map`` over the spelling and span
+tables of ``fast``, so the loops run in C. Key ids and times are checked by a translation of the
+column joined by newlines (``_shaped``). Then every descriptor is built with one ``map`` over the
+columns.
+
+Schema 2 documents print the keys as columns already (the key table, ``toolkit.normalise.table``):
+the reader takes each column as it is, once it has checked that the table holds exactly the
+script's members and that its rows are the taken zones' rows, each zone's together and in zone
+order. Schema 1 documents nest each zone's key records in the zone: the reader reads each
+record's members in one ``itemgetter`` call and turns the rows into columns with ``zip``, which
+took a third of the reader's time.
 
 It is a tier in front of the per-record readers and adds no reading of its own: each column
 function applies to every value the same test as the ``fast`` value function it names, and when
 any value of any zone it took is not plain it declines them all, which ``inventory`` then reads
 zone by zone (``fast``, then the general readers of ``records``). ``tests/test_normalise_fast.py``
-holds it to the general reader on plain, generated and mutated documents.
+and ``tests/test_normalise_table.py`` hold it to the general reader on plain, generated and
+mutated documents of both schemas.
 
-A zone's one settings record is read by ``fast.zone_settings``: as columns of 20 records, the
-settings read slower than record by record.
+A zone's one settings record is read by ``fast.zone_settings``, or taken from the first one read
+when it is alike (``_settings``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import chain, islice, repeat
@@ -31,8 +39,9 @@ from typing import Any, Final
 from toolkit.model.descriptors import SigningKey, Zone, ZoneDnssecSettings
 from toolkit.normalise import fast as _f
 from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
+from toolkit.normalise.table import Table as KeyTable
 
-__all__ = ["read_zones"]
+__all__ = ["KEY_MEMBERS", "read_zones"]
 
 
 Column = Sequence[Any]
@@ -199,27 +208,56 @@ def _zone_name_column(col: Column, zones: Column) -> Column:
     return zones
 
 
-_KEY_ROW = itemgetter("ZoneName", *(name for name, _ in _KEY_COLUMNS))
+#: A key record's members in descriptor field order (the order of ``_KEY_COLUMNS``)
+KEY_MEMBERS: Final = ("ZoneName", *(name for name, _ in _KEY_COLUMNS))
+_KEY_ROW = itemgetter(*KEY_MEMBERS)
 _KEY_CONVERTERS = tuple(convert for _, convert in _KEY_COLUMNS)
 
 
+def _key_descriptors(columns: Sequence[Column], zones: Column) -> list[SigningKey]:
+    """Keys given as columns in ``KEY_MEMBERS`` order, each of the zone at the same index of
+    ``zones`` (a tuple), as descriptors; _f.NotPlain when any is not plain."""
+    out = [_zone_name_column(columns[0], zones)]
+    out.extend(convert(col) for convert, col in zip(_KEY_CONVERTERS, columns[1:], strict=True))
+    return list(map(_f.new_key, *out))
+
+
 def _keys(records: Column, zones: Column) -> list[SigningKey]:
-    """Key records, each of the zone at the same index of ``zones`` (a tuple), as descriptors;
-    _f.NotPlain when any is not plain. Each record's members are read in one call, in field
-    order, and the rows turned into columns by ``zip``."""
+    """Key records (schema 1), each of the zone at the same index of ``zones`` (a tuple), as
+    descriptors; _f.NotPlain when any is not plain. Each record's members are read in one call,
+    in field order, and the rows turned into columns by ``zip``."""
     if not records:
         return []
-    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(_KEY_COLUMNS) + 1}:
+    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(KEY_MEMBERS)}:
         raise _f.NotPlain  # with the count, reading every name below means exactly the script's names
-    names, *values = zip(*map(_KEY_ROW, records), strict=True)
-    columns = [_zone_name_column(names, zones)]
-    columns.extend(convert(col) for convert, col in zip(_KEY_CONVERTERS, values, strict=True))
-    return list(map(_f.new_key, *columns))
+    return _key_descriptors(list(zip(*map(_KEY_ROW, records), strict=True)), zones)
+
+
+def _table_keys(table: KeyTable, names: Column, others: frozenset[Any]) -> tuple[list[SigningKey], list[int]]:
+    """The keys of the zones ``names`` from a schema 2 key table, and how many each zone has.
+    The columns are taken as they are. Rows of the zones ``others`` (those read record by
+    record) are left out; the rest must be exactly ``names``' rows, each zone's together and in
+    zone order, else _f.NotPlain (the rows are then read record by record, by zone)."""
+    columns = table.columns
+    if len(columns) != len(KEY_MEMBERS):
+        raise _f.NotPlain
+    picked = list(map(columns.__getitem__, KEY_MEMBERS))  # KeyError: a member missing
+    owners = picked[0]
+    if others and not others.isdisjoint(owners):
+        mine = [i for i, name in enumerate(owners) if name not in others]
+        picked = [[col[i] for i in mine] for col in picked]
+        owners = picked[0]
+    counted = Counter(owners)
+    counts = list(map(counted.__getitem__, names))
+    zone_of_key = list(chain.from_iterable(map(repeat, names, counts)))
+    if owners != zone_of_key:  # a row of another zone, or a zone's rows apart or out of order
+        raise _f.NotPlain
+    return _key_descriptors(picked, owners), counts
 
 
 def _whole_zone(obj: Any) -> bool:
-    """A ``Zones[]`` record for the column reader: every member, the keys an array, no errors,
-    the settings an object or null (others are read record by record)."""
+    """A schema 1 ``Zones[]`` record for the column reader: every member, the keys an array, no
+    errors, the settings an object or null (others are read record by record)."""
     return (
         type(obj) is dict
         and len(obj) == _ZONE_COUNT
@@ -230,7 +268,19 @@ def _whole_zone(obj: Any) -> bool:
     )
 
 
+def _whole_zone_2(obj: Any) -> bool:
+    """``_whole_zone`` for schema 2, whose zone records hold no keys (the key table does)."""
+    return (
+        type(obj) is dict
+        and len(obj) == _ZONE_COUNT - 1
+        and _ZONE_NAMES_2.issuperset(obj)
+        and obj["Errors"] == []
+        and (obj["DnsSecSetting"] is None or type(obj["DnsSecSetting"]) is dict)
+    )
+
+
 _ZONE_COUNT: Final = len(_f.ZONE_NAMES)
+_ZONE_NAMES_2: Final = _f.ZONE_NAMES - {"SigningKeys"}
 _ZONE_FLAGS: Final = ("IsDsIntegrated", "IsReverseLookupZone", "IsAutoCreated")
 
 
@@ -288,7 +338,9 @@ def _settings(records: Column, zones: Column) -> list[ZoneDnssecSettings | None]
     return out
 
 
-def _zone_columns(records: list[dict[str, Any]]) -> list[Zone]:
+def _zone_columns(
+    records: list[dict[str, Any]], table: KeyTable | None, others: frozenset[Any]
+) -> list[Zone]:
     def column(name: str) -> Column:
         return list(map(itemgetter(name), records))
 
@@ -301,25 +353,39 @@ def _zone_columns(records: list[dict[str, Any]]) -> list[Zone]:
 
     settings = _settings(column("DnsSecSetting"), names)
 
-    key_lists = column("SigningKeys")
-    counts = list(map(len, key_lists))
-    zone_of_key = tuple(chain.from_iterable(map(repeat, names, counts)))
-    keys = iter(_keys(list(chain.from_iterable(key_lists)), zone_of_key))
+    if table is None:
+        key_lists = column("SigningKeys")
+        counts = list(map(len, key_lists))
+        zone_of_key = tuple(chain.from_iterable(map(repeat, names, counts)))
+        read = _keys(list(chain.from_iterable(key_lists)), zone_of_key)
+    else:
+        read, counts = _table_keys(table, names, others)
+    keys = iter(read)
     zone_keys = [tuple(islice(keys, n)) for n in counts]
     signed = _bool_column(column("IsSigned"))
     return list(map(_f.new_zone, names, zone_types, signed, *flags, scopes, settings, zone_keys, repeat(())))
 
 
-def read_zones(items: list[Any]) -> list[Zone | None]:
+def read_zones(items: list[Any], table: KeyTable | None = None) -> list[Zone | None]:
     """For each ``Zones[]`` entry, its Zone when the column reader took it, else None (the
     caller reads that entry record by record). The reader takes every entry in the plain
-    shape (``_whole_zone``), or none when any value of theirs is not plain."""
+    shape (``_whole_zone``), or none when any value of theirs is not plain. ``table``: the key
+    table of a schema 2 document (None for schema 1, whose zones hold their keys); when the
+    reader takes any zone, every row of the table belongs to a zone of ``items``, and the rows
+    of the zones it took are read."""
     out: list[Zone | None] = [None] * len(items)
-    whole = [i for i, obj in enumerate(items) if _whole_zone(obj)]
+    whole_zone = _whole_zone if table is None else _whole_zone_2
+    whole = [i for i, obj in enumerate(items) if whole_zone(obj)]
     if not whole:
         return out
     try:
-        zones = _zone_columns([items[i] for i in whole])
+        others: frozenset[Any] = frozenset()
+        if table is not None and len(whole) < len(items):
+            taken = set(whole)  # the other zones' names, to leave their rows to the record readers
+            others = frozenset(
+                obj.get("ZoneName") for i, obj in enumerate(items) if i not in taken and type(obj) is dict
+            )
+        zones = _zone_columns([items[i] for i in whole], table, others)
     except (_f.NotPlain, TypeError, KeyError):  # TypeError: an object or array where a table wants a key
         return out
     for i, zone in zip(whole, zones, strict=True):

@@ -6,18 +6,21 @@ Windows printed as text, an enum as a number) must not hide every other zone fro
 - The document's structure is checked strictly: one NormaliseError for the host when it is not
   an object, its ``Schema``/``SchemaVersion`` are wrong, ``Server`` or its identity
   (``ComputerName``, ``OsVersion``, ``DnsVersion``) cannot be read, ``Zones``/``TrustAnchors``/
-  ``TrustPoints``/``Errors`` are not arrays, a zone entry is not an object or has no readable
-  ``ZoneName``, two zones share a name, or ``CollectedAt``/``Source`` are bad.
+  ``TrustPoints``/``Errors`` are not arrays, ``Keys`` (schema 2) is not an object of arrays of
+  one length, a zone entry is not an object or has no readable ``ZoneName``, two zones share a
+  name, or ``CollectedAt``/``Source`` are bad.
 - A bad value inside a zone becomes a ``ZoneError`` of that zone whose message names the JSON
-  path and the value (``$.Zones[3].SigningKeys[0].KeyLength: expected an integer, got "huge"``),
-  and only the record it is in is left out: that signing key, or the zone's ``DnsSecSetting``,
-  or one ``Errors`` entry; a bad property of the zone record itself leaves the zone's type
+  path and the value (``$.Keys[3].KeyLength: expected an integer, got "huge"``; in schema 1,
+  ``$.Zones[3].SigningKeys[0].KeyLength``), and only the record it is in is left out: that
+  signing key (a row of the key table, ``toolkit.normalise.table``), or the zone's
+  ``DnsSecSetting``, or one ``Errors`` entry; a bad property of the zone record itself leaves the zone's type
   unknown (``ZoneType`` Unknown), so that no rule judges a zone only half read. The stages are
   the ``STAGE_*`` names below; ``normalise SigningKeys`` marks the zone's keys unreadable for the
   rules, as a failed ``Get-DnsServerSigningKey`` does. Rule ZONE002 reports these errors.
 - A bad trust anchor, trust point or top-level ``Errors`` entry is left out, and a bad value in
-  ``Server.Settings`` leaves the server's DNSSEC settings unknown; each becomes a server-level
-  error (``ServerInventory.errors``, rule SRV003).
+  ``Server.Settings`` leaves the server's DNSSEC settings unknown, and a key row naming no zone
+  of the document is left out; each becomes a server-level error (``ServerInventory.errors``,
+  rule SRV003).
 
 The recorded errors are written back by ``dump_inventory``, so ``normalise_inventory(dump_inventory(inv))
 == inv`` holds for every inventory the normaliser can produce: strings are non-blank or None,
@@ -71,6 +74,7 @@ from toolkit.normalise.records import (
     zone_key,
     zone_settings_from_json,
 )
+from toolkit.normalise.table import KEYS, key_table, read_table
 
 __all__ = [
     "STAGE_ANCHORS",
@@ -122,20 +126,21 @@ def _check_schema(rec: Record) -> int:
     if schema != INVENTORY_SCHEMA:
         fail(spath, f"expected {INVENTORY_SCHEMA!r}, got {describe(None if schema is MISSING else schema)}")
     version, vpath = rec.get("SchemaVersion")
+    supported = f"supported: 1 to {INVENTORY_SCHEMA_VERSION}"
     if isinstance(version, bool) or not isinstance(version, int):
         fail(
             vpath,
-            f"expected schema version {INVENTORY_SCHEMA_VERSION}, "
+            f"expected a schema version ({supported}), "
             f"got {describe(None if version is MISSING else version)}",
         )
     if version > INVENTORY_SCHEMA_VERSION:
         fail(
             vpath,
-            f"schema version {version} is newer than this toolkit reads "
-            f"(supported: {INVENTORY_SCHEMA_VERSION}); upgrade windns-toolkit",
+            f"schema version {version} is newer than this toolkit reads ({supported}); "
+            "upgrade windns-toolkit",
         )
     if version < 1:
-        fail(vpath, f"schema version {version} is not valid (supported: {INVENTORY_SCHEMA_VERSION})")
+        fail(vpath, f"schema version {version} is not valid ({supported})")
     return version
 
 
@@ -180,8 +185,13 @@ def _read_errors(items: list[tuple[Any, str]], zone: str | None, unread: list[Zo
     return out
 
 
-def _read_zone(obj: Any, path: str) -> Zone:
-    """One ``Zones[]`` entry, the general way (every shape ``records`` reads)."""
+#: A zone name -> the zone's rows of a schema 2 key table (see ``_normalise``).
+KeyRows = Callable[[str], list[tuple[Any, str]]]
+
+
+def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
+    """One ``Zones[]`` entry, the general way (every shape ``records`` reads). Its keys are
+    ``rows(name)`` in a schema 2 document, else its ``SigningKeys``."""
     rec = Record(obj, path)
     value, vpath = rec.get("ZoneName")
     name = None if value is MISSING else as_str(value, vpath)
@@ -200,12 +210,15 @@ def _read_zone(obj: Any, path: str) -> Zone:
         dnssec = _read_settings(value, vpath, name, unread)
 
     keys: list[SigningKey] = []
-    value, vpath = rec.get("SigningKeys")
-    if value is not MISSING:
-        for item, item_path in as_items(value, vpath):
-            key = _read_key(item, item_path, name, unread)
-            if key is not None:
-                keys.append(key)
+    if rows is not None:
+        items = rows(name)
+    else:
+        value, vpath = rec.get("SigningKeys")
+        items = [] if value is MISSING else as_items(value, vpath)
+    for item, item_path in items:
+        key = _read_key(item, item_path, name, unread)
+        if key is not None:
+            keys.append(key)
 
     value, vpath = rec.get("Errors")
     recorded = [] if value is MISSING else _read_errors(as_items(value, vpath), name, unread)
@@ -215,9 +228,10 @@ def _read_zone(obj: Any, path: str) -> Zone:
         fail(path, str(exc))
 
 
-def _plain_zone(obj: Any, path: str) -> Zone | None:
+def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None:
     """One ``Zones[]`` entry through the fast readers; None when the zone record itself is not
-    plain. A key or setting that is not plain is read the general way, with the same path."""
+    plain. A key or setting that is not plain is read the general way, with the same path. Its
+    keys as ``_read_zone`` finds them."""
     head = _fast.zone_head(obj)
     if head is None:
         return None
@@ -234,14 +248,42 @@ def _plain_zone(obj: Any, path: str) -> Zone | None:
 
     keys: list[SigningKey] = []
     read_key = _fast.signing_key
-    for i, item in enumerate(get("SigningKeys") or ()):
-        key = read_key(item, name) or _read_key(item, f"{path}.SigningKeys[{i}]", name, unread)
+    if rows is not None:
+        items = rows(name)
+    else:
+        items = [(item, f"{path}.SigningKeys[{i}]") for i, item in enumerate(get("SigningKeys") or ())]
+    for item, item_path in items:
+        key = read_key(item, name) or _read_key(item, item_path, name, unread)
         if key is not None:
             keys.append(key)
 
     items = get("Errors")
     recorded = _read_errors(as_items(items, f"{path}.Errors"), name, unread) if items else []
     return _fast.new_zone(*head, dnssec, tuple(keys), tuple(recorded + unread) if recorded or unread else ())
+
+
+def _unplaced_rows(
+    grouped: dict[str, list[tuple[Any, str]]],
+    stray: list[tuple[Any, str]],
+    seen: dict[str, str],
+    unread: list[ZoneError],
+) -> None:
+    """Rows of the key table that no zone took: each a server-level error (``normalise
+    SigningKeys``), since the key cannot be placed in a zone. (Rows of zones the column reader
+    took are in ``grouped`` when other zones were read row by row.)"""
+    for value, path in stray:
+        message = f"{path}: expected a zone's name, got {describe(value)}"
+        unread.append(ZoneError(stage=STAGE_KEYS, message=message))
+    for key, rows in grouped.items():
+        if key in seen:
+            continue
+        for row, path in rows:
+            unread.append(
+                ZoneError(
+                    stage=STAGE_KEYS,
+                    message=f"{path}.ZoneName: zone {row['ZoneName']!r} is not in $.Zones",
+                )
+            )
 
 
 # -- the document ---------------------------------------------------------------------------------
@@ -296,17 +338,26 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
     zones: list[Zone] = []
     seen: dict[str, str] = {}
     items = _array(rec, "Zones")
-    taken = _columns.read_zones([item for item, _ in items]) if fast else [None] * len(items)
+    table = read_table(*rec.get(KEYS)) if version >= 2 else None
+    taken = _columns.read_zones([item for item, _ in items], table) if fast else [None] * len(items)
+    # Schema 2: the zones the column reader did not take find their rows of the key table here.
+    grouped: dict[str, list[tuple[Any, str]]] = {}
+    stray: list[tuple[Any, str]] = []
+    if table is not None and table.length and None in taken:
+        grouped, stray = table.rows_by_zone()
+    rows: KeyRows | None = None if table is None else (lambda name: grouped.pop(zone_key(name), []))
     for (item, item_path), zone in zip(items, taken, strict=True):
         if zone is None and fast:
-            zone = _plain_zone(item, item_path)
+            zone = _plain_zone(item, item_path, rows)
         if zone is None:
-            zone = _read_zone(item, item_path)
+            zone = _read_zone(item, item_path, rows)
         key = zone_key(zone.name)
         if key in seen:
             fail(f"{item_path}.ZoneName", f"zone {zone.name!r} appears twice (first at {seen[key]})")
         seen[key] = item_path
         zones.append(zone)
+    if table is not None:
+        _unplaced_rows(grouped, stray, seen, unread)
 
     plain_anchor, plain_point = (_fast.trust_anchor, _fast.trust_point) if fast else (None, None)
     anchors = _read_each(rec, "TrustAnchors", plain_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread)
@@ -433,7 +484,7 @@ def _error(e: ZoneError) -> dict[str, Any]:
     }
 
 
-def _zone(z: Zone) -> dict[str, Any]:
+def _zone(z: Zone, nested: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ZoneName": z.name,
         # The null ZoneType of a zone that does not exist (records.UNKNOWN_ZONE_TYPE) goes back as null.
@@ -448,7 +499,8 @@ def _zone(z: Zone) -> dict[str, Any]:
     if z.replication_scope is not None:
         out["ReplicationScope"] = z.replication_scope.value
     out["DnsSecSetting"] = _settings(z.dnssec) if z.dnssec is not None else None
-    out["SigningKeys"] = [_key(k) for k in z.keys]
+    if nested:  # schema 1; schema 2 keeps the keys in the document's key table
+        out["SigningKeys"] = [_key(k) for k in z.keys]
     out["Errors"] = [_error(e) for e in z.errors]
     return out
 
@@ -479,8 +531,11 @@ def _point(p: TrustPoint) -> dict[str, Any]:
 
 
 def dump_inventory(inv: ServerInventory) -> dict[str, Any]:
-    """ServerInventory -> the ``windns.inventory`` document (JSON-ready dict)."""
+    """ServerInventory -> the ``windns.inventory`` document (JSON-ready dict), in the shape of
+    its ``schema_version``: schema 1 nests each zone's keys in the zone, later schemas print
+    them as the key table."""
     s = inv.server
+    nested = inv.schema_version < 2
     doc: dict[str, Any] = {
         "Schema": INVENTORY_SCHEMA,
         "SchemaVersion": inv.schema_version,
@@ -499,11 +554,13 @@ def dump_inventory(inv: ServerInventory) -> dict[str, Any]:
                 "RootTrustAnchorsURL": s.settings.root_trust_anchors_url,
             },
         },
-        "Zones": [_zone(z) for z in inv.zones],
+        "Zones": [_zone(z, nested) for z in inv.zones],
         "TrustAnchors": [_anchor(a) for a in inv.trust_anchors],
         "TrustPoints": [_point(p) for p in inv.trust_points],
         "Errors": [_error(e) for e in inv.errors],
     }
+    if not nested:
+        doc[KEYS] = key_table(_key(k) for k in inv.iter_keys())
     if inv.source != "inventory":
         doc["Source"] = inv.source
     return doc

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import CmdletError
 from toolkit.model import INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION
+from toolkit.normalise.table import KEYS, key_table
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
@@ -97,7 +98,7 @@ def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]
     setting = z.get("DnsSecSetting")
     dnssec_relevant = str(z.get("ZoneType", "")).lower() == "primary" and not z.get("IsAutoCreated")
     entry["DnsSecSetting"] = None
-    entry["SigningKeys"] = []
+    entry["SigningKeys"] = []  # moved to the document's key table by ``inventory``
     if dnssec_relevant:
         f = server.fault(z, "Get-DnsServerDnsSecZoneSetting")
         if f:
@@ -131,7 +132,6 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
                         "ZoneName": str(name),
                         "ZoneType": None,
                         "DnsSecSetting": None,
-                        "SigningKeys": [],
                         "Errors": [
                             {
                                 "Stage": "Get-DnsServerZone",
@@ -160,12 +160,19 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
             sink.extend(public_record(r) for r in server.state.get(key, []))
     from toolkit.simulator.server import iso
 
+    # Schema 2: every zone's keys in one table, each zone's rows together, in zone order; a
+    # row's ZoneName is its zone entry's (as the script writes it).
+    rows: list[dict[str, Any]] = []
+    for entry in zones:
+        for record in entry.pop("SigningKeys", None) or ():
+            rows.append({**record, "ZoneName": entry["ZoneName"]})
     return {
         "Schema": INVENTORY_SCHEMA,
         "SchemaVersion": INVENTORY_SCHEMA_VERSION,
         "CollectedAt": iso(server.now),
         "Server": public_record(server.state["Server"]),
         "Zones": zones,
+        KEYS: key_table(rows),
         "TrustAnchors": anchors,
         "TrustPoints": points,
         "Errors": top_errors,

@@ -1,0 +1,55 @@
+"""Inventory documents of one schema in the shape of the other, for tests.
+
+Schema 2 (what the script and the simulator print) keeps every zone's keys in the document's
+key table (``Keys``); schema 1 nests them in each zone (``Zones[i].SigningKeys``). Tests that
+look at one zone's keys read the nested shape; tests of the reader compare both shapes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from toolkit.normalise.table import KEY_COLUMNS, key_table
+
+
+def nested(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema 2 document in schema 1's shape: each zone's rows of the key table as its
+    ``SigningKeys`` (rows matched by exact ``ZoneName``), ``SchemaVersion`` 1."""
+    out = copy.deepcopy(doc)
+    table = out.pop("Keys", None) or {}
+    length = len(next(iter(table.values()), []))
+    rows = [{name: column[i] for name, column in table.items()} for i in range(length)]
+    for zone in out["Zones"]:
+        zone["SigningKeys"] = [row for row in rows if row.get("ZoneName") == zone["ZoneName"]]
+    out["SchemaVersion"] = 1
+    return out
+
+
+def tabled(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema 1 document in schema 2's shape: every zone's ``SigningKeys`` records moved to
+    the key table (the script's columns; a member a record lacks is null; a null ``ZoneName``
+    is the zone's, as the script writes every row's), ``SchemaVersion`` 2. What is not a list
+    of records stays where it was."""
+    out = copy.deepcopy(doc)
+    rows: list[dict[str, Any]] = []
+    for zone in out["Zones"]:
+        keys = zone.get("SigningKeys") if isinstance(zone, dict) else None
+        if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+            continue
+        del zone["SigningKeys"]
+        for key in keys:
+            if key.get("ZoneName") is None:
+                key["ZoneName"] = zone.get("ZoneName")
+            rows.append(key)
+    extra = sorted({name for row in rows for name in row} - set(KEY_COLUMNS))
+    out["Keys"] = key_table(rows)
+    for name in extra:  # members beyond the script's stay, as columns of their own
+        out["Keys"][name] = [row.get(name) for row in rows]
+    out["SchemaVersion"] = 2
+    return out
+
+
+def zone_keys(doc: dict[str, Any], zone: str) -> list[dict[str, Any]]:
+    """The rows of ``zone`` in a schema 2 document's key table, as key records."""
+    return [z["SigningKeys"] for z in nested(doc)["Zones"] if z["ZoneName"] == zone][0]  # type: ignore[no-any-return]
