@@ -31,10 +31,12 @@ from toolkit.model.enums import (
     RolloverStatus,
     ZoneType,
 )
+from toolkit.policy import default_policy
 from toolkit.rules import RULES, evaluate_rules
-from toolkit.rules.base import Hit, Rule, ZoneContext
+from toolkit.rules.base import _FILLED, _KEYED, FactsLike, Hit, Rule, ZoneContext
 from toolkit.rules.profile import _KEY, _SETTINGS, _ZONE, IDENTITY, zone_profile
 
+THRESHOLDS = default_policy().thresholds
 NAMES = ["a.example", "TrustAnchors", "b.example.", "c.example", "corp.example"]
 GUIDS = [f"{n:08x}-1111-2222-3333-444455556666" for n in range(64)]
 salts = st.sampled_from([None, "-", "AABBCCDD", "0123456789ABCDEF"])
@@ -145,6 +147,48 @@ def test_zones_alike_get_what_judging_each_gives(zs: list[Zone], profile: str) -
     afresh = evaluate_rules(RULES, inv, EVERYTHING[profile], now=NOW, cache_facts=False)
     assert as_data(shared[0]) == as_data(afresh[0])
     assert as_data(shared[1]) == as_data(afresh[1])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alike())
+def test_zones_alike_get_the_facts_judging_each_gives(zs: list[Zone]) -> None:
+    """``judging_like`` gives a zone of a profile the first zone's facts with its own keys in the
+    same positions and its own settings: exactly what ``judging`` computes for it."""
+    inv = inventory(*zs)
+    first: dict[Any, FactsLike] = {}
+    compared = 0
+    for z in zs:
+        profile = zone_profile(z)
+        judged = ZoneContext.judging("s", inv, z, THRESHOLDS, NOW)
+        if profile is None:
+            continue
+        if profile not in first:
+            first[profile] = FactsLike.of(judged)
+            continue
+        like = ZoneContext.judging_like("s", inv, z, THRESHOLDS, NOW, first[profile])
+        for name in _FILLED:
+            mine, theirs = like.__dict__[name], judged.__dict__[name]
+            assert mine == theirs, name
+            if name in _KEYED:  # the zone's own key objects, not equal ones of the first zone
+                assert [id(k) for k in mine] == [id(k) for k in theirs], name  # type: ignore[attr-defined]
+        assert like.nsec3 is judged.nsec3
+        compared += 1
+    assert compared == len(zs) - len(first) - sum(zone_profile(z) is None for z in zs)
+
+
+def test_facts_like_picks_keys_by_position_not_by_id() -> None:
+    """Two equal keys (one id twice) in the first zone: each position still takes its own key."""
+    a = fleet(1)[0]
+    zone = dataclasses.replace(a, keys=(a.keys[0], dataclasses.replace(a.keys[0]), *a.keys[1:]))
+    renamed = (dataclasses.replace(k, zone="other.example", key_id=GUIDS[i]) for i, k in enumerate(zone.keys))
+    other = dataclasses.replace(zone, name="other.example", keys=tuple(renamed))
+    assert zone_profile(other) == zone_profile(zone)
+    inv = inventory(zone, other)
+    like = FactsLike.of(ZoneContext.judging("s", inv, zone, THRESHOLDS, NOW))
+    ctx = ZoneContext.judging_like("s", inv, other, THRESHOLDS, NOW, like)
+    assert [k.key_id for k in ctx.keys] == [k.key_id for k in other.keys]
+    assert [k.key_id for k in ctx.ksks] == [k.key_id for k in other.keys if k.key_type is KeyType.KSK]
+    assert ctx.ksks[0] is other.keys[0] and ctx.ksks[1] is other.keys[1]
 
 
 @given(zones("base.example"), st.data())

@@ -4,7 +4,8 @@ One ``ZoneContext`` is built per zone and shared by every zone-scoped rule, so t
 (readable keys, active keys, signing keys, counts per algorithm and type, see
 ``toolkit.rules.base.fact``) are computed once per zone and evaluation, not once per rule.
 A rule declared ``profile_only`` runs once per zone profile (``toolkit.rules.profile``): the
-zones of a server configured alike take the hits it found on the first of them.
+zones of a server configured alike take the hits it found on the first of them, and the first
+one's facts, each key's by position (``FactsLike``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from toolkit.findings import Finding, Severity, Target, sort_findings
 from toolkit.model import ServerInventory, Zone
 from toolkit.policy import Policy, Suppression, default_policy
-from toolkit.rules.base import Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
+from toolkit.rules.base import FactsLike, Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
 from toolkit.rules.profile import zone_profile
 from toolkit.rules.registry import RULES
 
@@ -137,34 +138,38 @@ def evaluate_rules(
                 add(rule, hit.zone, hit, hit.key_id)
     # Zone by zone, every selected rule on one context: a zone's facts live only while it is judged.
     # (Findings are sorted below, and hits of one rule on one zone keep their order either way.)
-    # Profile-only checks run once per zone profile; zones alike then take the same hits.
-    shared: dict[Hashable, Shared] = {}
+    # Per zone profile, the first zone's profile-only hits (None: not to be shared) and facts:
+    # the zones alike take both, each key's by position.
+    profiles: dict[Hashable, tuple[Shared | None, FactsLike]] = {}
     if zone_checks or profile_checks:
         for z in inventory.zones:
-            zctx = (
-                ZoneContext.judging(server, inventory, z, t, when)
-                if cache_facts
-                else ZoneContext(server, inventory, z, t, when, cache_facts=False)
-            )
             name = z.name
-            if profile_checks:
-                profile = zone_profile(z) if cache_facts else None
+            profile = zone_profile(z) if cache_facts else None
+            seen: tuple[Shared | None, FactsLike] | None = None
+            if profile is not None:
                 try:
-                    kept = shared.get(profile) if profile is not None else None
+                    seen = profiles.get(profile)
                 except TypeError:  # an unhashable value in a hand-made descriptor: judge it alone
-                    profile = kept = None
-                if kept is None:
-                    found = [(rule, hit) for rule, check in profile_checks for hit in check(zctx)]
-                    for rule, hit in found:
-                        add(rule, hit.zone or name, hit, hit.key_id)
-                    if profile is not None:
-                        mine = _shareable(found, z)
-                        if mine is not None:
-                            shared[profile] = mine
-                elif kept:
-                    keys = z.keys
-                    for rule, hit, at in kept:
-                        add(rule, name, hit, None if at is None else keys[at].key_id)
+                    profile = None
+            if seen is not None:
+                zctx = ZoneContext.judging_like(server, inventory, z, t, when, seen[1])
+            elif cache_facts:
+                zctx = ZoneContext.judging(server, inventory, z, t, when)
+            else:
+                zctx = ZoneContext(server, inventory, z, t, when, cache_facts=False)
+            kept = seen[0] if seen is not None else None
+            if kept is not None:
+                keys = z.keys
+                for rule, hit, at in kept:
+                    add(rule, name, hit, None if at is None else keys[at].key_id)
+            elif profile_checks:
+                found = [(rule, hit) for rule, check in profile_checks for hit in check(zctx)]
+                for rule, hit in found:
+                    add(rule, hit.zone or name, hit, hit.key_id)
+                if profile is not None and seen is None:
+                    profiles[profile] = (_shareable(found, z), FactsLike.of(zctx))
+            elif profile is not None and seen is None:
+                profiles[profile] = ((), FactsLike.of(zctx))
             for rule, zone_check in zone_checks:
                 hits = zone_check(zctx)
                 if hits:  # most checks find nothing: skip the loop (a generator is always true)
