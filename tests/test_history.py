@@ -100,6 +100,29 @@ def test_round_trip_host_by_host(tmp_path: Path) -> None:
     h.close()
 
 
+def test_answers_stored_in_schema_1_read_back_and_diff_against_schema_2(tmp_path: Path) -> None:
+    """Scans stored by an earlier release hold the server's answer in inventory schema 1 (keys
+    nested in each zone); they still read, and a later scan in schema 2 of the same server is
+    no change."""
+    inv = inventory()
+    assert sum(len(z.keys) for z in inv.zones) > 0
+    one = json.dumps(dump_inventory(replace(inv, schema_version=1)), default=_json_default)
+    two = json.dumps(dump_inventory(inv), default=_json_default)
+    assert '"SigningKeys"' in one and '"Keys"' in two and '"SigningKeys"' not in two
+    with History(tmp_path / "h.sqlite3") as h:
+        scans = []
+        for text, version in ((one, 1), (two, 2)):
+            scan = h.begin_scan(policy="baseline", fail_on="high", hosts_total=1)
+            stored = replace(inv, schema_version=version)
+            h.record_host(scan, HostReport("dns1", inventory=stored, inventory_text=text))
+            h.finish_scan(scan, duration=1.0)
+            scans.append(scan)
+        first, second = (h.load_report(scan).hosts[0].inventory for scan in scans)
+        assert first == replace(inv, schema_version=1) and second == inv
+        drift = diff_scans(h, scans[0], scans[1])
+        assert drift.keys == () and drift.settings == () and drift.newly_failing == ()
+
+
 def test_hosts_read_back_in_inventory_order_and_not_scanned_kept(tmp_path: Path) -> None:
     with History(tmp_path / "h.sqlite3") as h:
         scan = h.begin_scan(policy="baseline", fail_on="high", hosts_total=5)
