@@ -61,6 +61,7 @@ from toolkit.model.enums import (
 )
 from toolkit.normalise.coerce import as_enum
 from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
+from toolkit.normalise.table import KEY_COLUMNS
 
 __all__ = [
     "ALGORITHM",
@@ -140,16 +141,9 @@ new_key = _unchecked(SigningKey)
 new_settings = _unchecked(ZoneDnssecSettings)
 new_zone = _unchecked(Zone)
 
-#: The property names of each record as the inventory script prints them (docs/inventory-schema.md).
-KEY_NAMES: Final = frozenset(
-    (
-        "ZoneName", "KeyId", "KeyType", "CurrentState", "KeyStorageProvider", "StoreKeysInAD",
-        "CryptoAlgorithm", "KeyLength", "DnsKeySignatureValidityPeriod", "DSSignatureValidityPeriod",
-        "ZoneSignatureValidityPeriod", "InitialRolloverOffset", "RolloverPeriod", "RolloverType",
-        "NextRolloverAction", "LastRolloverTime", "NextRolloverTime", "CurrentRolloverStatus",
-        "ActiveKey", "StandbyKey", "NextKey", "IsRolloverEnabled",
-    )
-)  # fmt: skip
+#: The property names of each record as the inventory script prints them (docs/inventory-schema.md);
+#: a key record's are the columns of the key table.
+KEY_NAMES: Final = frozenset(KEY_COLUMNS)
 SETTINGS_NAMES: Final = frozenset(
     (
         "ZoneName", "DenialOfExistence", "NSec3HashAlgorithm", "NSec3Iterations", "NSec3OptOut",
