@@ -329,15 +329,8 @@ def _settings(records: Column, zones: Column) -> list[ZoneDnssecSettings | None]
         pick = itemgetter(*numbers, numbers[0])  # always a tuple, even for one number
         kinds = list(map(type, pick(shared)))
         alike = list(map(type, chain.from_iterable(map(pick, rows)))) == kinds * len(rows)
-    if not alike:
-        return _settings_each(out, first, shared, rest, records, zones)
-    own_names, own_salts = zip(*map(_SETTINGS_OWN, objs), strict=True)
-    names = _zone_name_column(own_names, tuple(zones[i] for i in rest))
-    salts = _str_column(own_salts)
-    values = _SETTINGS_FIELDS(first)
-    middle, tail = map(repeat, values[1:7]), map(repeat, values[8:])
-    for i, settings in zip(rest, map(_f.new_settings, names, *middle, salts, *tail), strict=False):
-        out[i] = settings
+    same = rest if alike else _settings_each(out, shared, rest, records, zones)
+    _alike_settings(out, first, same, records, zones)
     return out
 
 
@@ -346,14 +339,14 @@ _NUMBER_KINDS: Final = frozenset((bool, int, float))
 
 def _settings_each(
     out: list[ZoneDnssecSettings | None],
-    first: ZoneDnssecSettings,
     shared: tuple[Any, ...],
     rest: list[int],
     records: Column,
     zones: Column,
-) -> list[ZoneDnssecSettings | None]:
-    """``_settings`` record by record, for the records ``rest`` after the first (``first``,
-    whose shared members are ``shared``)."""
+) -> list[int]:
+    """``_settings`` record by record for the records ``rest`` after the first (whose shared
+    members are ``shared``): each record not alike is read into ``out``; the alike ones are
+    returned."""
     alike: list[int] = []
     kinds = tuple(map(type, shared))
     for i in rest:
@@ -365,15 +358,27 @@ def _settings_each(
         if settings is None:
             raise _f.NotPlain
         out[i] = settings
-    if alike:
-        own_names, own_salts = zip(*(_SETTINGS_OWN(records[i]) for i in alike), strict=True)
-        names = _zone_name_column(own_names, tuple(zones[i] for i in alike))
-        salts = _str_column(own_salts)
-        values = _SETTINGS_FIELDS(first)
-        middle, tail = values[1:7], values[8:]
-        for i, name, salt in zip(alike, names, salts, strict=True):
-            out[i] = _f.new_settings(name, *middle, salt, *tail)
-    return out
+    return alike
+
+
+def _alike_settings(
+    out: list[ZoneDnssecSettings | None],
+    first: ZoneDnssecSettings,
+    alike: list[int],
+    records: Column,
+    zones: Column,
+) -> None:
+    """The records ``alike`` (equal to the first but for ZoneName and NSec3CurrentSalt) into
+    ``out``: the first's values with each record's own name and salt, read as columns."""
+    if not alike:
+        return
+    own_names, own_salts = zip(*(_SETTINGS_OWN(records[i]) for i in alike), strict=True)
+    names = _zone_name_column(own_names, tuple(zones[i] for i in alike))
+    salts = _str_column(own_salts)
+    values = _SETTINGS_FIELDS(first)
+    middle, tail = map(repeat, values[1:7]), map(repeat, values[8:])
+    for i, settings in zip(alike, map(_f.new_settings, names, *middle, salts, *tail), strict=True):
+        out[i] = settings
 
 
 def _zone_columns(

@@ -13,8 +13,8 @@ Windows printed as text, an enum as a number) must not hide every other zone fro
   path and the value (``$.Keys[3].KeyLength: expected an integer, got "huge"``; in schema 1,
   ``$.Zones[3].SigningKeys[0].KeyLength``), and only the record it is in is left out: that
   signing key (a row of the key table, ``toolkit.normalise.table``), or the zone's
-  ``DnsSecSetting``, or one ``Errors`` entry; a bad property of the zone record itself leaves the zone's type
-  unknown (``ZoneType`` Unknown), so that no rule judges a zone only half read. The stages are
+  ``DnsSecSetting``, or one ``Errors`` entry; a bad property of the zone record itself leaves
+  the zone's type unknown (``ZoneType`` Unknown), so that no rule judges a zone only half read. The stages are
   the ``STAGE_*`` names below; ``normalise SigningKeys`` marks the zone's keys unreadable for the
   rules, as a failed ``Get-DnsServerSigningKey`` does. Rule ZONE002 reports these errors.
 - A bad trust anchor, trust point or top-level ``Errors`` entry is left out, and a bad value in

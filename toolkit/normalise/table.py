@@ -15,7 +15,7 @@ table that is not an object of arrays of one length is a structure error of the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -55,11 +55,6 @@ class Table:
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` as a record."""
         return {name: values[i] for name, values in self.columns.items()}
-
-    def rows(self) -> Iterator[tuple[dict[str, Any], str]]:
-        """Every row as a record, with its path."""
-        for i in range(self.length):
-            yield self.row(i), f"{self.path}[{i}]"
 
     def rows_by_zone(self) -> tuple[dict[str, list[tuple[dict[str, Any], str]]], list[tuple[Any, str]]]:
         """The rows grouped by ``zone_key`` of their ``ZoneName`` (rows of one zone in table
