@@ -48,8 +48,3 @@ def tabled(doc: dict[str, Any]) -> dict[str, Any]:
         out["Keys"][name] = [row.get(name) for row in rows]
     out["SchemaVersion"] = 2
     return out
-
-
-def zone_keys(doc: dict[str, Any], zone: str) -> list[dict[str, Any]]:
-    """The rows of ``zone`` in a schema 2 document's key table, as key records."""
-    return [z["SigningKeys"] for z in nested(doc)["Zones"] if z["ZoneName"] == zone][0]  # type: ignore[no-any-return]

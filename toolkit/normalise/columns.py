@@ -41,7 +41,7 @@ from toolkit.normalise import fast as _f
 from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
 from toolkit.normalise.table import Table as KeyTable
 
-__all__ = ["KEY_MEMBERS", "read_zones"]
+__all__ = ["read_zones"]
 
 
 Column = Sequence[Any]
@@ -209,13 +209,13 @@ def _zone_name_column(col: Column, zones: Column) -> Column:
 
 
 #: A key record's members in descriptor field order (the order of ``_KEY_COLUMNS``)
-KEY_MEMBERS: Final = ("ZoneName", *(name for name, _ in _KEY_COLUMNS))
-_KEY_ROW = itemgetter(*KEY_MEMBERS)
+_KEY_MEMBERS: Final = ("ZoneName", *(name for name, _ in _KEY_COLUMNS))
+_KEY_ROW = itemgetter(*_KEY_MEMBERS)
 _KEY_CONVERTERS = tuple(convert for _, convert in _KEY_COLUMNS)
 
 
 def _key_descriptors(columns: Sequence[Column], zones: Column) -> list[SigningKey]:
-    """Keys given as columns in ``KEY_MEMBERS`` order, each of the zone at the same index of
+    """Keys given as columns in ``_KEY_MEMBERS`` order, each of the zone at the same index of
     ``zones`` (a tuple), as descriptors; _f.NotPlain when any is not plain."""
     out = [_zone_name_column(columns[0], zones)]
     out.extend(convert(col) for convert, col in zip(_KEY_CONVERTERS, columns[1:], strict=True))
@@ -228,7 +228,7 @@ def _keys(records: Column, zones: Column) -> list[SigningKey]:
     in field order, and the rows turned into columns by ``zip``."""
     if not records:
         return []
-    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(KEY_MEMBERS)}:
+    if set(map(type, records)) != {dict} or set(map(len, records)) != {len(_KEY_MEMBERS)}:
         raise _f.NotPlain  # with the count, reading every name below means exactly the script's names
     return _key_descriptors(list(zip(*map(_KEY_ROW, records), strict=True)), zones)
 
@@ -239,9 +239,9 @@ def _table_keys(table: KeyTable, names: Column, others: frozenset[Any]) -> tuple
     record) are left out; the rest must be exactly ``names``' rows, each zone's together and in
     zone order, else _f.NotPlain (the rows are then read record by record, by zone)."""
     columns = table.columns
-    if len(columns) != len(KEY_MEMBERS):
+    if len(columns) != len(_KEY_MEMBERS):
         raise _f.NotPlain
-    picked = list(map(columns.__getitem__, KEY_MEMBERS))  # KeyError: a member missing
+    picked = list(map(columns.__getitem__, _KEY_MEMBERS))  # KeyError: a member missing
     owners = picked[0]
     if others and not others.isdisjoint(owners):
         mine = [i for i, name in enumerate(owners) if name not in others]
@@ -255,31 +255,28 @@ def _table_keys(table: KeyTable, names: Column, others: frozenset[Any]) -> tuple
     return _key_descriptors(picked, owners), counts
 
 
-def _whole_zone(obj: Any) -> bool:
-    """A schema 1 ``Zones[]`` record for the column reader: every member, the keys an array, no
-    errors, the settings an object or null (others are read record by record)."""
+def _whole(obj: Any, names: frozenset[str]) -> bool:
+    """A ``Zones[]`` record for the column reader: exactly the members ``names``, no errors, the
+    settings an object or null (others are read record by record)."""
     return (
         type(obj) is dict
-        and len(obj) == _ZONE_COUNT
-        and _f.ZONE_NAMES.issuperset(obj)
-        and type(obj["SigningKeys"]) is list
+        and len(obj) == len(names)
+        and names.issuperset(obj)
         and obj["Errors"] == []
         and (obj["DnsSecSetting"] is None or type(obj["DnsSecSetting"]) is dict)
     )
+
+
+def _whole_zone(obj: Any) -> bool:
+    """``_whole`` for schema 1, whose zone records hold their keys: an array."""
+    return _whole(obj, _f.ZONE_NAMES) and type(obj["SigningKeys"]) is list
 
 
 def _whole_zone_2(obj: Any) -> bool:
-    """``_whole_zone`` for schema 2, whose zone records hold no keys (the key table does)."""
-    return (
-        type(obj) is dict
-        and len(obj) == _ZONE_COUNT - 1
-        and _ZONE_NAMES_2.issuperset(obj)
-        and obj["Errors"] == []
-        and (obj["DnsSecSetting"] is None or type(obj["DnsSecSetting"]) is dict)
-    )
+    """``_whole`` for schema 2, whose zone records hold no keys (the key table does)."""
+    return _whole(obj, _ZONE_NAMES_2)
 
 
-_ZONE_COUNT: Final = len(_f.ZONE_NAMES)
 _ZONE_NAMES_2: Final = _f.ZONE_NAMES - {"SigningKeys"}
 _ZONE_FLAGS: Final = ("IsDsIntegrated", "IsReverseLookupZone", "IsAutoCreated")
 
