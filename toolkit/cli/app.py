@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from toolkit.__about__ import __version__
+from toolkit.dnsview._dnssec import ignore_dsa_warning
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
 from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
@@ -104,6 +105,8 @@ class WindnsGroup(click.Group):
 
     def run(self, args: list[str] | None = None, *, prog_name: str = "windns", **extra: Any) -> int:
         """Run the CLI and return its exit code."""
+        # dnspython's DSA module warns under cryptography 51 whatever the zone (toolkit.dnsview._dnssec).
+        ignore_dsa_warning()
         try:
             rv = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Abort:

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import dns.dnssec
 import dns.dnssectypes
 import dns.exception
 import dns.flags
@@ -36,6 +35,7 @@ from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 from dns.rdtypes.ANY.RRSIG import RRSIG
 
+from toolkit.dnsview import _dnssec
 from toolkit.dnsview.descriptors import (
     DnsProblem,
     DsRecord,
@@ -205,7 +205,7 @@ def _ts(value: int) -> datetime:
 def _published(zone: str, rr: DNSKEY) -> PublishedKey:
     return PublishedKey(
         zone=zone,
-        key_tag=dns.dnssec.key_id(rr),
+        key_tag=_dnssec.load().key_id(rr),
         flags=int(rr.flags),
         algorithm=int(rr.algorithm),
         key_length=key_length(rr),
@@ -223,7 +223,8 @@ def _signatures(
     out: list[Signature] = []
     if sigs is None:
         return out
-    tags = {dns.dnssec.key_id(k) for k in keys} if keys is not None else set()
+    dnssec = _dnssec.load()
+    tags = {dnssec.key_id(k) for k in keys} if keys is not None else set()
     for sig in sigs:
         assert isinstance(sig, RRSIG)
         valid: bool | None
@@ -235,12 +236,12 @@ def _signatures(
         else:
             assert keys is not None
             try:
-                dns.dnssec.validate_rrsig(
+                dnssec.validate_rrsig(
                     rrset,
                     sig,
                     {keys.name: keys},
                     now=now.timestamp(),
-                    policy=dns.dnssec.allow_all_policy,
+                    policy=dnssec.allow_all_policy,
                 )
                 valid = True
             except dns.exception.ValidationFailure as exc:
@@ -330,19 +331,20 @@ def _answered_by_child(resp: dns.message.Message | None, name: dns.name.Name) ->
 
 
 def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]) -> tuple[DsRecord, ...]:
+    dnssec = _dnssec.load()
     out: list[DsRecord] = []
     for ds in rrset or ():
         assert isinstance(ds, DS)
         matched: int | None = None
         for key in keys:
-            if dns.dnssec.key_id(key) != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
+            if dnssec.key_id(key) != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
                 continue
             try:
-                made = dns.dnssec.make_ds(zone, key, ds.digest_type, policy=dns.dnssec.allow_all_policy)
+                made = dnssec.make_ds(zone, key, ds.digest_type, policy=dnssec.allow_all_policy)
             except (dns.exception.UnsupportedAlgorithm, ValueError):
                 continue
             if made.digest == ds.digest:
-                matched = dns.dnssec.key_id(key)
+                matched = dnssec.key_id(key)
                 break
         out.append(
             DsRecord(

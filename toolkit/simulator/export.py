@@ -10,13 +10,13 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import dns.dnssec
 import dns.name
 import dns.rdataclass
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from toolkit import dnssec_limits as lim
+from toolkit.dnsview import _dnssec
 from toolkit.errors import CmdletError
 from toolkit.model import CryptoAlgorithm
 from toolkit.simulator.writes import CMDLETS, KSK_TYPE, primary_zone, require_signed
@@ -73,7 +73,7 @@ def zone_export_keys(server: SimulatedServer, params: Mapping[str, Any]) -> dict
                     "RecordType": "DnsKey",
                     "TimeToLive": ttl,
                     "RecordData": {
-                        "KeyTag": dns.dnssec.key_id(rdata),
+                        "KeyTag": _dnssec.load().key_id(rdata),
                         "KeyFlags": rdata.flags,
                         "KeyProtocol": "DnsSec",
                         "CryptoAlgorithm": alg,
@@ -93,7 +93,8 @@ def zone_export_keys(server: SimulatedServer, params: Mapping[str, Any]) -> dict
                     cmdlet=cmdlet,
                     fully_qualified_error_id=f"ParameterArgumentValidationError,{cmdlet}",
                 )
-            ds = dns.dnssec.make_ds(origin, rdata, canon.upper(), policy=dns.dnssec.allow_all_policy)
+            dnssec = _dnssec.load()
+            ds = dnssec.make_ds(origin, rdata, canon.upper(), policy=dnssec.allow_all_policy)
             records.append(
                 {
                     "HostName": str(z["ZoneName"]),
