@@ -11,7 +11,7 @@ the console code page cannot garble it. Run as a file, -Payload takes that line 
 param([string]$Payload)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-if (-not $Payload) { $Payload = @($input) -join '' }
+if (-not $PSBoundParameters.ContainsKey('Payload')) { $Payload = @($input) -join '' }
 $request = ConvertFrom-Json -InputObject $Payload
 $utf8 = New-Object System.Text.UTF8Encoding($false)
 $text = $utf8.GetString([Convert]::FromBase64String([string]$request.script))

@@ -157,7 +157,9 @@ $server = [ordered]@{
 $zones = New-Object System.Collections.ArrayList
 $documentKeys = [ordered]@{}
 foreach ($column in $WindnsKeyColumns) { $documentKeys[$column] = New-Object 'System.Collections.Generic.List[object]' }
-if (@($ZoneName).Count -gt 0) {
+# Branch on whether -ZoneName was bound, never on its value: an unbound [string[]] is $null and
+# @($null).Count is 1 (about_Arrays, about_Automatic_Variables: $PSBoundParameters).
+if ($PSBoundParameters.ContainsKey('ZoneName')) {
     foreach ($name in $ZoneName) {
         if ([string]::IsNullOrWhiteSpace($name)) { continue }
         $found = $null

@@ -45,7 +45,8 @@ function ConvertTo-WindnsRecord($Record) {
 $directory = Join-Path ([System.IO.Path]::GetTempPath()) ('windns-' + [guid]::NewGuid().ToString('N'))
 New-Item -ItemType Directory -Path $directory | Out-Null
 try {
-    $arguments = @{ ZoneName = $ZoneName; Path = $directory; Force = $true }
+    # -PassThru: "By default, this cmdlet does not generate any output" (Export-DnsServerDnsSecPublicKey).
+    $arguments = @{ ZoneName = $ZoneName; Path = $directory; Force = $true; PassThru = $true }
     $kind = 'DnsKey'
     if ($PSBoundParameters.ContainsKey('DigestType')) {
         $arguments['DigestType'] = $DigestType

@@ -21,8 +21,8 @@ Set-StrictMode -Version 2.0
 # windns:include _projection.ps1
 
 $arguments = @{ ZoneName = $ZoneName; Force = $true }
-if ($SignWithDefault) { $arguments['SignWithDefault'] = $true }
-if ($DoResign) { $arguments['DoResign'] = $true }
+if ($PSBoundParameters.ContainsKey('SignWithDefault')) { $arguments['SignWithDefault'] = $SignWithDefault }
+if ($PSBoundParameters.ContainsKey('DoResign')) { $arguments['DoResign'] = $DoResign }
 Invoke-DnsServerZoneSign @arguments | Out-Null
 $zone = Get-DnsServerZone -Name $ZoneName
 ConvertTo-Json -InputObject (ConvertTo-WindnsZone $zone) -Depth 3 -Compress
