@@ -5,7 +5,9 @@ Inventory of one Windows DNS server's DNSSEC state, printed as one JSON document
 Prints the `windns.inventory` document described in docs/inventory-schema.md (schema 2): server
 identity and DNSSEC settings, every zone (or the zones named in -ZoneName) with its DNSSEC
 settings, every zone's signing keys as one table (Keys: a column per key property, a row per
-key, each zone's rows together and in zone order), the trust anchors and the trust points.
+key, each zone's rows together and in zone order), the trust anchors and the trust points, and a
+self-check: what the script was asked (Request) and counts taken apart from the zone loop (Check,
+and each zone's KeysListed), which the toolkit compares with what the document holds.
 
 A failing cmdlet for one zone (or for trust anchors/points) is recorded in that zone's (or the
 document's) Errors as {Stage, Code, Message, FullyQualifiedErrorId} and the script goes on; a zone
@@ -90,7 +92,10 @@ function Get-WindnsZoneEntry($Zone, $KeyTable) {
         # Asked even for unsigned zones: an unsigned zone holding only a KSK (or only a ZSK) is
         # exactly the zone that fails with 9104 the day someone signs it.
         try {
-            foreach ($key in @(Get-DnsServerSigningKey -ZoneName $entry.ZoneName)) {
+            $listedKeys = @(Get-DnsServerSigningKey -ZoneName $entry.ZoneName)
+            # Self-check: how many objects the cmdlet returned, counted before any projection.
+            $entry['KeysListed'] = $listedKeys.Count
+            foreach ($key in $listedKeys) {
                 if ($null -ne $key) { $null = $keys.Add((ConvertTo-WindnsKey $key)) }
             }
         }
@@ -187,6 +192,36 @@ else {
     }
 }
 
+# -- self-check -----------------------------------------------------------------------------------
+# What the script was asked, and counts taken apart from the zone loop above, so that a script that
+# drops zones or keys can never pass for a clean server (docs/inventory-schema.md, "Self-check").
+# The condition is written again here on purpose, not shared with the branch above: a wrong branch
+# there then shows as a mismatch here. In PowerShell 3+ foreach over $null runs zero times
+# (about_Foreach), which is how a wrong branch empties the document without an error.
+$request = [ordered]@{ AllZones = $true; ZoneName = @() }
+$zonesListed = $null
+$primaryZonesListed = $null
+if ($PSBoundParameters.ContainsKey('ZoneName')) {
+    $asked = New-Object System.Collections.ArrayList
+    foreach ($name in @($ZoneName)) {
+        if (-not [string]::IsNullOrWhiteSpace($name)) { $null = $asked.Add([string]$name) }
+    }
+    $request['AllZones'] = $false
+    $request['ZoneName'] = $asked.ToArray()
+}
+else {
+    # A second listing, separate from the one the zones were read from.
+    $listing = @(Get-DnsServerZone)
+    $zonesListed = $listing.Count
+    $primaryZonesListed = @($listing | Where-Object { [string]$_.ZoneType -eq 'Primary' }).Count
+}
+$check = [ordered]@{
+    ZonesListed        = $zonesListed
+    PrimaryZonesListed = $primaryZonesListed
+    ZonesEmitted       = $zones.Count
+    KeyRowsEmitted     = $documentKeys['KeyId'].Count
+}
+
 # -- trust points and anchors ---------------------------------------------------------------------
 # Anchors are read per trust point name: Get-DnsServerTrustAnchor documents -Name as required.
 $points = New-Object System.Collections.ArrayList
@@ -231,6 +266,8 @@ $doc = [ordered]@{
     SchemaVersion = 2
     CollectedAt   = [datetime]::UtcNow.ToString('o')
     Server        = $server
+    Request       = $request
+    Check         = $check
     Zones         = $zones.ToArray()
     Keys          = $documentKeys
     TrustAnchors  = $anchors.ToArray()

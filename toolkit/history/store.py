@@ -140,7 +140,8 @@ class HostRecord:
         try:
             # as a transport reads it: a server's text may start with a byte-order mark
             doc = jsontext.loads(text.strip().lstrip("\ufeff"))
-            return normalise_inventory(doc, source=f"history:{self.server}")
+            # checked when it was collected; a stored scan is read as it was stored
+            return normalise_inventory(doc, source=f"history:{self.server}", self_check=False)
         except (ValueError, NormaliseError) as exc:
             raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None
 

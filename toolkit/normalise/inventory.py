@@ -74,6 +74,7 @@ from toolkit.normalise.records import (
     zone_key,
     zone_settings_from_json,
 )
+from toolkit.normalise.selfcheck import NOT_ASKED, check_answer
 from toolkit.normalise.table import KEYS, key_table, read_table
 
 __all__ = [
@@ -385,15 +386,27 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
         fail("$", str(exc))
 
 
-def normalise_inventory(doc: Any, *, source: str | None = None, fast: bool = True) -> ServerInventory:
+def normalise_inventory(
+    doc: Any,
+    *,
+    source: str | None = None,
+    fast: bool = True,
+    asked: object = NOT_ASKED,
+    self_check: bool = True,
+) -> ServerInventory:
     """Our inventory document -> ServerInventory.
 
-    ``source`` labels error messages (a file name, ``dns1:inventory``). Raises only
-    NormaliseError, naming the JSON path of the offending member, and only for a document whose
-    structure is wrong; a bad value inside a record is kept as an error of its zone or server
-    (module docstring). ``fast=False`` reads every record the general way (for tests and
-    benchmarks: the result is the same).
+    ``source`` labels error messages (a file name, ``dns1:inventory``). Raises NormaliseError,
+    naming the JSON path of the offending member, only for a document whose structure is wrong;
+    a bad value inside a record is kept as an error of its zone or server (module docstring).
+    Raises ProtocolError when the document's self-check does not match what it holds
+    (``toolkit.normalise.selfcheck``; ``asked`` says what a live audit asked for,
+    ``self_check=False`` skips it for a stored scan, which passed it when it was collected).
+    ``fast=False`` reads every record the general way (for tests and benchmarks: the result is
+    the same).
     """
+    if self_check:
+        check_answer(doc, asked=asked, source=source)
     try:
         return _normalise(doc, fast)
     except NormaliseError as exc:

@@ -83,10 +83,12 @@ def collect(remote: Remote, zones: Sequence[str] | None = None) -> ServerInvento
 def _collect(remote: Remote, zones: Sequence[str] | None) -> tuple[ServerInventory, str | None]:
     """The inventory, and the text the server printed for it (None when the Remote kept none)."""
     from toolkit.normalise import normalise_inventory
+    from toolkit.normalise.selfcheck import ALL_ZONES
 
     params = {"ZoneName": list(zones)} if zones else {}
     result = remote.run("inventory", params)
-    inv = normalise_inventory(result.data, source=f"{remote.host}:inventory")
+    asked = list(zones) if zones else ALL_ZONES
+    inv = normalise_inventory(result.data, source=f"{remote.host}:inventory", asked=asked)
     return inv, result.raw or None
 
 

@@ -110,6 +110,7 @@ def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]
             errors.append(_error("Get-DnsServerSigningKey", f))
         else:
             entry["SigningKeys"] = [public_record(k) for k in keys]
+            entry["KeysListed"] = len(keys)
     entry["Errors"] = errors
     return entry
 
@@ -166,11 +167,30 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
     for entry in zones:
         for record in entry.pop("SigningKeys", None) or ():
             rows.append({**record, "ZoneName": entry["ZoneName"]})
+    # The self-check (inventory.ps1 "-- self-check --"): its own condition, a separate listing.
+    if "ZoneName" in params:
+        names = params["ZoneName"]
+        names = [names] if isinstance(names, str) else list(names or ())
+        request = {"AllZones": False, "ZoneName": [str(n) for n in names if str(n).strip()]}
+        listed = primary_listed = None
+    else:
+        request = {"AllZones": True, "ZoneName": []}
+        listing = server.state["Zones"]
+        listed = len(listing)
+        primary_listed = sum(1 for z in listing if str(z.get("ZoneType")) == "Primary")
+    check = {
+        "ZonesListed": listed,
+        "PrimaryZonesListed": primary_listed,
+        "ZonesEmitted": len(zones),
+        "KeyRowsEmitted": len(rows),
+    }
     return {
         "Schema": INVENTORY_SCHEMA,
         "SchemaVersion": INVENTORY_SCHEMA_VERSION,
         "CollectedAt": iso(server.now),
         "Server": public_record(server.state["Server"]),
+        "Request": request,
+        "Check": check,
         "Zones": zones,
         KEYS: key_table(rows),
         "TrustAnchors": anchors,
