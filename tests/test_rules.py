@@ -149,6 +149,11 @@ TRIGGERS: dict[str, Callable[[], ServerInventory]] = {
     "SRV003": lambda: inventory(
         errors=(ZoneError("Get-DnsServerTrustPoint", "Access is denied.", code=5),), trust_points=()
     ),
+    # only the zones Windows creates itself (Get-DnsServerZone lists them, the audit judges none)
+    "SRV004": lambda: inventory(
+        zone("0.in-addr.arpa", keys=(), is_signed=False, is_auto_created=True, dnssec=None),
+        zone("TrustAnchors", keys=(), is_signed=False, dnssec=None),
+    ),
     "ZONE001": lambda: inventory(zone(), zone("plain.example", keys=(), is_signed=False, dnssec=None)),
     "ZONE002": lambda: inventory(
         zone(
@@ -327,6 +332,11 @@ def test_multi_line_read_error_becomes_a_one_line_message() -> None:
 def test_access_denied_read_error_is_medium() -> None:
     (f,) = run("SRV003", TRIGGERS["SRV003"]())
     assert f.severity is Severity.MEDIUM and f.evidence["win32"] == 5
+
+
+def test_srv004_says_so_for_a_server_without_any_zone() -> None:
+    (f,) = run("SRV004", inventory(zones=()))
+    assert f.severity is Severity.INFO and "no zone to audit" in f.message and f.evidence["zones"] == 0
 
 
 def test_ta004_not_reported_when_anchors_could_not_be_read() -> None:

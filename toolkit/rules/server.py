@@ -130,6 +130,25 @@ def server_errors(ctx: ServerContext) -> Sequence[Hit]:
     return [error_hit(err, "the inventory could not read a server section") for err in ctx.inventory.errors]
 
 
+def no_zones(ctx: ServerContext) -> Sequence[Hit]:
+    """A server whose inventory holds no zone of its own: said, so that "no findings" is not
+    mistaken for "every zone is fine". A full audit's answer passed the self-check, so this is
+    what the server listed (toolkit.normalise.selfcheck)."""
+    zones = ctx.inventory.zones
+    own = [z for z in zones if not z.is_auto_created and z.name.lower().rstrip(".") != "trustanchors"]
+    if own:
+        return ()
+    return [
+        Hit(
+            f"the server holds no zone of its own to audit ({len(zones)} zones listed, "
+            "all auto-created or TrustAnchors)"
+            if zones
+            else "the server holds no zone to audit",
+            {"zones": len(zones), "own_zones": 0},
+        )
+    ]
+
+
 def validation_disabled(ctx: ServerContext) -> Sequence[Hit]:
     hits: list[Hit] = []
     if ctx.inventory.server.settings.enable_dnssec is False:
@@ -400,6 +419,19 @@ RULES: tuple[Rule, ...] = (
         remediation="# check the audit account's rights (DnsAdmins) and run: windns explain <Code>",
         references=("windns docs/inventory-schema.md (Errors)",),
         server_check=server_errors,
+    ),
+    Rule(
+        id="SRV004",
+        title="Server holds no zone to audit",
+        severity=Severity.INFO,
+        scope="server",
+        checks="The inventory holds at least one zone that is not auto-created (a record, not a "
+        "problem: it says the server was read and has nothing to judge).",
+        why="A compliance report without findings must say whether zones were judged; an answer "
+        "that lost zones on the way fails the inventory's self-check instead.",
+        remediation="Get-DnsServerZone",
+        references=("windns docs/inventory-schema.md (Self-check)",),
+        server_check=no_zones,
     ),
     Rule(
         id="ZONE001",
