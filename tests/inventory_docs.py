@@ -12,11 +12,28 @@ from typing import Any
 
 from toolkit.normalise.table import KEY_COLUMNS, key_table
 
+#: The self-check members (docs/inventory-schema.md, "Self-check"): counts of what the server
+#: listed, which a test that changes a document's zones or keys makes untrue on purpose.
+SELF_CHECK = ("Request", "Check")
+
+
+def without_self_check(doc: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``doc`` without its self-check, as files written before it existed are: for
+    tests of the reader that change zones or keys (the self-check is tested in test_selfcheck)."""
+    out = copy.deepcopy(doc)
+    for name in SELF_CHECK:
+        out.pop(name, None)
+    for zone in out.get("Zones") or ():
+        if isinstance(zone, dict):
+            zone.pop("KeysListed", None)
+    return out
+
 
 def nested(doc: dict[str, Any]) -> dict[str, Any]:
     """A schema 2 document in schema 1's shape: each zone's rows of the key table as its
-    ``SigningKeys`` (rows matched by exact ``ZoneName``), ``SchemaVersion`` 1."""
-    out = copy.deepcopy(doc)
+    ``SigningKeys`` (rows matched by exact ``ZoneName``), ``SchemaVersion`` 1, without the
+    self-check (the tests that read this shape change its keys)."""
+    out = without_self_check(doc)
     table = out.pop("Keys", None) or {}
     length = len(next(iter(table.values()), []))
     rows = [{name: column[i] for name, column in table.items()} for i in range(length)]
@@ -30,8 +47,8 @@ def tabled(doc: dict[str, Any]) -> dict[str, Any]:
     """A schema 1 document in schema 2's shape: every zone's ``SigningKeys`` records moved to
     the key table (the script's columns; a member a record lacks is null; a null ``ZoneName``
     is the zone's, as the script writes every row's), ``SchemaVersion`` 2. What is not a list
-    of records stays where it was."""
-    out = copy.deepcopy(doc)
+    of records stays where it was. Without the self-check, as ``nested``."""
+    out = without_self_check(doc)
     rows: list[dict[str, Any]] = []
     for zone in out["Zones"]:
         keys = zone.get("SigningKeys") if isinstance(zone, dict) else None

@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from toolkit.errors import NormaliseError
+from toolkit.errors import NormaliseError, ProtocolError
 from toolkit.model import (
     CryptoAlgorithm,
     DenialOfExistence,
@@ -289,10 +289,14 @@ def interesting(path: tuple[Any, ...]) -> bool:
 
 
 def only_normalise_errors(doc: Any) -> None:
+    """A mutated document raises a NormaliseError naming the path, or (a sample with the
+    inventory's self-check) a one-line ProtocolError naming the mismatch; nothing else."""
     try:
         normalise_document(doc)
     except NormaliseError as exc:
         assert exc.path.startswith("$") and "\n" not in str(exc)
+    except ProtocolError as exc:
+        assert str(exc).startswith("self-check failed: ") and "\n" not in str(exc)
 
 
 @FAST
@@ -375,6 +379,9 @@ def test_every_member_of_every_sample_with_every_bad_value() -> None:
                 except NormaliseError as exc:
                     failed += 1
                     assert exc.path.startswith("$")
+                except ProtocolError as exc:  # a count of the self-check made untrue
+                    failed += 1
+                    assert str(exc).startswith("self-check failed: ")
     assert tried > 1000 and 0 < failed < tried
 
 

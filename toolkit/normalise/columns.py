@@ -256,11 +256,12 @@ def _table_keys(table: KeyTable, names: Column, others: frozenset[Any]) -> tuple
 
 
 def _whole(obj: Any, names: frozenset[str]) -> bool:
-    """A ``Zones[]`` record for the column reader: exactly the members ``names``, no errors, the
-    settings an object or null (others are read record by record)."""
+    """A ``Zones[]`` record for the column reader: exactly the members ``names`` (the self-check's
+    ``KeysListed`` optional), no errors, the settings an object or null (others are read record
+    by record)."""
     return (
         type(obj) is dict
-        and len(obj) == len(names)
+        and len(obj) + (_f.KEYS_LISTED not in obj) == len(names)
         and names.issuperset(obj)
         and obj["Errors"] == []
         and (obj["DnsSecSetting"] is None or type(obj["DnsSecSetting"]) is dict)

@@ -77,6 +77,7 @@ __all__ = [
     "ROLLOVER_TYPE",
     "SCOPE",
     "SETTINGS_NAMES",
+    "KEYS_LISTED",
     "ZONE_NAMES",
     "ZONE_TYPE",
     "NotPlain",
@@ -155,10 +156,12 @@ SETTINGS_NAMES: Final = frozenset(
 )  # fmt: skip
 _KEY_COUNT: Final = len(KEY_NAMES)
 _SETTINGS_COUNT: Final = len(SETTINGS_NAMES)
+#: A zone's self-check count (``toolkit.normalise.selfcheck``): present only where the keys were read.
+KEYS_LISTED: Final = "KeysListed"
 ZONE_NAMES: Final = frozenset(
     (
         "ZoneName", "ZoneType", "IsSigned", "IsDsIntegrated", "IsReverseLookupZone", "IsAutoCreated",
-        "ReplicationScope", "DnsSecSetting", "SigningKeys", "Errors",
+        "ReplicationScope", "DnsSecSetting", "SigningKeys", "Errors", KEYS_LISTED,
     )
 )  # fmt: skip
 
