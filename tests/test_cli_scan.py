@@ -53,10 +53,10 @@ def test_demo_scan_then_history_and_diff(runner: CliRunner, tmp_path: Path) -> N
     db = str(tmp_path / "h.sqlite3")
     code, out, _ = invoke(runner, "scan", "--demo", "--db", db)
     assert code == EXIT_FINDINGS
-    assert "Summary: 4 host(s) (0 failed)" in out
+    assert "Summary: 5 host(s) (0 failed)" in out
     code, out, _ = invoke(runner, "history", "list", "--db", db, "--format", "json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 1 and rows[0]["status"] == "complete" and rows[0]["hosts"]["ok"] == 4
+    assert code == 0 and len(rows) == 1 and rows[0]["status"] == "complete" and rows[0]["hosts"]["ok"] == 5
     assert rows[0]["findings"] > 0
     code, _, _ = invoke(runner, "-q", "scan", "--demo", "--db", db)
     assert code == EXIT_FINDINGS
@@ -68,7 +68,7 @@ def test_demo_scan_then_history_and_diff(runner: CliRunner, tmp_path: Path) -> N
     assert d["a"]["id"] == 1 and d["b"]["id"] == 2 and d["findings"]["unchanged"] == rows[0]["findings"]
     code, out, _ = invoke(runner, "history", "show", "latest", "--db", db, "--format", "json")
     shown = json.loads(out)
-    assert code == 0 and shown["summary"]["hosts"] == 4 and len(shown["findings"]) == rows[0]["findings"]
+    assert code == 0 and shown["summary"]["hosts"] == 5 and len(shown["findings"]) == rows[0]["findings"]
     code, out, _ = invoke(runner, "history", "prune", "--keep", "1", "--db", db)
     assert code == 0 and "deleted 1 scan(s): 1" in out
 
@@ -88,12 +88,13 @@ def test_html_and_prometheus_outputs(runner: CliRunner, tmp_path: Path) -> None:
     assert not re.search(r"(?i)https?:", text) and text.count("<svg") == 2  # trend from history
     code, _, _ = invoke(runner, "scan", "--demo", "--db", db, "--format", "prometheus", "-o", str(prom))
     fams = {f.name: f for f in text_string_to_metric_families(prom.read_text(encoding="utf-8"))}
-    assert fams["windns_scan_hosts_total"].samples[0].value == 4
+    assert fams["windns_scan_hosts_total"].samples[0].value == 5
     assert {s.labels["server"] for s in fams["windns_scan_host_up"].samples} == {
         "DNS1.corp.example",
         "DNS2.corp.example",
         "DNS4.branch.example",
         "DNS5.lab.example",
+        "DNS6.corp.example",
     }
     assert fams["windns_key_next_rollover_timestamp_seconds"].samples
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
