@@ -27,6 +27,25 @@ def sent(script: Path) -> str:
     return script_text(script.stem)
 
 
+def sent_origins(script: Path) -> list[str]:
+    """``file:line`` for each line of ``sent(script)``, so a problem found in the text as sent is
+    reported where it is written (the script or the part it includes)."""
+    from toolkit.resources import _INCLUDE
+
+    origins: list[str] = []
+    for number, row in enumerate(script.read_text(encoding="utf-8-sig").split("\n"), 1):
+        m = _INCLUDE.fullmatch(row)
+        if m:
+            part = SCRIPTS_DIR / m.group(1)
+            rows = part.read_text(encoding="utf-8-sig").rstrip("\n").split("\n")
+            origins.extend(f"{part.name}:{n}" for n in range(1, len(rows) + 1))
+        else:
+            origins.append(f"{script.name}:{number}")
+    if len(origins) != len(sent(script).split("\n")):  # pragma: no cover - the expansion changed
+        raise AssertionError(f"{script.name}: line origins do not match the text as sent")
+    return origins
+
+
 @cache
 def parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
