@@ -46,6 +46,23 @@ def sent_origins(script: Path) -> list[str]:
     return origins
 
 
+def mutated_copy(directory: Path, script: str, old: str, new: str) -> str:
+    """Copy ps_scripts/ into ``directory``, replace ``old`` (found once) by ``new`` in ``script`` and
+    return that script as it would be sent: a broken copy of a real script, for negative controls."""
+    import shutil
+
+    from toolkit.resources import expand_includes
+
+    target = directory / "ps_scripts"
+    shutil.copytree(SCRIPTS_DIR, target)
+    path = target / script
+    source = path.read_text(encoding="utf-8-sig")
+    if source.count(old) != 1:
+        raise AssertionError(f"{script}: {old!r} is not in the script exactly once")
+    path.write_text(source.replace(old, new), encoding="utf-8")
+    return expand_includes(path.read_text(encoding="utf-8"), target)
+
+
 @cache
 def parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))

@@ -55,13 +55,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import shutil
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.ps_ast import PARTS, SCRIPTS, SCRIPTS_DIR, Problem, parse, sent, sent_origins, text
+from tests.ps_ast import PARTS, SCRIPTS, Problem, mutated_copy, parse, sent, sent_origins, text
 from tests.ps_referee import (
     REFERENCE,
     Cmdlet,
@@ -74,7 +73,6 @@ from tests.ps_referee import (
     reference,
     resolve_splat,
 )
-from toolkit.resources import expand_includes
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
@@ -226,20 +224,8 @@ def test_the_scripts_call_cmdlets_with_splatted_and_conditional_keys() -> None:
 
 
 # -- the referee fails on broken copies of the real scripts ----------------------------------------
-def _copy_scripts(tmp_path: Path) -> Path:
-    target = tmp_path / "ps_scripts"
-    shutil.copytree(SCRIPTS_DIR, target)
-    return target
-
-
 def _mutated(tmp_path: Path, script: str, old: str, new: str) -> str:
-    """A copy of ps_scripts with one edit in ``script``, returned as it would be sent."""
-    directory = _copy_scripts(tmp_path)
-    path = directory / script
-    source = path.read_text(encoding="utf-8-sig")
-    assert source.count(old) == 1, f"{script}: {old!r} is not in the script once"
-    path.write_text(source.replace(old, new), encoding="utf-8")
-    return expand_includes(path.read_text(encoding="utf-8"), directory)
+    return mutated_copy(tmp_path, script, old, new)
 
 
 def test_a_copy_of_zone_export_keys_without_passthru_fails(tmp_path: Path) -> None:
