@@ -7,29 +7,17 @@ Each check has a negative control: a snippet that breaks the rule must be caught
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pytest
-import tree_sitter
-import tree_sitter_powershell
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS_DIR = ROOT / "ps_scripts"
+from tests.ps_ast import FILES, PARTS, ROOT, SCRIPTS, SCRIPTS_DIR, Problem, sent
+from tests.ps_ast import code_tokens as _code_tokens
+from tests.ps_ast import parse as _parse
+from tests.ps_ast import text as _text
+from tests.ps_ast import walk as _walk
+
 SCHEMA_DOC = ROOT / "docs" / "inventory-schema.md"
-FILES = sorted(SCRIPTS_DIR.glob("*.ps1"))
-#: what is sent to a server: every script but the shared parts, with its parts included
-SCRIPTS = [p for p in FILES if not p.stem.startswith("_") or p.stem == "_winrm_bootstrap"]
-PARTS = [p for p in FILES if p not in SCRIPTS]
-
-
-def sent(script: Path) -> str:
-    """The text a transport sends for ``script`` (its ``# windns:include`` parts expanded)."""
-    from toolkit.resources import script_text
-
-    return script_text(script.stem)
 
 # Parameter types a script may declare: what binds from a JSON value (ps_scripts/README.md).
 ALLOWED_PARAM_TYPES = {
@@ -46,40 +34,6 @@ ALLOWED_PARAM_TYPES = {
 }
 
 
-@cache
-def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
-
-
-def _parse(source: str) -> tree_sitter.Tree:
-    return _parser().parse(source.encode("utf-8"))
-
-
-def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
-def _leaves(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    for n in _walk(node):
-        if n.child_count == 0:
-            yield n
-
-
-def _text(node: tree_sitter.Node) -> str:
-    return (node.text or b"").decode("utf-8", "replace")
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int
-    what: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.what}"
-
-
 def parse_problems(source: str) -> list[Problem]:
     """ERROR and MISSING nodes of the tree-sitter parse (empty when the script parses cleanly)."""
     tree = _parse(source)
@@ -93,15 +47,6 @@ def parse_problems(source: str) -> list[Problem]:
     if tree.root_node.has_error and not problems:  # pragma: no cover - has_error implies a node above
         problems.append(Problem(1, "parse error"))
     return problems
-
-
-def _code_tokens(source: str) -> list[tree_sitter.Node]:
-    """Leaf tokens outside comments and string literals."""
-    return [
-        leaf
-        for leaf in _leaves(_parse(source).root_node)
-        if leaf.type != "comment" and "string" not in leaf.type and "here_string" not in leaf.type
-    ]
 
 
 def ps7_problems(source: str) -> list[Problem]:
