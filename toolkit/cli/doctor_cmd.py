@@ -75,8 +75,12 @@ def doctor_cmd(
         raise click.UsageError("--write-expected goes with --replay DIR")
     if capture is not None:
         doctor.check_capture_dir(capture)
-    opts = app.connection_options()
-    report = doctor.diagnose(opts, app.transport, open_remote=lambda: app.open_remote(opts.host))
+    from toolkit.remote import connect
+
+    opts = app.connection_options()  # asks for the password once, if it must
+    report = doctor.diagnose(
+        opts, app.transport, open_remote=lambda: connect(opts, app.transport, fixtures=app.fixtures)
+    )
     manifest: dict[str, Any] | None = None
     if capture is not None:
         manifest = doctor.write_bundle(report, capture, secrets=[opts.password or ""], username=opts.username)

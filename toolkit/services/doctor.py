@@ -58,8 +58,6 @@ __all__ = [
 
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"
 STEPS = ("reachability", "tls", "authentication", "endpoint", "module", "inventory", "raw sample")
-#: the read scripts the inventory step runs, each through its normal collect path
-READ_SCRIPTS = ("inventory",)
 #: zones the raw sample prints at most (a sample of the shapes, not an export)
 SAMPLE_ZONES = 20
 MIN_POWERSHELL = (5, 1)
@@ -641,15 +639,15 @@ def write_bundle(
     bundle = directory / BUNDLE_DIR
     anonymiser = Anonymiser()
     _learn(anonymiser, report)
-    files: list[tuple[str, str, str, bool]] = []  # path, what, text, relaid
+    files: list[tuple[str, str, str, bool, Mapping[str, Any]]] = []  # path, what, text, relaid, params
     probe = report.answers.get("doctor_probe")
     if probe is not None:
         text, relaid = _clean(anonymiser, probe.text, "the probe")
-        files.append(("probe.json", "doctor_probe.ps1's answer as printed", text, relaid))
+        files.append(("probe.json", "doctor_probe.ps1's answer as printed", text, relaid, probe.params))
     inventory = report.answers.get("inventory")
     if inventory is not None:
         text, relaid = _clean(anonymiser, inventory.text, "the inventory")
-        files.append(("inventory.json", "inventory.ps1's answer as printed", text, relaid))
+        files.append(("inventory.json", "inventory.ps1's answer as printed", text, relaid, inventory.params))
     samples: list[dict[str, Any]] = []
     sample = report.answers.get("raw_sample")
     if sample is not None and isinstance(sample.data, Mapping):
@@ -657,12 +655,12 @@ def write_bundle(
             if not isinstance(s, Mapping):
                 continue
             command = str(s.get("Command"))
-            entry = {k: s.get(k) for k in ("Command", "ZoneName", "Count", "Error")}
-            samples.append(json.loads(anonymiser.text(json.dumps(entry))))
+            summary = {k: s.get(k) for k in ("Command", "ZoneName", "Count", "Error")}
+            samples.append(json.loads(anonymiser.text(json.dumps(summary))))
             if isinstance(s.get("Json"), str):
                 text, relaid = _clean(anonymiser, s["Json"], command)
                 what = f"{command} | ConvertTo-Json -Depth {sample.data.get('Depth')} as printed"
-                files.append((f"raw/{command}.json", what, text, relaid))
+                files.append((f"raw/{command}.json", what, text, relaid, sample.params))
     steps = [
         json.loads(anonymiser.text(json.dumps(_without_user(s.as_json(), username)))) for s in report.steps
     ]
@@ -691,14 +689,15 @@ def write_bundle(
     try:
         bundle.mkdir(parents=True, exist_ok=True)
         (bundle / "raw").mkdir(exist_ok=True)
-        for path, what, text, relaid in files:
+        for path, what, text, relaid, params in files:
             data = text.encode("utf-8")
             target = bundle / path
             target.write_bytes(data)
             written.append(target)
-            entry = {
+            entry: dict[str, Any] = {
                 "path": path,
                 "what": what,
+                "params": anonymiser.document(dict(params)),
                 "bytes": len(data),
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
