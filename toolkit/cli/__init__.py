@@ -7,6 +7,7 @@ one place that says which modules make up the CLI.
 from toolkit.cli import (
     admin_cmds,  # noqa: F401, I001  (keys add/remove/set/rollover, zone)
     dns_cmds,  # noqa: F401, I001  (dns check, dns serve-demo)
+    doctor_cmd,  # noqa: F401, I001  (doctor: step-by-step checks, capture, replay)
     fakeserver_cmd,  # noqa: F401, I001  (fake-server: loopback WinRM endpoint)
     fix_cmds,  # noqa: F401, I001  (fix, demo export)
     read_cmds,  # noqa: F401  (zones, keys, audit, explain, demo)

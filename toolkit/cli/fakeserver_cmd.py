@@ -17,7 +17,7 @@ import click
 
 from toolkit.cli.app import PASSWORD_ENV, main
 from toolkit.errors import ConfigError
-from toolkit.fakeserver import FAULT_KINDS, Credentials, FakeWinrmServer, Fault
+from toolkit.fakeserver import FAULT_KINDS, NO_DNSSERVER_CONFIGURATION, Credentials, FakeWinrmServer, Fault
 
 __all__ = ["fake_server"]
 
@@ -97,7 +97,7 @@ def fake_server(
     """
     password = os.environ.get(PASSWORD_ENV)
     creds = Credentials(username=username, password=password) if password else Credentials(username=username)
-    names = ("Microsoft.PowerShell", "windns.JEA", *config_names)
+    names = ("Microsoft.PowerShell", "windns.JEA", NO_DNSSERVER_CONFIGURATION, *config_names)
     try:
         fake = FakeWinrmServer(
             fixtures=fixtures_dir,
@@ -145,7 +145,10 @@ def fake_server(
         )
         if fake.cert is not None:
             click.echo(f"certificate (use as --ca-bundle): {fake.cert.cert_file}")
-        click.echo(f"session configurations: {', '.join(names)}")
+        click.echo(
+            f"session configurations: {', '.join(names)} "
+            f"({NO_DNSSERVER_CONFIGURATION}: a JEA-style endpoint without the DnsServer module)"
+        )
         for ep in fake:
             state = "refused (fault)" if not ep.listening else ep.url
             faults = ", ".join(f.kind for f in ep.faults.faults)

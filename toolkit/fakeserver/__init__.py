@@ -9,10 +9,11 @@ tests, the transport benchmark and ``windns fake-server``.
 
 from toolkit.fakeserver.auth import Credentials
 from toolkit.fakeserver.faults import FAULT_KINDS, Fault, FaultPlan, faults_from_fixture
-from toolkit.fakeserver.server import FakeWinrmServer, HostEndpoint, HostStats
+from toolkit.fakeserver.server import NO_DNSSERVER_CONFIGURATION, FakeWinrmServer, HostEndpoint, HostStats
 
 __all__ = [
     "FAULT_KINDS",
+    "NO_DNSSERVER_CONFIGURATION",
     "Credentials",
     "FakeWinrmServer",
     "Fault",

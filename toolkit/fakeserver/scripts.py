@@ -17,9 +17,10 @@ from typing import Any
 
 from toolkit.errors import CmdletError
 from toolkit.fakeserver.faults import Fault
-from toolkit.simulator import SimulatedServer
+from toolkit.simulator import SimulatedServer, doctor
+from toolkit.simulator.doctor import Session
 
-__all__ = ["BOOTSTRAP", "ErrorInfo", "Outcome", "ScriptCatalogue", "error_info"]
+__all__ = ["BOOTSTRAP", "ErrorInfo", "Outcome", "ScriptCatalogue", "Session", "error_info"]
 
 BOOTSTRAP = "_winrm_bootstrap"
 
@@ -114,8 +115,20 @@ class ScriptCatalogue:
         text: str,
         params: Mapping[str, Any],
         fault: Fault | None = None,
+        session: Session | None = None,
     ) -> Outcome:
-        """Run the script ``text`` with ``params`` on ``server``: its output, or its error record."""
+        """Run the script ``text`` with ``params`` on ``server`` in ``session`` (default: a full
+        Microsoft.PowerShell session): its output, or its error record."""
+        with doctor.session(session or doctor.Session()):
+            return self._run(server, text, params, fault)
+
+    def _run(
+        self,
+        server: SimulatedServer,
+        text: str,
+        params: Mapping[str, Any],
+        fault: Fault | None,
+    ) -> Outcome:
         name = self.identify(text)
         handler = None
         if name is None and self.extra is not None:
@@ -135,6 +148,17 @@ class ScriptCatalogue:
                     data = handler(server, dict(params))
             else:
                 assert name is not None
+                if name not in doctor.HANDLERS and not doctor.current_session().dnsserver:
+                    # A session without the DnsServer module: the script's first cmdlet is unknown.
+                    command = doctor.first_dnsserver_command(name)
+                    return Outcome(
+                        error=ErrorInfo(
+                            message=doctor.command_not_found(command).message,
+                            fully_qualified_error_id="CommandNotFoundException",
+                            category="ObjectNotFound",
+                            target=command,
+                        )
+                    )
                 data = server.run(name, dict(params))
         except CmdletError as exc:
             return Outcome(error=error_info(exc))

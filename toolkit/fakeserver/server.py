@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import socket
 import ssl
 import struct
@@ -30,12 +31,15 @@ from toolkit.fakeserver import wsman
 from toolkit.fakeserver.auth import AuthFailed, ConnectionAuth, Credentials, unwrap_message, wrap_message
 from toolkit.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
 from toolkit.fakeserver.psrp_shell import PsrpShell
-from toolkit.fakeserver.scripts import ExtraScripts, Outcome, ScriptCatalogue
+from toolkit.fakeserver.scripts import ExtraScripts, Outcome, ScriptCatalogue, Session
 from toolkit.fakeserver.tls import SelfSignedCert, make_self_signed
 from toolkit.fakeserver.winrs_shell import WinrsShell
 from toolkit.simulator import Fleet, SimulatedServer
 
-__all__ = ["FakeWinrmServer", "HostEndpoint", "HostStats"]
+__all__ = ["NO_DNSSERVER_CONFIGURATION", "FakeWinrmServer", "HostEndpoint", "HostStats"]
+
+#: A JEA-style session configuration whose sessions lack the DnsServer module.
+NO_DNSSERVER_CONFIGURATION = "windns.JEA.NoDnsServer"
 
 PSRP_PREFIX = "http://schemas.microsoft.com/powershell/"
 CMD_URI = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/cmd"
@@ -270,10 +274,13 @@ class HostEndpoint:
         elif not self.faults.has("refuse") and self._httpd is None and self.owner.running:
             self.start()
 
-    def run_script(self, text: str, params: Mapping[str, Any]) -> Outcome:
+    def run_script(self, text: str, params: Mapping[str, Any], configuration: str | None = None) -> Outcome:
+        """Run a script in a PSRP session of ``configuration``, or (None) in the powershell.exe a
+        WinRS cmd shell starts, which is no remoting session."""
         with self.stats.lock:
             self.stats.scripts.append(text)
-        return self.owner.catalogue.run(self.simulated, text, params, self.faults.script_fault())
+        session = self.owner.session_for(configuration)
+        return self.owner.catalogue.run(self.simulated, text, params, self.faults.script_fault(), session)
 
     # -- WS-Management --------------------------------------------------------------------
     def answer(self, req: wsman.WSManRequest, handler: _Handler) -> tuple[int, bytes]:
@@ -382,7 +389,13 @@ class HostEndpoint:
                     f"The WS-Management service cannot process the request. Cannot find the {config} "
                     f"session configuration in the WSMan: drive on the {self.name} computer.",
                 )
-            shell = PsrpShell(shell_id, uri, self.run_script, error_mode=self.owner.error_mode)
+            name = next(c for c in self.owner.configuration_names if c.lower() == config.lower())
+            shell = PsrpShell(
+                shell_id,
+                uri,
+                functools.partial(self.run_script, configuration=name),
+                error_mode=self.owner.error_mode,
+            )
             creation = body.find("pwsh:creationXml", wsman.NS) if body is not None else None
             if creation is not None and creation.text:
                 shell.feed(base64.b64decode(creation.text), budget)
@@ -418,7 +431,12 @@ class FakeWinrmServer:
         tls: bool = False,
         credentials: Credentials | None = None,
         auth_methods: Iterable[str] = ("negotiate", "basic"),
-        configuration_names: Iterable[str] = ("Microsoft.PowerShell", "windns.JEA"),
+        configuration_names: Iterable[str] = (
+            "Microsoft.PowerShell",
+            "windns.JEA",
+            NO_DNSSERVER_CONFIGURATION,
+        ),
+        without_dnsserver: Iterable[str] = (NO_DNSSERVER_CONFIGURATION,),
         max_envelope_kb: int = 500,
         error_mode: str = "failed",
         extra_scripts: ExtraScripts | None = None,
@@ -438,6 +456,7 @@ class FakeWinrmServer:
         self.credentials = credentials or Credentials()
         self.auth_methods = frozenset(m.lower() for m in auth_methods)
         self.configuration_names = tuple(configuration_names)
+        self.without_dnsserver = frozenset(c.lower() for c in without_dnsserver)
         self.max_envelope_kb = max_envelope_kb
         self.error_mode = error_mode
         self.capture = capture
@@ -463,6 +482,15 @@ class FakeWinrmServer:
             raise KeyError(f"no such simulated server: {', '.join(unknown)} (there are: {known})")
         for name, plan in (faults or {}).items():
             self.endpoint(name).faults.set(plan)
+
+    def session_for(self, configuration: str | None) -> Session:
+        """The PowerShell session a script runs in: a PSRP session of ``configuration`` (with or
+        without the DnsServer module), or none (None: powershell.exe in a WinRS cmd shell)."""
+        if configuration is None:
+            return Session(configuration_name=None)
+        return Session(
+            configuration_name=configuration, dnsserver=configuration.lower() not in self.without_dnsserver
+        )
 
     @property
     def channel_binding(self) -> bytes | None:

@@ -103,9 +103,9 @@ def _resolve(obj: Any, now: datetime, path: str) -> Any:
 
 def _registry() -> dict[str, Handler]:
     # Imported here, not at module top: reads/writes import this module for types.
-    from toolkit.simulator import export, reads, writes
+    from toolkit.simulator import doctor, export, reads, writes
 
-    return {**reads.HANDLERS, **writes.HANDLERS, **export.HANDLERS}
+    return {**reads.HANDLERS, **writes.HANDLERS, **export.HANDLERS, **doctor.HANDLERS}
 
 
 class SimulatedServer:
