@@ -767,6 +767,24 @@ def bundle_dir(path: Path) -> Path:
     raise ConfigError(f"{path}: no bundle.json here or in {path / BUNDLE_DIR}")
 
 
+def _asked(directory: Path, name: str) -> object:
+    """What the bundle's script ``name`` was asked (its ``params`` in bundle.json): the zone
+    names given, else every zone; NOT_ASKED for a bundle that does not say."""
+    from toolkit.normalise.selfcheck import ALL_ZONES, NOT_ASKED
+
+    try:
+        manifest = json.loads((directory / "bundle.json").read_text(encoding="utf-8"))
+        (params,) = [f.get("params") for f in manifest.get("files", []) if f.get("path") == name]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return NOT_ASKED
+    if not isinstance(params, dict):
+        return NOT_ASKED
+    zones = params.get("ZoneName")
+    if zones is None:
+        return ALL_ZONES
+    return [zones] if isinstance(zones, str) else [str(z) for z in zones]
+
+
 def replay(path: Path) -> dict[str, Any]:
     """A bundle read again: its inventory normalised and audited (as of when it was collected),
     its raw samples read back. Returns the facts ``expected.json`` holds."""
@@ -779,7 +797,9 @@ def replay(path: Path) -> dict[str, Any]:
     inventory = directory / "inventory.json"
     if inventory.is_file():
         doc = parse_bytes(inventory.read_bytes(), name=str(inventory))
-        inv = normalise_inventory(doc, source=f"{directory.name}/inventory.json")
+        # checked as the live answer was: against what the inventory script was asked
+        asked = _asked(directory, "inventory.json")
+        inv = normalise_inventory(doc, source=f"{directory.name}/inventory.json", asked=asked)
         host = audit_inventory(inv, now=inv.collected_at)
         by_zone: dict[str, set[str]] = {z.name: set() for z in inv.zones}
         server: set[str] = set()
