@@ -159,7 +159,14 @@ def ps_long(value: Any) -> int:
         return value
     if isinstance(value, float):
         return round(value)
-    return round(float(str(value).strip()))
+    try:
+        return round(float(str(value).strip()))
+    except ValueError:
+        raise CmdletError(
+            f'Cannot convert value "{value}" to type "System.Int64". Error: "Input string was not in a '
+            'correct format."',
+            fully_qualified_error_id="InvalidCastFromStringToInteger",
+        ) from None
 
 
 def ps_bool(value: Any) -> bool:
