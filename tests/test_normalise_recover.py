@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -289,6 +288,32 @@ def dns1(fixtures: Path) -> dict[str, Any]:
     return json.loads((fixtures / "dns1.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
+def tamper_inventory(monkeypatch: pytest.MonkeyPatch, tamper: Callable[[dict[str, Any]], None]) -> None:
+    """Every inventory answer of the fake transport changed by ``tamper`` on its way to the toolkit.
+
+    A bad value has to be put in the answer, not in the fixture: the simulator runs the script's
+    own projection (``[long]$Key.KeyLength``, ``[bool]...``), so a value a cmdlet could never return
+    would fail the way the script fails, or be cast, and never reach the document as it is."""
+    from toolkit import jsontext
+    from toolkit.remote import FakeRemote, RemoteResult
+
+    real = FakeRemote.run
+
+    def run(self: FakeRemote, script: str, params: Any = None) -> RemoteResult:
+        result = real(self, script, params)
+        if script != "inventory":
+            return result
+        data = copy.deepcopy(result.data)
+        tamper(data)
+        return RemoteResult(script=script, data=data, raw=jsontext.dumps(data), elapsed=result.elapsed)
+
+    monkeypatch.setattr(FakeRemote, "run", run)
+
+
+def _first_key_row(doc: dict[str, Any], zone: str) -> int:
+    return next(i for i, name in enumerate(doc["Keys"]["ZoneName"]) if name == zone)
+
+
 @pytest.mark.parametrize(
     ("where", "value", "rule"),
     [
@@ -300,25 +325,37 @@ def dns1(fixtures: Path) -> dict[str, Any]:
 )
 @pytest.mark.parametrize("fail_on", ["high", "critical"])
 def test_audit_keeps_every_other_zone(
-    runner: CliRunner, demo_dir: Path, tmp_path: Path, where: str, value: str, rule: str, fail_on: str
+    runner: CliRunner,
+    demo_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    value: str,
+    rule: str,
+    fail_on: str,
 ) -> None:
-    # The unchanged fleet from a copy: the fake transport keeps each directory's fleet loaded.
-    unchanged = Path(shutil.copytree(demo_dir, tmp_path / "unchanged"))
-    _, before = audit_json(runner, unchanged, "--fail-on", fail_on)
-    doc = dns1(demo_dir)
-    zone = next(z for z in doc["Zones"] if z.get("SigningKeys") and z.get("DnsSecSetting"))
-    member = {
-        "key": (zone["SigningKeys"][0], "KeyLength"),
-        "settings": (zone["DnsSecSetting"], "NSec3Iterations"),
-        "anchor": (doc["TrustAnchors"][0], "KeyTag"),
-        "server": (doc["Server"]["Settings"], "EnableDnsSec"),
-    }[where]
-    member[0][member[1]] = value
-    (demo_dir / "dns1.json").write_text(json.dumps(doc), encoding="utf-8")
+    _, before = audit_json(runner, demo_dir, "--fail-on", fail_on)
+    fixture = dns1(demo_dir)
+    zone = next(z for z in fixture["Zones"] if z.get("SigningKeys") and z.get("DnsSecSetting"))
+    name = {"key": "KeyLength", "settings": "NSec3Iterations", "anchor": "KeyTag", "server": "EnableDnsSec"}[
+        where
+    ]
+    member = (None, name)
 
+    def tamper(doc: dict[str, Any]) -> None:
+        if where == "key":
+            doc["Keys"]["KeyLength"][_first_key_row(doc, zone["ZoneName"])] = value
+        elif where == "settings":
+            entry = next(z for z in doc["Zones"] if z["ZoneName"] == zone["ZoneName"])
+            entry["DnsSecSetting"]["NSec3Iterations"] = value
+        elif where == "anchor":
+            doc["TrustAnchors"][0]["KeyTag"] = value
+        else:
+            doc["Server"]["Settings"]["EnableDnsSec"] = value
+
+    tamper_inventory(monkeypatch, tamper)
     code, after = audit_json(runner, demo_dir, "--fail-on", fail_on)
     assert after["hosts"][0]["ok"] and after["summary"]["zones"] == before["summary"]["zones"]
-    new = [f for f in after["findings"] if f["rule_id"] == rule and f"\"{value}\"" in f["message"]]
+    new = [f for f in after["findings"] if f["rule_id"] == rule and f'"{value}"' in f["message"]]
     assert len(new) == 1 and f".{member[1]}: " in new[0]["message"]
     assert new[0]["zone"] == (zone["ZoneName"] if rule == "ZONE002" else None)
     # Every zone but the bad one has exactly the findings it had.
@@ -342,11 +379,16 @@ def test_offline_inventory_with_a_bad_value_is_audited(runner: CliRunner, tmp_pa
     assert r.exit_code == expected_exit(report, "high") == 1
 
 
-def test_keys_list_of_a_zone_with_a_key_left_out_says_so(runner: CliRunner, demo_dir: Path) -> None:
+def test_keys_list_of_a_zone_with_a_key_left_out_says_so(
+    runner: CliRunner, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     doc = dns1(demo_dir)
     zone = next(z for z in doc["Zones"] if len(z.get("SigningKeys") or ()) >= 2)
-    zone["SigningKeys"][0]["KeyLength"] = "huge"
-    (demo_dir / "dns1.json").write_text(json.dumps(doc), encoding="utf-8")
+
+    def tamper(answer: dict[str, Any]) -> None:
+        answer["Keys"]["KeyLength"][_first_key_row(answer, zone["ZoneName"])] = "huge"
+
+    tamper_inventory(monkeypatch, tamper)
     r = runner.invoke(
         main,
         ["--transport", "fake", "--fixtures", str(demo_dir), "--server", "dns1", "keys", "list", "--format",

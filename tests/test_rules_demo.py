@@ -142,13 +142,17 @@ def test_lab_server_zones_show_the_rules_they_name(fleet: Fleet) -> None:
     server_level = RULE_ID.findall(lab.state.get("Description") or "")
     assert server_level and set(server_level) <= set(fired)  # the settings the server itself shows
     named = 0
+    # The TrustAnchors zone is listed by Get-DnsServerZone like any zone (fixtures/raw/ps51-zones.json;
+    # PSD Add-DnsServerSecondaryZone example 2 filters it out of that listing) and holds the trust
+    # points; no rule audits it, so it names none.
+    audited = [z for z in lab.state["Zones"] if z["ZoneName"] != "TrustAnchors"]
     for z in lab.state["Zones"]:
         text = z.get("Illustrates") or ""
         assert text, z["ZoneName"]
         for rule_id in RULE_ID.findall(text):
             named += 1
             assert (rule_id, z["ZoneName"]) in on_zone, (z["ZoneName"], rule_id)
-    assert named >= len(lab.state["Zones"]) - 1  # every zone but the healthy parent names its rules
+    assert named >= len(audited) - 1  # every audited zone but the healthy parent names its rules
 
 
 @pytest.mark.parametrize(

@@ -1,120 +1,94 @@
-"""Zone key export of the simulated server (``zone_export_keys``): the zone's KSK DNSKEY
-records, or DS records for the parent, as ``Export-DnsServerDnsSecPublicKey`` and
-``Get-DnsServerResourceRecord -RRType DnsKey`` give them. Public key material is derived
-deterministically from the key pointer, so exports are stable between runs."""
+"""The key export script's mirror: ``ps_scripts/zone_export_keys.ps1`` line by line.
+
+The script asks ``Export-DnsServerDnsSecPublicKey`` to write its file into a private temporary
+directory with ``-PassThru`` (without it the cmdlet prints nothing, PSD), projects the records
+with its own ``ConvertTo-WindnsRecord`` (this script does not include ``_projection.ps1``), reads
+the file back and deletes the directory. The file system is the run's (``Cmdlets.files``).
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import uuid
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import dns.name
-import dns.rdataclass
-import dns.rdatatype
-from dns.rdtypes.ANY.DNSKEY import DNSKEY
-
-from toolkit import dnssec_limits as lim
-from toolkit.dnsview import _dnssec
-from toolkit.errors import CmdletError
-from toolkit.model import CryptoAlgorithm
-from toolkit.simulator.writes import CMDLETS, KSK_TYPE, primary_zone, require_signed
+from toolkit.simulator.cmdlets import Cmdlets, invoke
+from toolkit.simulator.mirror import mirrors
+from toolkit.simulator.powershell import Param, bind, prop, ps_array, ps_string, strict_mode
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "convert_record"]
+
+_RECORD_DATA = ("KeyTag", "KeyFlags", "KeyProtocol", "CryptoAlgorithm", "SecureEntryPoint", "ZoneKey",
+                "Base64Data", "DigestType", "Digest")  # fmt: skip
 
 
-def _dnskey(z: Mapping[str, Any], key: Mapping[str, Any]) -> DNSKEY:
-    """A stable, well-formed DNSKEY for a simulated key (derived from its active key pointer)."""
-    alg = lim.canonical(str(key.get("CryptoAlgorithm")), lim.ALGORITHMS) or "RsaSha256"
-    number = CryptoAlgorithm(alg).number
-    size = int(key.get("KeyLength") or lim.default_key_length(alg, str(key.get("KeyType")))) // 8
-    if alg.startswith("ECDsa"):
-        size *= 2
-    seed = f"{z['ZoneName']}/{key.get('KeyId')}/{key.get('ActiveKey')}".encode()
-    material = b""
-    counter = 0
-    while len(material) < size:
-        material += hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
-        counter += 1
-    material = material[:size]
-    if not alg.startswith("ECDsa"):
-        material = b"\x03\x01\x00\x01" + bytes([material[0] | 0x80]) + material[1:]
-    flags = 257 if key.get("KeyType") == KSK_TYPE else 256
-    return DNSKEY(  # type: ignore[no-untyped-call]
-        dns.rdataclass.IN, dns.rdatatype.DNSKEY, flags, 3, number, material
-    )
-
-
-def zone_export_keys(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
-    cmdlet = CMDLETS["zone_export_keys"]
-    z = primary_zone(server, params, cmdlet)
-    require_signed(z, cmdlet)
-    digests = params.get("DigestType")
-    if isinstance(digests, str):
-        digests = [digests]
-    origin = dns.name.from_text(str(z["ZoneName"]))
-    setting = z.get("DnsSecSetting") or {}
-    ttl = int(float(setting.get("DnsKeyRecordSetTtl") or 3600))
-    records: list[dict[str, Any]] = []
-    lines: list[str] = []
-    for key in z.get("SigningKeys") or []:
-        if key.get("KeyType") != KSK_TYPE or str(key.get("CurrentState") or "Active").lower() == "retired":
-            continue
-        rdata = _dnskey(z, key)
-        alg = str(key.get("CryptoAlgorithm"))
-        if not digests:
-            records.append(
-                {
-                    "HostName": str(z["ZoneName"]),
-                    "RecordType": "DnsKey",
-                    "TimeToLive": ttl,
-                    "RecordData": {
-                        "KeyTag": _dnssec.load().key_id(rdata),
-                        "KeyFlags": rdata.flags,
-                        "KeyProtocol": "DnsSec",
-                        "CryptoAlgorithm": alg,
-                        "SecureEntryPoint": True,
-                        "ZoneKey": True,
-                        "Base64Data": base64.b64encode(rdata.key).decode(),
-                    },
-                }
-            )
-            lines.append(f"{origin.to_text()} {ttl} IN DNSKEY {rdata.to_text()}")
-            continue
-        for d in digests:
-            canon = lim.canonical(str(d), ("Sha1", "Sha256", "Sha384"))
-            if canon is None:
-                raise CmdletError(
-                    f"Cannot validate argument on parameter 'DigestType': {d!r}.",
-                    cmdlet=cmdlet,
-                    fully_qualified_error_id=f"ParameterArgumentValidationError,{cmdlet}",
-                )
-            dnssec = _dnssec.load()
-            ds = dnssec.make_ds(origin, rdata, canon.upper(), policy=dnssec.allow_all_policy)
-            records.append(
-                {
-                    "HostName": str(z["ZoneName"]),
-                    "RecordType": "DS",
-                    "TimeToLive": ttl,
-                    "RecordData": {
-                        "KeyTag": ds.key_tag,
-                        "CryptoAlgorithm": alg,
-                        "DigestType": canon,
-                        "Digest": ds.digest.hex().upper(),
-                    },
-                }
-            )
-            lines.append(f"{origin.to_text()} {ttl} IN DS {ds.to_text()}")
+# zone_export_keys.ps1 L21-L43 ConvertTo-WindnsRecord
+def convert_record(record: Any) -> dict[str, Any]:
+    data = prop(record, "RecordData")
+    names = [
+        str(n).lower() for n in (data or {})
+    ]  # @($data.PSObject.Properties | ForEach-Object { $_.Name })
+    projected: dict[str, Any] = {}
+    for name in _RECORD_DATA:
+        if name.lower() in names:  # $names -contains $name: ignores case (about_Comparison_Operators)
+            value = prop(data, name)
+            # $value -is [bool] -or [int] -or [uint16] -or $null: kept; anything else as [string]
+            if value is None or isinstance(value, (bool, int)):
+                projected[name] = value
+            else:
+                projected[name] = ps_string(value)
+    ttl = prop(record, "TimeToLive")
     return {
-        "ZoneName": z["ZoneName"],
-        "Kind": "DS" if digests else "DnsKey",
-        "Records": records,
-        "File": "\n".join(lines) + ("\n" if lines else ""),
+        "HostName": ps_string(prop(record, "HostName")),
+        "RecordType": ps_string(prop(record, "RecordType")),
+        # [double]$Record.TimeToLive.TotalSeconds
+        "TimeToLive": ttl.total_seconds()
+        if isinstance(ttl, timedelta)
+        else float(prop(ttl, "TotalSeconds") or 0),
+        "RecordData": projected,
     }
+
+
+_PARAMS = (  # L12-L15
+    Param("ZoneName", "string", mandatory=True),
+    Param("DigestType", "string[]", validate_set=("Sha1", "Sha256", "Sha384")),
+)
+
+
+@mirrors("zone_export_keys.ps1", sha256="0fc1f5d29b6e16802af3f7bb34d452f3ee4ce89e5df599bbe0e5c527c0362dd0")
+def zone_export_keys(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
+    v, bound = bind("zone_export_keys", params, _PARAMS)
+    ps = Cmdlets(server, "zone_export_keys")
+    with strict_mode():  # L19
+        # L45 Join-Path ([System.IO.Path]::GetTempPath()) ('windns-' + [guid]::NewGuid().ToString('N'))
+        directory = "C:\\Windows\\TEMP\\windns-" + uuid.uuid4().hex
+        ps.New_Item_Directory(directory)  # L46
+        try:
+            # L49 $arguments = @{ ZoneName = $ZoneName; Path = $directory; Force = $true; PassThru = $true }
+            arguments: dict[str, Any] = {
+                "ZoneName": v["ZoneName"],
+                "Path": directory,
+                "Force": True,
+                "PassThru": True,
+            }
+            kind = "DnsKey"  # L50
+            if "DigestType" in bound:  # L51-L54
+                arguments["DigestType"] = v["DigestType"]
+                kind = "DS"
+            # L55 @(Export-DnsServerDnsSecPublicKey @arguments | ForEach-Object { ConvertTo-WindnsRecord $_ })
+            records = [convert_record(r) for r in invoke(ps, "Export-DnsServerDnsSecPublicKey", arguments)]
+            # L56-L58 @(Get-ChildItem -LiteralPath $directory -File | ForEach-Object {
+            #     [System.IO.File]::ReadAllText($_.FullName) }) -join "`n"
+            text = "\n".join(
+                ps_array([ps.ReadAllText(f["FullName"]) for f in ps.Get_ChildItem_File(directory)])
+            )
+            return {"ZoneName": v["ZoneName"], "Kind": kind, "Records": records, "File": text}  # L59-L60
+        finally:
+            ps.Remove_Item(directory)  # L63
 
 
 HANDLERS: dict[str, Callable[[SimulatedServer, Mapping[str, Any]], Any]] = {

@@ -32,8 +32,9 @@ class Fleet:
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"cannot read fixture: {exc}", file=path.name) from None
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"invalid JSON: {exc.msg} (column {exc.colno})", file=path.name,
-                                  line=exc.lineno) from None
+                raise ConfigError(
+                    f"invalid JSON: {exc.msg} (column {exc.colno})", file=path.name, line=exc.lineno
+                ) from None
             server = SimulatedServer(doc, path=path, now=now)
             key = server.name.lower()
             if key in servers:

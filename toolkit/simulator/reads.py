@@ -1,201 +1,292 @@
-"""Read scripts of the simulated server: what ``ps_scripts/inventory.ps1`` prints."""
+"""The inventory script's mirror: ``ps_scripts/inventory.ps1`` transliterated line by line.
+
+Every block below names the script lines it mirrors (``# inventory.ps1 L167``, lines of the
+file in ps_scripts/, before its ``# windns:include`` line is expanded) and calls the cmdlet fakes
+(``toolkit.simulator.cmdlets``) where the script calls the cmdlet, the projection twins
+(``toolkit.simulator.projection``) where it calls ``_projection.ps1``, and the PowerShell
+semantics helpers (``toolkit.simulator.powershell``) where PowerShell differs from Python.
+Nothing here knows what the document is meant to hold: it holds what the script would print.
+"""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar
+import re
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import CmdletError
-from toolkit.model import INVENTORY_SCHEMA, INVENTORY_SCHEMA_VERSION
-from toolkit.normalise.table import KEYS, key_table
+from toolkit.simulator import projection as pj
+from toolkit.simulator.cmdlets import Cmdlets
+from toolkit.simulator.mirror import mirrors
+from toolkit.simulator.powershell import (
+    Param,
+    bind,
+    error_record,
+    is_null_or_whitespace,
+    prop,
+    ps_array,
+    ps_bool,
+    ps_foreach,
+    ps_string,
+    select_first,
+)
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
 
-__all__ = ["HANDLERS", "inventory"]
+__all__ = ["HANDLERS", "inventory", "new_windns_error", "zone_branch"]
 
-_ZONE_FIELDS = (
-    "ZoneName",
-    "ZoneType",
-    "IsSigned",
-    "IsDsIntegrated",
-    "IsReverseLookupZone",
-    "IsAutoCreated",
-    "ReplicationScope",
-)
-# Fixture-only members that a real server would never print.
-_PRIVATE = frozenset(("Faults", "Illustrates", "DnsKey", "Description"))
-_SCALARS = frozenset((str, int, float, bool, type(None)))
+_FQID_CODE = re.compile(
+    r"^WIN32 (\d+),", re.IGNORECASE
+)  # -match is case-insensitive (about_Comparison_Operators)
 
 
-def _copy(value: Any) -> Any:
-    """A copy of JSON-shaped data (dicts, lists, scalars): what ``copy.deepcopy`` gives for it,
-    several times faster, since the state holds nothing else."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
+# inventory.ps1 L33-L57 New-WindnsError (the change scripts do not define it)
+def new_windns_error(stage: str, record: Any) -> dict[str, Any]:
+    code: int | None = None
+    message: str | None = None
+    fqid: str | None = None
+    if record is not None:
+        fqid = pj.convert_text(pj.get_member(record, "FullyQualifiedErrorId"))
+        exception = pj.get_member(record, "Exception")
+        if exception is not None:
+            message = pj.convert_text(prop(exception, "Message"))
+            raw = pj.get_member(pj.get_member(exception, "ErrorData"), "error_Code")
+            if raw is not None:
+                code = int(raw)
+    if code is None and fqid is not None:
+        m = _FQID_CODE.match(fqid)  # ($fqid -match '^WIN32 (\d+),') ... [long]$Matches[1]
+        if m:
+            code = int(m.group(1))
+    return {"Stage": stage, "Code": code, "Message": message, "FullyQualifiedErrorId": fqid}
 
 
-_SHARING: ContextVar[bool] = ContextVar("simulator_sharing_state", default=False)
+# L60-L66 $WindnsKeyColumns
+KEY_COLUMNS = (
+    "ZoneName", "KeyId", "KeyType", "CurrentState", "KeyStorageProvider", "StoreKeysInAD",
+    "CryptoAlgorithm", "KeyLength", "DnsKeySignatureValidityPeriod", "DSSignatureValidityPeriod",
+    "ZoneSignatureValidityPeriod", "InitialRolloverOffset", "RolloverPeriod", "RolloverType",
+    "NextRolloverAction", "LastRolloverTime", "NextRolloverTime", "CurrentRolloverStatus",
+    "ActiveKey", "StandbyKey", "NextKey", "IsRolloverEnabled",
+)  # fmt: skip
 
 
-@contextlib.contextmanager
-def sharing_state() -> Iterator[None]:
-    """Within it (``SimulatedServer.run_text``, which serialises the answer under the server's
-    lock), a record without fixture-only members is handed out as the state holds it."""
-    token = _SHARING.set(True)
-    try:
-        yield
-    finally:
-        _SHARING.reset(token)
+def _eq(a: Any, b: str) -> bool:
+    """``$a -eq 'text'``: string equality ignoring case; ``$null -eq 'x'`` is false
+    (about_Comparison_Operators)."""
+    return a is not None and ps_string(a).lower() == b.lower()
 
 
-def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a fixture record without its fixture-only members. Most members are scalars:
-    they are taken as they are, and only the few lists and objects are copied deeply. Within
-    ``sharing_state`` a record with no fixture-only member is the record itself."""
-    if type(record) is dict and _PRIVATE.isdisjoint(record) and _SHARING.get():
-        return record
-    return {
-        k: v if type(v) in _SCALARS else _copy(v) for k, v in record.items() if k not in _PRIVATE
+# L68-L123 Get-WindnsZoneEntry
+def _zone_entry(ps: Cmdlets, zone: Any, key_table: dict[str, list[Any]]) -> dict[str, Any]:
+    # L70-L76
+    entry: dict[str, Any] = {
+        "ZoneName": pj.convert_text(prop(zone, "ZoneName")),
+        "ZoneType": pj.convert_text(prop(zone, "ZoneType")),
+        "IsDsIntegrated": pj.convert_bool(prop(zone, "IsDsIntegrated")),
+        "IsReverseLookupZone": pj.convert_bool(prop(zone, "IsReverseLookupZone")),
+        "IsAutoCreated": pj.convert_bool(prop(zone, "IsAutoCreated")),
     }
-
-
-def zone_record(z: Mapping[str, Any]) -> dict[str, Any]:
-    """The Get-DnsServerZone members of a fixture zone (what the scripts print for it)."""
-    return {k: _copy(z.get(k)) for k in _ZONE_FIELDS if k in z}
-
-
-def _error(stage: str, fault: Mapping[str, Any], zone: str | None = None) -> dict[str, Any]:
-    code = fault.get("Code")
-    msg = str(fault.get("Message") or "The operation failed.")
-    fqid = fault.get("FullyQualifiedErrorId") or (f"WIN32 {code},{stage}" if code is not None else None)
-    return {"Stage": stage, "Code": code, "Message": msg, "FullyQualifiedErrorId": fqid}
-
-
-def _raise_fault(fault: Mapping[str, Any], default_cmdlet: str) -> None:
-    cmdlet = str(fault.get("Cmdlet") or default_cmdlet)
-    code = fault.get("Code")
-    raise CmdletError(
-        str(fault.get("Message") or "The operation failed."),
-        code=int(code) if code is not None else None,
-        cmdlet=cmdlet,
-        fully_qualified_error_id=fault.get("FullyQualifiedErrorId")
-        or (f"WIN32 {code},{cmdlet}" if code is not None else None),
-    )
-
-
-def _zone_entry(server: SimulatedServer, z: Mapping[str, Any]) -> dict[str, Any]:
-    entry = zone_record(z)
-    if str(z.get("ZoneType", "")).lower() != "primary":
-        entry.pop("IsSigned", None)  # the CIM class of secondaries has no IsSigned
+    # L77-L85 "Only primary zones have IsSigned/ReplicationScope; elsewhere the key stays absent."
+    signed = False
+    if pj.test_member(zone, "IsSigned"):
+        signed = ps_bool(prop(zone, "IsSigned"))
+        entry["IsSigned"] = signed
+    if pj.test_member(zone, "ReplicationScope"):
+        entry["ReplicationScope"] = pj.convert_text(prop(zone, "ReplicationScope"))
+    entry["DnsSecSetting"] = None  # L86
+    keys: list[dict[str, Any]] = []  # L87-L88
     errors: list[dict[str, Any]] = []
-    keys = z.get("SigningKeys") or []
-    setting = z.get("DnsSecSetting")
-    dnssec_relevant = str(z.get("ZoneType", "")).lower() == "primary" and not z.get("IsAutoCreated")
-    entry["DnsSecSetting"] = None
-    entry["SigningKeys"] = []  # moved to the document's key table by ``inventory``
+
+    # L90 $dnssecRelevant = ($entry.ZoneType -eq 'Primary') -and (-not $entry.IsAutoCreated) -and
+    #     ($entry.ZoneName -ne 'TrustAnchors')
+    dnssec_relevant = (
+        _eq(entry["ZoneType"], "Primary")
+        and not ps_bool(entry["IsAutoCreated"])
+        and not _eq(entry["ZoneName"], "TrustAnchors")
+    )
     if dnssec_relevant:
-        f = server.fault(z, "Get-DnsServerDnsSecZoneSetting")
-        if f:
-            errors.append(_error("Get-DnsServerDnsSecZoneSetting", f))
-        elif setting is not None and (z.get("IsSigned") or keys):
-            entry["DnsSecSetting"] = public_record(setting)
-        f = server.fault(z, "Get-DnsServerSigningKey")
-        if f:
-            errors.append(_error("Get-DnsServerSigningKey", f))
-        else:
-            entry["SigningKeys"] = [public_record(k) for k in keys]
-            entry["KeysListed"] = len(keys)
-    entry["Errors"] = errors
+        # L94-L104
+        try:
+            listed_keys = ps_array(
+                ps.Get_DnsServerSigningKey(entry["ZoneName"])
+            )  # @(Get-DnsServerSigningKey ...)
+            entry["KeysListed"] = len(listed_keys)
+            for key in ps_foreach(listed_keys):
+                if key is not None:
+                    keys.append(pj.convert_key(key))
+        except CmdletError as exc:
+            errors.append(new_windns_error("Get-DnsServerSigningKey", error_record(exc)))
+        # L107 if ($signed -or ($keys.Count -gt 0))
+        if signed or len(keys) > 0:
+            try:
+                setting = select_first(ps.Get_DnsServerDnsSecZoneSetting(entry["ZoneName"]))
+                if setting is not None:
+                    entry["DnsSecSetting"] = pj.convert_zone_setting(setting)
+            except CmdletError as exc:
+                errors.append(new_windns_error("Get-DnsServerDnsSecZoneSetting", error_record(exc)))
+    # L117-L120: each key becomes a row of the key table, ZoneName the entry's
+    for record in keys:
+        record["ZoneName"] = entry["ZoneName"]
+        for column in KEY_COLUMNS:
+            key_table[column].append(record[column])
+    entry["Errors"] = list(errors)  # L121 $errors.ToArray()
     return entry
 
 
+def zone_branch(bound: Mapping[str, Any], zone_name: Any) -> bool:
+    """inventory.ps1 L167, the zone branch's condition:
+    ``if ($PSBoundParameters.ContainsKey('ZoneName')) {``. Kept in one function so that a test can
+    put back an older condition (``@($ZoneName).Count -gt 0``) and watch the self-check catch it."""
+    del zone_name
+    return "ZoneName" in bound
+
+
+_PARAMS = (Param("ZoneName", "string[]"),)  # L20-L23 param([string[]]$ZoneName)
+
+
+@mirrors("inventory.ps1", sha256="0c9d3509ee5b4d0fb6e5a765cb105bbdc3d72dce188a40a84ab099b3634a3e04")
 def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``inventory`` script: one document with everything an audit needs."""
-    fault = server.fault(server.state, "Inventory")
-    if fault:
-        _raise_fault(fault, "Get-DnsServerZone")
-    wanted = params.get("ZoneName") or None
-    if isinstance(wanted, str):
-        wanted = [wanted]
-    zones: list[dict[str, Any]] = []
-    if wanted:
-        for name in wanted:
-            z = server.find_zone(str(name))
-            if z is None:
-                zones.append(
-                    {
-                        "ZoneName": str(name),
-                        "ZoneType": None,
-                        "DnsSecSetting": None,
-                        "Errors": [
-                            {
-                                "Stage": "Get-DnsServerZone",
-                                "Code": 9601,
-                                "Message": f"The zone {name} was not found on server {server.name}.",
-                                "FullyQualifiedErrorId": "WIN32 9601,Get-DnsServerZone",
-                            }
-                        ],
-                    }
-                )
-            else:
-                zones.append(_zone_entry(server, z))
-    else:
-        zones = [_zone_entry(server, z) for z in server.state["Zones"]]
-    top_errors: list[dict[str, Any]] = []
-    anchors: list[dict[str, Any]] = []
-    points: list[dict[str, Any]] = []
-    for stage, key, sink in (
-        ("Get-DnsServerTrustAnchor", "TrustAnchors", anchors),
-        ("Get-DnsServerTrustPoint", "TrustPoints", points),
-    ):
-        f = server.fault(server.state, stage)
-        if f:
-            top_errors.append(_error(stage, f))
-        else:
-            sink.extend(public_record(r) for r in server.state.get(key, []))
+    """What ``inventory.ps1`` prints (docs/inventory-schema.md, schema 2)."""
     from toolkit.simulator.server import iso
 
-    # Schema 2: every zone's keys in one table, each zone's rows together, in zone order; a
-    # row's ZoneName is its zone entry's (as the script writes it).
-    rows: list[dict[str, Any]] = []
-    for entry in zones:
-        for record in entry.pop("SigningKeys", None) or ():
-            rows.append({**record, "ZoneName": entry["ZoneName"]})
-    # The self-check (inventory.ps1 "-- self-check --"): its own condition, a separate listing.
-    if "ZoneName" in params:
-        names = params["ZoneName"]
-        names = [names] if isinstance(names, str) else list(names or ())
-        request = {"AllZones": False, "ZoneName": [str(n) for n in names if str(n).strip()]}
-        listed = primary_listed = None
-    else:
-        request = {"AllZones": True, "ZoneName": []}
-        listing = server.state["Zones"]
-        listed = len(listing)
-        primary_listed = sum(1 for z in listing if str(z.get("ZoneType")) == "Primary")
-    check = {
-        "ZonesListed": listed,
-        "PrimaryZonesListed": primary_listed,
-        "ZonesEmitted": len(zones),
-        "KeyRowsEmitted": len(rows),
+    variables, bound = bind("inventory", params, _PARAMS)
+    zone_name = variables["ZoneName"]
+    ps = Cmdlets(server, "inventory")
+
+    # -- server: L126-L159 ---------------------------------------------------------------------
+    top_errors: list[dict[str, Any]] = []
+    server_setting = select_first(ps.Get_DnsServerSetting_All())  # not in a try: a failure ends the script
+
+    computer_name = pj.convert_text(pj.get_member(server_setting, "ComputerName"))
+    if computer_name is None:
+        computer_name = server.name.split(".")[0].upper()  # $env:COMPUTERNAME, the NetBIOS name
+
+    os_version = None  # L132-L139
+    try:
+        os = select_first(ps.Get_CimInstance_Win32_OperatingSystem())
+        # ('{0} {1}' -f ([string]$os.Caption).Trim(), [string]$os.Version).Trim()
+        os_version = f"{ps_string(prop(os, 'Caption')).strip()} {ps_string(prop(os, 'Version'))}".strip()
+    except CmdletError as exc:
+        top_errors.append(new_windns_error("Get-CimInstance Win32_OperatingSystem", error_record(exc)))
+
+    dns_version = None  # L141-L145
+    major = pj.get_member(server_setting, "MajorVersion")
+    if major is not None:
+        minor = pj.get_member(server_setting, "MinorVersion")
+        build = pj.get_member(server_setting, "BuildNumber")
+        dns_version = f"{ps_string(major)}.{ps_string(minor)}.{ps_string(build)}"  # '{0}.{1}.{2}' -f ...
+
+    server_doc = {  # L147-L159
+        "ComputerName": computer_name,
+        "OsVersion": os_version,
+        "DnsVersion": dns_version,
+        "Settings": {
+            "EnableDnsSec": pj.convert_bool(pj.get_member(server_setting, "EnableDnsSec")),
+            "EnableOnlineSigning": pj.convert_bool(pj.get_member(server_setting, "EnableOnlineSigning")),
+            "MaximumSignatureScanPeriod": pj.convert_seconds(
+                pj.get_member(server_setting, "MaximumSignatureScanPeriod")
+            ),
+            "MaximumTrustAnchorActiveRefreshInterval": pj.convert_seconds(
+                pj.get_member(server_setting, "MaximumTrustAnchorActiveRefreshInterval")
+            ),
+            "RootTrustAnchorsURL": pj.convert_text(pj.get_member(server_setting, "RootTrustAnchorsURL")),
+        },
     }
+
+    # -- zones: L162-L193 ----------------------------------------------------------------------
+    zones: list[dict[str, Any]] = []
+    document_keys: dict[str, list[Any]] = {column: [] for column in KEY_COLUMNS}
+    if zone_branch(bound, zone_name):  # L167
+        for name in ps_foreach(zone_name):  # L168 foreach ($name in $ZoneName): $null runs zero times
+            if is_null_or_whitespace(name):
+                continue
+            found = None
+            try:
+                found = select_first(ps.Get_DnsServerZone(name))
+            except CmdletError as exc:
+                failure = new_windns_error("Get-DnsServerZone", error_record(exc))
+                # L176-L177 "A zone that is not there is an answer about that zone"
+                if failure["Code"] != 9601:
+                    raise
+                zones.append({"ZoneName": name, "ZoneType": None, "DnsSecSetting": None, "Errors": [failure]})
+                continue
+            if found is not None:
+                zones.append(_zone_entry(ps, found, document_keys))
+    else:  # L189-L193
+        for zone in ps_foreach(ps_array(ps.Get_DnsServerZone())):  # foreach ($zone in @(Get-DnsServerZone))
+            if zone is not None:
+                zones.append(_zone_entry(ps, zone, document_keys))
+
+    # -- self-check: L195-L223. The condition is written again here, as in the script, on purpose.
+    request: dict[str, Any] = {"AllZones": True, "ZoneName": []}
+    zones_listed = None
+    primary_zones_listed = None
+    if "ZoneName" in bound:  # L204 if ($PSBoundParameters.ContainsKey('ZoneName')) {
+        asked: list[str] = []
+        for name in ps_foreach(ps_array(zone_name)):  # foreach ($name in @($ZoneName))
+            if not is_null_or_whitespace(name):
+                asked.append(ps_string(name))
+        request["AllZones"] = False
+        request["ZoneName"] = list(asked)
+    else:  # L212-L217: a second listing, separate from the one the zones were read from
+        listing = ps_array(ps.Get_DnsServerZone())
+        zones_listed = len(listing)
+        primary_zones_listed = len([z for z in listing if _eq(ps_string(prop(z, "ZoneType")), "Primary")])
+    check = {  # L218-L223
+        "ZonesListed": zones_listed,
+        "PrimaryZonesListed": primary_zones_listed,
+        "ZonesEmitted": len(zones),
+        "KeyRowsEmitted": len(document_keys["KeyId"]),
+    }
+
+    # -- trust points and anchors: L225-L261 ---------------------------------------------------
+    points: list[dict[str, Any]] = []
+    anchors: list[dict[str, Any]] = []
+    points_read = False
+    try:
+        for point in ps_foreach(ps_array(ps.Get_DnsServerTrustPoint())):
+            if point is not None:
+                points.append(pj.convert_trust_point(point))
+        points_read = True
+    except CmdletError as exc:
+        failure = new_windns_error("Get-DnsServerTrustPoint", error_record(exc))
+        # L238-L240 "without that zone there are simply none"
+        if failure["Code"] == 9601:
+            points_read = True
+        else:
+            top_errors.append(failure)
+    if points_read:
+        for p in points:  # L243-L252: anchors per trust point, each in its own try
+            try:
+                for anchor in ps_foreach(ps_array(ps.Get_DnsServerTrustAnchor(p["TrustPointName"]))):
+                    if anchor is not None:
+                        anchors.append(pj.convert_trust_anchor(anchor))
+            except CmdletError as exc:
+                top_errors.append(new_windns_error("Get-DnsServerTrustAnchor", error_record(exc)))
+    else:  # L254-L261
+        top_errors.append(
+            {
+                "Stage": "Get-DnsServerTrustAnchor",
+                "Code": None,
+                "Message": "Trust anchors not read: the trust points they belong to could not be listed.",
+                "FullyQualifiedErrorId": None,
+            }
+        )
+
+    # -- the document: L264-L277 ---------------------------------------------------------------
     return {
-        "Schema": INVENTORY_SCHEMA,
-        "SchemaVersion": INVENTORY_SCHEMA_VERSION,
-        "CollectedAt": iso(server.now),
-        "Server": public_record(server.state["Server"]),
+        "Schema": "windns.inventory",
+        "SchemaVersion": 2,
+        "CollectedAt": iso(server.now),  # [datetime]::UtcNow.ToString('o'), the simulator's clock
+        "Server": server_doc,
         "Request": request,
         "Check": check,
-        "Zones": zones,
-        KEYS: key_table(rows),
-        "TrustAnchors": anchors,
-        "TrustPoints": points,
-        "Errors": top_errors,
+        "Zones": list(zones),
+        "Keys": document_keys,
+        "TrustAnchors": list(anchors),
+        "TrustPoints": list(points),
+        "Errors": list(top_errors),
     }
 
 

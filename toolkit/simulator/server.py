@@ -164,22 +164,17 @@ class SimulatedServer:
 
     # -- dispatch -------------------------------------------------------------------------
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Answer ``script`` as Windows would; returns the JSON-able document it prints, which
-        shares nothing with the server's state."""
+        """Run the mirror of ``ps_scripts/<script>.ps1`` (``toolkit.simulator.reads``/``writes``/
+        ``export``) over the state; returns the JSON-able document it prints, built afresh by the
+        script's projections, so it shares nothing with the state."""
         handler = self._handler(script)
         with self.lock:
             return handler(self, dict(params or {}))
 
     def run_text(self, script: str, params: Mapping[str, Any] | None = None) -> str:
-        """``run`` as the JSON text the script prints (what a transport receives).
-
-        The text is made under the server's lock, before any write can change the state, so
-        the read handlers hand out the state's own records instead of copies
-        (``reads.sharing_state``): half the work of an inventory of 20 zones."""
-        from toolkit.simulator.reads import sharing_state
-
+        """``run`` as the JSON text the script prints (what a transport receives)."""
         handler = self._handler(script)
-        with self.lock, sharing_state():
+        with self.lock:
             return jsontext.dumps(handler(self, dict(params or {})))
 
     def _handler(self, script: str) -> Handler:
