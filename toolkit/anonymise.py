@@ -32,9 +32,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Anonymiser", "Replacement", "strings_of"]
+__all__ = ["WELL_KNOWN_ZONES", "Anonymiser", "Replacement", "strings_of"]
 
-_WELL_KNOWN_ZONES = frozenset(
+WELL_KNOWN_ZONES = frozenset(
     {
         ".",
         "trustanchors",
@@ -123,7 +123,7 @@ class Anonymiser:
     def add_zone(self, name: Any) -> None:
         if isinstance(name, str) and name.strip() and _is_name(name):
             key = _name_key(name)
-            if key and key not in _WELL_KNOWN_ZONES:
+            if key and key not in WELL_KNOWN_ZONES:
                 self._zones.add(key)
                 self._built = False
 
