@@ -136,3 +136,12 @@ def test_key003_a_pending_ecdsa_zsk_does_not_complete_the_ecdsa_chain() -> None:
     )
     (f,) = run("KEY003", inventory(zone(keys=keys)))
     assert f.evidence["missing"] == "ZSK" and "no active key" in f.message
+
+
+# -- ALG003 and rollover statuses ----------------------------------------------------------------
+def test_alg003_once_per_zone_and_algorithm() -> None:
+    sha1 = {"algorithm": CryptoAlgorithm.RSASHA1}
+    inv = inventory(zone(keys=(key("KSK", 1, **sha1), key("ZSK", 2, **sha1), key("ZSK", 3, **sha1))))
+    (f,) = run("ALG003", inv)
+    assert f.target.key_id is None and f.evidence["algorithm"] == "RsaSha1"
+    assert f.evidence["keys"] == ["KSK", "ZSK", "ZSK"]

@@ -287,25 +287,25 @@ def denial_incompatible(ctx: ZoneContext) -> Sequence[Hit]:
     nsec = s.denial_of_existence is DenialOfExistence.NSEC
     if _SHA1_ALGORITHMS.isdisjoint(ctx.algorithms):
         return ()  # only SHA-1 RSA keys clash with a denial of existence
-    hits: list[Hit] = []
-    for k in ctx.keys:
-        if nsec3 and k.algorithm is CryptoAlgorithm.RSASHA1:
-            hits.append(
-                Hit(
-                    "NSEC3 with an RsaSha1 key: Windows refuses it (Win32 9103); use RsaSha256 or NSEC",
-                    {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "win32": 9103},
-                    key_id=k.key_id,
-                )
+    clash = CryptoAlgorithm.RSASHA1 if nsec3 else CryptoAlgorithm.RSASHA1_NSEC3 if nsec else None
+    kinds = sorted(k.key_type.short for k in ctx.keys if k.algorithm is clash)
+    if not kinds:
+        return ()
+    # once per zone and algorithm: Windows refuses to sign the zone, not each key
+    if nsec3:
+        return [
+            Hit(
+                f"NSEC3 with RsaSha1 keys ({', '.join(kinds)}): Windows refuses it (Win32 9103); "
+                "use RsaSha256 or NSEC",
+                {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "keys": kinds, "win32": 9103},
             )
-        if nsec and k.algorithm is CryptoAlgorithm.RSASHA1_NSEC3:
-            hits.append(
-                Hit(
-                    "NSEC with an RsaSha1NSec3 key: Windows refuses it (Win32 9130)",
-                    {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "win32": 9130},
-                    key_id=k.key_id,
-                )
-            )
-    return hits
+        ]
+    return [
+        Hit(
+            f"NSEC with RsaSha1NSec3 keys ({', '.join(kinds)}): Windows refuses it (Win32 9130)",
+            {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "keys": kinds, "win32": 9130},
+        )
+    ]
 
 
 _ADD_KEY = (
@@ -483,9 +483,10 @@ RULES: tuple[Rule, ...] = (
         title="Denial of existence incompatible with the key algorithm",
         severity=Severity.HIGH,
         scope="zone",
-        checks="NSEC3 is not combined with RsaSha1 keys, nor NSEC with RsaSha1NSec3 keys.",
+        checks="NSEC3 is not combined with RsaSha1 keys, nor NSEC with RsaSha1NSec3 keys. One finding "
+        "per zone and algorithm, naming the key types that clash.",
         why="Windows refuses these combinations (Win32 9103 / 9130); a zone in this state cannot be "
-        "re-signed.",
+        "re-signed. Windows refuses the zone, not each key: one finding says it.",
         remediation="Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -DenialOfExistence <NSec|NSec3>\n"
         "# or replace the keys with RsaSha256/ECDsaP256Sha256 keys",
         references=("RFC 5155 section 2 (NSEC3 algorithm aliases)",),
