@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.rules_fixtures import NOW, inventory, key, with_settings, zone
+from tests.rules_fixtures import NOW, D, inventory, key, with_settings, zone
 from toolkit.findings import Finding, Severity
 from toolkit.model import ServerInventory
-from toolkit.model.enums import CryptoAlgorithm, KeyState
+from toolkit.model.enums import CryptoAlgorithm, KeyState, RolloverStatus
 from toolkit.policy import Policy, load_policy
 from toolkit.rules import evaluate, evaluate_rules, get_rule
 
@@ -145,3 +145,27 @@ def test_alg003_once_per_zone_and_algorithm() -> None:
     (f,) = run("ALG003", inv)
     assert f.target.key_id is None and f.evidence["algorithm"] == "RsaSha1"
     assert f.evidence["keys"] == ["KSK", "ZSK", "ZSK"]
+
+
+def test_an_unknown_rollover_status_is_not_a_rollover_in_progress() -> None:
+    assert not RolloverStatus("KskWaitingForCds").is_rolling
+    assert RolloverStatus.ROLL_STARTED.is_rolling and not RolloverStatus.QUEUED.is_rolling
+
+
+def test_roll003_reports_an_overdue_key_whose_status_is_unknown_as_unknown() -> None:
+    odd = RolloverStatus("KskWaitingForCds")
+    inv = inventory(
+        zone(keys=(key("KSK", 1, next_rollover_time=NOW - 3 * D, current_rollover_status=odd), key("ZSK", 2)))
+    )
+    (f,) = run("ROLL003", inv)
+    assert "KskWaitingForCds" in f.message and "unknown" in f.message
+    assert f.evidence["current_rollover_status"] == "KskWaitingForCds"
+
+
+def test_rollover_calendar_shows_an_unknown_status_as_unknown() -> None:
+    from toolkit.rollovers import STATES, rollover_calendar
+
+    odd = RolloverStatus("KskWaitingForCds")
+    inv = inventory(zone(keys=(key("KSK", 1, current_rollover_status=odd), key("ZSK", 2))))
+    (ksk,) = [e for e in rollover_calendar({"dns1": inv}, now=NOW) if e.key_type == "KSK"]
+    assert ksk.state == "unknown" and "KskWaitingForCds" in ksk.detail and "unknown" in STATES
