@@ -37,7 +37,12 @@ FQDN = ZONE + "."
 
 
 def sig(
-    covered: str, tag: int, *, start: datetime = NOW - H, hours: float = 168, valid: bool | None = True,
+    covered: str,
+    tag: int,
+    *,
+    start: datetime = NOW - H,
+    hours: float = 168,
+    valid: bool | None = True,
     error: str | None = None,
 ) -> Signature:
     return Signature(
@@ -285,3 +290,50 @@ def test_dns013_zone_wide_gap_is_said_once() -> None:
     found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
     hits = [f for f in found if f.rule_id == "DNS013"]
     assert len(hits) == 1 and hits[0].evidence["missing"] == ["ZSK"]
+
+
+# -- what a served key may be used for (RFC 5011 section 2.1: REVOKE) ----------------------------
+REVOKED_KSK = PublishedKey(FQDN, 129, 257 | 0x0080, 8, 2048, "AwEAAQ==")  # SEP + REVOKE
+
+
+def revoked_only() -> ZoneDnsView:
+    """The zone's only KSK carries the REVOKE bit; it still signs the DNSKEY RRset (its own
+    revocation) and the parent's DS was computed from it."""
+    return view(
+        keys=(REVOKED_KSK, ZSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 129), sig("NSEC3PARAM", 2)),
+        ds=(replace(GOOD_DS, key_tag=129, matched_key_tag=129),),
+    )
+
+
+def test_a_revoked_ksk_is_not_the_zones_ksk_nor_its_chain() -> None:
+    # RFC 5011 section 2.1: a key with the REVOKE bit "MUST NOT be used" to validate anything but
+    # its own revocation: it matches no DS, its RRSIG over the DNSKEY RRset anchors nothing, and
+    # it is not the zone's KSK
+    v = revoked_only()
+    assert v.chain_ok is False and v.missing_roles == ("KSK",) and v.ksks == ()
+    assert v.ds_matching(REVOKED_KSK) == ()
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    by_rule = {f.rule_id: f for f in found}
+    assert {"DNS004", "DNS013"} <= set(by_rule)
+    assert by_rule["DNS004"].severity is Severity.CRITICAL
+    assert by_rule["DNS000"].evidence["zones"][ZONE]["chain"] == "broken"
+    assert "revoked" in by_rule["DNS000"].evidence["zones"][ZONE]["keys"][0]
+
+
+def test_a_revoked_ksk_beside_a_live_one_changes_nothing() -> None:
+    # the usual RFC 5011 rollover: the new KSK signs and matches the DS, the old one is revoked
+    v = view(
+        keys=(KSK, REVOKED_KSK, ZSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), sig("DNSKEY", 129), sig("NSEC3PARAM", 2)),
+    )
+    assert v.chain_ok is True and v.missing_roles == () and v.ksks == (KSK,)
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert not {"DNS004", "DNS013"} & {f.rule_id for f in found}
+
+
+def test_a_revoked_ksk_inside_is_not_signing_outside() -> None:
+    # DNS002: the active KSK inside is served only revoked: resolvers have no KSK of it
+    found, _ = evaluate_join([revoked_only()], inventory(), load_policy(profile="rfc"), server=SERVER)
+    (dns002,) = [f for f in found if f.rule_id == "DNS002"]
+    assert "KSK" in dns002.message

@@ -74,6 +74,8 @@ class PublishedKey:
 
     @property
     def revoked(self) -> bool:
+        """REVOKE bit set (RFC 5011 section 2.1): the key is used for nothing but its own
+        revocation. It matches no DS, its RRSIGs anchor no chain, and it is not the zone's KSK."""
         return bool(self.flags & FLAG_REVOKE)
 
     @property
@@ -86,7 +88,8 @@ class PublishedKey:
 
     def describe(self) -> str:
         size = f" {self.key_length} bits" if self.key_length else ""
-        return f"{self.role} tag {self.key_tag} ({self.algorithm_name}{size})"
+        revoked = "revoked " if self.revoked else ""
+        return f"{revoked}{self.role} tag {self.key_tag} ({self.algorithm_name}{size})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,42 +213,60 @@ class ZoneDnsView:
         return bool(self.keys)
 
     @property
+    def usable_keys(self) -> tuple[PublishedKey, ...]:
+        """The served keys that may sign: all but the revoked ones (RFC 5011 section 2.1)."""
+        return tuple(k for k in self.keys if not k.revoked)
+
+    @property
+    def revoked_keys(self) -> tuple[PublishedKey, ...]:
+        return tuple(k for k in self.keys if k.revoked)
+
+    @property
     def ksks(self) -> tuple[PublishedKey, ...]:
-        return tuple(k for k in self.keys if k.is_ksk)
+        """The SEP keys that are not revoked: the zone's KSKs."""
+        return tuple(k for k in self.keys if k.is_ksk and not k.revoked)
 
     @property
     def zsks(self) -> tuple[PublishedKey, ...]:
-        return tuple(k for k in self.keys if not k.is_ksk)
+        """The keys without the SEP bit that are not revoked: the zone's ZSKs."""
+        return tuple(k for k in self.keys if not k.is_ksk and not k.revoked)
 
     def signatures_over(self, rdtype: str) -> tuple[Signature, ...]:
         return tuple(s for s in self.signatures if s.covered == rdtype.upper())
 
     def ds_matching(self, key: PublishedKey) -> tuple[DsRecord, ...]:
+        """The parent's DS records whose digest is this key's; none for a revoked key, which
+        RFC 5011 section 2.1 allows to validate nothing but its own revocation."""
+        if key.revoked:
+            return ()
         return tuple(d for d in (self.ds or ()) if d.matched_key_tag == key.key_tag)
 
     @property
     def chain_ok(self) -> bool | None:
-        """True when a DS at the parent matches a served key that signs the DNSKEY RRset.
+        """True when a DS at the parent matches a served key, not revoked, that signs the DNSKEY
+        RRset.
 
         A DS matches a key when its digest recomputed from the served DNSKEY is equal (key tag
-        alone can collide); None when the parent was not asked.
+        alone can collide); None when the parent was not asked. A revoked key's RRSIG over the
+        DNSKEY RRset is its revocation (RFC 5011 section 2.1), not a link of the chain.
         """
         if self.ds is None:
             return None
         signing_tags = {s.key_tag for s in self.signatures_over("DNSKEY") if s.valid}
-        return any(self.ds_matching(k) for k in self.keys if k.key_tag in signing_tags)
+        return any(self.ds_matching(k) for k in self.usable_keys if k.key_tag in signing_tags)
 
     @property
     def missing_roles(self) -> tuple[str, ...]:
         """ "KSK" when no SEP key signs the DNSKEY RRset, "ZSK" when no non-SEP key signs the SOA:
-        the split every signer (Windows 9104, BIND's dnssec-verify) expects. Empty when unsigned."""
+        the split every signer (Windows 9104, BIND's dnssec-verify) expects. Empty when unsigned.
+        A revoked key fills neither role (RFC 5011 section 2.1)."""
         if not self.keys:
             return ()
         dnskey, soa = self.signing_tags("DNSKEY"), self.signing_tags("SOA")
         out = []
-        if not any(k.is_ksk and k.key_tag in dnskey for k in self.keys):
+        if not any(k.key_tag in dnskey for k in self.ksks):
             out.append("KSK")
-        if not any(not k.is_ksk and k.key_tag in soa for k in self.keys):
+        if not any(k.key_tag in soa for k in self.zsks):
             out.append("ZSK")
         return tuple(out)
 
@@ -257,11 +278,13 @@ class ZoneDnsView:
         (without ``-z``) requires the split per algorithm, as Windows requires a KSK and a ZSK
         per algorithm (9104). A zone missing a role altogether has a gap in every algorithm
         (``missing_roles`` says it in one word). Keys and signatures are matched on algorithm
-        and key tag, as tags of different algorithms may collide."""
-        dnskey = {(s.algorithm, s.key_tag) for s in self.signatures_over("DNSKEY") if s.valid}
-        soa = {(s.algorithm, s.key_tag) for s in self.signatures_over("SOA") if s.valid}
-        with_ksk = {k.algorithm for k in self.keys if k.is_ksk and (k.algorithm, k.key_tag) in dnskey}
-        with_zsk = {k.algorithm for k in self.keys if not k.is_ksk and (k.algorithm, k.key_tag) in soa}
+        and key tag, as tags of different algorithms may collide. A revoked key fills no role, and
+        its RRSIG (its revocation) does not make its algorithm one that signs the apex."""
+        revoked = {(k.algorithm, k.key_tag) for k in self.revoked_keys}
+        dnskey = {(s.algorithm, s.key_tag) for s in self.signatures_over("DNSKEY") if s.valid} - revoked
+        soa = {(s.algorithm, s.key_tag) for s in self.signatures_over("SOA") if s.valid} - revoked
+        with_ksk = {k.algorithm for k in self.ksks if (k.algorithm, k.key_tag) in dnskey}
+        with_zsk = {k.algorithm for k in self.zsks if (k.algorithm, k.key_tag) in soa}
         gaps = []
         for alg in sorted({alg for alg, _ in dnskey | soa}):
             if alg not in with_ksk:

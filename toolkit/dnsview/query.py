@@ -37,6 +37,7 @@ from dns.rdtypes.ANY.RRSIG import RRSIG
 
 from toolkit.dnsview import _dnssec
 from toolkit.dnsview.descriptors import (
+    FLAG_REVOKE,
     DnsProblem,
     DsRecord,
     Nsec3Params,
@@ -339,6 +340,8 @@ def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]
         for key in keys:
             if dnssec.key_id(key) != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
                 continue
+            if int(key.flags) & FLAG_REVOKE:
+                continue  # RFC 5011 section 2.1: a revoked key anchors nothing, a DS included
             try:
                 made = dnssec.make_ds(zone, key, ds.digest_type, policy=dnssec.allow_all_policy)
             except (dns.exception.UnsupportedAlgorithm, ValueError):
@@ -518,9 +521,7 @@ def zone_views(
     workers = max(1, min(opts.concurrency, len(queries)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="windns-dns") as pool:
         futures = [
-            pool.submit(
-                zone_view, q.zone, q.server, parent=q.parent, opts=opts, now=now, parent_keys=cache
-            )
+            pool.submit(zone_view, q.zone, q.server, parent=q.parent, opts=opts, now=now, parent_keys=cache)
             for q in queries
         ]
         return [f.result() for f in futures]

@@ -99,8 +99,8 @@ def _outside_counts(view: ZoneDnsView) -> tuple[Counter[Group], Counter[Group]]:
     for k in view.keys:
         g = _group(k.algorithm, k.is_ksk, k.key_length)
         published[g] += 1
-        if k.key_tag in (dnskey if k.is_ksk else soa):
-            signing[g] += 1
+        if not k.revoked and k.key_tag in (dnskey if k.is_ksk else soa):
+            signing[g] += 1  # (a revoked key's RRSIG is its revocation, RFC 5011 section 2.1)
     return signing, published
 
 
@@ -150,7 +150,7 @@ def chain(c: JoinCase) -> Iterator[Hit]:
         )
         return
     ds = [f"{d.key_tag}/{d.digest_name}" for d in v.ds]
-    keys = [k.describe() for k in v.keys if k.key_tag in v.signing_tags("DNSKEY")]
+    keys = [k.describe() for k in v.usable_keys if k.key_tag in v.signing_tags("DNSKEY")]
     yield c.hit(
         f"chain broken: no DS at the parent ({', '.join(ds)}) matches a key signing the DNSKEY RRset "
         f"({', '.join(keys) or 'none'})",

@@ -176,15 +176,19 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         Severity.CRITICAL,
         "Every DS the parent serves is matched to a served DNSKEY by recomputing its digest (key tags "
         "can collide); the chain holds when a DS matches a key whose RRSIG over the DNSKEY RRset "
-        "validates. Critical when DS records exist but none matches (validating resolvers answer "
-        "SERVFAIL); high when the parent serves no DS at all (medium when the zone declares "
+        "validates. A key with the REVOKE bit (flags 0x0080) matches no DS and anchors no chain. "
+        "Critical when DS records exist but none matches (validating resolvers answer SERVFAIL); "
+        "high when the parent serves no DS at all (medium when the zone declares "
         "ParentHasSecureDelegation false).",
         "A broken chain takes the whole zone offline for every validating resolver: the outage the "
-        "join exists to prevent (a KSK rolled while the parent kept the old DS).",
+        "join exists to prevent (a KSK rolled while the parent kept the old DS). RFC 5011 section 2.1: "
+        "once a key is revoked, validators must not use it to validate anything but its own "
+        "revocation (its self-signature over the DNSKEY RRset), so a zone whose only KSK is revoked "
+        "is chained to nothing, whatever DS the parent holds.",
         "Get-DnsServerResourceRecord -ZoneName '<Zone>' -RRType DS  # on the signing server, the DS "
         "to publish\n# give the parent the DS of the active KSK, then:\n"
         "Step-DnsServerSigningKeyRollover -ZoneName '<Zone>' -KeyId <KeyId>",
-        ("RFC 4035 section 5.2", "RFC 7583 section 3.3"),
+        ("RFC 4035 section 5.2", "RFC 7583 section 3.3", "RFC 5011 section 2.1 (REVOKE bit)"),
         jc.chain,
         stig=("V-259382 / WDNS-22-000054", "V-215619 / WDNS-SC-000011"),
     ),
@@ -299,14 +303,16 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         "No served key with the SEP flag has a valid RRSIG over the DNSKEY RRset, or no key without "
         "it has a valid RRSIG over the SOA: the split BIND's dnssec-verify and Windows (9104) expect. "
         "Also within each algorithm that signs the apex: a SEP key of it signing the DNSKEY RRset "
-        "and a non-SEP key of it signing the SOA (a second algorithm with only a KSK fails it).",
+        "and a non-SEP key of it signing the SOA (a second algorithm with only a KSK fails it). A "
+        "revoked key (REVOKE bit) fills no role.",
         "The zone as served is missing a role: the inside view's 9104 condition, seen from outside, "
         "or a rollover that withdrew the signing key. Within an algorithm, the zone breaks RFC 4035 "
         "section 2.2 (every RRset signed with each algorithm of the DNSKEY RRset), and dnssec-verify "
-        "rejects it.",
+        "rejects it. A revoked KSK is not the zone's KSK: RFC 5011 section 2.1 leaves it no use but "
+        "its own revocation.",
         "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
         f"-CryptoAlgorithm RsaSha256\n{_SIGN}",
-        ("RFC 6781 section 3.1",),
+        ("RFC 6781 section 3.1", "RFC 5011 section 2.1 (REVOKE bit)"),
         jc.key_roles,
         win32=9104,
     ),
@@ -369,10 +375,13 @@ def _hits(
         if rule.id == "DNS001":
             v = views[0]
             zones = [w.zone.rstrip(".") or "." for w in views]
-            yield None, Hit(
-                f"DNS server {v.server} gives no usable answer ({kind}: {v.problems[0].message}); "
-                f"{len(zones)} zone(s) not checked over DNS",
-                {"dns_server": v.server, "kind": kind, "zones": zones},
+            yield (
+                None,
+                Hit(
+                    f"DNS server {v.server} gives no usable answer ({kind}: {v.problems[0].message}); "
+                    f"{len(zones)} zone(s) not checked over DNS",
+                    {"dns_server": v.server, "kind": kind, "zones": zones},
+                ),
             )
         return
     for case in cases:
