@@ -34,3 +34,28 @@ def test_a_ds_made_from_a_revoked_key_matches_no_served_key() -> None:
     )
     got = {d.key_tag: d.matched_key_tag for d in _ds_records(ZONE, ds, [revoked, live])}
     assert got == {dnssec.key_id(revoked): None, dnssec.key_id(live): dnssec.key_id(live)}
+
+
+def test_the_demo_serves_a_key_without_an_active_key_published_but_not_signing() -> None:
+    from toolkit.dnsview.demo import zone_spec
+
+    def rec(kind: str, **pointers: str | None) -> dict[str, object]:
+        return {"KeyType": kind, "CryptoAlgorithm": "ECDsaP256Sha256", "CurrentState": "Active", **pointers}
+
+    z = {
+        "ZoneName": "pending.lab.example",
+        "ZoneType": "Primary",
+        "IsSigned": True,
+        "SigningKeys": [
+            rec("KeySigningKey", ActiveKey="{A}"),
+            rec("ZoneSigningKey", ActiveKey="{B}"),
+            rec("ZoneSigningKey", ActiveKey=None, NextKey="{C}"),
+        ],
+    }
+    spec = zone_spec(z)
+    assert spec is not None
+    assert [(k.ksk, k.published, k.standby) for k in spec.keys] == [
+        (True, True, False),
+        (False, True, False),
+        (False, True, True),
+    ]

@@ -337,3 +337,13 @@ def test_a_revoked_ksk_inside_is_not_signing_outside() -> None:
     found, _ = evaluate_join([revoked_only()], inventory(), load_policy(profile="rfc"), server=SERVER)
     (dns002,) = [f for f in found if f.rule_id == "DNS002"]
     assert "KSK" in dns002.message
+
+
+# -- a key descriptor without an ActiveKey does not sign yet ---------------------------------------
+def test_dns002_does_not_ask_a_key_without_an_active_key_to_sign() -> None:
+    # MS-DNSP 2.2.6.2.3 (pwszActiveKey): a descriptor with only a NextKey has no key that signs;
+    # the served zone signed by the other ZSK is what the server means
+    pending = key("ZSK", 3, next_key="{0C1A4E7B-2F3D-4B58-9A6E-D1C2B3A4F506}")
+    inv = inventory(zone(keys=(key("KSK", 1), key("ZSK", 2), pending)))
+    found, _ = evaluate_join([healthy()], inv, load_policy(profile="rfc"), server=SERVER)
+    assert {f.rule_id for f in found} == {"DNS000"}

@@ -6,7 +6,9 @@ metadata (ids, severities, references) and runs them under a policy.
 Keys are matched on algorithm, role (SEP flag = KSK) and length, by count: the inside view
 (Get-DnsServerSigningKey) carries no key tag. A key *signs* when a valid RRSIG with its tag covers
 the SOA (ZSK role) or the DNSKEY RRset (KSK role); an active key inside must be a signing key
-outside, a standby or next key inside may be published without signing.
+outside, a standby or next key inside may be published without signing. A key descriptor with no
+ActiveKey (only a StandbyKey or NextKey, ``toolkit.rules.base.not_yet_signing``) has no key that
+signs: it is not asked to sign outside.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from toolkit.dnsview.descriptors import Signature, ZoneDnsView, algorithm_name
 from toolkit.findings import Severity
 from toolkit.model import Zone
 from toolkit.model.enums import DenialOfExistence, RolloverStatus
-from toolkit.rules.base import Hit
+from toolkit.rules.base import Hit, not_yet_signing
 
 __all__ = [
     "SERVER_DOWN_KINDS",
@@ -87,8 +89,12 @@ def _inside_counts(zone: Zone) -> tuple[Counter[Group], Counter[Group]]:
         if not k.is_active:
             continue
         g = _group(k.algorithm.number, k.is_ksk, k.key_length)
+        held = sum(1 for v in (k.standby_key, k.next_key) if v)
+        if not_yet_signing(k):  # no ActiveKey: nothing of it signs, its other versions may be served
+            versions[g] += held
+            continue
         active[g] += 1
-        versions[g] += 1 + sum(1 for v in (k.standby_key, k.next_key) if v)
+        versions[g] += 1 + held
     return active, versions
 
 

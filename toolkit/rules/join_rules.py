@@ -147,7 +147,9 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         Severity.HIGH,
         "For each algorithm, role (KSK/ZSK) and length, the zone's active keys inside "
         "(Get-DnsServerSigningKey) are matched with served DNSKEYs that sign: a KSK must sign the "
-        "DNSKEY RRset, a ZSK the SOA. Reports active keys inside with no signing counterpart outside.",
+        "DNSKEY RRset, a ZSK the SOA. Reports active keys inside with no signing counterpart outside. "
+        "A key with no ActiveKey yet (only a StandbyKey or NextKey) signs nothing and is not asked to "
+        "(KEY007 reports it); a revoked DNSKEY is no signing counterpart.",
         "The server believes a key signs the zone while resolvers never see it: a ZSK rollover that "
         "failed, or a key master whose state diverged from what is served. The next rollover step "
         "can then withdraw the only key resolvers know.",
