@@ -2,19 +2,23 @@
 
 - RFC 5011 section 2.1: a DNSKEY with the REVOKE bit (0x0080) is used for nothing but its own
   revocation, so a DS computed from it anchors nothing.
+- A signature outside its validity period fails (RFC 4035 section 5.3.1); whether it would
+  verify inside that period tells an out-of-date signature from a wrong one.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dns.name
 import dns.rrset
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from toolkit.dnsview import _dnssec
-from toolkit.dnsview.query import _ds_records
+from toolkit.dnsview.query import _ds_records, _signatures
 
 ZONE = "corp.example."
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -59,3 +63,46 @@ def test_the_demo_serves_a_key_without_an_active_key_published_but_not_signing()
         (False, True, False),
         (False, True, True),
     ]
+
+
+def signed_soa(
+    private: ec.EllipticCurvePrivateKey, key: DNSKEY, inception: datetime, hours: float
+) -> tuple[Any, Any, Any]:
+    """An SOA RRset, its RRSIG made by ``key`` for ``hours`` from ``inception``, and the DNSKEY RRset."""
+    dnssec = _dnssec.load()
+    soa = dns.rrset.from_text(ZONE, 3600, "IN", "SOA", f"ns1.{ZONE} admin.{ZONE} 1 3600 600 86400 60")
+    rrsig = dnssec.sign(
+        soa, private, dns.name.from_text(ZONE), key, inception, inception + timedelta(hours=hours)
+    )
+    return soa, dns.rrset.from_rdata(ZONE, 3600, rrsig), dns.rrset.from_rdata(ZONE, 3600, key)
+
+
+@pytest.mark.parametrize(
+    ("inception", "error"),
+    [(NOW - timedelta(hours=200), "expired"), (NOW + timedelta(hours=2), "not yet valid")],
+)
+def test_a_signature_failing_only_on_time_says_it_verifies_inside_its_window(
+    inception: datetime, error: str
+) -> None:
+    private, key = make_key(256)
+    soa, sigs, keys = signed_soa(private, key, inception, 168)
+    (s,) = _signatures(ZONE, soa, sigs, keys, NOW)
+    assert s.valid is False and s.error == error and s.verifies_in_window is True
+
+
+def test_a_signature_failing_on_time_and_on_its_key_does_not_verify_inside_its_window() -> None:
+    private, key = make_key(256)
+    _, other = make_key(256)  # same tag would be a coincidence: sign with one key, serve another
+    soa, sigs, _ = signed_soa(private, key, NOW - timedelta(hours=200), 168)
+    forged = dns.rrset.from_rdata(ZONE, 3600, other)
+    tag = _dnssec.load().key_id(other)
+    sig = next(iter(sigs)).replace(key_tag=tag)
+    (s,) = _signatures(ZONE, soa, dns.rrset.from_rdata(ZONE, 3600, sig), forged, NOW)
+    assert s.valid is False and s.error == "expired" and s.verifies_in_window is False
+
+
+def test_a_valid_signature_has_no_window_verdict() -> None:
+    private, key = make_key(256)
+    soa, sigs, keys = signed_soa(private, key, NOW - timedelta(hours=1), 168)
+    (s,) = _signatures(ZONE, soa, sigs, keys, NOW)
+    assert s.valid is True and s.verifies_in_window is None

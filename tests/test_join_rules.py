@@ -347,3 +347,40 @@ def test_dns002_does_not_ask_a_key_without_an_active_key_to_sign() -> None:
     inv = inventory(zone(keys=(key("KSK", 1), key("ZSK", 2), pending)))
     found, _ = evaluate_join([healthy()], inv, load_policy(profile="rfc"), server=SERVER)
     assert {f.rule_id for f in found} == {"DNS000"}
+
+
+# -- DNS013 and signatures that fail only on time -----------------------------------------------
+def timed_out(covered: str, tag: int, error: str = "expired") -> Signature:
+    start = NOW - 200 * H if error == "expired" else NOW + H
+    return replace(sig(covered, tag, start=start), valid=False, error=error, verifies_in_window=True)
+
+
+@pytest.mark.parametrize("error", ["expired", "not yet valid"])
+def test_dns013_quiet_when_only_the_signature_times_explain_the_missing_role(error: str) -> None:
+    # the ZSK is served and its RRSIG over the SOA verifies inside its validity period: the zone
+    # has its KSK and ZSK, its signatures are out of date (DNS007/DNS008 say so). DNS013's fix,
+    # adding a key, would be wrong.
+    v = view(signatures=(timed_out("SOA", 2, error), sig("DNSKEY", 1), sig("NSEC3PARAM", 2)))
+    assert v.missing_roles == ("ZSK",)
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    rules = {f.rule_id for f in found}
+    assert "DNS013" not in rules and "DNS007" in rules
+    both = view(signatures=(timed_out("SOA", 2, error), timed_out("DNSKEY", 1, error)))
+    found, _ = evaluate_join([both], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert "DNS013" not in {f.rule_id for f in found}
+
+
+def test_dns013_still_fires_for_a_timed_out_signature_that_would_not_verify() -> None:
+    bad = replace(timed_out("SOA", 2), verifies_in_window=False)
+    v = view(signatures=(bad, sig("DNSKEY", 1)))
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    (hit,) = [f for f in found if f.rule_id == "DNS013"]
+    assert hit.evidence["missing"] == ["ZSK"]
+
+
+def test_dns013_names_only_the_role_no_signature_of_any_time_covers() -> None:
+    # the KSK's RRSIG expired, and no ZSK is served at all: only the ZSK is missing
+    v = view(keys=(KSK,), signatures=(timed_out("DNSKEY", 1),))
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    (hit,) = [f for f in found if f.rule_id == "DNS013"]
+    assert hit.evidence["missing"] == ["ZSK"]

@@ -230,23 +230,17 @@ def _signatures(
         assert isinstance(sig, RRSIG)
         valid: bool | None
         error: str | None = None
+        in_window: bool | None = None
         if rrset is None:
             valid, error = None, "no RRset to check"
         elif sig.key_tag not in tags:
             valid, error = None, f"no DNSKEY with key tag {sig.key_tag} served"
         else:
             assert keys is not None
-            try:
-                dnssec.validate_rrsig(
-                    rrset,
-                    sig,
-                    {keys.name: keys},
-                    now=now.timestamp(),
-                    policy=dnssec.allow_all_policy,
-                )
-                valid = True
-            except dns.exception.ValidationFailure as exc:
-                valid, error = False, str(exc) or "validation failed"
+            valid, error = _validate(rrset, sig, keys, now.timestamp())
+            if error in _ON_TIME:
+                # out of its validity period: would it verify inside it? (at its inception)
+                in_window, _ = _validate(rrset, sig, keys, float(sig.inception))
         out.append(
             Signature(
                 zone=zone,
@@ -260,9 +254,26 @@ def _signatures(
                 original_ttl=int(sig.original_ttl),
                 valid=valid,
                 error=error,
+                verifies_in_window=in_window,
             )
         )
     return out
+
+
+#: dnspython's ValidationFailure texts for a signature outside its validity period
+_ON_TIME = frozenset({"expired", "not yet valid"})
+
+
+def _validate(
+    rrset: dns.rrset.RRset, sig: RRSIG, keys: dns.rrset.RRset, when: float
+) -> tuple[bool, str | None]:
+    """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch)."""
+    dnssec = _dnssec.load()
+    try:
+        dnssec.validate_rrsig(rrset, sig, {keys.name: keys}, now=when, policy=dnssec.allow_all_policy)
+    except dns.exception.ValidationFailure as exc:
+        return False, str(exc) or "validation failed"
+    return True, None
 
 
 def _pick(

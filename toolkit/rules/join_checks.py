@@ -265,7 +265,10 @@ def unsigned_answers(c: JoinCase) -> Iterator[Hit]:
 
 
 def key_roles(c: JoinCase) -> Iterator[Hit]:
-    missing = c.view.missing_roles
+    # A role left empty only by RRSIGs that are out of date (expired, not yet valid) but verify
+    # inside their validity period is not a missing key: DNS007/DNS008 report the signatures,
+    # and adding a key (this rule's fix) would be wrong.
+    missing = c.view.missing_roles_in_window
     if missing:
         what = {"KSK": "no KSK (SEP) signs the DNSKEY RRset", "ZSK": "no ZSK signs the zone data"}
         yield c.hit(
@@ -273,7 +276,7 @@ def key_roles(c: JoinCase) -> Iterator[Hit]:
             missing=list(missing),
         )
         return
-    gaps = c.view.algorithm_gaps  # the split holds zone-wide, but not within each algorithm
+    gaps = c.view.algorithm_gaps_in_window  # the split holds zone-wide, not within each algorithm
     if gaps:
         what = {"KSK": "no KSK of it signs the DNSKEY RRset", "ZSK": "no ZSK of it signs the zone data"}
         yield c.hit(

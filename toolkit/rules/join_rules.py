@@ -306,15 +306,19 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         "it has a valid RRSIG over the SOA: the split BIND's dnssec-verify and Windows (9104) expect. "
         "Also within each algorithm that signs the apex: a SEP key of it signing the DNSKEY RRset "
         "and a non-SEP key of it signing the SOA (a second algorithm with only a KSK fails it). A "
-        "revoked key (REVOKE bit) fills no role.",
+        "revoked key (REVOKE bit) fills no role. An RRSIG that fails only because it expired or is "
+        "not yet valid, and verifies inside its validity period, still shows its key in the role: "
+        "the keys are there, DNS007/DNS008 report the signatures.",
         "The zone as served is missing a role: the inside view's 9104 condition, seen from outside, "
         "or a rollover that withdrew the signing key. Within an algorithm, the zone breaks RFC 4035 "
         "section 2.2 (every RRset signed with each algorithm of the DNSKEY RRset), and dnssec-verify "
         "rejects it. A revoked KSK is not the zone's KSK: RFC 5011 section 2.1 leaves it no use but "
-        "its own revocation.",
+        "its own revocation. Out-of-date signatures (RFC 4035 section 5.3.1: the validity period "
+        "must include the current time) are a signer that stopped re-signing, not a missing key: "
+        "adding a key would not fix them.",
         "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
         f"-CryptoAlgorithm RsaSha256\n{_SIGN}",
-        ("RFC 6781 section 3.1", "RFC 5011 section 2.1 (REVOKE bit)"),
+        ("RFC 6781 section 3.1", "RFC 5011 section 2.1 (REVOKE bit)", "RFC 4035 section 5.3.1"),
         jc.key_roles,
         win32=9104,
     ),
