@@ -106,3 +106,24 @@ def test_a_valid_signature_has_no_window_verdict() -> None:
     soa, sigs, keys = signed_soa(private, key, NOW - timedelta(hours=1), 168)
     (s,) = _signatures(ZONE, soa, sigs, keys, NOW)
     assert s.valid is True and s.verifies_in_window is None
+
+
+def test_a_signature_by_an_algorithm_the_validator_lacks_is_unchecked_not_a_crash() -> None:
+    # ECC-GOST (12): dnspython implements no GOST; a zone signed with it must give a view
+    import base64
+    import os
+
+    import dns.rdata
+
+    key = dns.rdata.from_text("IN", "DNSKEY", "256 3 12 " + base64.b64encode(os.urandom(64)).decode())
+    assert isinstance(key, DNSKEY)
+    tag = _dnssec.load().key_id(key)
+    soa = dns.rrset.from_text(ZONE, 3600, "IN", "SOA", f"ns1.{ZONE} admin.{ZONE} 1 3600 600 86400 60")
+    blob = base64.b64encode(os.urandom(64)).decode()
+    rrsig = dns.rdata.from_text(
+        "IN", "RRSIG", f"SOA 12 2 3600 20260310000000 20260225000000 {tag} {ZONE} {blob}"
+    )
+    (s,) = _signatures(
+        ZONE, soa, dns.rrset.from_rdata(ZONE, 3600, rrsig), dns.rrset.from_rdata(ZONE, 3600, key), NOW
+    )
+    assert s.valid is None and s.algorithm == 12 and "not supported" in (s.error or "")

@@ -90,6 +90,17 @@ def waiting_for_ds() -> ServerInventory:
     return inventory(zone(keys=(ksk, key("ZSK", 2))))
 
 
+def signed_with(algorithm: int) -> ZoneDnsView:
+    """The healthy view with every key and RRSIG of ``algorithm`` (a DNSSEC number)."""
+    v = healthy()
+    return replace(
+        v,
+        keys=tuple(replace(k, algorithm=algorithm) for k in v.keys),
+        signatures=tuple(replace(s, algorithm=algorithm) for s in v.signatures),
+        ds=tuple(replace(d, algorithm=algorithm) for d in v.ds or ()),
+    )
+
+
 Case = tuple[Callable[[], ZoneDnsView], Callable[[], ServerInventory | None]]
 TRIGGERS: dict[str, Case] = {
     "DNS000": (healthy, inventory),
@@ -117,6 +128,7 @@ TRIGGERS: dict[str, Case] = {
     "DNS013": (lambda: view(signatures=(sig("DNSKEY", 1),)), lambda: None),
     "DNS014": (healthy, lambda: inventory(zone(dnssec=settings(nsec3_iterations=5)))),
     "DNS015": (lambda: view(nsec3param=Nsec3Params(FQDN, 1, 0, 10, "")), inventory),
+    "DNS016": (lambda: signed_with(5), inventory),
 }
 
 
@@ -384,3 +396,44 @@ def test_dns013_names_only_the_role_no_signature_of_any_time_covers() -> None:
     found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
     (hit,) = [f for f in found if f.rule_id == "DNS013"]
     assert hit.evidence["missing"] == ["ZSK"]
+
+
+# -- DNS016: served signing algorithms RFC 8624 / RFC 9904 / RFC 9905 advise against ----------------
+@pytest.mark.parametrize(
+    ("algorithm", "severity"),
+    [
+        (1, Severity.HIGH),  # RSAMD5: MUST NOT (RFC 8624 3.1)
+        (3, Severity.HIGH),  # DSA: MUST NOT
+        (5, Severity.HIGH),  # RSASHA1: NOT RECOMMENDED in RFC 8624, MUST NOT in RFC 9905 2
+        (6, Severity.HIGH),  # DSA-NSEC3-SHA1: MUST NOT
+        (7, Severity.HIGH),  # RSASHA1-NSEC3-SHA1: as RSASHA1
+        (10, Severity.INFO),  # RSASHA512: NOT RECOMMENDED (RFC 8624 3.1), as ALG002 inside
+        (12, Severity.HIGH),  # ECC-GOST: MUST NOT
+    ],
+)
+def test_dns016_served_algorithms_advised_against_for_signing(algorithm: int, severity: Severity) -> None:
+    for profile in ("baseline", "rfc", "stig"):
+        found, _ = evaluate_join(
+            [signed_with(algorithm)], inventory(), load_policy(profile=profile), server=SERVER
+        )
+        (hit,) = [f for f in found if f.rule_id == "DNS016"]
+        assert hit.severity is severity and hit.evidence["algorithm"] == algorithm
+        assert hit.evidence["key_tags"] == [1, 2] and hit.evidence["signs"] is True
+
+
+@pytest.mark.parametrize("algorithm", [8, 13, 14, 15, 16])
+def test_dns016_quiet_for_algorithms_fit_to_sign(algorithm: int) -> None:
+    found, _ = evaluate_join([signed_with(algorithm)], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert "DNS016" not in {f.rule_id for f in found}
+
+
+def test_dns016_one_finding_per_algorithm_and_a_key_only_published_counts() -> None:
+    # a DSA key published beside the RSASHA256 keys, signing nothing: still a key made to sign
+    dsa = PublishedKey(FQDN, 40, 256, 3, None, "AwEAAQ==")
+    found, _ = evaluate_join(
+        [view(keys=(KSK, ZSK, dsa))], inventory(), load_policy(profile="rfc"), server=SERVER
+    )
+    (hit,) = [f for f in found if f.rule_id == "DNS016"]
+    assert (
+        hit.evidence["algorithm"] == 3 and hit.evidence["key_tags"] == [40] and hit.evidence["signs"] is False
+    )

@@ -266,13 +266,16 @@ _ON_TIME = frozenset({"expired", "not yet valid"})
 
 def _validate(
     rrset: dns.rrset.RRset, sig: RRSIG, keys: dns.rrset.RRset, when: float
-) -> tuple[bool, str | None]:
-    """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch)."""
+) -> tuple[bool | None, str | None]:
+    """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch); valid is None for an
+    algorithm dnspython does not implement (ECC-GOST): the signature is not checked."""
     dnssec = _dnssec.load()
     try:
         dnssec.validate_rrsig(rrset, sig, {keys.name: keys}, now=when, policy=dnssec.allow_all_policy)
     except dns.exception.ValidationFailure as exc:
         return False, str(exc) or "validation failed"
+    except dns.exception.UnsupportedAlgorithm as exc:
+        return None, str(exc) or "algorithm not supported by the validator"
     return True, None
 
 

@@ -286,6 +286,47 @@ def key_roles(c: JoinCase) -> Iterator[Hit]:
         )
 
 
+# -- signing algorithms --------------------------------------------------------------------------
+RFC8624_ALG = "RFC 8624 section 3.1 (table, DNSSEC signing column), carried over by RFC 9904"
+RFC9905_ALG = "RFC 9905 section 2 (SHA-1 MUST NOT be used to create DNSKEY/RRSIG)"
+
+#: Signing algorithms the RFCs advise against, by number: (grade, what says so). The numbers not
+#: here are fit to sign (RSASHA256, ECDSAP256SHA256: MUST; ED25519: RECOMMENDED; ECDSAP384SHA384,
+#: ED448: MAY) or not listed by RFC 8624 for signing at all.
+SIGNING_ADVICE: dict[int, tuple[str, str]] = {
+    1: ("MUST NOT", RFC8624_ALG),  # RSAMD5
+    3: ("MUST NOT", RFC8624_ALG),  # DSA
+    5: ("MUST NOT", f"{RFC9905_ALG}; NOT RECOMMENDED in {RFC8624_ALG}"),  # RSASHA1
+    6: ("MUST NOT", RFC8624_ALG),  # DSA-NSEC3-SHA1
+    7: ("MUST NOT", f"{RFC9905_ALG}; NOT RECOMMENDED in {RFC8624_ALG}"),  # RSASHA1-NSEC3-SHA1
+    10: ("NOT RECOMMENDED", RFC8624_ALG),  # RSASHA512
+    12: ("MUST NOT", RFC8624_ALG),  # ECC-GOST
+}
+
+
+def signing_algorithm(c: JoinCase) -> Iterator[Hit]:
+    v = c.view
+    signing = {s.algorithm for s in v.signatures}
+    for alg in sorted({k.algorithm for k in v.keys} | signing):
+        advice = SIGNING_ADVICE.get(alg)
+        if advice is None:
+            continue
+        grade, source = advice
+        tags = sorted(k.key_tag for k in v.keys if k.algorithm == alg)
+        what = "signs with" if alg in signing else "publishes DNSKEYs of"
+        yield c.hit(
+            f"served zone {what} {algorithm_name(alg)} ({alg}): {grade} for signing ({source})",
+            # MUST NOT: the rule's severity (as ALG001 inside); NOT RECOMMENDED: info (as ALG002)
+            None if grade == "MUST NOT" else Severity.INFO,
+            algorithm=alg,
+            algorithm_name=algorithm_name(alg),
+            grade=grade,
+            source=source,
+            key_tags=tags,
+            signs=alg in signing,
+        )
+
+
 # -- NSEC3 ---------------------------------------------------------------------------------------
 def nsec3_mismatch(c: JoinCase) -> Iterator[Hit]:
     z, v = c.zone, c.view
