@@ -290,17 +290,18 @@ def key_roles(c: JoinCase) -> Iterator[Hit]:
 RFC8624_ALG = "RFC 8624 section 3.1 (table, DNSSEC signing column), carried over by RFC 9904"
 RFC9905_ALG = "RFC 9905 section 2 (SHA-1 MUST NOT be used to create DNSKEY/RRSIG)"
 
-#: Signing algorithms the RFCs advise against, by number: (grade, what says so). The numbers not
-#: here are fit to sign (RSASHA256, ECDSAP256SHA256: MUST; ED25519: RECOMMENDED; ECDSAP384SHA384,
-#: ED448: MAY) or not listed by RFC 8624 for signing at all.
-SIGNING_ADVICE: dict[int, tuple[str, str]] = {
-    1: ("MUST NOT", RFC8624_ALG),  # RSAMD5
-    3: ("MUST NOT", RFC8624_ALG),  # DSA
-    5: ("MUST NOT", f"{RFC9905_ALG}; NOT RECOMMENDED in {RFC8624_ALG}"),  # RSASHA1
-    6: ("MUST NOT", RFC8624_ALG),  # DSA-NSEC3-SHA1
-    7: ("MUST NOT", f"{RFC9905_ALG}; NOT RECOMMENDED in {RFC8624_ALG}"),  # RSASHA1-NSEC3-SHA1
-    10: ("NOT RECOMMENDED", RFC8624_ALG),  # RSASHA512
-    12: ("MUST NOT", RFC8624_ALG),  # ECC-GOST
+#: Signing algorithms the RFCs advise against, by number: (grade, the RFC, where it says so).
+#: The numbers not here are fit to sign (RSASHA256, ECDSAP256SHA256: MUST; ED25519: RECOMMENDED;
+#: ECDSAP384SHA384, ED448: MAY) or not listed by RFC 8624 for signing at all.
+_SHA1 = f"{RFC9905_ALG}; NOT RECOMMENDED in {RFC8624_ALG}"
+SIGNING_ADVICE: dict[int, tuple[str, str, str]] = {
+    1: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # RSAMD5
+    3: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # DSA
+    5: ("MUST NOT", "RFC 9905", _SHA1),  # RSASHA1
+    6: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # DSA-NSEC3-SHA1
+    7: ("MUST NOT", "RFC 9905", _SHA1),  # RSASHA1-NSEC3-SHA1
+    10: ("NOT RECOMMENDED", "RFC 8624", RFC8624_ALG),  # RSASHA512
+    12: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # ECC-GOST
 }
 
 
@@ -311,11 +312,11 @@ def signing_algorithm(c: JoinCase) -> Iterator[Hit]:
         advice = SIGNING_ADVICE.get(alg)
         if advice is None:
             continue
-        grade, source = advice
+        grade, rfc, source = advice
         tags = sorted(k.key_tag for k in v.keys if k.algorithm == alg)
         what = "signs with" if alg in signing else "publishes DNSKEYs of"
         yield c.hit(
-            f"served zone {what} {algorithm_name(alg)} ({alg}): {grade} for signing ({source})",
+            f"served zone {what} {algorithm_name(alg)} ({alg}): {grade} for signing ({rfc})",
             # MUST NOT: the rule's severity (as ALG001 inside); NOT RECOMMENDED: info (as ALG002)
             None if grade == "MUST NOT" else Severity.INFO,
             algorithm=alg,
