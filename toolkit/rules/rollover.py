@@ -334,10 +334,11 @@ RULES: tuple[Rule, ...] = (
         "does not know is not taken for a rollover in progress: the key is reported, its status "
         "named as unknown (KEY006 reports the value itself).",
         why="The rollover scheduler is stuck or the key master is not running it: the key is past its "
-        "planned lifetime.",
+        "planned lifetime. MS-DNSP 2.2.6.2.3 says a server MUST report one of the statuses it lists; "
+        "a value outside them tells nothing about a rollover, so it does not excuse the key.",
         remediation="Get-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> | Format-List *\n"
         "Invoke-DnsServerSigningKeyRollover -ZoneName '<Zone>' -KeyId <KeyId> -Force",
-        references=(RFC7583,),
+        references=(RFC7583, "MS-DNSP section 2.2.6.2.3 (DNS_RPC_SKD_STATE: dwCurrentRolloverStatus)"),
         zone_check=rollover_overdue,
     ),
     Rule(
