@@ -306,3 +306,27 @@ def test_cli_dns_check_against_bind(demo_bind: tuple[BindServer, list[ZoneSpec]]
     )
     assert ok.return_value == 0, ok.output
     assert "chain ok" in ok.output
+
+
+def test_join_legacy_sha1_zone_is_dns016(views: dict[str, ZoneDnsView]) -> None:
+    # legacy.corp.example is signed with RsaSha1 inside (ALG001) and served so: RFC 9905 section 2
+    found, _ = evaluate_join([views["legacy.corp.example"]], None, server="127.0.0.1")
+    (hit,) = [f for f in found if f.rule_id == "DNS016"]
+    assert hit.severity is Severity.HIGH and hit.evidence["algorithm"] == 5 and hit.evidence["signs"]
+    healthy, _ = evaluate_join([views["corp.example"], views["ecdsa.corp.example"]], None, server="127.0.0.1")
+    assert "DNS016" not in _ids(healthy)
+
+
+def test_stale_signatures_are_dns007_dns008_not_a_missing_key(tmp_path: Path) -> None:
+    # signed 400 h ago with 240/168 h validity: every RRSIG expired, each still verifies at its
+    # inception. The zone has its KSK and ZSK: DNS013 (add a key) would be the wrong fix.
+    _require_bind()
+    ecdsa = (KeySpec("ECDSAP256SHA256", ksk=True), KeySpec("ECDSAP256SHA256"))
+    spec = ZoneSpec("stale.example", ecdsa, inception_offset=timedelta(hours=400))
+    with BindServer([spec], lifetime=120) as server:
+        v = zone_view(spec.name, parse_target(server.address), opts=QueryOptions(timeout=2))
+    sigs = [s for s in v.signatures if s.covered in ("SOA", "DNSKEY")]
+    assert sigs and all(s.valid is False and s.error == "expired" and s.verifies_in_window for s in sigs)
+    assert v.missing_roles == ("KSK", "ZSK") and v.missing_roles_in_window == ()
+    found, _ = evaluate_join([v], None, server="127.0.0.1")
+    assert {"DNS007", "DNS008"} <= _ids(found) and "DNS013" not in _ids(found)

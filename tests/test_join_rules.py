@@ -37,7 +37,12 @@ FQDN = ZONE + "."
 
 
 def sig(
-    covered: str, tag: int, *, start: datetime = NOW - H, hours: float = 168, valid: bool | None = True,
+    covered: str,
+    tag: int,
+    *,
+    start: datetime = NOW - H,
+    hours: float = 168,
+    valid: bool | None = True,
     error: str | None = None,
 ) -> Signature:
     return Signature(
@@ -85,6 +90,17 @@ def waiting_for_ds() -> ServerInventory:
     return inventory(zone(keys=(ksk, key("ZSK", 2))))
 
 
+def signed_with(algorithm: int) -> ZoneDnsView:
+    """The healthy view with every key and RRSIG of ``algorithm`` (a DNSSEC number)."""
+    v = healthy()
+    return replace(
+        v,
+        keys=tuple(replace(k, algorithm=algorithm) for k in v.keys),
+        signatures=tuple(replace(s, algorithm=algorithm) for s in v.signatures),
+        ds=tuple(replace(d, algorithm=algorithm) for d in v.ds or ()),
+    )
+
+
 Case = tuple[Callable[[], ZoneDnsView], Callable[[], ServerInventory | None]]
 TRIGGERS: dict[str, Case] = {
     "DNS000": (healthy, inventory),
@@ -112,6 +128,7 @@ TRIGGERS: dict[str, Case] = {
     "DNS013": (lambda: view(signatures=(sig("DNSKEY", 1),)), lambda: None),
     "DNS014": (healthy, lambda: inventory(zone(dnssec=settings(nsec3_iterations=5)))),
     "DNS015": (lambda: view(nsec3param=Nsec3Params(FQDN, 1, 0, 10, "")), inventory),
+    "DNS016": (lambda: signed_with(5), inventory),
 }
 
 
@@ -285,3 +302,138 @@ def test_dns013_zone_wide_gap_is_said_once() -> None:
     found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
     hits = [f for f in found if f.rule_id == "DNS013"]
     assert len(hits) == 1 and hits[0].evidence["missing"] == ["ZSK"]
+
+
+# -- what a served key may be used for (RFC 5011 section 2.1: REVOKE) ----------------------------
+REVOKED_KSK = PublishedKey(FQDN, 129, 257 | 0x0080, 8, 2048, "AwEAAQ==")  # SEP + REVOKE
+
+
+def revoked_only() -> ZoneDnsView:
+    """The zone's only KSK carries the REVOKE bit; it still signs the DNSKEY RRset (its own
+    revocation) and the parent's DS was computed from it."""
+    return view(
+        keys=(REVOKED_KSK, ZSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 129), sig("NSEC3PARAM", 2)),
+        ds=(replace(GOOD_DS, key_tag=129, matched_key_tag=129),),
+    )
+
+
+def test_a_revoked_ksk_is_not_the_zones_ksk_nor_its_chain() -> None:
+    # RFC 5011 section 2.1: a key with the REVOKE bit "MUST NOT be used" to validate anything but
+    # its own revocation: it matches no DS, its RRSIG over the DNSKEY RRset anchors nothing, and
+    # it is not the zone's KSK
+    v = revoked_only()
+    assert v.chain_ok is False and v.missing_roles == ("KSK",) and v.ksks == ()
+    assert v.ds_matching(REVOKED_KSK) == ()
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    by_rule = {f.rule_id: f for f in found}
+    assert {"DNS004", "DNS013"} <= set(by_rule)
+    assert by_rule["DNS004"].severity is Severity.CRITICAL
+    assert by_rule["DNS000"].evidence["zones"][ZONE]["chain"] == "broken"
+    assert "revoked" in by_rule["DNS000"].evidence["zones"][ZONE]["keys"][0]
+
+
+def test_a_revoked_ksk_beside_a_live_one_changes_nothing() -> None:
+    # the usual RFC 5011 rollover: the new KSK signs and matches the DS, the old one is revoked
+    v = view(
+        keys=(KSK, REVOKED_KSK, ZSK),
+        signatures=(sig("SOA", 2), sig("DNSKEY", 1), sig("DNSKEY", 129), sig("NSEC3PARAM", 2)),
+    )
+    assert v.chain_ok is True and v.missing_roles == () and v.ksks == (KSK,)
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert not {"DNS004", "DNS013"} & {f.rule_id for f in found}
+
+
+def test_a_revoked_ksk_inside_is_not_signing_outside() -> None:
+    # DNS002: the active KSK inside is served only revoked: resolvers have no KSK of it
+    found, _ = evaluate_join([revoked_only()], inventory(), load_policy(profile="rfc"), server=SERVER)
+    (dns002,) = [f for f in found if f.rule_id == "DNS002"]
+    assert "KSK" in dns002.message
+
+
+# -- a key descriptor without an ActiveKey does not sign yet ---------------------------------------
+def test_dns002_does_not_ask_a_key_without_an_active_key_to_sign() -> None:
+    # MS-DNSP 2.2.6.2.3 (pwszActiveKey): a descriptor with only a NextKey has no key that signs;
+    # the served zone signed by the other ZSK is what the server means
+    pending = key("ZSK", 3, next_key="{0C1A4E7B-2F3D-4B58-9A6E-D1C2B3A4F506}")
+    inv = inventory(zone(keys=(key("KSK", 1), key("ZSK", 2), pending)))
+    found, _ = evaluate_join([healthy()], inv, load_policy(profile="rfc"), server=SERVER)
+    assert {f.rule_id for f in found} == {"DNS000"}
+
+
+# -- DNS013 and signatures that fail only on time -----------------------------------------------
+def timed_out(covered: str, tag: int, error: str = "expired") -> Signature:
+    start = NOW - 200 * H if error == "expired" else NOW + H
+    return replace(sig(covered, tag, start=start), valid=False, error=error, verifies_in_window=True)
+
+
+@pytest.mark.parametrize("error", ["expired", "not yet valid"])
+def test_dns013_quiet_when_only_the_signature_times_explain_the_missing_role(error: str) -> None:
+    # the ZSK is served and its RRSIG over the SOA verifies inside its validity period: the zone
+    # has its KSK and ZSK, its signatures are out of date (DNS007/DNS008 say so). DNS013's fix,
+    # adding a key, would be wrong.
+    v = view(signatures=(timed_out("SOA", 2, error), sig("DNSKEY", 1), sig("NSEC3PARAM", 2)))
+    assert v.missing_roles == ("ZSK",)
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    rules = {f.rule_id for f in found}
+    assert "DNS013" not in rules and "DNS007" in rules
+    both = view(signatures=(timed_out("SOA", 2, error), timed_out("DNSKEY", 1, error)))
+    found, _ = evaluate_join([both], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert "DNS013" not in {f.rule_id for f in found}
+
+
+def test_dns013_still_fires_for_a_timed_out_signature_that_would_not_verify() -> None:
+    bad = replace(timed_out("SOA", 2), verifies_in_window=False)
+    v = view(signatures=(bad, sig("DNSKEY", 1)))
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    (hit,) = [f for f in found if f.rule_id == "DNS013"]
+    assert hit.evidence["missing"] == ["ZSK"]
+
+
+def test_dns013_names_only_the_role_no_signature_of_any_time_covers() -> None:
+    # the KSK's RRSIG expired, and no ZSK is served at all: only the ZSK is missing
+    v = view(keys=(KSK,), signatures=(timed_out("DNSKEY", 1),))
+    found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
+    (hit,) = [f for f in found if f.rule_id == "DNS013"]
+    assert hit.evidence["missing"] == ["ZSK"]
+
+
+# -- DNS016: served signing algorithms RFC 8624 / RFC 9904 / RFC 9905 advise against ----------------
+@pytest.mark.parametrize(
+    ("algorithm", "severity"),
+    [
+        (1, Severity.HIGH),  # RSAMD5: MUST NOT (RFC 8624 3.1)
+        (3, Severity.HIGH),  # DSA: MUST NOT
+        (5, Severity.HIGH),  # RSASHA1: NOT RECOMMENDED in RFC 8624, MUST NOT in RFC 9905 2
+        (6, Severity.HIGH),  # DSA-NSEC3-SHA1: MUST NOT
+        (7, Severity.HIGH),  # RSASHA1-NSEC3-SHA1: as RSASHA1
+        (10, Severity.INFO),  # RSASHA512: NOT RECOMMENDED (RFC 8624 3.1), as ALG002 inside
+        (12, Severity.HIGH),  # ECC-GOST: MUST NOT
+    ],
+)
+def test_dns016_served_algorithms_advised_against_for_signing(algorithm: int, severity: Severity) -> None:
+    for profile in ("baseline", "rfc", "stig"):
+        found, _ = evaluate_join(
+            [signed_with(algorithm)], inventory(), load_policy(profile=profile), server=SERVER
+        )
+        (hit,) = [f for f in found if f.rule_id == "DNS016"]
+        assert hit.severity is severity and hit.evidence["algorithm"] == algorithm
+        assert hit.evidence["key_tags"] == [1, 2] and hit.evidence["signs"] is True
+
+
+@pytest.mark.parametrize("algorithm", [8, 13, 14, 15, 16])
+def test_dns016_quiet_for_algorithms_fit_to_sign(algorithm: int) -> None:
+    found, _ = evaluate_join([signed_with(algorithm)], inventory(), load_policy(profile="rfc"), server=SERVER)
+    assert "DNS016" not in {f.rule_id for f in found}
+
+
+def test_dns016_one_finding_per_algorithm_and_a_key_only_published_counts() -> None:
+    # a DSA key published beside the RSASHA256 keys, signing nothing: still a key made to sign
+    dsa = PublishedKey(FQDN, 40, 256, 3, None, "AwEAAQ==")
+    found, _ = evaluate_join(
+        [view(keys=(KSK, ZSK, dsa))], inventory(), load_policy(profile="rfc"), server=SERVER
+    )
+    (hit,) = [f for f in found if f.rule_id == "DNS016"]
+    assert (
+        hit.evidence["algorithm"] == 3 and hit.evidence["key_tags"] == [40] and hit.evidence["signs"] is False
+    )

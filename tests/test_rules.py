@@ -66,11 +66,25 @@ weird = KeyType("SuperSigningKey")
 
 TRIGGERS: dict[str, Callable[[], ServerInventory]] = {
     "KEY001": lambda: inventory(zone(keys=(key("KSK", 1),))),
-    "KEY002": lambda: sk(1, current_state=KeyState.RETIRED),
+    # A signed zone whose only ZSK is retired is KEY001's now (MS-DNSP 2.2.6.2.3: a retired
+    # descriptor is "no longer in use for online signing", so the zone lacks a ZSK: 9104);
+    # KEY002 keeps the zone that is not signed and whose ZSKs are all retired.
+    "KEY002": lambda: inventory(
+        with_settings(replace_key(zone(is_signed=False), 1, current_state=KeyState.RETIRED), is_signed=False)
+    ),
     "KEY003": lambda: inventory(zone(keys=(key("KSK", 1), key("ZSK", 2), ecdsa_ksk))),
     "KEY004": lambda: inventory(zone(keys=(key("KSK", 1), *(key("ZSK", n) for n in range(2, 6))))),
     "KEY005": lambda: sk(1, key_length=1024),
     "KEY006": lambda: sk(1, rollover_type=RolloverType("Sideways")),
+    "KEY007": lambda: inventory(
+        zone(
+            keys=(
+                key("KSK", 1),
+                key("ZSK", 2),
+                key("ZSK", 3, next_key="{5B8E2D41-7C9A-4E03-B6F1-A2D3C4E5F607}"),
+            )
+        )
+    ),
     "ALG001": lambda: inventory(
         with_settings(
             zone(

@@ -75,6 +75,10 @@ KEY_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "next_rollover_time": times,
     "current_rollover_status": enum(RolloverStatus, "Paused"),
     "is_rollover_enabled": opt_bool,
+    # the key pointers: a key with no ActiveKey but a StandbyKey or NextKey signs nothing yet
+    "active_key": maybe(["{68550441-8E4D-4D99-921C-BC1807FFF7ED}"]),
+    "standby_key": maybe(["{5B8E2D41-7C9A-4E03-B6F1-A2D3C4E5F607}"]),
+    "next_key": maybe(["{0C1A4E7B-2F3D-4B58-9A6E-D1C2B3A4F506}"]),
 }
 SETTINGS_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "denial_of_existence": enum(DenialOfExistence, "Nsec5"),

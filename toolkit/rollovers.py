@@ -6,6 +6,8 @@ Each key gets one ``RolloverEntry`` with a ``state``:
   (``KskWaitingForDSUpdate``) longer than the policy's ``ksk-ds-wait-max``;
 - ``overdue``: the next rollover time is in the past and the key is not rolling;
 - ``rolling``: a rollover is in progress;
+- ``unknown``: the key reports a rollover status this toolkit does not know (a newer Windows, or
+  a damaged key): neither taken for a rollover in progress nor for none;
 - ``scheduled``: the next rollover is in the future;
 - ``disabled``: automatic rollover is off (no next time).
 """
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["STATES", "RolloverEntry", "rollover_calendar"]
 
-STATES = ("stuck", "overdue", "rolling", "scheduled", "disabled")
+STATES = ("stuck", "overdue", "rolling", "unknown", "scheduled", "disabled")
 DEFAULT_DS_WAIT_MAX = timedelta(days=7)
 
 
@@ -80,6 +82,8 @@ def _entry(server: str, key: SigningKey, now: datetime, ds_wait_max: timedelta) 
             )
         else:
             state, detail = "rolling", f"waiting {_days(now - since)} for the parent's DS update"
+    elif status is not None and not status.is_known:
+        state, detail = "unknown", f"rollover status {status.value!r} is unknown to this toolkit"
     elif status is not None and status.is_rolling:
         state, detail = "rolling", f"rollover in progress ({status.value})"
     elif not key.rollover_enabled or nxt is None:
@@ -113,8 +117,8 @@ def rollover_calendar(
 ) -> list[RolloverEntry]:
     """Every key's next rollover, soonest first; stuck and overdue keys are always included.
 
-    ``within`` keeps scheduled rollovers due in that window (and everything stuck, overdue or
-    rolling); ``None`` keeps all. Keys without automatic rollover appear only with
+    ``within`` keeps scheduled rollovers due in that window (and everything stuck, overdue,
+    rolling or of unknown status); ``None`` keeps all. Keys without automatic rollover appear only with
     ``include_disabled``.
     """
     now = now or datetime.now(UTC)

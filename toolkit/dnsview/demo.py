@@ -1,7 +1,8 @@
 """The demo fleet's DNS side: BIND zone specs built from what the simulated servers report.
 
 Every signed primary zone of the demo fleet is served with keys of the same algorithm, length
-and role (a pre-published standby ZSK where Windows shows a StandbyKey), NSEC or NSEC3 with the
+and role (a pre-published standby ZSK where Windows shows a StandbyKey; a key with no ActiveKey
+published without signing), NSEC or NSEC3 with the
 zone's iterations and salt, and the zone's validity periods and inception offset. A demo root and
 ``example.`` hold the DS records, so ``delv`` can validate with a trust anchor for the demo root.
 
@@ -82,6 +83,12 @@ def zone_spec(z: Mapping[str, Any], drift: Drift | None = None) -> ZoneSpec | No
         alg = _bind_alg(str(k.get("CryptoAlgorithm")))
         bits = int(k["KeyLength"]) if k.get("KeyLength") else None
         hidden = drift is not None and drift.unpublished == ("KSK" if ksk else "ZSK")
+        if not k.get("ActiveKey") and (k.get("StandbyKey") or k.get("NextKey")):
+            # no ActiveKey yet (toolkit.rules.base.not_yet_signing): its versions are published,
+            # none signs
+            held = [p for p in (k.get("StandbyKey"), k.get("NextKey")) if p]
+            keys.extend(KeySpec(alg, bits, ksk=ksk, standby=True) for _ in held)
+            continue
         keys.append(KeySpec(alg, bits, ksk=ksk, published=not hidden))
         if k.get("StandbyKey"):
             keys.append(KeySpec(alg, bits, ksk=ksk, standby=True))

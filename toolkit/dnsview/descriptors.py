@@ -74,6 +74,8 @@ class PublishedKey:
 
     @property
     def revoked(self) -> bool:
+        """REVOKE bit set (RFC 5011 section 2.1): the key is used for nothing but its own
+        revocation. It matches no DS, its RRSIGs anchor no chain, and it is not the zone's KSK."""
         return bool(self.flags & FLAG_REVOKE)
 
     @property
@@ -86,7 +88,8 @@ class PublishedKey:
 
     def describe(self) -> str:
         size = f" {self.key_length} bits" if self.key_length else ""
-        return f"{self.role} tag {self.key_tag} ({self.algorithm_name}{size})"
+        revoked = "revoked " if self.revoked else ""
+        return f"{revoked}{self.role} tag {self.key_tag} ({self.algorithm_name}{size})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +97,10 @@ class Signature:
     """One RRSIG over an RRset, with the verdict of ``dns.dnssec`` at query time.
 
     ``valid`` is None when the signature could not be checked (no DNSKEY with its key tag was
-    served); ``error`` says why it failed or could not be checked.
+    served); ``error`` says why it failed or could not be checked. ``verifies_in_window`` is set
+    for a signature that failed on time alone ("expired", "not yet valid"): True when it verifies
+    at its own inception, so the key and the data are right and only the signature is out of date;
+    None for every other signature.
     """
 
     zone: str
@@ -108,10 +114,16 @@ class Signature:
     original_ttl: int
     valid: bool | None
     error: str | None = None
+    verifies_in_window: bool | None = None
 
     def __post_init__(self) -> None:
         _aware("inception", self.inception)
         _aware("expiration", self.expiration)
+
+    @property
+    def in_window(self) -> bool:
+        """Valid, or failing only because the time is outside its validity period."""
+        return bool(self.valid or self.verifies_in_window)
 
     @property
     def validity(self) -> timedelta:
@@ -210,44 +222,104 @@ class ZoneDnsView:
         return bool(self.keys)
 
     @property
+    def usable_keys(self) -> tuple[PublishedKey, ...]:
+        """The served keys that may sign: all but the revoked ones (RFC 5011 section 2.1)."""
+        return tuple(k for k in self.keys if not k.revoked)
+
+    @property
+    def revoked_keys(self) -> tuple[PublishedKey, ...]:
+        return tuple(k for k in self.keys if k.revoked)
+
+    @property
     def ksks(self) -> tuple[PublishedKey, ...]:
-        return tuple(k for k in self.keys if k.is_ksk)
+        """The SEP keys that are not revoked: the zone's KSKs."""
+        return tuple(k for k in self.keys if k.is_ksk and not k.revoked)
 
     @property
     def zsks(self) -> tuple[PublishedKey, ...]:
-        return tuple(k for k in self.keys if not k.is_ksk)
+        """The keys without the SEP bit that are not revoked: the zone's ZSKs."""
+        return tuple(k for k in self.keys if not k.is_ksk and not k.revoked)
 
     def signatures_over(self, rdtype: str) -> tuple[Signature, ...]:
         return tuple(s for s in self.signatures if s.covered == rdtype.upper())
 
     def ds_matching(self, key: PublishedKey) -> tuple[DsRecord, ...]:
+        """The parent's DS records whose digest is this key's; none for a revoked key, which
+        RFC 5011 section 2.1 allows to validate nothing but its own revocation."""
+        if key.revoked:
+            return ()
         return tuple(d for d in (self.ds or ()) if d.matched_key_tag == key.key_tag)
 
     @property
     def chain_ok(self) -> bool | None:
-        """True when a DS at the parent matches a served key that signs the DNSKEY RRset.
+        """True when a DS at the parent matches a served key, not revoked, that signs the DNSKEY
+        RRset.
 
         A DS matches a key when its digest recomputed from the served DNSKEY is equal (key tag
-        alone can collide); None when the parent was not asked.
+        alone can collide); None when the parent was not asked. A revoked key's RRSIG over the
+        DNSKEY RRset is its revocation (RFC 5011 section 2.1), not a link of the chain.
         """
         if self.ds is None:
             return None
         signing_tags = {s.key_tag for s in self.signatures_over("DNSKEY") if s.valid}
-        return any(self.ds_matching(k) for k in self.keys if k.key_tag in signing_tags)
+        return any(self.ds_matching(k) for k in self.usable_keys if k.key_tag in signing_tags)
+
+    def _roles(self, strict: bool) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
+        """``(algorithm, key tag)`` of the RRSIGs over the DNSKEY RRset and over the SOA that count
+        for a role: valid ones (``strict``), or also those failing only on time; a revoked key's
+        RRSIG (its revocation) never counts."""
+        revoked = {(k.algorithm, k.key_tag) for k in self.revoked_keys}
+        out = []
+        for rdtype in ("DNSKEY", "SOA"):
+            sigs = self.signatures_over(rdtype)
+            out.append(
+                frozenset((s.algorithm, s.key_tag) for s in sigs if (s.valid if strict else s.in_window))
+                - revoked
+            )
+        return out[0], out[1]
+
+    def _missing(self, strict: bool) -> tuple[str, ...]:
+        if not self.keys:
+            return ()
+        dnskey, soa = self._roles(strict)
+        out = []
+        if not any((k.algorithm, k.key_tag) in dnskey for k in self.ksks):
+            out.append("KSK")
+        if not any((k.algorithm, k.key_tag) in soa for k in self.zsks):
+            out.append("ZSK")
+        return tuple(out)
+
+    def _gaps(self, strict: bool) -> tuple[tuple[int, str], ...]:
+        dnskey, soa = self._roles(strict)
+        with_ksk = {k.algorithm for k in self.ksks if (k.algorithm, k.key_tag) in dnskey}
+        with_zsk = {k.algorithm for k in self.zsks if (k.algorithm, k.key_tag) in soa}
+        gaps = []
+        for alg in sorted({alg for alg, _ in dnskey | soa}):
+            if alg not in with_ksk:
+                gaps.append((alg, "KSK"))
+            if alg not in with_zsk:
+                gaps.append((alg, "ZSK"))
+        return tuple(gaps)
+
+    @property
+    def missing_roles_in_window(self) -> tuple[str, ...]:
+        """``missing_roles`` counting also the RRSIGs that fail only on time
+        (``Signature.verifies_in_window``): the roles no served key fills, whatever the time.
+        What DNS013 reports: a role that only out-of-date signatures leave empty is DNS007's and
+        DNS008's, and adding a key would not fix it."""
+        return self._missing(strict=False)
+
+    @property
+    def algorithm_gaps_in_window(self) -> tuple[tuple[int, str], ...]:
+        """``algorithm_gaps`` counting also the RRSIGs that fail only on time."""
+        return self._gaps(strict=False)
 
     @property
     def missing_roles(self) -> tuple[str, ...]:
         """ "KSK" when no SEP key signs the DNSKEY RRset, "ZSK" when no non-SEP key signs the SOA:
-        the split every signer (Windows 9104, BIND's dnssec-verify) expects. Empty when unsigned."""
-        if not self.keys:
-            return ()
-        dnskey, soa = self.signing_tags("DNSKEY"), self.signing_tags("SOA")
-        out = []
-        if not any(k.is_ksk and k.key_tag in dnskey for k in self.keys):
-            out.append("KSK")
-        if not any(not k.is_ksk and k.key_tag in soa for k in self.keys):
-            out.append("ZSK")
-        return tuple(out)
+        the split every signer (Windows 9104, BIND's dnssec-verify) expects. Empty when unsigned.
+        A revoked key fills neither role (RFC 5011 section 2.1)."""
+        return self._missing(strict=True)
 
     @property
     def algorithm_gaps(self) -> tuple[tuple[int, str], ...]:
@@ -257,18 +329,9 @@ class ZoneDnsView:
         (without ``-z``) requires the split per algorithm, as Windows requires a KSK and a ZSK
         per algorithm (9104). A zone missing a role altogether has a gap in every algorithm
         (``missing_roles`` says it in one word). Keys and signatures are matched on algorithm
-        and key tag, as tags of different algorithms may collide."""
-        dnskey = {(s.algorithm, s.key_tag) for s in self.signatures_over("DNSKEY") if s.valid}
-        soa = {(s.algorithm, s.key_tag) for s in self.signatures_over("SOA") if s.valid}
-        with_ksk = {k.algorithm for k in self.keys if k.is_ksk and (k.algorithm, k.key_tag) in dnskey}
-        with_zsk = {k.algorithm for k in self.keys if not k.is_ksk and (k.algorithm, k.key_tag) in soa}
-        gaps = []
-        for alg in sorted({alg for alg, _ in dnskey | soa}):
-            if alg not in with_ksk:
-                gaps.append((alg, "KSK"))
-            if alg not in with_zsk:
-                gaps.append((alg, "ZSK"))
-        return tuple(gaps)
+        and key tag, as tags of different algorithms may collide. A revoked key fills no role, and
+        its RRSIG (its revocation) does not make its algorithm one that signs the apex."""
+        return self._gaps(strict=True)
 
     def signing_tags(self, rdtype: str) -> frozenset[int]:
         """Key tags of the keys whose valid RRSIGs cover ``rdtype`` at the apex."""

@@ -37,6 +37,7 @@ from dns.rdtypes.ANY.RRSIG import RRSIG
 
 from toolkit.dnsview import _dnssec
 from toolkit.dnsview.descriptors import (
+    FLAG_REVOKE,
     DnsProblem,
     DsRecord,
     Nsec3Params,
@@ -229,23 +230,17 @@ def _signatures(
         assert isinstance(sig, RRSIG)
         valid: bool | None
         error: str | None = None
+        in_window: bool | None = None
         if rrset is None:
             valid, error = None, "no RRset to check"
         elif sig.key_tag not in tags:
             valid, error = None, f"no DNSKEY with key tag {sig.key_tag} served"
         else:
             assert keys is not None
-            try:
-                dnssec.validate_rrsig(
-                    rrset,
-                    sig,
-                    {keys.name: keys},
-                    now=now.timestamp(),
-                    policy=dnssec.allow_all_policy,
-                )
-                valid = True
-            except dns.exception.ValidationFailure as exc:
-                valid, error = False, str(exc) or "validation failed"
+            valid, error = _validate(rrset, sig, keys, now.timestamp())
+            if error in _ON_TIME:
+                # out of its validity period: would it verify inside it? (at its inception)
+                in_window, _ = _validate(rrset, sig, keys, float(sig.inception))
         out.append(
             Signature(
                 zone=zone,
@@ -259,9 +254,29 @@ def _signatures(
                 original_ttl=int(sig.original_ttl),
                 valid=valid,
                 error=error,
+                verifies_in_window=in_window,
             )
         )
     return out
+
+
+#: dnspython's ValidationFailure texts for a signature outside its validity period
+_ON_TIME = frozenset({"expired", "not yet valid"})
+
+
+def _validate(
+    rrset: dns.rrset.RRset, sig: RRSIG, keys: dns.rrset.RRset, when: float
+) -> tuple[bool | None, str | None]:
+    """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch); valid is None for an
+    algorithm dnspython does not implement (ECC-GOST): the signature is not checked."""
+    dnssec = _dnssec.load()
+    try:
+        dnssec.validate_rrsig(rrset, sig, {keys.name: keys}, now=when, policy=dnssec.allow_all_policy)
+    except dns.exception.ValidationFailure as exc:
+        return False, str(exc) or "validation failed"
+    except dns.exception.UnsupportedAlgorithm as exc:
+        return None, str(exc) or "algorithm not supported by the validator"
+    return True, None
 
 
 def _pick(
@@ -339,6 +354,8 @@ def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]
         for key in keys:
             if dnssec.key_id(key) != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
                 continue
+            if int(key.flags) & FLAG_REVOKE:
+                continue  # RFC 5011 section 2.1: a revoked key anchors nothing, a DS included
             try:
                 made = dnssec.make_ds(zone, key, ds.digest_type, policy=dnssec.allow_all_policy)
             except (dns.exception.UnsupportedAlgorithm, ValueError):
@@ -518,9 +535,7 @@ def zone_views(
     workers = max(1, min(opts.concurrency, len(queries)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="windns-dns") as pool:
         futures = [
-            pool.submit(
-                zone_view, q.zone, q.server, parent=q.parent, opts=opts, now=now, parent_keys=cache
-            )
+            pool.submit(zone_view, q.zone, q.server, parent=q.parent, opts=opts, now=now, parent_keys=cache)
             for q in queries
         ]
         return [f.result() for f in futures]

@@ -161,7 +161,10 @@ class RolloverStatus(WinEnum):
 
     @property
     def is_rolling(self) -> bool:
-        return self not in (RolloverStatus.NOT_ROLLING, RolloverStatus.QUEUED)
+        """A rollover is under way: a known status past NotRolling and Queued. A status this
+        toolkit does not know is not taken for one (MS-DNSP 2.2.6.2.3: dwCurrentRolloverStatus
+        "MUST be set to one of the following values"; a value outside them says nothing)."""
+        return self.is_known and self not in (RolloverStatus.NOT_ROLLING, RolloverStatus.QUEUED)
 
 
 class DenialOfExistence(WinEnum):

@@ -39,7 +39,9 @@ __all__ = [
     "describe_win32",
     "fact",
     "fmt_td",
+    "key_line",
     "lowered",
+    "not_yet_signing",
     "win32_entry",
 ]
 
@@ -206,6 +208,14 @@ class ZoneContext:
         return tuple(k for k in self.keys if k.is_active)
 
     @fact
+    def pending_keys(self) -> tuple[SigningKey, ...]:
+        """The readable keys that are not retired but sign nothing yet (``not_yet_signing``).
+
+        Not filled by ``_key_facts``: it reads the key pointers, which a zone's profile leaves out
+        (``toolkit.rules.profile``), so it is computed from each zone's own keys."""
+        return tuple(k for k in self.keys if not_yet_signing(k))
+
+    @fact
     def signing_keys(self) -> tuple[SigningKey, ...]:
         """The active keys of a signed zone DNSSEC rules look at (none otherwise): what ROLL/SIG judge."""
         return self.active_keys if self.dnssec_in_use and self.signed else ()
@@ -253,10 +263,29 @@ class ZoneContext:
     def keys_present(self) -> tuple[str, ...]:
         """Evidence: the zone's keys, one line each (type, algorithm, length, state, id), sorted."""
         return tuple(
-            f"{k.key_type.short} {k.algorithm.value} {k.key_length or '?'} bits "
-            f"{(k.current_state.value if k.current_state else 'Active')} {k.key_id}"
+            key_line(k)
             for k in sorted(self.zone.keys, key=lambda k: (k.key_type.value, k.algorithm.value, k.key_id))
         )
+
+
+def key_line(k: SigningKey) -> str:
+    """One key as evidence: type, algorithm, length, state and id (``keys_present``)."""
+    return (
+        f"{k.key_type.short} {k.algorithm.value} {k.key_length or '?'} bits "
+        f"{(k.current_state.value if k.current_state else 'Active')} {k.key_id}"
+    )
+
+
+def not_yet_signing(k: SigningKey) -> bool:
+    """A key descriptor that is not retired but has no active key: ActiveKey blank while a
+    StandbyKey or NextKey is set, as Add-DnsServerSigningKey can leave it.
+
+    MS-DNSP 2.2.6.2.3 (DNS_RPC_SKD_STATE) gives each signing key descriptor three signing key
+    pointer strings, pwszActiveKey, pwszStandbyKey and pwszNextKey; the DnsServerSigningKey class
+    calls ActiveKey "A pointer string for the active key". Without it, the descriptor has no key
+    that signs. A key reporting none of the three pointers (an inventory that does not carry
+    them) is taken to sign: nothing says otherwise."""
+    return k.current_state is not _RETIRED and not k.active_key and bool(k.standby_key or k.next_key)
 
 
 def _all_known(k: SigningKey) -> bool:

@@ -6,7 +6,9 @@ metadata (ids, severities, references) and runs them under a policy.
 Keys are matched on algorithm, role (SEP flag = KSK) and length, by count: the inside view
 (Get-DnsServerSigningKey) carries no key tag. A key *signs* when a valid RRSIG with its tag covers
 the SOA (ZSK role) or the DNSKEY RRset (KSK role); an active key inside must be a signing key
-outside, a standby or next key inside may be published without signing.
+outside, a standby or next key inside may be published without signing. A key descriptor with no
+ActiveKey (only a StandbyKey or NextKey, ``toolkit.rules.base.not_yet_signing``) has no key that
+signs: it is not asked to sign outside.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from toolkit.dnsview.descriptors import Signature, ZoneDnsView, algorithm_name
 from toolkit.findings import Severity
 from toolkit.model import Zone
 from toolkit.model.enums import DenialOfExistence, RolloverStatus
-from toolkit.rules.base import Hit
+from toolkit.rules.base import Hit, not_yet_signing
 
 __all__ = [
     "SERVER_DOWN_KINDS",
@@ -87,8 +89,12 @@ def _inside_counts(zone: Zone) -> tuple[Counter[Group], Counter[Group]]:
         if not k.is_active:
             continue
         g = _group(k.algorithm.number, k.is_ksk, k.key_length)
+        held = sum(1 for v in (k.standby_key, k.next_key) if v)
+        if not_yet_signing(k):  # no ActiveKey: nothing of it signs, its other versions may be served
+            versions[g] += held
+            continue
         active[g] += 1
-        versions[g] += 1 + sum(1 for v in (k.standby_key, k.next_key) if v)
+        versions[g] += 1 + held
     return active, versions
 
 
@@ -99,8 +105,8 @@ def _outside_counts(view: ZoneDnsView) -> tuple[Counter[Group], Counter[Group]]:
     for k in view.keys:
         g = _group(k.algorithm, k.is_ksk, k.key_length)
         published[g] += 1
-        if k.key_tag in (dnskey if k.is_ksk else soa):
-            signing[g] += 1
+        if not k.revoked and k.key_tag in (dnskey if k.is_ksk else soa):
+            signing[g] += 1  # (a revoked key's RRSIG is its revocation, RFC 5011 section 2.1)
     return signing, published
 
 
@@ -150,7 +156,7 @@ def chain(c: JoinCase) -> Iterator[Hit]:
         )
         return
     ds = [f"{d.key_tag}/{d.digest_name}" for d in v.ds]
-    keys = [k.describe() for k in v.keys if k.key_tag in v.signing_tags("DNSKEY")]
+    keys = [k.describe() for k in v.usable_keys if k.key_tag in v.signing_tags("DNSKEY")]
     yield c.hit(
         f"chain broken: no DS at the parent ({', '.join(ds)}) matches a key signing the DNSKEY RRset "
         f"({', '.join(keys) or 'none'})",
@@ -259,7 +265,10 @@ def unsigned_answers(c: JoinCase) -> Iterator[Hit]:
 
 
 def key_roles(c: JoinCase) -> Iterator[Hit]:
-    missing = c.view.missing_roles
+    # A role left empty only by RRSIGs that are out of date (expired, not yet valid) but verify
+    # inside their validity period is not a missing key: DNS007/DNS008 report the signatures,
+    # and adding a key (this rule's fix) would be wrong.
+    missing = c.view.missing_roles_in_window
     if missing:
         what = {"KSK": "no KSK (SEP) signs the DNSKEY RRset", "ZSK": "no ZSK signs the zone data"}
         yield c.hit(
@@ -267,13 +276,55 @@ def key_roles(c: JoinCase) -> Iterator[Hit]:
             missing=list(missing),
         )
         return
-    gaps = c.view.algorithm_gaps  # the split holds zone-wide, but not within each algorithm
+    gaps = c.view.algorithm_gaps_in_window  # the split holds zone-wide, not within each algorithm
     if gaps:
         what = {"KSK": "no KSK of it signs the DNSKEY RRset", "ZSK": "no ZSK of it signs the zone data"}
         yield c.hit(
             "served zone lacks the KSK/ZSK split within an algorithm: "
             + "; ".join(f"{algorithm_name(alg)}: {what[role]}" for alg, role in gaps),
             missing_by_algorithm=[f"{algorithm_name(alg)} {role}" for alg, role in gaps],
+        )
+
+
+# -- signing algorithms --------------------------------------------------------------------------
+RFC8624_ALG = "RFC 8624 section 3.1 (table, DNSSEC signing column), carried over by RFC 9904"
+RFC9905_ALG = "RFC 9905 section 2 (SHA-1 MUST NOT be used to create DNSKEY/RRSIG)"
+
+#: Signing algorithms the RFCs advise against, by number: (grade, the RFC, where it says so).
+#: The numbers not here are fit to sign (RSASHA256, ECDSAP256SHA256: MUST; ED25519: RECOMMENDED;
+#: ECDSAP384SHA384, ED448: MAY) or not listed by RFC 8624 for signing at all.
+_SHA1 = f"{RFC9905_ALG}; NOT RECOMMENDED in {RFC8624_ALG}"
+SIGNING_ADVICE: dict[int, tuple[str, str, str]] = {
+    1: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # RSAMD5
+    3: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # DSA
+    5: ("MUST NOT", "RFC 9905", _SHA1),  # RSASHA1
+    6: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # DSA-NSEC3-SHA1
+    7: ("MUST NOT", "RFC 9905", _SHA1),  # RSASHA1-NSEC3-SHA1
+    10: ("NOT RECOMMENDED", "RFC 8624", RFC8624_ALG),  # RSASHA512
+    12: ("MUST NOT", "RFC 8624", RFC8624_ALG),  # ECC-GOST
+}
+
+
+def signing_algorithm(c: JoinCase) -> Iterator[Hit]:
+    v = c.view
+    signing = {s.algorithm for s in v.signatures}
+    for alg in sorted({k.algorithm for k in v.keys} | signing):
+        advice = SIGNING_ADVICE.get(alg)
+        if advice is None:
+            continue
+        grade, rfc, source = advice
+        tags = sorted(k.key_tag for k in v.keys if k.algorithm == alg)
+        what = "signs with" if alg in signing else "publishes DNSKEYs of"
+        yield c.hit(
+            f"served zone {what} {algorithm_name(alg)} ({alg}): {grade} for signing ({rfc})",
+            # MUST NOT: the rule's severity (as ALG001 inside); NOT RECOMMENDED: info (as ALG002)
+            None if grade == "MUST NOT" else Severity.INFO,
+            algorithm=alg,
+            algorithm_name=algorithm_name(alg),
+            grade=grade,
+            source=source,
+            key_tags=tags,
+            signs=alg in signing,
         )
 
 

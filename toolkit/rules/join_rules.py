@@ -147,7 +147,9 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         Severity.HIGH,
         "For each algorithm, role (KSK/ZSK) and length, the zone's active keys inside "
         "(Get-DnsServerSigningKey) are matched with served DNSKEYs that sign: a KSK must sign the "
-        "DNSKEY RRset, a ZSK the SOA. Reports active keys inside with no signing counterpart outside.",
+        "DNSKEY RRset, a ZSK the SOA. Reports active keys inside with no signing counterpart outside. "
+        "A key with no ActiveKey yet (only a StandbyKey or NextKey) signs nothing and is not asked to "
+        "(KEY007 reports it); a revoked DNSKEY is no signing counterpart.",
         "The server believes a key signs the zone while resolvers never see it: a ZSK rollover that "
         "failed, or a key master whose state diverged from what is served. The next rollover step "
         "can then withdraw the only key resolvers know.",
@@ -176,15 +178,19 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         Severity.CRITICAL,
         "Every DS the parent serves is matched to a served DNSKEY by recomputing its digest (key tags "
         "can collide); the chain holds when a DS matches a key whose RRSIG over the DNSKEY RRset "
-        "validates. Critical when DS records exist but none matches (validating resolvers answer "
-        "SERVFAIL); high when the parent serves no DS at all (medium when the zone declares "
+        "validates. A key with the REVOKE bit (flags 0x0080) matches no DS and anchors no chain. "
+        "Critical when DS records exist but none matches (validating resolvers answer SERVFAIL); "
+        "high when the parent serves no DS at all (medium when the zone declares "
         "ParentHasSecureDelegation false).",
         "A broken chain takes the whole zone offline for every validating resolver: the outage the "
-        "join exists to prevent (a KSK rolled while the parent kept the old DS).",
+        "join exists to prevent (a KSK rolled while the parent kept the old DS). RFC 5011 section 2.1: "
+        "once a key is revoked, validators must not use it to validate anything but its own "
+        "revocation (its self-signature over the DNSKEY RRset), so a zone whose only KSK is revoked "
+        "is chained to nothing, whatever DS the parent holds.",
         "Get-DnsServerResourceRecord -ZoneName '<Zone>' -RRType DS  # on the signing server, the DS "
         "to publish\n# give the parent the DS of the active KSK, then:\n"
         "Step-DnsServerSigningKeyRollover -ZoneName '<Zone>' -KeyId <KeyId>",
-        ("RFC 4035 section 5.2", "RFC 7583 section 3.3"),
+        ("RFC 4035 section 5.2", "RFC 7583 section 3.3", "RFC 5011 section 2.1 (REVOKE bit)"),
         jc.chain,
         stig=("V-259382 / WDNS-22-000054", "V-215619 / WDNS-SC-000011"),
     ),
@@ -299,14 +305,20 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         "No served key with the SEP flag has a valid RRSIG over the DNSKEY RRset, or no key without "
         "it has a valid RRSIG over the SOA: the split BIND's dnssec-verify and Windows (9104) expect. "
         "Also within each algorithm that signs the apex: a SEP key of it signing the DNSKEY RRset "
-        "and a non-SEP key of it signing the SOA (a second algorithm with only a KSK fails it).",
+        "and a non-SEP key of it signing the SOA (a second algorithm with only a KSK fails it). A "
+        "revoked key (REVOKE bit) fills no role. An RRSIG that fails only because it expired or is "
+        "not yet valid, and verifies inside its validity period, still shows its key in the role: "
+        "the keys are there, DNS007/DNS008 report the signatures.",
         "The zone as served is missing a role: the inside view's 9104 condition, seen from outside, "
         "or a rollover that withdrew the signing key. Within an algorithm, the zone breaks RFC 4035 "
         "section 2.2 (every RRset signed with each algorithm of the DNSKEY RRset), and dnssec-verify "
-        "rejects it.",
+        "rejects it. A revoked KSK is not the zone's KSK: RFC 5011 section 2.1 leaves it no use but "
+        "its own revocation. Out-of-date signatures (RFC 4035 section 5.3.1: the validity period "
+        "must include the current time) are a signer that stopped re-signing, not a missing key: "
+        "adding a key would not fix them.",
         "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
         f"-CryptoAlgorithm RsaSha256\n{_SIGN}",
-        ("RFC 6781 section 3.1",),
+        ("RFC 6781 section 3.1", "RFC 5011 section 2.1 (REVOKE bit)", "RFC 4035 section 5.3.1"),
         jc.key_roles,
         win32=9104,
     ),
@@ -334,6 +346,27 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         "Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -NSec3Iterations 0 -NSec3UserSalt '-'\n" + _SIGN,
         ("RFC 9276 section 3.1",),
         jc.nsec3_params,
+    ),
+    _r(
+        "DNS016",
+        "Served zone signs with an algorithm advised against for signing",
+        Severity.HIGH,
+        "The algorithms of the DNSKEYs the zone serves and of the RRSIGs at its apex, against RFC "
+        "8624's signing column (carried over unchanged by RFC 9904) and RFC 9905: MUST NOT (RSAMD5 "
+        "1, DSA 3, DSA-NSEC3-SHA1 6, ECC-GOST 12, and RSASHA1 5 and RSASHA1-NSEC3-SHA1 7, which "
+        "RFC 9905 moves from NOT RECOMMENDED to MUST NOT) is high, as ALG001 inside; NOT "
+        "RECOMMENDED (RSASHA512 10) is info, as ALG002 inside. One finding per algorithm.",
+        "What resolvers validate is what is served, whatever the keys inside say (another signer, a "
+        "restored zone, a key added by hand). Resolvers following RFC 9905 treat RSASHA1 and "
+        "RSASHA1-NSEC3-SHA1 as unsupported, so a zone signed only with them validates as insecure; "
+        "RSAMD5, DSA and ECC-GOST are no longer validated by many resolvers at all (RFC 8624: MUST "
+        "NOT for validation, or MAY for ECC-GOST).",
+        "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type KeySigningKey -CryptoAlgorithm "
+        "ECDsaP256Sha256\nAdd-DnsServerSigningKey -ZoneName '<Zone>' -Type ZoneSigningKey "
+        "-CryptoAlgorithm ECDsaP256Sha256\n# publish the new DS at the parent, then remove the old "
+        "keys: Remove-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId>\n" + _CHECK,
+        (jc.RFC8624_ALG, "RFC 9904 (IANA DNSSEC algorithm registries)", jc.RFC9905_ALG),
+        jc.signing_algorithm,
     ),
 )
 
@@ -369,10 +402,13 @@ def _hits(
         if rule.id == "DNS001":
             v = views[0]
             zones = [w.zone.rstrip(".") or "." for w in views]
-            yield None, Hit(
-                f"DNS server {v.server} gives no usable answer ({kind}: {v.problems[0].message}); "
-                f"{len(zones)} zone(s) not checked over DNS",
-                {"dns_server": v.server, "kind": kind, "zones": zones},
+            yield (
+                None,
+                Hit(
+                    f"DNS server {v.server} gives no usable answer ({kind}: {v.problems[0].message}); "
+                    f"{len(zones)} zone(s) not checked over DNS",
+                    {"dns_server": v.server, "kind": kind, "zones": zones},
+                ),
             )
         return
     for case in cases:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from toolkit.findings import Severity
+from toolkit.model import SigningKey
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType
-from toolkit.rules.base import Hit, Rule, ZoneContext, lowered
+from toolkit.rules.base import Hit, Rule, ZoneContext, key_line, lowered, not_yet_signing
 
 __all__ = ["RULES"]
 
@@ -20,38 +21,69 @@ NIST = "NIST SP 800-81-2 section 11.2 (key sizes)"
 STIG_ALG = ("V-259351 / WDNS-22-000020", "V-215584 / WDNS-CM-000015")
 
 
+def _signs(k: SigningKey) -> bool:
+    """The key counts as signing for Windows: not retired, and with an active key."""
+    return k.is_active and not not_yet_signing(k)
+
+
 def key_presence(ctx: ZoneContext) -> Sequence[Hit]:
-    if not ctx.dnssec_in_use or not ctx.keys_readable or (ctx.ksks and ctx.zsks):
+    if not ctx.dnssec_in_use or not ctx.keys_readable:
         return ()
-    missing = [kind for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)) if not keys]
+    signed = ctx.signed
+    ksks, zsks = ctx.ksks, ctx.zsks
+    if ksks and zsks and (not signed or (len(ctx.active_keys) == len(ctx.keys) and not ctx.pending_keys)):
+        return ()  # the usual case: both types present, and in a signed zone every key signs
+    missing: list[str] = []
+    retired: list[str] = []
+    pending: list[str] = []
+    for kind, keys in (("KSK", ksks), ("ZSK", zsks)):
+        if not keys:
+            missing.append(kind)
+        elif signed and not any(_signs(k) for k in keys):
+            # MS-DNSP 2.2.6.2.3: a retired descriptor is "no longer in use for online signing";
+            # one without an active key has nothing to sign with yet
+            missing.append(kind)
+            (retired if not any(k.is_active for k in keys) else pending).append(kind)
     if not missing:
         return ()
-    what = " and ".join(missing)
-    signed = ctx.signed
+    evidence: dict[str, object] = {
+        "missing": missing,
+        "signed": signed,
+        "keys_present": list(ctx.keys_present),
+        "win32": 9104,
+    }
     if signed:
-        msg = f"signed zone has no {what}: Windows cannot re-sign or roll it (Win32 9104)"
+        parts = []
+        for kind in missing:
+            if kind in retired:
+                parts.append(f"no {kind} that signs (every {kind} is retired)")
+            elif kind in pending:
+                parts.append(f"no {kind} that signs (no {kind} has an active key yet)")
+            else:
+                parts.append(f"no {kind}")
+        msg = f"signed zone has {' and '.join(parts)}: Windows cannot re-sign or roll it (Win32 9104)"
         sev = Severity.CRITICAL
+        if retired:
+            evidence["retired"] = retired
+        if pending:
+            evidence["not_yet_signing"] = pending
     else:
-        msg = f"zone holds signing keys but no {what}: signing it will fail with Win32 9104"
+        msg = f"zone holds signing keys but no {' and '.join(missing)}: signing it will fail with Win32 9104"
         sev = Severity.HIGH
-    return [
-        Hit(
-            msg,
-            {"missing": missing, "signed": signed, "keys_present": list(ctx.keys_present), "win32": 9104},
-            severity=sev,
-        )
-    ]
+    return [Hit(msg, evidence, severity=sev)]
 
 
 def active_key_presence(ctx: ZoneContext) -> Sequence[Hit]:
-    if not ctx.dnssec_in_use or not ctx.keys_readable or len(ctx.active_keys) == len(ctx.keys):
+    # A signed zone whose keys of a type are all retired is KEY001's (critical): here, the zone
+    # that is not signed yet, or no longer, whose keys of a type are all retired.
+    if not ctx.dnssec_in_use or ctx.signed or not ctx.keys_readable or len(ctx.active_keys) == len(ctx.keys):
         return ()  # (the last: no key is retired, so every type present has an active key)
     hits: list[Hit] = []
     for kind, keys in (("KSK", ctx.ksks), ("ZSK", ctx.zsks)):
         if keys and not any(k.is_active for k in keys):
             hits.append(
                 Hit(
-                    f"every {kind} is retired: no active {kind} signs the zone",
+                    f"every {kind} is retired: signing the zone will fail with Win32 9104",
                     {"missing_active": kind, "keys_present": list(ctx.keys_present), "win32": 9104},
                 )
             )
@@ -63,25 +95,64 @@ def per_algorithm_pairs(ctx: ZoneContext) -> Sequence[Hit]:
         return ()  # KEY001 reports the zone-wide case
     counts = ctx.key_counts
     if len(counts) == 2 and counts[0][0] == counts[1][0]:
-        return ()  # the usual case: one algorithm, and (from the test above) a KSK and a ZSK
+        return ()  # the usual case: one algorithm, so its gaps are the zone's (KEY001/KEY002)
+    signed = ctx.signed
+    # the keys that count: not retired (MS-DNSP: "no longer in use for online signing"), and in a
+    # signed zone, with an active key (an algorithm of retired or pending keys only is not in use)
+    counted = [k for k in ctx.keys if (_signs(k) if signed else k.is_active)]
+    seen = {id(k) for k in counted}
+    if not any(k.is_ksk for k in counted) or not any(k.is_zsk for k in counted):
+        return ()  # the zone-wide case again (KEY001, KEY002)
     types: dict[str, set[str]] = {}
-    for alg, kind, _ in ctx.key_counts:  # sorted by algorithm
-        types.setdefault(alg, set()).add(kind)
+    for k in counted:
+        types.setdefault(k.algorithm.value, set()).add(k.key_type.short)
     hits: list[Hit] = []
-    for alg, present in types.items():
+    for alg in sorted(types):
+        present = types[alg]
         for kind in ("KSK", "ZSK"):
-            if kind not in present:
-                hits.append(
-                    Hit(
-                        f"algorithm {alg} has no {kind}: every algorithm in use needs a KSK and a ZSK",
-                        {
-                            "algorithm": alg,
-                            "missing": kind,
-                            "keys_present": list(ctx.keys_present),
-                            "win32": 9104,
-                        },
-                    )
+            if kind in present:
+                continue
+            idle = [
+                k
+                for k in ctx.keys
+                if k.algorithm.value == alg and k.key_type.short == kind and id(k) not in seen
+            ]
+            why = ""
+            if idle and all(not k.is_active for k in idle):
+                why = f" (its {kind} is retired)"
+            elif idle:
+                why = f" (its {kind} has no active key yet)"
+            evidence: dict[str, object] = {
+                "algorithm": alg,
+                "missing": kind,
+                "keys_present": list(ctx.keys_present),
+                "win32": 9104,
+            }
+            if idle:
+                evidence["not_counted"] = [key_line(k) for k in idle]
+            hits.append(
+                Hit(
+                    f"algorithm {alg} has no {kind}{why}: every algorithm in use needs a KSK and a ZSK",
+                    evidence,
                 )
+            )
+    return hits
+
+
+def pending_keys(ctx: ZoneContext) -> Sequence[Hit]:
+    if not ctx.dnssec_in_use or not ctx.signed or not ctx.keys_readable:
+        return ()  # before a zone is signed, no key of it signs: nothing to single out
+    hits: list[Hit] = []
+    for k in ctx.pending_keys:  # usually none
+        held = " and ".join(n for n, v in (("a StandbyKey", k.standby_key), ("a NextKey", k.next_key)) if v)
+        hits.append(
+            Hit(
+                f"{k.key_type.short} {k.algorithm.value} has no ActiveKey (only {held}): "
+                "it signs nothing yet",
+                {"active_key": None, "standby_key": k.standby_key, "next_key": k.next_key},
+                key_id=k.key_id,
+            )
+        )
     return hits
 
 
@@ -216,25 +287,25 @@ def denial_incompatible(ctx: ZoneContext) -> Sequence[Hit]:
     nsec = s.denial_of_existence is DenialOfExistence.NSEC
     if _SHA1_ALGORITHMS.isdisjoint(ctx.algorithms):
         return ()  # only SHA-1 RSA keys clash with a denial of existence
-    hits: list[Hit] = []
-    for k in ctx.keys:
-        if nsec3 and k.algorithm is CryptoAlgorithm.RSASHA1:
-            hits.append(
-                Hit(
-                    "NSEC3 with an RsaSha1 key: Windows refuses it (Win32 9103); use RsaSha256 or NSEC",
-                    {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "win32": 9103},
-                    key_id=k.key_id,
-                )
+    clash = CryptoAlgorithm.RSASHA1 if nsec3 else CryptoAlgorithm.RSASHA1_NSEC3 if nsec else None
+    kinds = sorted(k.key_type.short for k in ctx.keys if k.algorithm is clash)
+    if not kinds:
+        return ()
+    # once per zone and algorithm: Windows refuses to sign the zone, not each key
+    if nsec3:
+        return [
+            Hit(
+                f"NSEC3 with RsaSha1 keys ({', '.join(kinds)}): Windows refuses it (Win32 9103); "
+                "use RsaSha256 or NSEC",
+                {"denial_of_existence": "NSec3", "algorithm": "RsaSha1", "keys": kinds, "win32": 9103},
             )
-        if nsec and k.algorithm is CryptoAlgorithm.RSASHA1_NSEC3:
-            hits.append(
-                Hit(
-                    "NSEC with an RsaSha1NSec3 key: Windows refuses it (Win32 9130)",
-                    {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "win32": 9130},
-                    key_id=k.key_id,
-                )
-            )
-    return hits
+        ]
+    return [
+        Hit(
+            f"NSEC with RsaSha1NSec3 keys ({', '.join(kinds)}): Windows refuses it (Win32 9130)",
+            {"denial_of_existence": "NSec", "algorithm": "RsaSha1NSec3", "keys": kinds, "win32": 9130},
+        )
+    ]
 
 
 _ADD_KEY = (
@@ -248,14 +319,24 @@ RULES: tuple[Rule, ...] = (
         title="Zone has no KSK or no ZSK",
         severity=Severity.CRITICAL,
         scope="zone",
-        checks="A signed primary zone, or a primary zone holding signing keys, must hold at least one "
-        "key signing key (KSK) and at least one zone signing key (ZSK). Critical for a signed zone, "
-        "high for an unsigned zone that holds keys.",
+        checks="A signed primary zone must hold at least one key signing key (KSK) and at least one "
+        "zone signing key (ZSK) that sign: not retired (CurrentState Retired) and with an active key "
+        "(a key descriptor whose ActiveKey is blank while a StandbyKey or NextKey is set signs nothing "
+        "yet). Critical. A primary zone that is not signed but holds keys must hold a key of each "
+        "type: high.",
         why="Windows refuses to sign or re-sign such a zone with Win32 9104 "
-        "(DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS); a signed zone in this state cannot roll its "
-        "keys and its signatures expire.",
+        "(DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTORS: 'The zone does not have enough signing keys. "
+        "There must be at least one key signing key (KSK) and at least one zone signing key (ZSK).'); "
+        "a signed zone in this state cannot roll its keys and its signatures expire. MS-DNSP 2.2.6.2.3 "
+        "(DNS_RPC_SKD_STATE) says a retired signing key descriptor is 'no longer in use for online "
+        "signing', so a zone whose only ZSK (or KSK) is retired is in this state, not merely short "
+        "of an active key.",
         remediation=_ADD_KEY.format(type="<ZoneSigningKey|KeySigningKey>", bits="<2048|1024>"),
-        references=("RFC 6781 section 3.1 (KSK/ZSK split)", "RFC 4035 section 2.1"),
+        references=(
+            "RFC 6781 section 3.1 (KSK/ZSK split)",
+            "RFC 4035 section 2.1",
+            "MS-DNSP section 2.2.6.2.3 (DNS_RPC_SKD_STATE: dwState, pwszActiveKey)",
+        ),
         zone_check=key_presence,
         win32=9104,
     ),
@@ -264,11 +345,12 @@ RULES: tuple[Rule, ...] = (
         title="No active key of a type",
         severity=Severity.HIGH,
         scope="zone",
-        checks="Keys of the type exist, but every one of them is retired (CurrentState Retired).",
-        why="A retired key no longer signs: the zone's DNSKEY RRset (KSK) or its data (ZSK) stop "
-        "being re-signed, the same outcome as a missing key (9104).",
+        checks="A primary zone that is not signed holds keys of a type, but every one of them is "
+        "retired (CurrentState Retired). In a signed zone the same state is KEY001's (critical).",
+        why="A retired key no longer signs (MS-DNSP 2.2.6.2.3: 'no longer in use for online "
+        "signing'): signing the zone fails with 9104, as if the key were missing.",
         remediation=_ADD_KEY.format(type="<KeySigningKey|ZoneSigningKey>", bits="2048"),
-        references=("RFC 6781 section 4.1",),
+        references=("RFC 6781 section 4.1", "MS-DNSP section 2.2.6.2.3 (DNS_RPC_SKD_STATE: dwState)"),
         zone_check=active_key_presence,
         win32=9104,
     ),
@@ -277,14 +359,22 @@ RULES: tuple[Rule, ...] = (
         title="An algorithm in use lacks a KSK or a ZSK",
         severity=Severity.HIGH,
         scope="zone",
-        checks="For every algorithm a zone's keys use, there is both a KSK and a ZSK.",
+        checks="For every algorithm a zone's keys use, there is both a KSK and a ZSK. Retired keys "
+        "count for nothing, nor, in a signed zone, keys without an active key: an active ECDSA KSK "
+        "beside a retired ECDSA ZSK leaves ECDSA without a ZSK, and an algorithm whose keys are all "
+        "retired is not in use.",
         why="RFC 4035 requires the zone to be signed with each algorithm in the DNSKEY RRset; a KSK "
         "of an algorithm without a ZSK (or the reverse) leaves that algorithm's chain incomplete and "
-        "Windows treats the algorithm's key set as insufficient (9104).",
+        "Windows treats the algorithm's key set as insufficient (9104). A retired descriptor is 'no "
+        "longer in use for online signing' (MS-DNSP 2.2.6.2.3): it completes no algorithm.",
         remediation="Add-DnsServerSigningKey -ZoneName '<Zone>' -Type <KeySigningKey|ZoneSigningKey> "
         "-CryptoAlgorithm <Algorithm>\n# or remove the odd key: Remove-DnsServerSigningKey -ZoneName "
         "'<Zone>' -KeyId <KeyId>",
-        references=("RFC 4035 section 2.2", "RFC 6781 section 4.1.4 (algorithm rollover)"),
+        references=(
+            "RFC 4035 section 2.2",
+            "RFC 6781 section 4.1.4 (algorithm rollover)",
+            "MS-DNSP section 2.2.6.2.3 (DNS_RPC_SKD_STATE: dwState)",
+        ),
         zone_check=per_algorithm_pairs,
         win32=9104,
     ),
@@ -334,6 +424,29 @@ RULES: tuple[Rule, ...] = (
         profile_only=True,
     ),
     Rule(
+        id="KEY007",
+        title="Key descriptor has no active key yet",
+        severity=Severity.LOW,
+        scope="zone",
+        checks="In a signed primary zone, every key that is not retired reports an ActiveKey. A key "
+        "whose ActiveKey is blank while a StandbyKey or NextKey is set (as Add-DnsServerSigningKey can "
+        "leave it) is reported; it does not count towards KEY001's KSK and ZSK. A key reporting none "
+        "of the three pointers is taken to sign.",
+        why="Each signing key descriptor carries three signing key pointer strings, for its active, "
+        "standby and next key (MS-DNSP 2.2.6.2.3, DNS_RPC_SKD_STATE: pwszActiveKey, pwszStandbyKey, "
+        "pwszNextKey; the DnsServerSigningKey class: ActiveKey 'A pointer string for the active key'). "
+        "Without an active key the descriptor signs nothing: the zone is signed only by its other "
+        "keys, and if it has none of the type, KEY001 (9104) says so.",
+        remediation="Get-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> | Format-List *\n"
+        "# once the key should sign, re-sign the zone:\n"
+        "Invoke-DnsServerZoneSign -ZoneName '<Zone>' -DoResign -Force",
+        references=(
+            "MS-DNSP section 2.2.6.2.3 (DNS_RPC_SKD_STATE: pwszActiveKey, pwszStandbyKey, pwszNextKey)",
+            "Windows DnsServerSigningKey CIM class (MOF): ActiveKey, StandbyKey, NextKey",
+        ),
+        zone_check=pending_keys,
+    ),
+    Rule(
         id="ALG001",
         title="Key uses a forbidden algorithm (RSA/SHA-1)",
         severity=Severity.HIGH,
@@ -370,9 +483,10 @@ RULES: tuple[Rule, ...] = (
         title="Denial of existence incompatible with the key algorithm",
         severity=Severity.HIGH,
         scope="zone",
-        checks="NSEC3 is not combined with RsaSha1 keys, nor NSEC with RsaSha1NSec3 keys.",
+        checks="NSEC3 is not combined with RsaSha1 keys, nor NSEC with RsaSha1NSec3 keys. One finding "
+        "per zone and algorithm, naming the key types that clash.",
         why="Windows refuses these combinations (Win32 9103 / 9130); a zone in this state cannot be "
-        "re-signed.",
+        "re-signed. Windows refuses the zone, not each key: one finding says it.",
         remediation="Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -DenialOfExistence <NSec|NSec3>\n"
         "# or replace the keys with RsaSha256/ECDsaP256Sha256 keys",
         references=("RFC 5155 section 2 (NSEC3 algorithm aliases)",),

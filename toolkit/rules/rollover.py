@@ -76,13 +76,20 @@ def rollover_overdue(ctx: ZoneContext) -> Sequence[Hit]:
             continue  # ROLL004/ROLL005 speak for keys that are mid-rollover
         late = ctx.now - when
         if late > ctx.t.rollover_overdue_grace:
-            hits.append(
-                Hit(
-                    f"{k.key_type.short} rollover was due {fmt_td(_days(late))} ago and has not started",
-                    {"next_rollover_time": when.isoformat(), "overdue": fmt_td(_days(late))},
-                    key_id=k.key_id,
+            evidence: dict[str, object] = {
+                "next_rollover_time": when.isoformat(),
+                "overdue": fmt_td(_days(late)),
+            }
+            if status is not None and not status.is_known:
+                # not taken for a rollover in progress: what the status means is unknown
+                evidence["current_rollover_status"] = status.value
+                msg = (
+                    f"{k.key_type.short} rollover was due {fmt_td(_days(late))} ago; its rollover status "
+                    f"{status.value!r} is unknown to this toolkit, so whether it started is unknown"
                 )
-            )
+            else:
+                msg = f"{k.key_type.short} rollover was due {fmt_td(_days(late))} ago and has not started"
+            hits.append(Hit(msg, evidence, key_id=k.key_id))
     return hits
 
 
@@ -323,12 +330,15 @@ RULES: tuple[Rule, ...] = (
         severity=Severity.MEDIUM,
         scope="zone",
         checks="A key with automatic rollover whose NextRolloverTime is more than "
-        "rollover-overdue-grace in the past and that is not rolling.",
+        "rollover-overdue-grace in the past and that is not rolling. A rollover status this toolkit "
+        "does not know is not taken for a rollover in progress: the key is reported, its status "
+        "named as unknown (KEY006 reports the value itself).",
         why="The rollover scheduler is stuck or the key master is not running it: the key is past its "
-        "planned lifetime.",
+        "planned lifetime. MS-DNSP 2.2.6.2.3 says a server MUST report one of the statuses it lists; "
+        "a value outside them tells nothing about a rollover, so it does not excuse the key.",
         remediation="Get-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> | Format-List *\n"
         "Invoke-DnsServerSigningKeyRollover -ZoneName '<Zone>' -KeyId <KeyId> -Force",
-        references=(RFC7583,),
+        references=(RFC7583, "MS-DNSP section 2.2.6.2.3 (DNS_RPC_SKD_STATE: dwCurrentRolloverStatus)"),
         zone_check=rollover_overdue,
     ),
     Rule(
