@@ -5,7 +5,8 @@ Each command parses its options, calls one function of ``toolkit.services.admin`
 the zone, runs the pre-flight guard, asks for confirmation, sends one script and writes the
 audit log) and prints the result. Shared switches: ``--dry-run`` (print the plan, send
 nothing), ``--force`` (skip our guard, not the server's), ``--yes`` (confirm destructive
-changes without a terminal), ``--audit-log PATH``.
+changes without a terminal), ``--audit-log PATH``. The commands that can retire a KSK add
+``--ds-from``, ``--dns-timeout`` and ``--ds-confirmed`` (the guard asks the parent's DS).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import click
 
 from toolkit import dnssec_limits as lim
 from toolkit.cli.app import AppContext, main, pass_app
-from toolkit.cli.changes import admin_options, change_options, persist_fake_state
+from toolkit.cli.changes import admin_options, change_options, ds_options, persist_fake_state
 from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row
 from toolkit.cli.read_cmds import keys_group
 from toolkit.errors import CmdletError
@@ -103,7 +104,21 @@ def _run(
         click.echo(f"  {outcome.plan_line}")
         if outcome.preflight is not None and outcome.preflight.ok:
             click.echo("  pre-flight guard: no objection")
+        for note in outcome.notes:
+            click.echo(f"  {note}")
     return outcome
+
+
+def _show_notes(outcome: admin.Outcome, fmt: str) -> None:
+    """What the change found or chose (after it was made): on stdout beside a table, on stderr
+    beside JSON (which must stay one document)."""
+    if outcome.dry_run:
+        return
+    for note in outcome.notes:
+        if fmt == "json":
+            click.echo(f"windns: note: {note}", err=True)
+        else:
+            click.echo(note)
 
 
 def _show_keys(outcome: admin.Outcome, fmt: str) -> None:
@@ -198,6 +213,7 @@ def keys_add(
 @zone_opt
 @click.argument("key_ids", nargs=-1, required=True, metavar="KEY_ID...")
 @change_options
+@ds_options
 @fmt_option
 @pass_app
 def keys_remove(
@@ -208,10 +224,26 @@ def keys_remove(
     force: bool,
     yes: bool,
     audit_log: Path | None,
+    ds_from: str | None,
+    dns_timeout: float,
+    ds_confirmed: bool,
     fmt: str,
 ) -> None:
-    """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes."""
-    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes.
+
+    Removing a KSK of a signed zone needs the parent to publish the DS of a KSK that stays:
+    the guard asks it over DNS (--ds-from), or you confirm it (--ds-confirmed).
+    """
+    opts = admin_options(
+        app,
+        dry_run=dry_run,
+        force=force,
+        yes=yes,
+        audit_log=audit_log,
+        ds_from=ds_from,
+        dns_timeout=dns_timeout,
+        ds_confirmed=ds_confirmed,
+    )
     outcome = _run(
         app,
         opts,
@@ -222,6 +254,7 @@ def keys_remove(
     )
     if not outcome.dry_run:
         click.echo(f"removed {len(key_ids)} key(s) from {zone} on {outcome.server}")
+    _show_notes(outcome, fmt)
 
 
 @keys_group.command("set")
@@ -233,6 +266,7 @@ def keys_remove(
 @click.option("--zone-validity", type=DURATION, help="Zone signature validity (6-720 hours).")
 @click.option("--next-action", type=_choice(lim.NEXT_ROLLOVER_ACTIONS), help="NextRolloverAction.")
 @change_options
+@ds_options
 @fmt_option
 @pass_app
 def keys_set(
@@ -248,13 +282,29 @@ def keys_set(
     force: bool,
     yes: bool,
     audit_log: Path | None,
+    ds_from: str | None,
+    dns_timeout: float,
+    ds_confirmed: bool,
     fmt: str,
 ) -> None:
-    """Change a key's rollover period, signature validity or next action (Set-DnsServerSigningKey)."""
+    """Change a key's rollover period, signature validity or next action (Set-DnsServerSigningKey).
+
+    --next-action Retire on a KSK of a signed zone needs the parent to publish the DS of a KSK
+    that stays: the guard asks it over DNS (--ds-from), or you confirm it (--ds-confirmed).
+    """
     if all(v is None for v in (rollover_period, dnskey_validity, ds_validity, zone_validity, next_action)):
         raise click.UsageError("nothing to change: give at least one option")
     canon = lim.canonical(next_action, lim.NEXT_ROLLOVER_ACTIONS) if next_action else None
-    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(
+        app,
+        dry_run=dry_run,
+        force=force,
+        yes=yes,
+        audit_log=audit_log,
+        ds_from=ds_from,
+        dns_timeout=dns_timeout,
+        ds_confirmed=ds_confirmed,
+    )
     outcome = _run(
         app,
         opts,
@@ -274,6 +324,7 @@ def keys_set(
         key_id=key_id,
     )
     _show_keys(outcome, fmt)
+    _show_notes(outcome, fmt)
 
 
 @keys_group.group("rollover")
@@ -298,8 +349,20 @@ def _rollover_command(action: str, help_text: str) -> None:
         fmt: str,
         rollover_period: timedelta | None = None,
         initial_rollover_offset: timedelta | None = None,
+        ds_from: str | None = None,
+        dns_timeout: float = 2.0,
+        ds_confirmed: bool = False,
     ) -> None:
-        opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+        opts = admin_options(
+            app,
+            dry_run=dry_run,
+            force=force,
+            yes=yes,
+            audit_log=audit_log,
+            ds_from=ds_from,
+            dns_timeout=dns_timeout,
+            ds_confirmed=ds_confirmed,
+        )
         outcome = _run(
             app,
             opts,
@@ -317,6 +380,7 @@ def _rollover_command(action: str, help_text: str) -> None:
             key_id=key_id,
         )
         _show_keys(outcome, fmt)
+        _show_notes(outcome, fmt)
 
     command.__doc__ = help_text
     if action == "enable":
@@ -324,15 +388,30 @@ def _rollover_command(action: str, help_text: str) -> None:
             "--initial-rollover-offset", type=DURATION, help="Delay of the first rollover."
         )(command)
         command = click.option("--rollover-period", type=DURATION, help="e.g. 755d for a KSK.")(command)
+    if action in ("step", "now"):
+        command = ds_options(command)
     keys_rollover.command(action)(command)
 
 
 _rollover_command("enable", "Enable automatic rollover (Enable-DnsServerSigningKeyRollover).")
 _rollover_command("disable", "Disable automatic rollover (Disable-DnsServerSigningKeyRollover).")
 _rollover_command(
-    "step", "Continue a KSK rollover once the parent has the new DS (Step-DnsServerSigningKeyRollover)."
+    "step",
+    """Continue a KSK rollover once the parent has the new DS (Step-DnsServerSigningKeyRollover).
+
+    The guard asks the parent's DS over DNS (--ds-from: the parent zone's server or a resolver;
+    default the server itself) and refuses unless a DS matches the new KSK's DNSKEY (key tag,
+    algorithm, digest), or you confirm it (--ds-confirmed).
+    """,
 )
-_rollover_command("now", "Start a rollover now (Invoke-DnsServerSigningKeyRollover).")
+_rollover_command(
+    "now",
+    """Start a rollover now (Invoke-DnsServerSigningKeyRollover).
+
+    On a KSK of a signed zone the key the parent's DS matches is replaced: the guard asks the
+    parent (--ds-from) and refuses unless another KSK with a DS stays, or you confirm (--ds-confirmed).
+    """,
+)
 
 
 # -- zone ---------------------------------------------------------------------------------------

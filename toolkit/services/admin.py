@@ -8,7 +8,10 @@ Every operation (``add_key``, ``remove_keys``, ``set_key``, ``rollover``, ``sign
 2. completes unset parameters from it (a new key gets the zone's algorithm and Windows's default
    length), so the plan shows exactly what will be sent;
 3. runs the pre-flight guard (``toolkit.guard``) and refuses with ``GuardError`` before anything
-   is sent, unless ``force`` (which skips our guard, never the server's, and says so);
+   is sent, unless ``force`` (which skips our guard, never the server's, and says so); a change
+   that steps, rolls, retires or removes a KSK of a signed zone also needs the parent to publish
+   a DS for a KSK that stays, asked over DNS (``toolkit.services.parent_ds``), unless
+   ``ds_confirmed``;
 4. with ``dry_run`` stops there: nothing is sent;
 5. asks for confirmation of destructive changes (remove, unsign, re-sign) unless ``assume_yes``;
 6. runs the script; a server refusal comes back as ``CmdletError`` with its Win32 code.
@@ -22,7 +25,7 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import dnssec_limits as lim
 from toolkit.audit_log import AuditLog, Operator
@@ -30,6 +33,9 @@ from toolkit.errors import CmdletError, GuardError, WindnsError
 from toolkit.guard import Preflight, preflight
 from toolkit.model import ServerInventory, Zone
 from toolkit.remote.base import Remote
+
+if TYPE_CHECKING:
+    from toolkit.services.audit import DnsViewOptions
 
 __all__ = [
     "Cancelled",
@@ -127,7 +133,12 @@ def _ps(v: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to make a change. ``confirm`` is None when nobody can be asked (no terminal)."""
+    """How to make a change. ``confirm`` is None when nobody can be asked (no terminal).
+
+    ``dns``: where to ask the parent's DS before a KSK change (``ds_from``, else ``server``, else
+    the Windows server itself on port 53); ``ds_confirmed``: the operator has checked the parent,
+    do not ask.
+    """
 
     dry_run: bool = False
     force: bool = False
@@ -136,6 +147,8 @@ class Options:
     warn: Callable[[str], None] = field(default=lambda _msg: None)
     audit_log: AuditLog | None = None
     operator: Operator | None = None
+    dns: DnsViewOptions | None = None
+    ds_confirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +161,8 @@ class Outcome:
     dry_run: bool
     forced: bool
     data: Any = None
+    #: what the change found or chose on its way (the parent's DS, defaults and where they came from)
+    notes: tuple[str, ...] = ()
 
     @property
     def plan_line(self) -> str:
@@ -209,6 +224,8 @@ def record_attempt(
         "forced": options.force,
         "result": result,
     }
+    if options.ds_confirmed:
+        entry["ds_confirmed"] = True
     if error is not None:
         entry["error"] = _error_record(error)
     log.append(entry)
@@ -246,7 +263,10 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
         err = check.refusals[0].error()
         record("refused", change, err)
         raise err
-    outcome = Outcome(remote.host, change, check, opts.dry_run, opts.force)
+    notes: list[str] = []
+    if not opts.force and check is not None and check.before is not None:
+        notes += _parent_ds(remote, check.before, change, opts, record)
+    outcome = Outcome(remote.host, change, check, opts.dry_run, opts.force, notes=tuple(notes))
     if opts.dry_run:
         record("planned", change)
         return outcome
@@ -268,7 +288,29 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
         record("failed", change, exc)
         raise
     record("done", change)
-    return Outcome(remote.host, change, check, False, opts.force, result.data)
+    return Outcome(remote.host, change, check, False, opts.force, result.data, tuple(notes))
+
+
+def _parent_ds(
+    remote: Remote, zone: Zone, change: Change, opts: Options, record: Callable[..., None]
+) -> list[str]:
+    """The parent-DS check of a KSK change: raise its refusal, or return what it found."""
+    from toolkit.services import parent_ds
+
+    try:
+        found = parent_ds.check(
+            remote, zone, change.script, change.params, opts.dns, confirmed=opts.ds_confirmed
+        )
+    except WindnsError as exc:
+        record("refused", change, exc)
+        raise
+    if found.refusal is not None:
+        err = found.refusal.error()
+        record("refused", change, err)
+        raise err
+    if found.warning:
+        opts.warn(found.warning)
+    return [found.note] if found.note else []
 
 
 # -- one function per operation -----------------------------------------------------------------
