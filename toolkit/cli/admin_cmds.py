@@ -24,7 +24,7 @@ import click
 from toolkit import dnssec_limits as lim
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.changes import admin_options, change_options, ds_options, persist_fake_state
-from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row
+from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row, policy_options
 from toolkit.cli.read_cmds import keys_group
 from toolkit.errors import CmdletError
 from toolkit.remote.base import Remote
@@ -156,17 +156,25 @@ def _choice(values: tuple[str, ...]) -> click.Choice[str]:
     "--type", "key_type", required=True, type=_choice(("KSK", "ZSK")), help="Key signing or zone signing key."
 )
 @click.option(
-    "--algorithm", type=_choice(lim.ALGORITHMS), help="Default: the zone's algorithm, else RsaSha256."
+    "--algorithm",
+    type=_choice(lim.ALGORITHMS),
+    help="Default: the zone's algorithm if the policy recommends it, else one the policy recommends.",
 )
 @click.option(
     "--length",
     type=click.IntRange(1, _UINT32_MAX),
-    help="Key length in bits: RSA 1024-4096 in steps of 64, ECDSA 256 or 384 (default: Windows's).",
+    help="Key length in bits: RSA 1024-4096 in steps of 64, ECDSA 256 or 384 (default: the policy's "
+    "minimum RSA length, at least Windows's default).",
 )
-@click.option("--rollover-period", type=DURATION, help="e.g. 755d (KSK 7-7300 days, ZSK 7-1825 days).")
+@click.option(
+    "--rollover-period",
+    type=DURATION,
+    help="e.g. 755d (KSK 7-7300 days, ZSK 7-1825 days; default: Windows's, within the policy's range).",
+)
 @click.option("--initial-rollover-offset", type=DURATION, help="Delay of the first rollover (0-30 days).")
 @click.option("--store-in-ad/--no-store-in-ad", default=None, help="Replicate the private key through AD.")
 @click.option("--ksp", "ksp", metavar="PROVIDER", help="Key storage provider.")
+@policy_options(fail_on=False, why=" the defaults come from (default: the baseline profile)")
 @change_options
 @fmt_option
 @pass_app
@@ -180,14 +188,25 @@ def keys_add(
     initial_rollover_offset: timedelta | None,
     store_in_ad: bool | None,
     ksp: str | None,
+    policy_file: Path | None,
+    profile: str | None,
     dry_run: bool,
     force: bool,
     yes: bool,
     audit_log: Path | None,
     fmt: str,
 ) -> None:
-    """Add a signing key (Add-DnsServerSigningKey)."""
-    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    """Add a signing key (Add-DnsServerSigningKey).
+
+    What is not given comes from the policy in effect (--policy/--profile, as for audit), so the
+    new key passes the audit: the zone's algorithm when the policy recommends it, the policy's
+    minimum RSA length (KEY005), a rollover period and signature validity within its ranges.
+    The plan and the output say where each default came from.
+    """
+    from toolkit.policy import load_policy
+
+    policy = load_policy(policy_file, profile or "baseline")
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log, policy=policy)
     outcome = _run(
         app,
         opts,
@@ -207,6 +226,7 @@ def keys_add(
         cmdlet=lim.CMDLETS["key_add"],
     )
     _show_keys(outcome, fmt)
+    _show_notes(outcome, fmt)
 
 
 @keys_group.command("remove")

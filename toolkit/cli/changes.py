@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,6 +17,9 @@ from toolkit.audit_log import AuditLog, Operator
 from toolkit.cli.app import AppContext
 from toolkit.remote.base import Remote
 from toolkit.services import admin
+
+if TYPE_CHECKING:
+    from toolkit.policy import Policy
 
 __all__ = ["admin_options", "change_options", "ds_options", "is_tty", "persist_fake_state"]
 
@@ -82,6 +85,7 @@ def admin_options(
     ds_from: str | None = None,
     dns_timeout: float = 2.0,
     ds_confirmed: bool = False,
+    policy: Policy | None = None,
 ) -> admin.Options:
     def confirm(change: admin.Change) -> bool:
         return bool(
@@ -105,6 +109,7 @@ def admin_options(
         operator=Operator.current(remote=app.username),
         dns=DnsViewOptions(ds_from=ds_from, query=QueryOptions(timeout=dns_timeout)),
         ds_confirmed=ds_confirmed,
+        policy=policy,
     )
 
 

@@ -50,7 +50,7 @@ def fix_cmd(
 
     policy = load_policy(policy_file, profile or "baseline")
     hosts = _fix_hosts(app)
-    opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
+    opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log, policy=policy)
     failed = incomplete = False
     unconfirmed: list[str] = []
     for host in hosts:

@@ -5,8 +5,9 @@ Every operation (``add_key``, ``remove_keys``, ``set_key``, ``rollover``, ``sign
 ``ps_scripts/`` with typed parameters) and hands it to ``apply_change``, which:
 
 1. reads the zone's current state (one inventory run for that zone);
-2. completes unset parameters from it (a new key gets the zone's algorithm and Windows's default
-   length), so the plan shows exactly what will be sent;
+2. completes unset parameters from it and the policy (a new key gets the zone's algorithm and
+   the policy's length, rollover period and signature validity: ``toolkit.services.key_defaults``),
+   so the plan shows exactly what will be sent, and notes where each default came from;
 3. runs the pre-flight guard (``toolkit.guard``) and refuses with ``GuardError`` before anything
    is sent, unless ``force`` (which skips our guard, never the server's, and says so); a change
    that steps, rolls, retires or removes a KSK of a signed zone also needs the parent to publish
@@ -35,6 +36,7 @@ from toolkit.model import ServerInventory, Zone
 from toolkit.remote.base import Remote
 
 if TYPE_CHECKING:
+    from toolkit.policy import Policy
     from toolkit.services.audit import DnsViewOptions
 
 __all__ = [
@@ -137,7 +139,7 @@ class Options:
 
     ``dns``: where to ask the parent's DS before a KSK change (``ds_from``, else ``server``, else
     the Windows server itself on port 53); ``ds_confirmed``: the operator has checked the parent,
-    do not ask.
+    do not ask. ``policy``: where a new key's defaults come from (None: the baseline profile).
     """
 
     dry_run: bool = False
@@ -149,6 +151,7 @@ class Options:
     operator: Operator | None = None
     dns: DnsViewOptions | None = None
     ds_confirmed: bool = False
+    policy: Policy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,27 +173,27 @@ class Outcome:
 
 
 # -- the engine ---------------------------------------------------------------------------------
-def _complete(change: Change, zone: Zone | None) -> Change:
-    """Fill parameters Windows would default, from the zone's state, so the plan is exact."""
+def _complete(change: Change, inventory: ServerInventory, policy: Policy | None) -> tuple[Change, list[str]]:
+    """Fill what Windows would default with the policy's defaults (``key_defaults``), so the plan
+    is exact and the new key passes the toolkit's own audit; the notes say where each came from."""
     if change.script != "key_add":
-        return change
-    key_type = str(change.params.get("KeyType"))
-    alg = change.params.get("CryptoAlgorithm")
-    if alg is None:
-        alg = _zone_algorithm(zone, key_type) or "RsaSha256"
-    canon = lim.canonical(str(alg), lim.ALGORITHMS) or str(alg)
-    length = change.params.get("KeyLength")
-    if length is None:
-        length = lim.default_key_length(canon, key_type)
-    return change.with_params(CryptoAlgorithm=canon, KeyLength=int(length))
+        return change, []
+    from toolkit.policy import default_policy
+    from toolkit.services.key_defaults import key_defaults
 
-
-def _zone_algorithm(zone: Zone | None, key_type: str) -> str | None:
-    """The algorithm a new key should match: the other key type's first, else any key's."""
-    if zone is None or not zone.keys:
-        return None
-    others = [k for k in zone.keys if k.key_type.value != key_type] or list(zone.keys)
-    return others[0].algorithm.value
+    found = key_defaults(
+        inventory.zone(change.zone),
+        str(change.params.get("KeyType")),
+        change.params,
+        policy or default_policy(),
+        inventory,
+    )
+    completed = change.with_params(**found.params)
+    alg = completed.params.get("CryptoAlgorithm")
+    canon = lim.canonical(str(alg), lim.ALGORITHMS)
+    if canon is not None and canon != alg:
+        completed = completed.with_params(CryptoAlgorithm=canon)
+    return completed, list(found.notes)
 
 
 def _error_record(exc: WindnsError) -> dict[str, Any]:
@@ -252,8 +255,9 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
             record("refused", change, exc)
             raise
         opts.warn(f"--force: could not read the current state ({exc}); sending without a pre-flight check")
+    notes: list[str] = []
     if inventory is not None:
-        change = _complete(change, inventory.zone(change.zone))
+        change, notes = _complete(change, inventory, opts.policy)
         check = preflight(inventory, change.script, change.params)
     if opts.force:
         opts.warn("--force: our pre-flight guard is skipped (the server still validates the change)")
@@ -263,7 +267,6 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
         err = check.refusals[0].error()
         record("refused", change, err)
         raise err
-    notes: list[str] = []
     if not opts.force and check is not None and check.before is not None:
         notes += _parent_ds(remote, check.before, change, opts, record)
     outcome = Outcome(remote.host, change, check, opts.dry_run, opts.force, notes=tuple(notes))

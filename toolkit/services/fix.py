@@ -1,7 +1,8 @@
 """Remediation plans: from an audit, the safe automatic fixes and what must be done by hand.
 
 ``plan_fixes(inventory, findings)`` proposes candidate changes that are always safe to make
-(add a missing KSK or ZSK matching the zone's algorithm with Windows's default lengths, enable
+(add a missing KSK or ZSK matching the zone's algorithm, with the policy's defaults for its
+length, rollover period and signature validity (``toolkit.services.key_defaults``), enable
 automatic rollover, NSEC3 with 0 iterations and no salt (``NSec3UserSalt '-'``, which the script
 sends with a random salt length of 0), SHA-256 DS generation), models each on
 the inventory with the pre-flight guard, re-runs the rules on the modelled result and keeps a
@@ -106,7 +107,9 @@ def _active(zone: Zone, key_type: str) -> list[Any]:
     return [k for k in zone.keys if k.key_type.value == key_type and k.is_active]
 
 
-def _candidates(zone: Zone) -> Iterable[tuple[Change, str]]:
+def _candidates(zone: Zone, inventory: ServerInventory, policy: Policy) -> Iterable[tuple[Change, str]]:
+    from toolkit.services.key_defaults import key_defaults
+
     name = zone.name
     if zone.keys:
         for key_type, other, short in (
@@ -114,15 +117,13 @@ def _candidates(zone: Zone) -> Iterable[tuple[Change, str]]:
             ("KeySigningKey", "ZoneSigningKey", "KSK"),
         ):
             if not _active(zone, key_type) and _active(zone, other):
-                alg = _active(zone, other)[0].algorithm.value
-                length = lim.default_key_length(alg, key_type)
+                alg = _active(zone, other)[0].algorithm.value  # the pair of the key that is there
+                given = {"ZoneName": name, "KeyType": key_type, "CryptoAlgorithm": alg}
+                found = key_defaults(zone, key_type, given, policy, inventory)
                 yield (
-                    Change(
-                        "keys add",
-                        "key_add",
-                        {"ZoneName": name, "KeyType": key_type, "CryptoAlgorithm": alg, "KeyLength": length},
-                    ),
-                    f"add the missing {short} ({alg}, {length} bits, Windows defaults)",
+                    Change("keys add", "key_add", {**given, **found.params}),
+                    f"add the missing {short} ({alg}, the algorithm of the zone's "
+                    f"{'KSK' if short == 'ZSK' else 'ZSK'}; " + "; ".join(found.notes) + ")",
                 )
     if zone.signed:
         for key in zone.keys:
@@ -181,15 +182,20 @@ def plan_fixes(
     inventory: ServerInventory,
     findings: Sequence[Finding],
     evaluate: Callable[[ServerInventory], Sequence[Finding]],
+    policy: Policy | None = None,
 ) -> Plan:
-    """Build the plan for one server. ``evaluate`` runs the rules (with the audit's policy)."""
+    """Build the plan for one server. ``evaluate`` runs the rules (with the audit's policy);
+    ``policy`` gives new keys their defaults (None: the baseline profile)."""
+    from toolkit.policy import default_policy
+
+    chosen = policy or default_policy()
     current = inventory
     open_keys = {finding_key(f): f for f in findings}
     fixes: list[FixItem] = []
     for zone in inventory.zones:
         if not _eligible(zone):
             continue
-        for change, reason in _candidates(zone):
+        for change, reason in _candidates(zone, inventory, chosen):
             zone_now = current.zone(zone.name)
             assert zone_now is not None
             check = preflight(current, change.script, change.params)
@@ -218,8 +224,13 @@ def _settle(zone: Zone, change: Change) -> Zone:
     if change.script == "key_add":
         new = zone.keys[-1]
         kt = new.key_type.value
-        period = timedelta(days=lim.DEFAULT_ROLLOVER_DAYS[kt])
         hours = lim.DEFAULT_VALIDITY_HOURS
+
+        def given(name: str, default: float) -> timedelta:
+            value = change.params.get(name)
+            return timedelta(seconds=float(value if value is not None else default))
+
+        period = given("RolloverPeriodSeconds", lim.DEFAULT_ROLLOVER_DAYS[kt] * lim.DAY)
         from toolkit.model import NextRolloverAction, RolloverType
 
         settled = dataclasses.replace(
@@ -227,9 +238,11 @@ def _settle(zone: Zone, change: Change) -> Zone:
             rollover_period=period,
             next_rollover_time=now + period,
             initial_rollover_offset=timedelta(0),
-            dnskey_signature_validity=timedelta(hours=hours["DnsKey"]),
-            ds_signature_validity=timedelta(hours=hours["DS"]),
-            zone_signature_validity=timedelta(hours=hours["Zone"]),
+            dnskey_signature_validity=given(
+                "DnsKeySignatureValidityPeriodSeconds", hours["DnsKey"] * lim.HOUR
+            ),
+            ds_signature_validity=given("DSSignatureValidityPeriodSeconds", hours["DS"] * lim.HOUR),
+            zone_signature_validity=given("ZoneSignatureValidityPeriodSeconds", hours["Zone"] * lim.HOUR),
             rollover_type=RolloverType.DOUBLE_SIGNATURE if new.is_ksk else RolloverType.PREPUBLISH,
             next_rollover_action=NextRolloverAction.NORMAL,
             key_storage_provider=lim.KEY_STORAGE_PROVIDERS[0],
@@ -264,7 +277,7 @@ def plan_server(report: HostReport, policy: Policy | None = None, *, now: dateti
     def run_rules(inv: ServerInventory) -> Sequence[Finding]:
         return evaluate(inv, policy, now=now)[0]
 
-    return plan_fixes(report.inventory, report.findings, run_rules)
+    return plan_fixes(report.inventory, report.findings, run_rules, policy)
 
 
 def apply_plan(
