@@ -139,3 +139,11 @@ def test_a_policy_file_narrows_the_signature_validity(fleet: Fleet, tmp_path: Pa
     assert not [
         f for f in findings if (f.target.key_id or "").lower() == key_id and f.rule_id.startswith(AREAS)
     ]
+
+
+def test_fix_enables_rollover_with_a_period_within_the_policy(fleet: Fleet) -> None:
+    policy = load_policy(None, "rfc")
+    plan = plan_server(audit_server(FakeRemote(fleet.get("dns4")), policy), policy)
+    item = next(i for i in plan.fixes if i.change.params.get("Action") == "enable")
+    assert item.change.params["RolloverPeriodSeconds"] == 730 * 86400  # Windows's 755 d is above rfc's 730 d
+    assert "730d from profile rfc (ROLL002" in item.reason

@@ -34,7 +34,7 @@ from toolkit.model import ServerInventory, Zone
 if TYPE_CHECKING:
     from toolkit.policy import Policy, Thresholds
 
-__all__ = ["KeyDefaults", "key_defaults", "policy_label"]
+__all__ = ["KeyDefaults", "key_defaults", "policy_label", "rollover_period"]
 
 _KSK, _ZSK = "KeySigningKey", "ZoneSigningKey"
 #: the key's validity parameters: (script parameter, Windows default key, policy field, rule, label)
@@ -133,6 +133,22 @@ def _rollover(key_type: str, t: Thresholds) -> tuple[float, float, tuple[float, 
     high = min(hi.total_seconds(), limits[1] * lim.DAY)
     fitted = _clamp(windows, low, high) if low <= high else windows
     return windows, fitted, (lo.total_seconds(), hi.total_seconds())
+
+
+def rollover_period(key_type: str, policy: Policy, current: timedelta | None = None) -> tuple[int, str]:
+    """The rollover period (seconds) to enable on a key that has ``current`` (None: Windows's
+    default), brought into the policy's range, and a note saying where it came from."""
+    windows, _, (lo, hi) = _rollover(key_type, policy.thresholds)
+    have = current.total_seconds() if current else windows
+    limits = lim.ROLLOVER_DAYS[key_type]
+    low, high = max(lo, limits[0] * lim.DAY), min(hi, limits[1] * lim.DAY)
+    fitted = _clamp(have, low, high) if low <= high else have
+    where = policy_label(policy)
+    if fitted != have:
+        return int(fitted), (
+            f"every {_span(fitted)} from {where} (ROLL002 range {_span(lo)}..{_span(hi)}; was {_span(have)})"
+        )
+    return int(fitted), f"every {_span(fitted)}, within {where}"
 
 
 def _needed(zone: Zone | None, inventory: ServerInventory | None, t: Thresholds) -> float:
