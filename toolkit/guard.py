@@ -600,7 +600,9 @@ def parent_ds_refusal(zone: Zone, changes: Sequence[KskChange], parent: ParentDs
     """Refuse unless the zone keeps, after the changes, a KSK whose DS the parent publishes.
 
     A step needs the parent's DS for the new KSK: every exported DNSKEY of the stepped KSK's
-    algorithm and length (the old key of the rollover is no longer exported). A change that
+    algorithm and length. The export is taken to list the new key of a rollover waiting for the
+    DS (the simulated server's does); should it list the old key too, the step needs a DS for
+    both, which errs on the safe side. A change that
     withdraws a KSK's key needs another exported KSK with a DS to stay; where other KSKs share the
     withdrawn one's algorithm and length (so the export cannot tell their DNSKEYs apart), the
     count is the worst case: every key the changed KSKs may own is taken to be one with a DS.
