@@ -58,10 +58,12 @@ def test_set_key_and_rollover_change_state(fleet: Fleet) -> None:
     assert after.rollover_enabled and after.rollover_period == timedelta(days=365)
     admin.set_key(remote, "manual.branch.example", ksk.key_id, dnskey_validity=timedelta(hours=72))
     assert _zone(remote, "manual.branch.example").ksks[0].dnskey_signature_validity == timedelta(hours=72)
-    admin.rollover(remote, "manual.branch.example", ksk.key_id, "now")
+    # rolling and stepping a KSK asks the parent's DS over DNS; a simulated server has no address
+    confirmed = admin.Options(ds_confirmed=True)
+    admin.rollover(remote, "manual.branch.example", ksk.key_id, "now", options=confirmed)
     status = _zone(remote, "manual.branch.example").ksks[0].current_rollover_status
     assert status is not None and status.value == "KskWaitingForDSUpdate"
-    admin.rollover(remote, "manual.branch.example", ksk.key_id, "step")
+    admin.rollover(remote, "manual.branch.example", ksk.key_id, "step", options=confirmed)
     status = _zone(remote, "manual.branch.example").ksks[0].current_rollover_status
     assert status is not None and status.value == "NotRolling"
 

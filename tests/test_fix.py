@@ -134,9 +134,10 @@ def _planned(demo_dir: object) -> list[tuple[str, str, str]]:
 
     fleet = Fleet.load(demo_dir)  # type: ignore[arg-type]
     return [
-        (server.name, item.change.action, item.change.zone)
+        (server.name, step.action, step.zone)
         for server in fleet
         for item in plan_server(audit_server(FakeRemote(server))).fixes
+        for step in item.steps  # every step of a fix: an NSEC3 change and its re-sign
     ]
 
 

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
+from toolkit.dnsview.descriptors import DsRecord, PublishedKey
 from toolkit.errors import CmdletError, GuardError
-from toolkit.guard import check, preflight
-from toolkit.model import ServerInventory
+from toolkit.guard import KskChange, ParentDs, check, ksk_changes, parent_ds_refusal, preflight
+from toolkit.model import (
+    CryptoAlgorithm,
+    KeyType,
+    ServerInventory,
+    SigningKey,
+    Zone,
+    ZoneDnssecSettings,
+)
+from toolkit.model.enums import ZoneType
 from toolkit.remote import FakeRemote
 from toolkit.services.audit import collect
 from toolkit.simulator import Fleet, SimulatedServer
@@ -319,3 +329,92 @@ def test_no_salt_is_user_salt_dash(fleet: Fleet) -> None:
     )
     assert result.after is not None and result.after.dnssec is not None
     assert result.after.dnssec.nsec3_user_salt is None and result.after.dnssec.nsec3_random_salt_length == 0
+
+
+# -- the parent's DS before a KSK change (the DNS side: tests/test_parent_ds.py) -----------------
+def _signed_zone(*ksks: tuple[str, str, int]) -> Zone:
+    """A signed zone with these KSKs (key id, algorithm, length) and one ZSK."""
+    keys = [
+        SigningKey("z.example", kid, KeyType.KSK, CryptoAlgorithm(alg), length) for kid, alg, length in ksks
+    ]
+    keys.append(SigningKey("z.example", "zsk", KeyType.ZSK, CryptoAlgorithm.RSASHA256, 2048))
+    return Zone(
+        "z.example",
+        ZoneType.PRIMARY,
+        is_signed=True,
+        dnssec=ZoneDnssecSettings("z.example", parent_has_secure_delegation=True),
+        keys=tuple(keys),
+    )
+
+
+def _parent(keys: list[tuple[int, int, int]], anchored: set[int]) -> ParentDs:
+    """Exported KSK DNSKEYs (key tag, algorithm number, length); DS records for the ``anchored`` tags."""
+    published = tuple(PublishedKey("z.example.", tag, 257, alg, length, "AA==") for tag, alg, length in keys)
+    ds = tuple(
+        DsRecord("z.example.", tag, alg, 2, "00", matched_key_tag=tag)
+        for tag, alg, _ in keys
+        if tag in anchored
+    )
+    return ParentDs("z.example", "192.0.2.53:53", published, ds)
+
+
+def _changes(zone: Zone, script: str, **params: Any) -> tuple[KskChange, ...]:
+    return ksk_changes(zone, script, {"ZoneName": zone.name, **params})
+
+
+def test_only_ksk_changes_of_signed_zones_put_the_ds_at_stake() -> None:
+    zone = _signed_zone(("a", "RsaSha256", 2048))
+    assert [c.action for c in _changes(zone, "key_rollover", Action="step", KeyId="a")] == ["step"]
+    assert [c.action for c in _changes(zone, "key_rollover", Action="now", KeyId="{A}")] == ["now"]
+    assert [c.action for c in _changes(zone, "key_set", KeyId="a", NextRolloverAction="retire")] == ["retire"]
+    assert [c.action for c in _changes(zone, "key_remove", KeyId=["a", "zsk"])] == ["remove"]
+    assert _changes(zone, "key_set", KeyId="a", NextRolloverAction="Normal") == ()
+    assert _changes(zone, "key_rollover", Action="now", KeyId="zsk") == ()
+    assert _changes(zone, "key_rollover", Action="enable", KeyId="a") == ()
+    unsigned = dataclasses.replace(zone, is_signed=False)
+    assert _changes(unsigned, "key_rollover", Action="now", KeyId="a") == ()
+
+
+def test_a_step_needs_the_ds_of_the_new_ksk() -> None:
+    zone = _signed_zone(("a", "RsaSha256", 2048))
+    step = _changes(zone, "key_rollover", Action="step", KeyId="a")
+    assert parent_ds_refusal(zone, step, _parent([(11, 8, 2048)], {11})) is None
+    refused = parent_ds_refusal(zone, step, _parent([(11, 8, 2048)], set()))
+    assert refused is not None and "no DS for the new KSK" in refused.reason and "11" in refused.reason
+    # another KSK's DS does not stand in for the new one's
+    two = _signed_zone(("a", "RsaSha256", 2048), ("b", "ECDsaP256Sha256", 256))
+    step = _changes(two, "key_rollover", Action="step", KeyId="a")
+    assert parent_ds_refusal(two, step, _parent([(11, 8, 2048), (22, 13, 256)], {22})) is not None
+    missing = parent_ds_refusal(two, step, _parent([(22, 13, 256)], {22}))
+    assert missing is not None and "exports no DNSKEY" in missing.reason
+
+
+def test_withdrawing_a_ksk_needs_another_one_with_a_ds() -> None:
+    two = _signed_zone(("a", "RsaSha256", 2048), ("b", "ECDsaP256Sha256", 256))
+    keys = [(11, 8, 2048), (22, 13, 256)]
+    retire_a = _changes(two, "key_set", KeyId="a", NextRolloverAction="Retire")
+    assert parent_ds_refusal(two, retire_a, _parent(keys, {22})) is None  # b keeps the chain
+    only = parent_ds_refusal(two, retire_a, _parent(keys, {11}))
+    assert only is not None and "only KSK" in only.reason and only.code is None
+    broken = parent_ds_refusal(two, retire_a, _parent(keys, set()))
+    assert broken is not None and "no DS matching a KSK" in broken.reason
+
+
+def test_same_algorithm_ksks_count_the_worst_case() -> None:
+    # two KSKs of one algorithm and length: the export cannot say whose DNSKEY is whose
+    two = _signed_zone(("a", "RsaSha256", 2048), ("b", "RsaSha256", 2048))
+    keys = [(11, 8, 2048), (22, 8, 2048)]
+    now_a = _changes(two, "key_rollover", Action="now", KeyId="a")
+    assert parent_ds_refusal(two, now_a, _parent(keys, {11, 22})) is None
+    assert parent_ds_refusal(two, now_a, _parent(keys, {22})) is not None
+
+
+def test_no_delegation_no_chain_to_keep_but_a_step_still_waits_for_its_ds() -> None:
+    zone = _signed_zone(("a", "RsaSha256", 2048))
+    island = dataclasses.replace(
+        zone, dnssec=ZoneDnssecSettings("z.example", parent_has_secure_delegation=False)
+    )
+    now = _changes(island, "key_rollover", Action="now", KeyId="a")
+    assert parent_ds_refusal(island, now, _parent([(11, 8, 2048)], set())) is None
+    step = _changes(island, "key_rollover", Action="step", KeyId="a")
+    assert parent_ds_refusal(island, step, _parent([(11, 8, 2048)], set())) is not None

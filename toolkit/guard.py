@@ -13,6 +13,11 @@ zone whose parent holds a DS for it.
 
 Not predicted: whether a key storage provider exists on the server (HSM providers vary from
 server to server), so an unknown one is left to the server, which answers 9112.
+
+The parent's DS is not in the inventory: ``ksk_changes`` says which KSKs a change steps, rolls,
+retires or removes, and ``parent_ds_refusal`` decides, from the DS the parent publishes matched
+against the zone's KSK DNSKEYs (``ParentDs``, asked over DNS by ``toolkit.services.parent_ds``),
+whether the zone keeps a KSK whose DS the parent publishes.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit import dnssec_limits as lim
+from toolkit.dnsview.descriptors import DsRecord, PublishedKey
 from toolkit.errors import GuardError
 from toolkit.model import (
     CryptoAlgorithm,
@@ -37,7 +43,20 @@ from toolkit.model import (
 )
 from toolkit.model.enums import ZoneType
 
-__all__ = ["HINTS", "Preflight", "Refusal", "check", "explain", "preflight"]
+__all__ = [
+    "HINTS",
+    "KskChange",
+    "ParentDs",
+    "Preflight",
+    "Refusal",
+    "check",
+    "explain",
+    "ksk_changes",
+    "parent_ds_note",
+    "parent_ds_refusal",
+    "parent_ds_unknown",
+    "preflight",
+]
 
 _KSK, _ZSK = "KeySigningKey", "ZoneSigningKey"
 
@@ -458,3 +477,214 @@ def check(inventory: ServerInventory, script: str, params: Mapping[str, Any]) ->
     if result.refusals:
         raise result.refusals[0].error()
     return result
+
+
+# -- the parent's DS: the chain of trust a KSK change must keep -------------------------------
+#: what each action does to the KSK, for messages
+_KSK_VERBS = {
+    "step": "stepping the rollover of",
+    "now": "rolling over",
+    "retire": "retiring (NextRolloverAction Retire)",
+    "remove": "removing",
+}
+_DS_OPTIONS = (
+    "--ds-from ADDR asks another server (the parent zone's, or a resolver); --ds-confirmed if you "
+    "have checked the parent yourself"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class KskChange:
+    """One KSK of a signed zone that a change steps (``step``), rolls over now (``now``), retires
+    (``retire``: NextRolloverAction Retire) or removes (``remove``).
+
+    A step withdraws the old key of a rollover waiting for the parent's DS and keeps the new one;
+    the others withdraw the key the KSK has now (a rollover moves the KSK to a new key, whose DS
+    the parent cannot hold yet)."""
+
+    key: SigningKey
+    action: str
+
+    @property
+    def verb(self) -> str:
+        return _KSK_VERBS[self.action]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentDs:
+    """The DS the parent publishes for a zone, matched against the zone's KSK DNSKEYs.
+
+    ``keys``: the zone's KSK DNSKEYs as Windows exports them (Export-DnsServerDnsSecPublicKey, the
+    records its administrator hands the parent); ``ds``: the parent's DS RRset as asked at
+    ``server``, each record matched against ``keys`` (key tag, algorithm and digest)."""
+
+    zone: str
+    server: str
+    keys: tuple[PublishedKey, ...]
+    ds: tuple[DsRecord, ...]
+
+    def anchored(self, key: PublishedKey) -> bool:
+        """A DS at the parent matches ``key`` (its digest recomputed from the key)."""
+        return any(d.matched_key_tag == key.key_tag and d.algorithm == key.algorithm for d in self.ds)
+
+    def ds_text(self) -> str:
+        if not self.ds:
+            return "it publishes no DS for the zone"
+        tags = ", ".join(str(d.key_tag) for d in self.ds)
+        return f"its DS (key tag {tags}) matches no other KSK of the zone"
+
+
+Group = tuple[int, int | None]
+
+
+def _key_group(k: SigningKey) -> Group:
+    number = k.algorithm.number
+    length = k.key_length or lim.default_key_length(k.algorithm.value, k.key_type.value)
+    return (int(number) if number is not None else -1, length)
+
+
+def _dnskey_group(p: PublishedKey) -> Group:
+    return (p.algorithm, p.key_length)
+
+
+def _describe_key(k: SigningKey) -> str:
+    return f"KSK {k.key_id} ({k.algorithm.value}, {k.key_length or '?'} bits)"
+
+
+def _tags(keys: Sequence[PublishedKey]) -> str:
+    return ", ".join(str(p.key_tag) for p in keys)
+
+
+def ksk_changes(zone: Zone, script: str, params: Mapping[str, Any]) -> tuple[KskChange, ...]:
+    """The KSKs of ``zone`` whose DS the change puts at stake (empty: none, or the zone is not
+    signed, so no chain of trust runs through its KSKs)."""
+    if not zone.signed:
+        return ()
+    by_id = {k.key_id.lower(): k for k in zone.keys}
+
+    def ksk(key_id: Any) -> SigningKey | None:
+        k = by_id.get(_norm_id(key_id))
+        return k if k is not None and k.is_ksk else None
+
+    if script == "key_rollover":
+        action = str(params.get("Action") or "").lower()
+        key = ksk(params.get("KeyId"))
+        return (KskChange(key, action),) if key is not None and action in ("step", "now") else ()
+    if script == "key_set":
+        next_action = lim.canonical(str(params.get("NextRolloverAction") or ""), lim.NEXT_ROLLOVER_ACTIONS)
+        key = ksk(params.get("KeyId"))
+        return (KskChange(key, "retire"),) if key is not None and next_action == "Retire" else ()
+    if script == "key_remove":
+        doomed = [ksk(i) for i in _ids(params.get("KeyId"))]
+        return tuple(KskChange(k, "remove") for k in doomed if k is not None and k.is_active)
+    return ()
+
+
+def _refusal(reason: str, hint: str) -> Refusal:
+    return Refusal(None, reason, hint)
+
+
+def parent_ds_unknown(zone: Zone, changes: Sequence[KskChange], server: str, why: str) -> Refusal:
+    """The refusal when the parent's DS could not be asked (``why``) at ``server``."""
+    first = changes[0]
+    which = "the new KSK" if first.action == "step" else "a KSK that stays"
+    return _refusal(
+        f"could not ask the DS of {zone.name} at {server} ({why}), so nothing shows that the parent "
+        f"publishes a DS for {which}: {first.verb} {_describe_key(first.key)} could break the chain "
+        "of trust",
+        f"{_DS_OPTIONS}; --dns-timeout to wait longer",
+    )
+
+
+def parent_ds_refusal(zone: Zone, changes: Sequence[KskChange], parent: ParentDs) -> Refusal | None:
+    """Refuse unless the zone keeps, after the changes, a KSK whose DS the parent publishes.
+
+    A step needs the parent's DS for the new KSK: every exported DNSKEY of the stepped KSK's
+    algorithm and length. The export is taken to list the new key of a rollover waiting for the
+    DS (the simulated server's does); should it list the old key too, the step needs a DS for
+    both, which errs on the safe side. A change that
+    withdraws a KSK's key needs another exported KSK with a DS to stay; where other KSKs share the
+    withdrawn one's algorithm and length (so the export cannot tell their DNSKEYs apart), the
+    count is the worst case: every key the changed KSKs may own is taken to be one with a DS.
+    A zone whose parent publishes no DS and whose settings claim no secure delegation has no chain
+    of trust to keep, except for a step, which waits for exactly that DS.
+    """
+    if not changes:
+        return None
+    where = f"asked at {parent.server}"
+    for c in changes:
+        if c.action != "step":
+            continue
+        new = [p for p in parent.keys if _dnskey_group(p) == _key_group(c.key)]
+        if not new:
+            return _refusal(
+                f"Windows exports no DNSKEY for {_describe_key(c.key)} of {zone.name}: the parent's DS "
+                "cannot be checked against the new KSK",
+                f"check the key with windns zone export-keys {zone.name}; {_DS_OPTIONS}",
+            )
+        missing = [p for p in new if not parent.anchored(p)]
+        if missing:
+            return _refusal(
+                f"the parent ({where}) publishes no DS for the new KSK of {zone.name} (key tag "
+                f"{_tags(missing)}): {parent.ds_text()}; {c.verb} {_describe_key(c.key)} withdraws the "
+                "old KSK and breaks the chain of trust",
+                f"give the parent the new DS (windns zone export-keys {zone.name} --ds), wait until it "
+                f"is published, then step; {_DS_OPTIONS}",
+            )
+    withdrawn = [c for c in changes if c.action != "step"]
+    if not withdrawn:
+        return None
+    if not parent.ds and not _secure_parent(zone):
+        return None
+    gone = {c.key.key_id for c in withdrawn}
+    inside = [k for k in zone.ksks if k.is_active]
+    survivors = 0
+    for g in {_dnskey_group(p) for p in parent.keys}:
+        keys = [p for p in parent.keys if _dnskey_group(p) == g]
+        anchored = sum(1 for p in keys if parent.anchored(p))
+        owners = [k for k in inside if _key_group(k) == g]
+        staying = [k for k in owners if k.key_id not in gone]
+        if len(staying) == len(owners):
+            survivors += anchored
+        elif staying:  # the withdrawn KSKs own at most the keys the staying ones cannot
+            survivors += max(0, anchored - (len(keys) - len(staying)))
+    if survivors:
+        return None
+    first = withdrawn[0]
+    anchored_now = [p for p in parent.keys if parent.anchored(p)]
+    if anchored_now:
+        reason = (
+            f"{_describe_key(first.key)} is the only KSK of {zone.name} whose DS the parent publishes "
+            f"(key tag {_tags(anchored_now)}, {where}): {first.verb} it leaves the zone without one, "
+            "and validating resolvers would see the zone as bogus"
+        )
+    else:
+        reason = (
+            f"the parent ({where}) publishes no DS matching a KSK of {zone.name} ({parent.ds_text()}): "
+            f"{first.verb} {_describe_key(first.key)} leaves the zone without a KSK whose DS the "
+            "parent publishes"
+        )
+    return _refusal(
+        reason,
+        "add a KSK and give the parent its DS first (windns keys add --type KSK, windns zone "
+        f"export-keys {zone.name} --ds); {_DS_OPTIONS}",
+    )
+
+
+def parent_ds_note(zone: Zone, changes: Sequence[KskChange], parent: ParentDs) -> str:
+    """What the check found when it lets the change through (for the plan and the output)."""
+    anchored = [p for p in parent.keys if parent.anchored(p)]
+    if any(c.action == "step" for c in changes):
+        return (
+            f"the parent publishes a DS for the new KSK of {zone.name} (key tag {_tags(anchored)}; "
+            f"asked at {parent.server})"
+        )
+    if not anchored:
+        return (
+            f"the parent publishes no DS for {zone.name} (asked at {parent.server}): no chain of trust "
+            "to keep"
+        )
+    return (
+        f"the parent publishes a DS for a KSK of {zone.name} that stays (key tag {_tags(anchored)}; "
+        f"asked at {parent.server})"
+    )

@@ -5,7 +5,8 @@ Each command parses its options, calls one function of ``toolkit.services.admin`
 the zone, runs the pre-flight guard, asks for confirmation, sends one script and writes the
 audit log) and prints the result. Shared switches: ``--dry-run`` (print the plan, send
 nothing), ``--force`` (skip our guard, not the server's), ``--yes`` (confirm destructive
-changes without a terminal), ``--audit-log PATH``.
+changes without a terminal), ``--audit-log PATH``. The commands that can retire a KSK add
+``--ds-from``, ``--dns-timeout`` and ``--ds-confirmed`` (the guard asks the parent's DS).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import click
 
 from toolkit import dnssec_limits as lim
 from toolkit.cli.app import AppContext, main, pass_app
-from toolkit.cli.changes import admin_options, change_options, persist_fake_state
-from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row
+from toolkit.cli.changes import admin_options, change_options, ds_options, persist_fake_state
+from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row, policy_options
 from toolkit.cli.read_cmds import keys_group
 from toolkit.errors import CmdletError
 from toolkit.remote.base import Remote
@@ -103,7 +104,21 @@ def _run(
         click.echo(f"  {outcome.plan_line}")
         if outcome.preflight is not None and outcome.preflight.ok:
             click.echo("  pre-flight guard: no objection")
+        for note in outcome.notes:
+            click.echo(f"  {note}")
     return outcome
+
+
+def _show_notes(outcome: admin.Outcome, fmt: str) -> None:
+    """What the change found or chose (after it was made): on stdout beside a table, on stderr
+    beside JSON (which must stay one document)."""
+    if outcome.dry_run:
+        return
+    for note in outcome.notes:
+        if fmt == "json":
+            click.echo(f"windns: note: {note}", err=True)
+        else:
+            click.echo(note)
 
 
 def _show_keys(outcome: admin.Outcome, fmt: str) -> None:
@@ -141,17 +156,25 @@ def _choice(values: tuple[str, ...]) -> click.Choice[str]:
     "--type", "key_type", required=True, type=_choice(("KSK", "ZSK")), help="Key signing or zone signing key."
 )
 @click.option(
-    "--algorithm", type=_choice(lim.ALGORITHMS), help="Default: the zone's algorithm, else RsaSha256."
+    "--algorithm",
+    type=_choice(lim.ALGORITHMS),
+    help="Default: the zone's algorithm if the policy recommends it, else one the policy recommends.",
 )
 @click.option(
     "--length",
     type=click.IntRange(1, _UINT32_MAX),
-    help="Key length in bits: RSA 1024-4096 in steps of 64, ECDSA 256 or 384 (default: Windows's).",
+    help="Key length in bits: RSA 1024-4096 in steps of 64, ECDSA 256 or 384 (default: the policy's "
+    "minimum RSA length, at least Windows's default).",
 )
-@click.option("--rollover-period", type=DURATION, help="e.g. 755d (KSK 7-7300 days, ZSK 7-1825 days).")
+@click.option(
+    "--rollover-period",
+    type=DURATION,
+    help="e.g. 755d (KSK 7-7300 days, ZSK 7-1825 days; default: Windows's, within the policy's range).",
+)
 @click.option("--initial-rollover-offset", type=DURATION, help="Delay of the first rollover (0-30 days).")
 @click.option("--store-in-ad/--no-store-in-ad", default=None, help="Replicate the private key through AD.")
 @click.option("--ksp", "ksp", metavar="PROVIDER", help="Key storage provider.")
+@policy_options(fail_on=False, why=" the defaults come from (default: the baseline profile)")
 @change_options
 @fmt_option
 @pass_app
@@ -165,14 +188,25 @@ def keys_add(
     initial_rollover_offset: timedelta | None,
     store_in_ad: bool | None,
     ksp: str | None,
+    policy_file: Path | None,
+    profile: str | None,
     dry_run: bool,
     force: bool,
     yes: bool,
     audit_log: Path | None,
     fmt: str,
 ) -> None:
-    """Add a signing key (Add-DnsServerSigningKey)."""
-    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    """Add a signing key (Add-DnsServerSigningKey).
+
+    What is not given comes from the policy in effect (--policy/--profile, as for audit), so the
+    new key passes the audit: the zone's algorithm when the policy recommends it, the policy's
+    minimum RSA length (KEY005), a rollover period and signature validity within its ranges.
+    The plan and the output say where each default came from.
+    """
+    from toolkit.policy import load_policy
+
+    policy = load_policy(policy_file, profile or "baseline")
+    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log, policy=policy)
     outcome = _run(
         app,
         opts,
@@ -192,12 +226,14 @@ def keys_add(
         cmdlet=lim.CMDLETS["key_add"],
     )
     _show_keys(outcome, fmt)
+    _show_notes(outcome, fmt)
 
 
 @keys_group.command("remove")
 @zone_opt
 @click.argument("key_ids", nargs=-1, required=True, metavar="KEY_ID...")
 @change_options
+@ds_options
 @fmt_option
 @pass_app
 def keys_remove(
@@ -208,10 +244,26 @@ def keys_remove(
     force: bool,
     yes: bool,
     audit_log: Path | None,
+    ds_from: str | None,
+    dns_timeout: float,
+    ds_confirmed: bool,
     fmt: str,
 ) -> None:
-    """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes."""
-    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    """Remove signing keys (Remove-DnsServerSigningKey). Destructive: asks, or needs --yes.
+
+    Removing a KSK of a signed zone needs the parent to publish the DS of a KSK that stays:
+    the guard asks it over DNS (--ds-from), or you confirm it (--ds-confirmed).
+    """
+    opts = admin_options(
+        app,
+        dry_run=dry_run,
+        force=force,
+        yes=yes,
+        audit_log=audit_log,
+        ds_from=ds_from,
+        dns_timeout=dns_timeout,
+        ds_confirmed=ds_confirmed,
+    )
     outcome = _run(
         app,
         opts,
@@ -222,6 +274,7 @@ def keys_remove(
     )
     if not outcome.dry_run:
         click.echo(f"removed {len(key_ids)} key(s) from {zone} on {outcome.server}")
+    _show_notes(outcome, fmt)
 
 
 @keys_group.command("set")
@@ -233,6 +286,7 @@ def keys_remove(
 @click.option("--zone-validity", type=DURATION, help="Zone signature validity (6-720 hours).")
 @click.option("--next-action", type=_choice(lim.NEXT_ROLLOVER_ACTIONS), help="NextRolloverAction.")
 @change_options
+@ds_options
 @fmt_option
 @pass_app
 def keys_set(
@@ -248,13 +302,29 @@ def keys_set(
     force: bool,
     yes: bool,
     audit_log: Path | None,
+    ds_from: str | None,
+    dns_timeout: float,
+    ds_confirmed: bool,
     fmt: str,
 ) -> None:
-    """Change a key's rollover period, signature validity or next action (Set-DnsServerSigningKey)."""
+    """Change a key's rollover period, signature validity or next action (Set-DnsServerSigningKey).
+
+    --next-action Retire on a KSK of a signed zone needs the parent to publish the DS of a KSK
+    that stays: the guard asks it over DNS (--ds-from), or you confirm it (--ds-confirmed).
+    """
     if all(v is None for v in (rollover_period, dnskey_validity, ds_validity, zone_validity, next_action)):
         raise click.UsageError("nothing to change: give at least one option")
     canon = lim.canonical(next_action, lim.NEXT_ROLLOVER_ACTIONS) if next_action else None
-    opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+    opts = admin_options(
+        app,
+        dry_run=dry_run,
+        force=force,
+        yes=yes,
+        audit_log=audit_log,
+        ds_from=ds_from,
+        dns_timeout=dns_timeout,
+        ds_confirmed=ds_confirmed,
+    )
     outcome = _run(
         app,
         opts,
@@ -274,6 +344,7 @@ def keys_set(
         key_id=key_id,
     )
     _show_keys(outcome, fmt)
+    _show_notes(outcome, fmt)
 
 
 @keys_group.group("rollover")
@@ -298,8 +369,20 @@ def _rollover_command(action: str, help_text: str) -> None:
         fmt: str,
         rollover_period: timedelta | None = None,
         initial_rollover_offset: timedelta | None = None,
+        ds_from: str | None = None,
+        dns_timeout: float = 2.0,
+        ds_confirmed: bool = False,
     ) -> None:
-        opts = admin_options(app, dry_run=dry_run, force=force, yes=yes, audit_log=audit_log)
+        opts = admin_options(
+            app,
+            dry_run=dry_run,
+            force=force,
+            yes=yes,
+            audit_log=audit_log,
+            ds_from=ds_from,
+            dns_timeout=dns_timeout,
+            ds_confirmed=ds_confirmed,
+        )
         outcome = _run(
             app,
             opts,
@@ -317,6 +400,7 @@ def _rollover_command(action: str, help_text: str) -> None:
             key_id=key_id,
         )
         _show_keys(outcome, fmt)
+        _show_notes(outcome, fmt)
 
     command.__doc__ = help_text
     if action == "enable":
@@ -324,15 +408,30 @@ def _rollover_command(action: str, help_text: str) -> None:
             "--initial-rollover-offset", type=DURATION, help="Delay of the first rollover."
         )(command)
         command = click.option("--rollover-period", type=DURATION, help="e.g. 755d for a KSK.")(command)
+    if action in ("step", "now"):
+        command = ds_options(command)
     keys_rollover.command(action)(command)
 
 
 _rollover_command("enable", "Enable automatic rollover (Enable-DnsServerSigningKeyRollover).")
 _rollover_command("disable", "Disable automatic rollover (Disable-DnsServerSigningKeyRollover).")
 _rollover_command(
-    "step", "Continue a KSK rollover once the parent has the new DS (Step-DnsServerSigningKeyRollover)."
+    "step",
+    """Continue a KSK rollover once the parent has the new DS (Step-DnsServerSigningKeyRollover).
+
+    The guard asks the parent's DS over DNS (--ds-from: the parent zone's server or a resolver;
+    default the server itself) and refuses unless a DS matches the new KSK's DNSKEY (key tag,
+    algorithm, digest), or you confirm it (--ds-confirmed).
+    """,
 )
-_rollover_command("now", "Start a rollover now (Invoke-DnsServerSigningKeyRollover).")
+_rollover_command(
+    "now",
+    """Start a rollover now (Invoke-DnsServerSigningKeyRollover).
+
+    On a KSK of a signed zone the key the parent's DS matches is replaced: the guard asks the
+    parent (--ds-from) and refuses unless another KSK with a DS stays, or you confirm (--ds-confirmed).
+    """,
+)
 
 
 # -- zone ---------------------------------------------------------------------------------------

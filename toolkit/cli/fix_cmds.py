@@ -27,6 +27,19 @@ __all__ = ["demo_export", "fix_cmd"]
 @click.option(
     "--audit-log", "audit_log", type=click.Path(dir_okay=False, path_type=Path), help="Audit log file."
 )
+@click.option(
+    "--dns", "dns_flag", is_flag=True, help="After --apply, check over DNS: ask the server on port 53."
+)
+@click.option(
+    "--dns-server", metavar="ADDR[:PORT]", help="After --apply, check over DNS: ask this DNS server."
+)
+@click.option(
+    "--dns-timeout",
+    type=click.FloatRange(0.05),
+    default=2.0,
+    show_default=True,
+    help="Seconds per DNS query try (2 retries).",
+)
 @pass_app
 def fix_cmd(
     app: AppContext,
@@ -35,22 +48,34 @@ def fix_cmd(
     policy_file: Path | None,
     profile: str | None,
     audit_log: Path | None,
+    dns_flag: bool,
+    dns_server: str | None,
+    dns_timeout: float,
 ) -> None:
     """Plan (and with --apply make) the safe fixes for an audit's findings.
 
     Without --server and with --transport fake, every server of the simulated fleet.
     Findings without a safe automatic fix are listed with their manual remediation.
+    A fix holds every step its change needs: new NSEC3 settings are followed by a re-sign with
+    the zone's own keys (Invoke-DnsServerZoneSign -DoResign). --apply makes the steps in order
+    and stops at the first that fails; with --dns or --dns-server it then checks that the zone
+    serves the new NSEC3PARAM (else it says the check was skipped). New keys take their
+    defaults from the policy (--policy/--profile); a new KSK's DS records are printed, to hand
+    to the parent.
 
-    Exit codes: 0 done, 1 a change failed or a finding it claimed is still there, 2 a server
-    could not be audited (the others are still planned), 6 --apply not confirmed (nothing sent).
+    Exit codes: 0 done, 1 a change failed, a finding it claimed is still there or DNS still
+    serves the old NSEC3 chain, 2 a server could not be audited (the others are still planned),
+    6 --apply not confirmed (nothing sent).
     """
+    from toolkit.cli.dns_cmds import dns_view_from
     from toolkit.policy import load_policy
     from toolkit.services.audit import audit_server
     from toolkit.services.fix import apply_plan, plan_server
 
     policy = load_policy(policy_file, profile or "baseline")
+    dns = dns_view_from(dns_flag, dns_server, None, dns_timeout)
     hosts = _fix_hosts(app)
-    opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log)
+    opts = admin_options(app, dry_run=False, force=False, yes=True, audit_log=audit_log, policy=policy)
     failed = incomplete = False
     unconfirmed: list[str] = []
     for host in hosts:
@@ -73,8 +98,11 @@ def fix_cmd(
                         _log_plan(opts, plan, "refused", refusal)
                         unconfirmed.append(plan.server)
                         continue
+                    steps = sum(len(item.steps) for item in plan.fixes)
                     if not click.confirm(
-                        f"Apply {len(plan.fixes)} change(s) on {plan.server}?", default=False, err=True
+                        f"Apply {len(plan.fixes)} fix(es), {steps} change(s), on {plan.server}?",
+                        default=False,
+                        err=True,
                     ):
                         cancelled = admin.Cancelled(
                             f"fix --apply on {plan.server} cancelled. Nothing was sent."
@@ -82,10 +110,10 @@ def fix_cmd(
                         _log_plan(opts, plan, "cancelled", cancelled)
                         click.echo(f"{plan.server}: skipped", err=True)
                         continue
-                result = apply_plan(remote, plan, opts, policy)
+                result = apply_plan(remote, plan, opts, policy, dns=dns)
                 persist_fake_state(app, remote)
                 _print_result(result)
-                failed = failed or bool(result.failures or result.still_open)
+                failed = failed or not result.ok
         except RemoteError as exc:  # could not even connect: the other hosts still get their plan
             incomplete = True
             _host_error(host, exc.message)
@@ -109,7 +137,8 @@ def _host_error(host: str, message: str) -> None:
 def _log_plan(opts: admin.Options, plan: Any, result: str, error: WindnsError) -> None:
     """An audit-log entry for every change of ``plan`` that was not made (refused or cancelled)."""
     for item in plan.fixes:
-        admin.record_attempt(opts, plan.server, item.change, result, error)
+        for step in item.steps:
+            admin.record_attempt(opts, plan.server, step, result, error)
 
 
 def _fix_hosts(app: AppContext) -> list[str]:

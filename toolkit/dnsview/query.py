@@ -54,7 +54,9 @@ __all__ = [
     "ZoneQuery",
     "ask",
     "key_length",
+    "parent_ds",
     "parse_target",
+    "published_key",
     "zone_view",
     "zone_views",
 ]
@@ -203,7 +205,8 @@ def _ts(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def _published(zone: str, rr: DNSKEY) -> PublishedKey:
+def published_key(zone: str, rr: DNSKEY) -> PublishedKey:
+    """The descriptor of one DNSKEY record of ``zone`` (key tag, flags, algorithm, length)."""
     return PublishedKey(
         zone=zone,
         key_tag=_dnssec.load().key_id(rr),
@@ -376,6 +379,33 @@ def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]
     return tuple(out)
 
 
+def parent_ds(
+    zone: str, parent: DnsTarget, keys: Sequence[DNSKEY], opts: QueryOptions | None = None
+) -> tuple[tuple[DsRecord, ...] | None, DnsProblem | None]:
+    """The DS RRset ``parent`` serves for ``zone``, each record matched against ``keys`` as
+    ``zone_view`` matches the parent's DS against the served DNSKEYs: key tag, algorithm and the
+    digest recomputed from the key. An empty tuple: the parent answered and holds no DS.
+
+    ``(None, problem)`` when no usable answer came, or when the answer came from the zone itself
+    rather than its parent (kind ``not-parent``): then nothing is known about the DS.
+    """
+    opts = opts or QueryOptions()
+    name = dns.name.from_text(zone)
+    ztext = name.to_text()
+    resp, p = ask(parent, ztext, "DS", opts, recursive=True)
+    if p is not None:
+        return None, p
+    rrset, _ = _pick(resp, name, dns.rdatatype.DS)
+    if rrset is None and _answered_by_child(resp, name):
+        return None, DnsProblem(
+            f"{ztext} DS",
+            str(parent),
+            "not-parent",
+            "answered from the zone itself, not its parent (ask the parent's server or a resolver)",
+        )
+    return _ds_records(ztext, rrset, keys), None
+
+
 def zone_view(
     zone: str,
     server: DnsTarget,
@@ -426,7 +456,7 @@ def zone_view(
         problems.append(p)
     dnskeys, dnskey_sigs = _pick(key_resp, name, dns.rdatatype.DNSKEY)
     key_rdatas = [k for k in dnskeys or () if isinstance(k, DNSKEY)]
-    keys = tuple(_published(ztext, k) for k in key_rdatas)
+    keys = tuple(published_key(ztext, k) for k in key_rdatas)
 
     sigs = _signatures(ztext, soa, soa_sigs, dnskeys, now)
     sigs += _signatures(ztext, dnskeys, dnskey_sigs, dnskeys, now)
@@ -466,7 +496,7 @@ def zone_view(
         if p:
             problems.append(p)
         cdk_rrset, _ = _pick(cdk_resp, name, dns.rdatatype.CDNSKEY)
-        cdnskey = tuple(_published(ztext, k) for k in cdk_rrset or () if isinstance(k, DNSKEY))
+        cdnskey = tuple(published_key(ztext, k) for k in cdk_rrset or () if isinstance(k, DNSKEY))
 
     ds: tuple[DsRecord, ...] | None = None
     ds_sigs: list[Signature] = []

@@ -5,10 +5,14 @@ Every operation (``add_key``, ``remove_keys``, ``set_key``, ``rollover``, ``sign
 ``ps_scripts/`` with typed parameters) and hands it to ``apply_change``, which:
 
 1. reads the zone's current state (one inventory run for that zone);
-2. completes unset parameters from it (a new key gets the zone's algorithm and Windows's default
-   length), so the plan shows exactly what will be sent;
+2. completes unset parameters from it and the policy (a new key gets the zone's algorithm and
+   the policy's length, rollover period and signature validity: ``toolkit.services.key_defaults``),
+   so the plan shows exactly what will be sent, and notes where each default came from;
 3. runs the pre-flight guard (``toolkit.guard``) and refuses with ``GuardError`` before anything
-   is sent, unless ``force`` (which skips our guard, never the server's, and says so);
+   is sent, unless ``force`` (which skips our guard, never the server's, and says so); a change
+   that steps, rolls, retires or removes a KSK of a signed zone also needs the parent to publish
+   a DS for a KSK that stays, asked over DNS (``toolkit.services.parent_ds``), unless
+   ``ds_confirmed``;
 4. with ``dry_run`` stops there: nothing is sent;
 5. asks for confirmation of destructive changes (remove, unsign, re-sign) unless ``assume_yes``;
 6. runs the script; a server refusal comes back as ``CmdletError`` with its Win32 code.
@@ -22,7 +26,7 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import dnssec_limits as lim
 from toolkit.audit_log import AuditLog, Operator
@@ -30,6 +34,10 @@ from toolkit.errors import CmdletError, GuardError, WindnsError
 from toolkit.guard import Preflight, preflight
 from toolkit.model import ServerInventory, Zone
 from toolkit.remote.base import Remote
+
+if TYPE_CHECKING:
+    from toolkit.policy import Policy
+    from toolkit.services.audit import DnsViewOptions
 
 __all__ = [
     "Cancelled",
@@ -127,7 +135,12 @@ def _ps(v: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to make a change. ``confirm`` is None when nobody can be asked (no terminal)."""
+    """How to make a change. ``confirm`` is None when nobody can be asked (no terminal).
+
+    ``dns``: where to ask the parent's DS before a KSK change (``ds_from``, else ``server``, else
+    the Windows server itself on port 53); ``ds_confirmed``: the operator has checked the parent,
+    do not ask. ``policy``: where a new key's defaults come from (None: the baseline profile).
+    """
 
     dry_run: bool = False
     force: bool = False
@@ -136,6 +149,9 @@ class Options:
     warn: Callable[[str], None] = field(default=lambda _msg: None)
     audit_log: AuditLog | None = None
     operator: Operator | None = None
+    dns: DnsViewOptions | None = None
+    ds_confirmed: bool = False
+    policy: Policy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +164,8 @@ class Outcome:
     dry_run: bool
     forced: bool
     data: Any = None
+    #: what the change found or chose on its way (the parent's DS, defaults and where they came from)
+    notes: tuple[str, ...] = ()
 
     @property
     def plan_line(self) -> str:
@@ -155,27 +173,27 @@ class Outcome:
 
 
 # -- the engine ---------------------------------------------------------------------------------
-def _complete(change: Change, zone: Zone | None) -> Change:
-    """Fill parameters Windows would default, from the zone's state, so the plan is exact."""
+def _complete(change: Change, inventory: ServerInventory, policy: Policy | None) -> tuple[Change, list[str]]:
+    """Fill what Windows would default with the policy's defaults (``key_defaults``), so the plan
+    is exact and the new key passes the toolkit's own audit; the notes say where each came from."""
     if change.script != "key_add":
-        return change
-    key_type = str(change.params.get("KeyType"))
-    alg = change.params.get("CryptoAlgorithm")
-    if alg is None:
-        alg = _zone_algorithm(zone, key_type) or "RsaSha256"
-    canon = lim.canonical(str(alg), lim.ALGORITHMS) or str(alg)
-    length = change.params.get("KeyLength")
-    if length is None:
-        length = lim.default_key_length(canon, key_type)
-    return change.with_params(CryptoAlgorithm=canon, KeyLength=int(length))
+        return change, []
+    from toolkit.policy import default_policy
+    from toolkit.services.key_defaults import key_defaults
 
-
-def _zone_algorithm(zone: Zone | None, key_type: str) -> str | None:
-    """The algorithm a new key should match: the other key type's first, else any key's."""
-    if zone is None or not zone.keys:
-        return None
-    others = [k for k in zone.keys if k.key_type.value != key_type] or list(zone.keys)
-    return others[0].algorithm.value
+    found = key_defaults(
+        inventory.zone(change.zone),
+        str(change.params.get("KeyType")),
+        change.params,
+        policy or default_policy(),
+        inventory,
+    )
+    completed = change.with_params(**found.params)
+    alg = completed.params.get("CryptoAlgorithm")
+    canon = lim.canonical(str(alg), lim.ALGORITHMS)
+    if canon is not None and canon != alg:
+        completed = completed.with_params(CryptoAlgorithm=canon)
+    return completed, list(found.notes)
 
 
 def _error_record(exc: WindnsError) -> dict[str, Any]:
@@ -209,6 +227,8 @@ def record_attempt(
         "forced": options.force,
         "result": result,
     }
+    if options.ds_confirmed:
+        entry["ds_confirmed"] = True
     if error is not None:
         entry["error"] = _error_record(error)
     log.append(entry)
@@ -235,8 +255,9 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
             record("refused", change, exc)
             raise
         opts.warn(f"--force: could not read the current state ({exc}); sending without a pre-flight check")
+    notes: list[str] = []
     if inventory is not None:
-        change = _complete(change, inventory.zone(change.zone))
+        change, notes = _complete(change, inventory, opts.policy)
         check = preflight(inventory, change.script, change.params)
     if opts.force:
         opts.warn("--force: our pre-flight guard is skipped (the server still validates the change)")
@@ -246,7 +267,9 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
         err = check.refusals[0].error()
         record("refused", change, err)
         raise err
-    outcome = Outcome(remote.host, change, check, opts.dry_run, opts.force)
+    if not opts.force and check is not None and check.before is not None:
+        notes += _parent_ds(remote, check.before, change, opts, record)
+    outcome = Outcome(remote.host, change, check, opts.dry_run, opts.force, notes=tuple(notes))
     if opts.dry_run:
         record("planned", change)
         return outcome
@@ -268,7 +291,29 @@ def apply_change(remote: Remote, change: Change, options: Options | None = None)
         record("failed", change, exc)
         raise
     record("done", change)
-    return Outcome(remote.host, change, check, False, opts.force, result.data)
+    return Outcome(remote.host, change, check, False, opts.force, result.data, tuple(notes))
+
+
+def _parent_ds(
+    remote: Remote, zone: Zone, change: Change, opts: Options, record: Callable[..., None]
+) -> list[str]:
+    """The parent-DS check of a KSK change: raise its refusal, or return what it found."""
+    from toolkit.services import parent_ds
+
+    try:
+        found = parent_ds.check(
+            remote, zone, change.script, change.params, opts.dns, confirmed=opts.ds_confirmed
+        )
+    except WindnsError as exc:
+        record("refused", change, exc)
+        raise
+    if found.refusal is not None:
+        err = found.refusal.error()
+        record("refused", change, err)
+        raise err
+    if found.warning:
+        opts.warn(found.warning)
+    return [found.note] if found.note else []
 
 
 # -- one function per operation -----------------------------------------------------------------
