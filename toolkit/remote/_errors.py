@@ -32,6 +32,8 @@ __all__ = [
     "WSMAN_QUOTA_EXCEEDED",
     "WSMAN_SHELL_NOT_FOUND",
     "Scrubber",
+    "auth_failed",
+    "auth_rejected",
     "cmdlet_error",
     "http_status_error",
     "is_spnego_error",
@@ -140,10 +142,21 @@ def requests_error(
     return ConnectError(f"HTTP request to {endpoint} failed: {why}")
 
 
+def auth_rejected(*, endpoint: str, auth: str, username: str | None) -> AuthError:
+    """The server answered 401: one sentence for both transports, naming the authentication the
+    user asked for (``--auth``), whatever the library made of it (pywinrm sends Negotiate as NTLM)."""
+    who = f"user {username}" if username else "the current user"
+    return AuthError(f"{endpoint} rejected the credentials of {who} ({auth} authentication, HTTP 401)")
+
+
+def auth_failed(*, endpoint: str, auth: str, detail: str) -> AuthError:
+    """The client side of the handshake failed (pyspnego: no Kerberos ticket, NTLM refused...)."""
+    return AuthError(f"{endpoint}: authentication failed ({auth}): {detail}")
+
+
 def http_status_error(status: int, *, endpoint: str, auth: str, username: str | None) -> RemoteError:
     if status == 401:
-        who = f"user {username}" if username else "the current user"
-        return AuthError(f"{endpoint} rejected the credentials of {who} ({auth} authentication, HTTP 401)")
+        return auth_rejected(endpoint=endpoint, auth=auth, username=username)
     if status == 403:
         return AuthError(f"{endpoint} refused access (HTTP 403)")
     return ProtocolError(f"{endpoint} answered HTTP {status} without a WS-Management fault")
