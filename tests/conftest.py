@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import toolkit.remote as remote_mod
+from toolkit.remote import redact
 from tests.bind_fixtures import demo_bind  # noqa: F401 - one BIND for the whole session
 from toolkit.resources import demo_fixtures_dir
 from toolkit.simulator import Fleet
@@ -26,6 +27,7 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
         monkeypatch.delenv(var, raising=False)
     yield
     remote_mod._FLEETS.clear()
+    redact.forget_secrets()  # a password one test gave the CLI is not redacted from the next's logs
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import logging
 import re
 import threading
 
-__all__ = ["MARK", "SecretFilter", "install", "redact", "remember_secret"]
+__all__ = ["MARK", "SecretFilter", "forget_secrets", "install", "redact", "remember_secret"]
 
 MARK = "<redacted>"
 
@@ -57,6 +57,12 @@ def remember_secret(secret: str | None) -> None:
     if secret and len(secret) >= 3:
         with _LOCK:
             _SECRETS.add(secret)
+
+
+def forget_secrets() -> None:
+    """Forget every remembered secret (a test starting afresh)."""
+    with _LOCK:
+        _SECRETS.clear()
 
 
 def _decode(run: str) -> bytes | None:
