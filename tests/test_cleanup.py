@@ -24,6 +24,7 @@ from tests.bind_fixtures import require_bind
 
 PASSWORD = "Cleanup-pa55word"
 READY_FAKE = "try: "
+READY_DEMO = "both views of the demo fleet: "
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -193,4 +194,57 @@ def test_fake_server_removes_its_files_when_it_cannot_listen(tmp_path: Path) -> 
             check=False,
         )
     assert res.returncode == 4 and f"cannot listen on 127.0.0.1 from port {port}" in res.stderr
+    assert _left_in(tmp) == []
+
+
+# -- windns dns serve-demo ----------------------------------------------------------------------------
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_serve_demo_stops_named_and_removes_its_zones_on_a_signal(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    require_bind()
+    tmp = _private_tmp(tmp_path)
+    with _running(["dns", "serve-demo", "--lifetime", "600"], tmp, READY_DEMO) as (proc, lines):
+        named = _named_pids(tmp)
+        assert len(named) == 1, lines
+        code, out = _stop(proc, sig)
+        gone = _wait_gone(named)
+    assert code == 0, out
+    assert gone == set(), f"named {gone} still running after {sig.name}"
+    assert _left_in(tmp) == [], out
+
+
+def test_serve_demo_removes_its_zones_when_named_cannot_start(tmp_path: Path) -> None:
+    require_bind()
+    tmp = _private_tmp(tmp_path)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        port = busy.getsockname()[1]
+        res = subprocess.run(
+            [sys.executable, "-m", "toolkit", "dns", "serve-demo", "--lifetime", "60", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=_env(tmp),
+            timeout=180,
+            check=False,
+        )
+    assert res.returncode != 0 and "named" in res.stderr, res.stderr
+    assert _named_pids(tmp) == set()
+    assert _left_in(tmp) == []
+
+
+def test_serve_demo_removes_its_zones_at_the_end_of_its_lifetime(tmp_path: Path) -> None:
+    require_bind()
+    tmp = _private_tmp(tmp_path)
+    res = subprocess.run(
+        [sys.executable, "-m", "toolkit", "dns", "serve-demo", "--lifetime", "5"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp),
+        timeout=180,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("demo DNS side on 127.0.0.1:")
+    assert _named_pids(tmp) == set()
     assert _left_in(tmp) == []
