@@ -248,3 +248,15 @@ def test_a_record_is_redacted_not_dropped_with_its_arguments_and_traceback() -> 
     text = record.getMessage() + "\n" + (record.exc_text or "")
     assert record.getMessage() == f"NTLM step output: {MARK} (user {USER})"
     assert "ValueError: bad token" in text and not leaks(text) and "S3cret-of-this-test" not in text
+
+
+@pytest.mark.parametrize("transport", ["psrp", "winrm"])
+def test_a_transport_teaches_the_filter_its_password(transport: str) -> None:
+    """A password from a fleet inventory (keyring, env) never passes the CLI's prompt: the
+    transport holding it makes the filter redact it all the same."""
+    from toolkit.remote import ConnectionOptions, connect
+
+    secret = f"Inventory-{transport}-pa55"
+    assert redact(f"left {secret} here") == f"left {secret} here"
+    connect(ConnectionOptions(host="dns1", username="u", password=secret), transport)
+    assert redact(f"left {secret} here") == f"left {MARK} here"

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import requests
 
 from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteError, RemoteTimeout
+from toolkit.remote import redact
 
 __all__ = [
     "WSMAN_ACCESS_DENIED",
@@ -55,10 +56,12 @@ _WIN32_MESSAGE_ID = re.compile(r"^\s*WIN32\s+(\d+)\s*$", re.IGNORECASE)
 
 
 class Scrubber:
-    """Removes one secret from text that came from a library, before it becomes a message."""
+    """Removes one secret from text that came from a library, before it becomes a message; the
+    log filter (``toolkit.remote.redact``) learns it too, for the records the library writes."""
 
     def __init__(self, secret: str | None) -> None:
         self._secret = secret if secret and len(secret) >= 3 else None
+        redact.remember_secret(self._secret)
 
     def __call__(self, text: object) -> str:
         out = " ".join(str(text).split())
