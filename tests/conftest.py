@@ -1,4 +1,5 @@
-"""Shared test fixtures: a fresh demo fleet per test, and a CLI runner."""
+"""Shared test fixtures: a private HOME/XDG/TMPDIR for the session (and a check that it is left
+clean), a fresh demo fleet per test, and a CLI runner."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import toolkit.remote as remote_mod
+from tests._session_env import session_env  # noqa: F401 - private HOME, XDG dirs, TMPDIR; leak check
 from tests.bind_fixtures import demo_bind  # noqa: F401 - one BIND for the whole session
+from toolkit.remote import redact
 from toolkit.resources import demo_fixtures_dir
 from toolkit.simulator import Fleet
 
@@ -21,11 +24,18 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     remote_mod._FLEETS.clear()
     data = tmp_path_factory.mktemp("xdg-data")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    for var in ("WINDNS_PASSWORD", "WINDNS_SERVER", "WINDNS_USERNAME", "WINDNS_TRANSPORT", "WINDNS_DB",
-                "WINDNS_AUDIT_LOG"):
+    for var in (
+        "WINDNS_PASSWORD",
+        "WINDNS_SERVER",
+        "WINDNS_USERNAME",
+        "WINDNS_TRANSPORT",
+        "WINDNS_DB",
+        "WINDNS_AUDIT_LOG",
+    ):
         monkeypatch.delenv(var, raising=False)
     yield
     remote_mod._FLEETS.clear()
+    redact.forget_secrets()  # a password one test gave the CLI is not redacted from the next's logs
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ every cron mail. dnspython's DSA module warns under cryptography 51 at import
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -16,8 +17,20 @@ from toolkit.dnsview import _dnssec
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _private_dirs() -> dict[str, str]:
+    """The session's private HOME, XDG directories and TMPDIR (tests/_session_env.py), for a
+    process started with an environment of its own."""
+    names = ("HOME", "TMPDIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+    return {n: os.environ[n] for n in names if n in os.environ}
+
+
 def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    env = {
+        **_private_dirs(),
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "PATH": "/usr/bin:/bin",
+    }
     # -W error: any warning that reaches the default machinery becomes a failure on stderr
     return subprocess.run(
         [sys.executable, "-W", "error", "-m", "toolkit", *args],
@@ -51,7 +64,7 @@ def test_loading_dnssec_raises_no_warning_even_as_errors() -> None:
         [sys.executable, "-W", "error", "-c", code],
         capture_output=True,
         text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        env={**_private_dirs(), "PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
         timeout=60,
         check=False,
     )

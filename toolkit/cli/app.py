@@ -21,6 +21,7 @@ from toolkit.dnsview._dnssec import ignore_dsa_warning
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
 from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
+from toolkit.remote import redact as _redact
 
 __all__ = ["AppContext", "WindnsGroup", "main", "run"]
 
@@ -60,9 +61,12 @@ class AppContext:
             return None
         pw = os.environ.get(PASSWORD_ENV)
         if pw:
+            _redact.remember_secret(pw)
             return pw
         if self.username and sys.stdin.isatty():
-            return str(click.prompt(f"Password for {self.username}", hide_input=True))
+            pw = str(click.prompt(f"Password for {self.username}", hide_input=True))
+            _redact.remember_secret(pw)
+            return pw
         if self.username:
             raise ConfigError(f"no password: set {PASSWORD_ENV} (no terminal to prompt on)")
         return None
@@ -197,6 +201,9 @@ def main(ctx: click.Context, /, **kw: Any) -> None:
     verbose, quiet = kw.pop("verbose"), kw.pop("quiet")
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="windns: %(levelname)s: %(message)s", stream=sys.stderr)
+    # the WinRM libraries log authentication tokens at debug level: never let one through
+    for handler in logging.getLogger().handlers:
+        _redact.install(handler)
     obj = ctx.ensure_object(AppContext)
     obj.verbosity = -1 if quiet else verbose
     for k, v in kw.items():

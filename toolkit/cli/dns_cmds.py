@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from toolkit.cli._signals import stop_on_signals
 from toolkit.cli.app import AppContext, main
 from toolkit.dnsview import QueryOptions, parse_target, zone_view
 from toolkit.findings import EXIT_FINDINGS, EXIT_OK, Severity
@@ -244,7 +245,8 @@ def dns_serve_demo(app: AppContext, lifetime: float, port: int | None, workdir: 
     from toolkit.dnsview.demo import demo_specs
 
     server = BindServer(demo_specs(app.fixtures), workdir=workdir, port=port, lifetime=lifetime)
-    with server:
+    # Ctrl-C, SIGTERM or SIGHUP: named stopped and waited for, the signed zones deleted
+    with stop_on_signals(), server:
         click.echo(f"demo DNS side on {server.address} (trust anchor: {server.trust_anchor_file()})")
         for z in server.zones:
             click.echo(f"  {z.name:28} {z.note}")

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli._signals import stop_on_signals
 from toolkit.cli.app import PASSWORD_ENV, main
 from toolkit.errors import ConfigError
 from toolkit.fakeserver import FAULT_KINDS, NO_DNSSERVER_CONFIGURATION, Credentials, FakeWinrmServer, Fault
+from toolkit.remote.redact import remember_secret
 
 __all__ = ["fake_server"]
 
@@ -97,6 +99,7 @@ def fake_server(
     """
     password = os.environ.get(PASSWORD_ENV)
     creds = Credentials(username=username, password=password) if password else Credentials(username=username)
+    remember_secret(creds.password)
     names = ("Microsoft.PowerShell", "windns.JEA", NO_DNSSERVER_CONFIGURATION, *config_names)
     try:
         fake = FakeWinrmServer(
@@ -120,57 +123,62 @@ def fake_server(
             ep.faults.add(Fault(kind="latency", seconds=latency))
     if not fake.endpoints:
         raise ConfigError("no simulated server to serve")
-    try:
-        fake.start()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot listen on 127.0.0.1 from port {port_base}: {exc.strerror or exc}"
-        ) from None
-    dns_side = None
-    if with_dns:
-        from toolkit.dnsview.bind import BindServer
-        from toolkit.dnsview.demo import demo_specs
+    with stop_on_signals():
+        dns_side = None
+        try:
+            try:
+                fake.start()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot listen on 127.0.0.1 from port {port_base}: {exc.strerror or exc}"
+                ) from None
+            if with_dns:
+                from toolkit.dnsview.bind import BindServer
+                from toolkit.dnsview.demo import demo_specs
 
-        dns_side = BindServer(demo_specs(fixtures_dir), lifetime=duration + 30 if duration else 86400)
-    try:
-        if dns_side is not None:
-            dns_side.start()
-        scheme = "https" if tls else "http"
-        click.echo(f"windns fake WinRM endpoint on 127.0.0.1 ({scheme}); Ctrl-C stops it")
-        click.echo(f"credentials file: {fake.credentials_file}")
-        source = PASSWORD_ENV if password else "the credentials file"
-        click.echo(
-            f"account: {creds.domain}\\{creds.username} (auth ntlm, negotiate or basic; "
-            f"password from {source})"
-        )
-        if fake.cert is not None:
-            click.echo(f"certificate (use as --ca-bundle): {fake.cert.cert_file}")
-        click.echo(
-            f"session configurations: {', '.join(names)} "
-            f"({NO_DNSSERVER_CONFIGURATION}: a JEA-style endpoint without the DnsServer module)"
-        )
-        for ep in fake:
-            state = "refused (fault)" if not ep.listening else ep.url
-            faults = ", ".join(f.kind for f in ep.faults.faults)
+                dns_side = BindServer(demo_specs(fixtures_dir), lifetime=duration + 30 if duration else 86400)
+                dns_side.start()
+            scheme = "https" if tls else "http"
+            click.echo(f"windns fake WinRM endpoint on 127.0.0.1 ({scheme}); Ctrl-C stops it")
+            click.echo(f"credentials file: {fake.credentials_file}")
+            source = PASSWORD_ENV if password else "the credentials file"
             click.echo(
-                f"  {ep.name:<28} port {ep.port:<6} {state}" + (f"  faults: {faults}" if faults else "")
+                f"account: {creds.domain}\\{creds.username} (auth ntlm, negotiate or basic; "
+                f"password from {source})"
             )
-        first = next(iter(fake))
-        tls_flag = "--ssl --ca-bundle " + str(fake.cert.cert_file) if fake.cert is not None else "--no-ssl"
-        click.echo(
-            f"try: {PASSWORD_ENV}=... windns --transport psrp --server 127.0.0.1 "
-            f"--port {first.port} {tls_flag} "
-            f"--auth ntlm --username {creds.username} audit"
-            + (f" --dns-server {dns_side.address}" if dns_side is not None else "")
-        )
-        if dns_side is not None:
-            click.echo(f"DNS side (BIND) on {dns_side.address}: the same zones, signed with the same keys")
-        deadline = None if duration is None else time.monotonic() + duration
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2 if deadline is None else min(0.2, max(0.0, deadline - time.monotonic())))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
-        if dns_side is not None:
-            dns_side.stop()
+            if fake.cert is not None:
+                click.echo(f"certificate (use as --ca-bundle): {fake.cert.cert_file}")
+            click.echo(
+                f"session configurations: {', '.join(names)} "
+                f"({NO_DNSSERVER_CONFIGURATION}: a JEA-style endpoint without the DnsServer module)"
+            )
+            for ep in fake:
+                state = "refused (fault)" if not ep.listening else ep.url
+                faults = ", ".join(f.kind for f in ep.faults.faults)
+                click.echo(
+                    f"  {ep.name:<28} port {ep.port:<6} {state}" + (f"  faults: {faults}" if faults else "")
+                )
+            first = next(iter(fake))
+            tls_flag = (
+                "--ssl --ca-bundle " + str(fake.cert.cert_file) if fake.cert is not None else "--no-ssl"
+            )
+            click.echo(
+                f"try: {PASSWORD_ENV}=... windns --transport psrp --server 127.0.0.1 "
+                f"--port {first.port} {tls_flag} "
+                f"--auth ntlm --username {creds.username} audit"
+                + (f" --dns-server {dns_side.address}" if dns_side is not None else "")
+            )
+            if dns_side is not None:
+                click.echo(
+                    f"DNS side (BIND) on {dns_side.address}: the same zones, signed with the same keys"
+                )
+            deadline = None if duration is None else time.monotonic() + duration
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.2 if deadline is None else min(0.2, max(0.0, deadline - time.monotonic())))
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP: the way to stop
+            pass
+        finally:
+            # whatever ended it: the credentials file (it holds the password), the TLS key, named
+            fake.stop()
+            if dns_side is not None:
+                dns_side.stop()

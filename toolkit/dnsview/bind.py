@@ -5,7 +5,8 @@ children's delegations and DS records, signs it with ``dnssec-signzone`` (NSEC o
 zone's iterations and salt, the inception offset and the validity periods asked for), writes
 ``named.conf`` and starts ``named`` in the foreground on a free port. Every server is started under
 coreutils ``timeout``, so it stops by itself after ``lifetime`` seconds even if nobody calls
-``stop()``; ``stop()`` (and leaving the ``with`` block) ends it at once.
+``stop()``; ``stop()`` (and leaving the ``with`` block) ends it at once, waits until it is gone and
+deletes the temporary directory, as does a ``start()`` that fails or is interrupted.
 
 A ``ZoneSpec`` can be deliberately out of sync with what the Windows side reports (a KSK whose DS
 was never updated at the parent, a key never published, NSEC3 parameters changed but not re-signed):
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -86,6 +88,26 @@ def free_port() -> int:
                     continue
                 return port
     raise BindError("no free port on 127.0.0.1")
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_group_gone(pgid: int, *, timeout: float) -> None:
+    """Wait until no process of group ``pgid`` is left (named, once its parent is reaped)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:  # pragma: no cover - the group id was reused by someone else's
+            return
+        time.sleep(0.02)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,32 +226,39 @@ class BindServer:
         if self.workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="windns-bind-")
             self.workdir = Path(self._tmp.name)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.build()
-        fixed = self.port
-        last: BindError | None = None
-        for _ in range(1 if fixed else 3):  # a free port can be taken between probe and bind
-            try:
-                self._launch(fixed or free_port())
-                return self
-            except BindError as exc:
-                last = exc
-                self.stop(cleanup=False)
-        self.stop()
-        raise last or BindError("named did not start")
+        try:  # whatever stops the start (a tool failing, Ctrl-C while signing): nothing stays
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            self.build()
+            fixed = self.port
+            last: BindError | None = None
+            for _ in range(1 if fixed else 3):  # a free port can be taken between probe and bind
+                try:
+                    self._launch(fixed or free_port())
+                    return self
+                except BindError as exc:
+                    last = exc
+                    self.stop(cleanup=False)
+            raise last or BindError("named did not start")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self, *, cleanup: bool = True) -> None:
+        """Stop named and wait until it is gone; with ``cleanup`` delete a temporary workdir."""
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if proc is not None:
+            if proc.poll() is None:
+                proc.terminate()  # coreutils timeout passes the SIGTERM on to named and waits for it
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    _kill_group(proc.pid)  # timeout and named together
+                    proc.wait(timeout=5)
+            _wait_group_gone(proc.pid, timeout=5)
         if cleanup and self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+            self.workdir = None
 
     def _launch(self, port: int) -> None:
         assert self.workdir is not None
@@ -247,7 +276,10 @@ class BindServer:
             "-n",
             "1",
         ]
-        self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir)
+        # its own process group: a Ctrl-C reaches this process, which stops named and cleans up
+        self._proc = subprocess.Popen(
+            cmd, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, process_group=0
+        )
         log.close()
         first = _fqdn(self.zones[0].name) if self.zones else "."
         deadline = time.monotonic() + self.start_timeout

@@ -8,6 +8,8 @@ in a fresh temporary directory) and points the variable at it; the process keeps
 every endpoint it runs, so several endpoints can live side by side. pyspnego takes the first
 line that matches a user, so one user name has one password per process (the default account
 gets one random password per process; installing the same user again replaces it).
+``Credentials.release()`` undoes one ``install()``: when no endpoint of the process needs the
+file any more it is deleted with its directory (it holds passwords in the clear).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import binascii
 import os
 import re
 import secrets
+import shutil
 import struct
 import tempfile
 import threading
@@ -42,6 +45,7 @@ _BOUNDARY = b"--Encrypted Boundary"
 _FILE_LOCK = threading.Lock()
 _INSTALLED: dict[tuple[str, str], str] = {}  # (domain, user) -> password, every endpoint in the process
 _FILE: Path | None = None
+_USES = 0  # install() calls not yet released
 #: one random password per process, so endpoints started side by side share the test account
 _PROCESS_PASSWORD = "Fake-" + secrets.token_urlsafe(12)
 
@@ -70,10 +74,11 @@ class Credentials:
 
     def install(self) -> Path:
         """Add this account to the process's NTLM_USER_FILE and return the file's path."""
-        global _FILE
+        global _FILE, _USES
         with _FILE_LOCK:
             if _FILE is None:
                 _FILE = Path(tempfile.mkdtemp(prefix="windns-fake-")) / "ntlm-users"
+            _USES += 1
             for key in [k for k in _INSTALLED if k[1].lower() == self.username.lower()]:
                 del _INSTALLED[key]
             _INSTALLED[(self.domain, self.username)] = self.password
@@ -84,6 +89,21 @@ class Credentials:
                 fh.write("\n".join(lines) + "\n")
             os.environ["NTLM_USER_FILE"] = str(_FILE)
             return _FILE
+
+    def release(self) -> None:
+        """Undo one ``install()``; the last one deletes the file, its directory and NTLM_USER_FILE."""
+        global _FILE, _USES
+        with _FILE_LOCK:
+            if _USES == 0 or _FILE is None:
+                return
+            _USES -= 1
+            if _USES:
+                return
+            path, _FILE = _FILE, None
+            _INSTALLED.clear()
+            if os.environ.get("NTLM_USER_FILE") == str(path):
+                del os.environ["NTLM_USER_FILE"]
+            shutil.rmtree(path.parent, ignore_errors=True)
 
 
 class AuthFailed(Exception):

@@ -499,25 +499,33 @@ class FakeWinrmServer:
     def start(self) -> FakeWinrmServer:
         if self.running:
             return self
-        self.credentials_file = self.credentials.install()
-        if self.tls and self.cert is None:
-            self.cert = make_self_signed()
-            self.ssl_context = self.cert.server_context()
         self.stopping.clear()
         try:
+            self.credentials_file = self.credentials.install()
+            if self.tls and self.cert is None:
+                self.cert = make_self_signed()
+                self.ssl_context = self.cert.server_context()
             for ep in self.endpoints.values():
                 ep.start()
-        except OSError:
+        except BaseException:
             self.stop()
             raise
         self.running = True
         return self
 
     def stop(self) -> None:
+        """Stop every endpoint, then delete what start() wrote: the credentials file (passwords in
+        the clear) and a certificate made here (its private key)."""
         self.stopping.set()
         for ep in self.endpoints.values():
             ep.stop()
         self.running = False
+        if self.credentials_file is not None:
+            self.credentials_file = None
+            self.credentials.release()
+        if self.cert is not None and self.cert.owned_dir is not None:
+            self.cert.remove()
+            self.cert, self.ssl_context = None, None
 
     def __enter__(self) -> FakeWinrmServer:
         return self.start()

@@ -2,12 +2,14 @@
 
 The certificate names ``localhost`` and ``127.0.0.1``; its PEM file doubles as the CA bundle a
 client passes to validate it (``--ca-bundle``). ``channel_binding`` gives the RFC 5929
-``tls-server-end-point`` value NTLM binds to over HTTPS.
+``tls-server-end-point`` value NTLM binds to over HTTPS. Made in a fresh temporary directory,
+the certificate owns it: ``remove()`` deletes it, private key included.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +29,13 @@ class SelfSignedCert:
     cert_file: Path
     key_file: Path
     der: bytes
+    #: the temporary directory made for this certificate alone (None: the caller's directory)
+    owned_dir: Path | None = None
+
+    def remove(self) -> None:
+        """Delete the temporary directory made for the certificate (nothing when the caller gave one)."""
+        if self.owned_dir is not None:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
 
     @property
     def channel_binding(self) -> bytes:
@@ -42,7 +51,18 @@ class SelfSignedCert:
 
 
 def make_self_signed(directory: Path | None = None, common_name: str = "localhost") -> SelfSignedCert:
-    directory = directory or Path(tempfile.mkdtemp(prefix="windns-fake-tls-"))
+    owned: Path | None = None
+    if directory is None:
+        directory = owned = Path(tempfile.mkdtemp(prefix="windns-fake-tls-"))
+    try:
+        return _write(directory, common_name, owned)
+    except BaseException:
+        if owned is not None:
+            shutil.rmtree(owned, ignore_errors=True)
+        raise
+
+
+def _write(directory: Path, common_name: str, owned: Path | None) -> SelfSignedCert:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
@@ -72,4 +92,4 @@ def make_self_signed(directory: Path | None = None, common_name: str = "localhos
         )
     )
     key_file.chmod(0o600)
-    return SelfSignedCert(cert_file, key_file, cert.public_bytes(serialization.Encoding.DER))
+    return SelfSignedCert(cert_file, key_file, cert.public_bytes(serialization.Encoding.DER), owned)

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import requests
 
 from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteError, RemoteTimeout
+from toolkit.remote import redact
 
 __all__ = [
     "WSMAN_ACCESS_DENIED",
@@ -32,6 +33,8 @@ __all__ = [
     "WSMAN_QUOTA_EXCEEDED",
     "WSMAN_SHELL_NOT_FOUND",
     "Scrubber",
+    "auth_failed",
+    "auth_rejected",
     "cmdlet_error",
     "http_status_error",
     "is_spnego_error",
@@ -53,10 +56,12 @@ _WIN32_MESSAGE_ID = re.compile(r"^\s*WIN32\s+(\d+)\s*$", re.IGNORECASE)
 
 
 class Scrubber:
-    """Removes one secret from text that came from a library, before it becomes a message."""
+    """Removes one secret from text that came from a library, before it becomes a message; the
+    log filter (``toolkit.remote.redact``) learns it too, for the records the library writes."""
 
     def __init__(self, secret: str | None) -> None:
         self._secret = secret if secret and len(secret) >= 3 else None
+        redact.remember_secret(self._secret)
 
     def __call__(self, text: object) -> str:
         out = " ".join(str(text).split())
@@ -140,10 +145,21 @@ def requests_error(
     return ConnectError(f"HTTP request to {endpoint} failed: {why}")
 
 
+def auth_rejected(*, endpoint: str, auth: str, username: str | None) -> AuthError:
+    """The server answered 401: one sentence for both transports, naming the authentication the
+    user asked for (``--auth``), whatever the library made of it (pywinrm sends Negotiate as NTLM)."""
+    who = f"user {username}" if username else "the current user"
+    return AuthError(f"{endpoint} rejected the credentials of {who} ({auth} authentication, HTTP 401)")
+
+
+def auth_failed(*, endpoint: str, auth: str, detail: str) -> AuthError:
+    """The client side of the handshake failed (pyspnego: no Kerberos ticket, NTLM refused...)."""
+    return AuthError(f"{endpoint}: authentication failed ({auth}): {detail}")
+
+
 def http_status_error(status: int, *, endpoint: str, auth: str, username: str | None) -> RemoteError:
     if status == 401:
-        who = f"user {username}" if username else "the current user"
-        return AuthError(f"{endpoint} rejected the credentials of {who} ({auth} authentication, HTTP 401)")
+        return auth_rejected(endpoint=endpoint, auth=auth, username=username)
     if status == 403:
         return AuthError(f"{endpoint} refused access (HTTP 403)")
     return ProtocolError(f"{endpoint} answered HTTP {status} without a WS-Management fault")

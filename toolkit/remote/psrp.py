@@ -30,7 +30,7 @@ from pypsrp.exceptions import (
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
-from toolkit.errors import AuthError, ConfigError, ProtocolError, RemoteError
+from toolkit.errors import ConfigError, ProtocolError, RemoteError
 from toolkit.remote import _errors
 from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
 from toolkit.resources import script_text
@@ -299,9 +299,7 @@ class PsrpRemote(ClosingRemote):
                 scrub=self._scrub,
             )
         if isinstance(exc, AuthenticationError):
-            return _errors.http_status_error(
-                401, endpoint=endpoint, auth=self.opts.auth, username=self.opts.username
-            )
+            return _errors.auth_rejected(endpoint=endpoint, auth=self.opts.auth, username=self.opts.username)
         if isinstance(exc, WSManFaultError):
             code = _fault_code(exc) or exc.code
             return _errors.wsman_fault_error(code, self._scrub(exc.reason), endpoint=endpoint)
@@ -316,7 +314,7 @@ class PsrpRemote(ClosingRemote):
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {type(exc).__name__}: {self._scrub(exc)}")
         if _errors.is_spnego_error(exc):
-            return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
+            return _errors.auth_failed(endpoint=endpoint, auth=self.opts.auth, detail=self._scrub(exc))
         if isinstance(exc, ValueError) and self._pool is None:
             return ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}")
         return None

@@ -36,7 +36,7 @@ from winrm.exceptions import (
 )
 from winrm.protocol import Protocol
 
-from toolkit.errors import AuthError, ConfigError, ProtocolError, RemoteError, RemoteTimeout
+from toolkit.errors import ConfigError, ProtocolError, RemoteError, RemoteTimeout
 from toolkit.remote import _errors
 from toolkit.remote._clixml import parse_error_view, parse_stderr
 from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
@@ -257,23 +257,20 @@ class WinrmRemote(ClosingRemote):
             )
         if isinstance(exc, WinRMOperationTimeoutError):
             return RemoteTimeout(f"{endpoint}: the server did not finish within the operation timeout")
-        if isinstance(exc, AuthenticationError):
-            return _errors.http_status_error(
-                401, endpoint=endpoint, auth=_AUTH[self.opts.auth], username=self.opts.username
-            )
+        if isinstance(exc, AuthenticationError) or _no_ntlm_challenge(exc):
+            return _errors.auth_rejected(endpoint=endpoint, auth=self.opts.auth, username=self.opts.username)
         if isinstance(exc, WSManFaultError):
             return _errors.wsman_fault_error(exc.wsman_fault_code, self._scrub(exc.reason), endpoint=endpoint)
         if isinstance(exc, WinRMTransportError):
             return _errors.http_status_error(
-                int(exc.code), endpoint=endpoint, auth=_AUTH[self.opts.auth], username=self.opts.username
+                int(exc.code), endpoint=endpoint, auth=self.opts.auth, username=self.opts.username
             )
         if isinstance(exc, ET.ParseError | StopIteration):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {self._scrub(exc)}")
         if _errors.is_spnego_error(exc) or isinstance(exc, PermissionError):
-            # requests_ntlm raises PermissionError when the server offers no NTLM challenge
-            return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
+            return _errors.auth_failed(endpoint=endpoint, auth=self.opts.auth, detail=self._scrub(exc))
         return None
 
     def close(self) -> None:
@@ -288,6 +285,11 @@ class WinrmRemote(ClosingRemote):
                     log.debug("%s: closing the shell failed: %s", self.host, self._scrub(exc))
             self._discard()
 
+
+def _no_ntlm_challenge(exc: BaseException) -> bool:
+    """requests_ntlm's PermissionError for a 401 that carries no NTLM challenge: the server refused
+    the first message outright (pypsrp meets the same answer as AuthenticationError)."""
+    return isinstance(exc, PermissionError) and "challenge" in str(exc)
 
 
 def _decode(data: bytes | str) -> str:
