@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +241,38 @@ def test_demo_inventory_is_a_ready_fleet() -> None:
     assert len(readable) >= 3 and all(h.transport == "fake" for h in everything.hosts)
     dropped = {h.name for h in everything.hosts} - {h.name for h in readable.hosts}
     assert dropped == {"DNS3.corp.example"}  # the access-denied server
+
+
+def _big_inventory(n: int) -> str:
+    servers = "".join(
+        f'[[servers]]\nname = "dns{i:05d}.corp.example"\ngroups = ["branch"]\n\n' for i in range(n)
+    )
+    return '[defaults]\nauth = "kerberos"\n\n[groups.branch]\nport = 5985\n\n' + servers
+
+
+def test_loading_reads_each_line_of_a_large_inventory_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Locating each server's table must not rescan the file from its top (that made loading
+    quadratic: 10,000 hosts took minutes). The header pattern is tried on each line a bounded
+    number of times, whatever the number of servers."""
+    import toolkit.fleet as fleet_mod
+
+    class Counting:
+        def __init__(self, pattern: Any) -> None:
+            self.pattern = pattern
+            self.calls = 0
+
+        def match(self, text: str) -> Any:
+            self.calls += 1
+            return self.pattern.match(text)
+
+    for n in (500, 2000):
+        counter = Counting(fleet_mod._HEADER)
+        monkeypatch.setattr(fleet_mod, "_HEADER", counter)
+        text = _big_inventory(n)
+        inv = parse_toml_inventory(text, "big.toml")
+        monkeypatch.setattr(fleet_mod, "_HEADER", counter.pattern)
+        first = text.splitlines().index("[[servers]]") + 1
+        assert len(inv) == n and inv.hosts[-1].line == first + 4 * (n - 1)
+        assert counter.calls <= 2 * len(text.splitlines()), (n, counter.calls)

@@ -234,38 +234,42 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
 class _Text:
-    """Finds the line of a table header or key in TOML text (tomllib gives no positions)."""
+    """Finds the line of a table header or key in TOML text (tomllib gives no positions).
+
+    The headers are found once, when the text is read: locating the n-th ``[[servers]]`` table
+    is then a lookup, not a scan from the top of the file, so loading stays linear in its size.
+    """
 
     def __init__(self, text: str, file: str) -> None:
         self.lines = text.splitlines()
         self.file = file
+        #: 1-based line of every table header, in file order
+        self._header_lines: list[int] = []
+        #: table name -> indexes into ``_header_lines`` of its headers, in file order
+        self._headers: dict[str, list[int]] = {}
+        for no, line in enumerate(self.lines, start=1):
+            m = _HEADER.match(line) if line.lstrip()[:1] == "[" else None
+            if m:
+                self._headers.setdefault(self._norm(m.group(2)), []).append(len(self._header_lines))
+                self._header_lines.append(no)
 
     def _norm(self, header: str) -> str:
         return ".".join(p.strip().strip("\"'") for p in header.split("."))
 
     def block(self, table: str, occurrence: int = 0) -> tuple[int, int] | None:
         """1-based (header line, last line) of ``[table]`` or the n-th ``[[table]]``."""
-        seen = 0
-        start: int | None = None
-        for no, line in enumerate(self.lines, start=1):
-            m = _HEADER.match(line)
-            if not m:
-                continue
-            if start is not None:
-                return start, no - 1
-            if self._norm(m.group(2)) == table:
-                if seen == occurrence:
-                    start = no
-                seen += 1
-        return (start, len(self.lines)) if start is not None else None
+        found = self._headers.get(table, ())
+        if not 0 <= occurrence < len(found):
+            return None
+        index = found[occurrence]
+        start = self._header_lines[index]
+        end = self._header_lines[index + 1] - 1 if index + 1 < len(self._header_lines) else len(self.lines)
+        return start, end
 
     def line_of(self, key: str, table: str | None, occurrence: int = 0) -> int | None:
         if table is None:
-            lo, hi = 1, len(self.lines)
-            for no, line in enumerate(self.lines, start=1):
-                if _HEADER.match(line):
-                    hi = no - 1
-                    break
+            lo = 1
+            hi = self._header_lines[0] - 1 if self._header_lines else len(self.lines)
         else:
             found = self.block(table, occurrence)
             if found is None:
@@ -379,11 +383,15 @@ def _documented(key: str) -> str:
     return key.replace("_", "-")
 
 
+#: the command line's defaults, for checks made without the command line's settings
+_NO_BASE = ConnectionOptions(host="-")
+
+
 def _basic_in_clear(settings: Mapping[str, Any], base: ConnectionOptions | None) -> bool:
     """Whether these effective settings would send Basic credentials over plain HTTP."""
     if settings.get("transport") == "fake":
         return False
-    b = base or ConnectionOptions(host="-")
+    b = base or _NO_BASE
     auth = settings.get("auth") or b.auth
     ssl = _pick(settings.get("ssl"), b.ssl)
     allow = _pick(settings.get("allow_basic_over_http"), b.allow_basic_over_http)
