@@ -298,3 +298,19 @@ def test_explicit_db_in_a_missing_directory_is_an_error(runner: CliRunner, tmp_p
     # --no-history never looks at --db
     code, _, _ = invoke(runner, "-q", "scan", "--demo", "--no-history", "--db", str(missing))
     assert code == EXIT_FINDINGS
+
+
+def test_seconds_options_refuse_nan_inf_zero_and_negative(runner: CliRunner, tmp_path: Path) -> None:
+    inv = _fake_fleet(tmp_path / "fleet.toml", [("h0", "dns1", 0.0)])
+    db = str(tmp_path / "h.sqlite3")
+    for option in ("--host-timeout", "--backoff", "--grace"):
+        for value in ("nan", "inf", "-inf", "-1"):
+            code, out, err = invoke(runner, "scan", str(inv), "--db", db, option, value)
+            assert code == EXIT_USAGE and option in err and out == "", (option, value, err)
+    code, _, err = invoke(runner, "scan", str(inv), "--db", db, "--host-timeout", "0")
+    assert code == EXIT_USAGE and "--host-timeout" in err
+    code, _, err = invoke(runner, "--connect-timeout", "nan", "scan", str(inv), "--db", db)
+    assert code == EXIT_USAGE and "--connect-timeout" in err
+    assert not (tmp_path / "h.sqlite3").exists()  # refused before anything ran
+    code, _, _ = invoke(runner, "scan", str(inv), "--db", db, "--host-timeout", "5", "--grace", "0")
+    assert code in (0, 1)

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from toolkit.__about__ import __version__
+from toolkit.cli.params import Seconds
 from toolkit.dnsview._dnssec import ignore_dsa_warning
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
@@ -166,9 +167,9 @@ class WindnsGroup(click.Group):
     show_default=True,
     help="PowerShell session configuration (JEA endpoint).",
 )
-@click.option("--connect-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
-@click.option("--read-timeout", type=click.FloatRange(1), default=60.0, show_default=True)
-@click.option("--operation-timeout", type=click.FloatRange(1), default=50.0, show_default=True)
+@click.option("--connect-timeout", type=Seconds(0.1), default=30.0, show_default=True)
+@click.option("--read-timeout", type=Seconds(1), default=60.0, show_default=True)
+@click.option("--operation-timeout", type=Seconds(1), default=50.0, show_default=True)
 @click.option(
     "--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear)."
 )

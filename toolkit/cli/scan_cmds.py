@@ -18,6 +18,7 @@ import click
 from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
 from toolkit.cli.output import emit, policy_and_threshold, policy_options, write_atomically
+from toolkit.cli.params import Seconds
 from toolkit.errors import HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
 
@@ -147,7 +148,7 @@ def _signals(scanner: Any) -> Iterator[None]:
 )
 @click.option(
     "--host-timeout",
-    type=click.FloatRange(0.01),
+    type=Seconds(0.01),
     default=300.0,
     show_default=True,
     help="Seconds one host may take, retries included.",
@@ -161,14 +162,14 @@ def _signals(scanner: Any) -> Iterator[None]:
 )
 @click.option(
     "--backoff",
-    type=click.FloatRange(0),
+    type=Seconds(0),
     default=1.0,
     show_default=True,
     help="First retry delay in seconds (doubles each retry, with jitter).",
 )
 @click.option(
     "--grace",
-    type=click.FloatRange(0),
+    type=Seconds(0),
     default=10.0,
     show_default=True,
     help="On SIGINT/SIGTERM, seconds running hosts get to finish.",
@@ -288,7 +289,9 @@ def scan_cmd(
     elif inventory is not None:
         fleet = load_inventory(inventory, base=base)
     elif hosts or app.server:
-        fleet = hosts_from_names(list(hosts) or [app.require_server()])
+        fleet = (
+            hosts_from_names(hosts) if hosts else hosts_from_names([app.require_server()], option="--server")
+        )
     else:
         raise click.UsageError("nothing to scan: give an INVENTORY file, --host NAME or --demo")
     fleet = fleet.select(only, groups)

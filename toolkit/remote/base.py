@@ -127,7 +127,8 @@ class ConnectionOptions:
     @property
     def endpoint(self) -> str:
         scheme = "https" if self.ssl else "http"
-        return f"{scheme}://{self.host}:{self.effective_port}/wsman"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"{scheme}://{host}:{self.effective_port}/wsman"
 
 
 def parse_script_output(script: str, text: str, *, host: str | None = None) -> Any:
