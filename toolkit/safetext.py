@@ -16,6 +16,8 @@ Two functions, each used wherever its problem can arise:
   report file or stdout would refuse it and the command would fail. What a server sends is read
   with them (``toolkit.jsontext.loads``): a lone surrogate becomes the six characters of its
   escape, ``\\ud800``, and a pair of surrogates the character it encodes.
+- ``for_xml(text)``: the characters XML 1.0 forbids (most C0 controls), escaped, for the XML
+  reports (JUnit, STIG checklists).
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["for_terminal", "scrub_surrogates", "shorten", "without_surrogates"]
+__all__ = ["for_terminal", "for_xml", "scrub_surrogates", "shorten", "without_surrogates"]
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: what XML 1.0 forbids in a document, even as a character reference
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
@@ -47,6 +51,15 @@ def for_terminal(text: object) -> str:
     if _UNSAFE.search(s) is None:
         return s
     return _UNSAFE.sub(_escape, s)
+
+
+def for_xml(text: str) -> str:
+    """``text`` (an XML document or a value in one) with each character XML 1.0 does not allow
+    (C0 controls but tab, newline and carriage return; surrogates; U+FFFE, U+FFFF) written as
+    its escape: a parser would refuse the whole document for one of them."""
+    if _NOT_XML.search(text) is None:
+        return text
+    return _NOT_XML.sub(_escape, text)
 
 
 def shorten(text: object, limit: int = 64) -> str:

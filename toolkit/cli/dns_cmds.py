@@ -116,9 +116,7 @@ def dns_group() -> None:
     help="Ask the DS here: the parent's server or a recursive resolver (default: --server).",
 )
 @click.option("--no-ds", is_flag=True, help="Do not ask for the DS at the parent.")
-@click.option(
-    "--timeout", type=Seconds(0.05), default=2.0, show_default=True, help="Seconds per try."
-)
+@click.option("--timeout", type=Seconds(0.05), default=2.0, show_default=True, help="Seconds per try.")
 @click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
 @click.option("--fail-on", default="medium", show_default=True, help="Lowest severity that fails (exit 1).")
 @click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")

@@ -25,6 +25,7 @@ from toolkit.cli.output import (
 from toolkit.errors import ConfigError
 from toolkit.findings import EXIT_INCOMPLETE
 from toolkit.model import ServerInventory
+from toolkit.safetext import for_terminal
 
 __all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
 
@@ -96,7 +97,7 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
     if rows or not (unknown or unreadable):
         emit(rows, fmt, columns=columns)
     for line in unreadable:
-        click.echo(f"windns: error: {line}", err=True)
+        click.echo(f"windns: error: {for_terminal(line)}", err=True)
     if unknown:
         where = str(offline) if offline is not None else inv.server.name
         raise ConfigError(

@@ -21,6 +21,7 @@ from toolkit.cli.output import emit, policy_and_threshold, policy_options, write
 from toolkit.cli.params import Seconds
 from toolkit.errors import HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
+from toolkit.safetext import for_terminal
 
 __all__ = ["diff_cmd", "history_group", "rollovers_cmd", "scan_cmd"]
 
@@ -90,11 +91,13 @@ class _RichProgress:
 
     def host_done(self, host: HostReport, done: int, total: int) -> None:
         if host.error is not None:
+            from rich.text import Text
+
             self.failed += 1
+            line = for_terminal(f": {host.error.kind}: {host.error.message}")
+            # as text, never as markup: a server's message may hold "[...]"
             self.progress.console.print(
-                f"[red]{host.server}[/]: {host.error.kind}: {host.error.message}",
-                markup=True,
-                highlight=False,
+                Text.assemble((for_terminal(host.server), "red"), line), highlight=False
             )
         self.progress.update(
             self.task, completed=done, description=f"{self.failed} failed" if self.failed else ""

@@ -1,6 +1,5 @@
 """The history store: scans, hosts and findings written as they finish, read back as reports."""
 
-
 from __future__ import annotations
 
 import contextlib
@@ -44,7 +43,6 @@ _COUNT_HOST = (
     + " WHERE id = ?"
 )
 _NO_SEVERITIES = (0,) * len(_SEVERITY_COLUMNS)
-
 
 
 def _iso(dt: datetime) -> str:
@@ -142,7 +140,7 @@ class HostRecord:
             doc = jsontext.loads(text.strip().lstrip("\ufeff"))
             # checked when it was collected; a stored scan is read as it was stored
             return normalise_inventory(doc, source=f"history:{self.server}", self_check=False)
-        except (ValueError, NormaliseError) as exc:
+        except (ValueError, RecursionError, NormaliseError) as exc:
             raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None
 
 
@@ -244,7 +242,9 @@ class History:
                 text = json.dumps(
                     dump_inventory(host.inventory), default=_json_default, separators=(",", ":")
                 )
-            blob = zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL)
+            # A lone surrogate can only stand in a JSON text (elsewhere the text would not have
+            # parsed): its escape there reads back as the same text (toolkit.jsontext).
+            blob = zlib.compress(text.encode("utf-8", "backslashreplace"), _ZLIB_LEVEL)
         err = host.error
         rows: list[tuple[Any, ...]] = []
         severities = _NO_SEVERITIES

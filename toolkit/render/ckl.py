@@ -31,6 +31,7 @@ from toolkit.errors import ConfigError
 from toolkit.findings import Finding, HostReport, Report
 from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import DenialOfExistence, ZoneType
+from toolkit.safetext import for_xml
 
 if TYPE_CHECKING:
     from toolkit.policy import Policy
@@ -137,9 +138,7 @@ def _zones_signed(ctx: Context) -> Verdict:
         and not z.signed
     ]
     details = [f"{z}: primary zone not signed (IsSigned false)" for z in bad]
-    details += [
-        f"{f.target}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")
-    ]
+    details += [f"{f.target}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")]
     if details:
         return OPEN, _lines(details)
     signed = ", ".join(z.name for z in ctx.signed()) or "none"
@@ -476,7 +475,7 @@ def ckl_document(host: HostReport, policy: Policy | None = None, *, dns_view: bo
         _sub(v, "SEVERITY_OVERRIDE", "")
         _sub(v, "SEVERITY_JUSTIFICATION", "")
     ET.indent(root, space="\t")
-    body = ET.tostring(root, encoding="unicode")
+    body = for_xml(ET.tostring(root, encoding="unicode"))  # a server's text may hold ESC
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!--DISA STIG Viewer :: 2.18-->\n' + body + "\n"
 
 
@@ -489,9 +488,7 @@ def single_host(report: Report, fmt: str) -> HostReport:
     return report.hosts[0]
 
 
-def render_ckl(
-    report: Report, stream: IO[str], *, policy: Policy | None = None, color: bool = False
-) -> None:
+def render_ckl(report: Report, stream: IO[str], *, policy: Policy | None = None, color: bool = False) -> None:
     """Write the checklist of a one-server report; a fleet needs one file per server."""
     stream.write(ckl_document(single_host(report, "ckl"), policy))
 
