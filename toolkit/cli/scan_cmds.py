@@ -331,7 +331,10 @@ def scan_cmd(
             if recovered:
                 log.warning("marked %d scan(s) left running by a stopped process as interrupted", recovered)
             scan_id = history.begin_scan(
-                policy=policy.name, fail_on=threshold.label, source=fleet.source, hosts_total=len(fleet)
+                policy=policy.name,
+                fail_on=threshold.label,
+                source=fleet.source,
+                hosts=[h.name for h in fleet.hosts],
             )
         write_failed: list[str] = []
 
