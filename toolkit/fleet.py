@@ -246,6 +246,11 @@ class FleetInventory:
 # -- host names and addresses -----------------------------------------------------------------------
 #: one label of a host name (RFC 1123): letters, digits and hyphens, no hyphen at either end
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_LABEL_TEXT = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: a host name (but for its length), its last label not all digits: the common case, at once
+_HOST_NAME = re.compile(rf"(?:{_LABEL_TEXT}\.)*(?![0-9]+\Z){_LABEL_TEXT}\Z")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
 _PORT = re.compile(r"[0-9]{1,5}\Z")
 #: the longest host name DNS allows: 255 octets on the wire, 253 characters written out
 _MAX_NAME = 253
@@ -287,12 +292,8 @@ def parse_host(text: str, *, what: str = "host name") -> tuple[str, int | None]:
     else:
         if ":" in text:
             host, port_text = text.split(":")
-        problem = _host_name_problem(host)
-        if problem is not None:
-            try:
-                ipaddress.IPv4Address(host)
-            except ValueError:
-                raise bad(problem) from None
+        if not (_HOST_NAME.match(host) and len(host) <= _MAX_NAME) and not _IPV4.match(host):
+            raise bad(_host_name_problem(host) or "not a host name")
     port: int | None = None
     if port_text is not None:
         if not _PORT.match(port_text):
@@ -454,12 +455,12 @@ def _settings(
             if not isinstance(value, str) or not value.strip():
                 raise err(f"{key} must be a non-empty string", key)
             text = value.strip()
-            if name in ("name", "address", "dns_address"):
+            if name == "dns_address":  # a server's name and address: checked with the server
                 try:
-                    parse_host(text, what="host name" if name == "name" else "host address")
+                    parse_host(text, what="host address")
                 except ValueError as exc:
                     raise err(f"{key}: {exc}", key) from None
-            elif not _printable(text):
+            elif name not in ("name", "address") and not _printable(text):
                 raise err(f"{key}: '{shorten(text)}' holds a control character", key)
             out[name] = text
         elif name in ("connect_timeout", "read_timeout", "operation_timeout"):
@@ -653,8 +654,15 @@ def parse_toml_inventory(
                 )
             merged.update(groups[g])
         address_key = "address" if "address" in own else "name"
-        address_text = own.get("address", name)
-        address, port = parse_host(address_text)  # valid: checked by _settings
+        address_text: str = own.get("address", name)
+        checks = [("name", name, "host name")]
+        if address_key == "address":
+            checks.append(("address", address_text, "host address"))
+        for key, text, what in checks:
+            try:
+                address, port = parse_host(text, what=what)  # the address, when given, wins
+            except ValueError as exc:
+                raise t.error(f"{key}: {exc}", key, "servers", i) from None
         own["address"] = address
         if port is not None:
             if own.get("port", port) != port:
