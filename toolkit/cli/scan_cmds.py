@@ -450,9 +450,11 @@ def history_show(scan: str, db: Path | None, fmt: str, output: Path | None) -> N
         trend = _trend(h, scan_id, 10) if fmt == "html" else None
     if fmt == "table" and output is None:
         click.echo(
-            f"Scan {rec.id}: {rec.started:%Y-%m-%d %H:%M:%S}Z, {rec.status}, policy {rec.policy}, "
-            f"{rec.hosts_ok + rec.hosts_failed}/{rec.hosts_total} host(s) recorded"
-            + (f", {len(rec.not_scanned)} not scanned" if rec.not_scanned else "")
+            for_terminal(
+                f"Scan {rec.id}: {rec.started:%Y-%m-%d %H:%M:%S}Z, {rec.status}, policy {rec.policy}, "
+                f"{rec.hosts_ok + rec.hosts_failed}/{rec.hosts_total} host(s) recorded"
+                + (f", {len(rec.not_scanned)} not scanned" if rec.not_scanned else "")
+            )
         )
     _render_report(report, fmt, output, None, trend)
 
