@@ -267,6 +267,8 @@ def parse_host(text: str, *, what: str = "host name") -> tuple[str, int | None]:
         return ValueError(f"not a {what}: '{shorten(text)}' ({reason})")
 
     host, port_text = text, None
+    if any(c in text for c in "/?#@\\"):
+        raise bad("a host and an optional port only: no scheme, user, path or query")
     if text.startswith("["):
         end = text.find("]")
         if end < 0:
