@@ -281,6 +281,11 @@ def test_a_scan_whose_process_died_tells_the_hosts_it_never_scanned(tmp_path: Pa
         h.finish_scan(done, interrupted=True, not_scanned=names[2:])
         assert h.get(done).not_scanned == tuple(names[2:])
         assert h.db.execute("SELECT COUNT(*) FROM scans WHERE planned_z IS NOT NULL").fetchone()[0] == 0
+        # a damaged host list costs only what it would have told
+        damaged = h.begin_scan(policy="baseline", fail_on="high", hosts=names)
+        h.db.execute("UPDATE scans SET planned_z = ? WHERE id = ?", (b"\x78\x01garbage", damaged))
+        assert h.get(damaged).not_scanned == () and len(h.scans()) == 3
+        assert h.recover_running() == 1 and h.get(damaged).status == "interrupted"
         # a scan begun without a host list (and those of earlier versions): nothing to tell
         legacy = h.begin_scan(policy="baseline", fail_on="high", hosts_total=3)
         assert h.get(legacy).not_scanned == () and h.recover_running() == 1

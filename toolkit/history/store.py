@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import logging
 import sqlite3
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +23,8 @@ from toolkit.history.schema import MIGRATIONS, SCHEMA_VERSION
 from toolkit.model import ServerInventory
 
 __all__ = ["History", "HostRecord", "ScanRecord"]
+
+log = logging.getLogger("windns.history")
 
 #: zlib level for stored inventories: level 1 is several times faster than the default and
 #: the documents (repetitive JSON) still shrink about fifteenfold
@@ -350,8 +353,11 @@ class History:
             return None
         try:
             planned = json.loads(zlib.decompress(planned_z).decode("utf-8"))
-        except (zlib.error, ValueError) as exc:
-            raise HistoryError(f"stored host list of scan {scan_id} cannot be read: {exc}") from None
+        except (zlib.error, ValueError) as exc:  # a damaged row costs only this count
+            log.warning("history: the host list of scan %d cannot be read (%s); left out", scan_id, exc)
+            return None
+        if not isinstance(planned, list):
+            return None
         done = {r[0] for r in self.db.execute("SELECT server FROM hosts WHERE scan = ?", (scan_id,))}
         return [str(h) for h in planned if h not in done]
 
