@@ -204,3 +204,45 @@ def test_checklist_files_stay_in_their_directory_whatever_the_server_name(tmp_pa
     odd = replace(one, hosts=(replace(one.hosts[0], server="../../etc/DNS:7 x"),))
     (path,) = write_ckl_files(odd, tmp_path / "out")
     assert path.parent == tmp_path / "out" and path.name == "etc_dns_7_x.ckl"
+
+
+@pytest.mark.parametrize("fmt", ["ckl", "cklb"])
+def test_servers_whose_names_make_the_same_file_name_get_a_file_each(
+    tmp_path: Path, fmt: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from toolkit.render.ckl import write_checklists
+
+    base = _host(_zone("branch.example"))
+    names = ["x y", "x_y", "X..Y", "dns1", "DNS1"]
+    report = Report(hosts=tuple(replace(base, server=n) for n in names), generated_at=datetime.now(UTC))
+
+    def written(directory: Path, rep: Report) -> dict[str, str]:
+        paths = write_checklists(rep, directory, None, fmt)
+        assert len(paths) == len(rep.hosts) and len(set(paths)) == len(paths)
+        assert sorted(p.name for p in directory.iterdir()) == sorted(p.name for p in paths)  # none lost
+        out = {}
+        for host, path in zip(rep.hosts, paths, strict=True):
+            text = path.read_text(encoding="utf-8")
+            fqdn = (
+                json.loads(text)["target_data"]["fqdn"]
+                if fmt == "cklb"
+                else ET.fromstring(text.split("\n", 2)[2]).findtext(".//HOST_FQDN")
+            )
+            assert fqdn == host.server  # each file is its own server's
+            out[host.server] = path.name
+        return out
+
+    with caplog.at_level("WARNING"):
+        first = written(tmp_path / "a", report)
+    assert len(set(first.values())) == 5 and all(n.endswith(f".{fmt}") for n in first.values())
+    assert all(first[n].startswith("x_y-") for n in ("x y", "x_y", "X..Y"))
+    # the same names whatever the order of the report: nothing depends on which came first
+    again = written(tmp_path / "b", replace(report, hosts=report.hosts[::-1]))
+    assert again == first
+    # and the log says which file is which server
+    for server, file in first.items():
+        assert f"{file} ('{server}')" in caplog.text
+    # a server whose own name looks like a disambiguated one does not take another's file
+    lookalike = first["x y"].removesuffix(f".{fmt}")
+    tricky = replace(report, hosts=(*report.hosts, replace(base, server=lookalike)))
+    assert len(set(written(tmp_path / "c", tricky).values())) == 6

@@ -158,3 +158,35 @@ def test_an_unwrapped_os_error_is_one_line_and_exit_4(
     res = runner.invoke(main, ["--transport", "fake", "--server", "dns1", "keys", "list"])
     assert res.exit_code == 4
     assert res.stderr.strip() == "windns: error: /var/lib/windns/x Permission denied"
+
+
+def test_offline_audit_of_named_zones_audits_only_them(runner: CliRunner, tmp_path: Path) -> None:
+    from toolkit.remote import FakeRemote, load_fleet
+
+    saved = tmp_path / "dns1.json"
+    saved.write_text(FakeRemote(load_fleet().get("dns1")).run("inventory").raw, encoding="utf-8")
+    code, out, _ = invoke(runner, "audit", "--offline", str(saved), "--format", "json")
+    everything = json.loads(out)
+    zones = {f["zone"] for f in everything["findings"]} - {None}
+    assert code == 1 and everything["summary"]["zones"] > 2 and len(zones) > 2
+    code, out, _ = invoke(
+        runner,
+        "audit",
+        "--offline",
+        str(saved),
+        "--format",
+        "json",
+        "-z",
+        "NOZSK.corp.example.",
+        "-z",
+        "corp.example",
+    )
+    report = json.loads(out)
+    assert report["summary"]["zones"] == 2
+    assert {f["zone"] for f in report["findings"]} - {None} == {"nozsk.corp.example"}
+    assert code == 1  # nozsk: the 9104 state
+    code, out, err = invoke(
+        runner, "audit", "--offline", str(saved), "-z", "corp.example", "-z", "nosuch.example"
+    )
+    assert code == 4 and out == "" and len(err.strip().splitlines()) == 1
+    assert "nosuch.example" in err and str(saved) in err and "corp.example, ecdsa.corp.example" in err

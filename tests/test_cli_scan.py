@@ -298,3 +298,76 @@ def test_explicit_db_in_a_missing_directory_is_an_error(runner: CliRunner, tmp_p
     # --no-history never looks at --db
     code, _, _ = invoke(runner, "-q", "scan", "--demo", "--no-history", "--db", str(missing))
     assert code == EXIT_FINDINGS
+
+
+def test_seconds_options_refuse_nan_inf_zero_and_negative(runner: CliRunner, tmp_path: Path) -> None:
+    inv = _fake_fleet(tmp_path / "fleet.toml", [("h0", "dns1", 0.0)])
+    db = str(tmp_path / "h.sqlite3")
+    for option in ("--host-timeout", "--backoff", "--grace"):
+        for value in ("nan", "inf", "-inf", "-1"):
+            code, out, err = invoke(runner, "scan", str(inv), "--db", db, option, value)
+            assert code == EXIT_USAGE and option in err and out == "", (option, value, err)
+    code, _, err = invoke(runner, "scan", str(inv), "--db", db, "--host-timeout", "0")
+    assert code == EXIT_USAGE and "--host-timeout" in err
+    code, _, err = invoke(runner, "--connect-timeout", "nan", "scan", str(inv), "--db", db)
+    assert code == EXIT_USAGE and "--connect-timeout" in err
+    assert not (tmp_path / "h.sqlite3").exists()  # refused before anything ran
+    code, _, _ = invoke(runner, "scan", str(inv), "--db", db, "--host-timeout", "5", "--grace", "0")
+    assert code in (0, 1)
+
+
+def test_a_scan_killed_without_cleanup_reports_the_hosts_it_never_scanned(tmp_path: Path) -> None:
+    """SIGKILL leaves no chance to record what was not scanned: the scan's host list is stored
+    when it starts, so the history tells the hosts never scanned, before and after the next
+    scan marks the dead one interrupted."""
+    names = [f"h{i:02d}" for i in range(30)]
+    inv = _fake_fleet(tmp_path / "fleet.toml", [(n, "dns1", 0.3) for n in names])
+    db = tmp_path / "h.sqlite3"
+    proc = _process("scan", str(inv), "--db", str(db), "--concurrency", "2", "--format", "json")
+    try:
+        deadline = time.monotonic() + 30
+        recorded = 0
+        while time.monotonic() < deadline and recorded < 4:
+            time.sleep(0.05)
+            if db.exists():
+                try:
+                    con = sqlite3.connect(db)
+                    recorded = con.execute("SELECT COUNT(*) FROM hosts").fetchone()[0]
+                    con.close()
+                except sqlite3.Error:
+                    pass
+        assert recorded >= 4, "the scan never recorded a host"
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    con = sqlite3.connect(db)
+    done = {r[0] for r in con.execute("SELECT server FROM hosts")}
+    con.close()
+    never = [n for n in names if n not in done]
+    assert 4 <= len(done) < 30 and never
+    runner = CliRunner()
+
+    def stored() -> tuple[dict[str, object], dict[str, object]]:
+        rows = json.loads(
+            runner.invoke(main, ["history", "list", "--db", str(db), "--format", "json"]).stdout
+        )
+        r = runner.invoke(main, ["history", "show", "1", "--db", str(db), "--format", "json"])
+        return next(row for row in rows if row["id"] == 1), json.loads(r.stdout)
+
+    row, report = stored()  # the dead scan, not yet marked
+    assert row["status"] == "running" and row["hosts"] == {
+        "total": 30, "ok": len(done), "failed": 0, "not_scanned": len(never)
+    }  # fmt: skip
+    assert report["not_scanned"] == never and report["interrupted"] is True
+    # the next scan marks it interrupted, and it still says which hosts it never scanned
+    quick = _fake_fleet(tmp_path / "quick.toml", [("q1", "dns1", 0.0)])
+    code, _, _ = invoke(runner, "scan", str(quick), "--db", str(db), "--format", "json")
+    assert code == EXIT_FINDINGS
+    row, report = stored()
+    assert row["status"] == "interrupted" and row["hosts"]["not_scanned"] == len(never)
+    assert report["not_scanned"] == never and report["summary"]["hosts_not_scanned"] == len(never)
+    r = runner.invoke(main, ["history", "show", "1", "--db", str(db)])
+    assert f"{len(never)} not scanned" in r.stdout.splitlines()[0]

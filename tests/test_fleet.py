@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -240,3 +241,158 @@ def test_demo_inventory_is_a_ready_fleet() -> None:
     assert len(readable) >= 3 and all(h.transport == "fake" for h in everything.hosts)
     dropped = {h.name for h in everything.hosts} - {h.name for h in readable.hosts}
     assert dropped == {"DNS3.corp.example"}  # the access-denied server
+
+
+def _big_inventory(n: int) -> str:
+    servers = "".join(
+        f'[[servers]]\nname = "dns{i:05d}.corp.example"\ngroups = ["branch"]\n\n' for i in range(n)
+    )
+    return '[defaults]\nauth = "kerberos"\n\n[groups.branch]\nport = 5985\n\n' + servers
+
+
+def test_loading_reads_each_line_of_a_large_inventory_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Locating each server's table must not rescan the file from its top (that made loading
+    quadratic: 10,000 hosts took minutes). The header pattern is tried on each line a bounded
+    number of times, whatever the number of servers."""
+    import toolkit.fleet as fleet_mod
+
+    class Counting:
+        def __init__(self, pattern: Any) -> None:
+            self.pattern = pattern
+            self.calls = 0
+
+        def match(self, text: str) -> Any:
+            self.calls += 1
+            return self.pattern.match(text)
+
+    for n in (500, 2000):
+        counter = Counting(fleet_mod._HEADER)
+        monkeypatch.setattr(fleet_mod, "_HEADER", counter)
+        text = _big_inventory(n)
+        inv = parse_toml_inventory(text, "big.toml")
+        monkeypatch.setattr(fleet_mod, "_HEADER", counter.pattern)
+        first = text.splitlines().index("[[servers]]") + 1
+        assert len(inv) == n and inv.hosts[-1].line == first + 4 * (n - 1)
+        assert counter.calls <= 2 * len(text.splitlines()), (n, counter.calls)
+
+
+# -- host names and addresses ---------------------------------------------------------------------
+def _one(body: str) -> str:
+    return '[defaults]\ntransport = "psrp"\n\n[[servers]]\n' + body
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "needle"),
+    [
+        ('name = "a\\nb"\n', 5, "not a host name"),  # a fake table row, once
+        ('name = "dns1"\naddress = "127.0.0.1:1/wsman?x"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "user@dns1"\n', 6, "not a host address"),
+        ('name = "dns_1"\n', 5, "not a host name"),
+        ('name = "-dns1"\n', 5, "not a host name"),
+        ('name = "dns1-.corp"\n', 5, "not a host name"),
+        ('name = "a..b"\n', 5, "not a host name"),
+        ('name = "dns1.corp.example."\n', 5, "not a host name"),
+        ('name = "dns1.ex\u00e4mple"\n', 5, "not a host name"),
+        ('name = "256.1.1.1"\n', 5, "not a host name"),
+        ('name = "a\\u001b[2J"\n', 5, "not a host name"),
+        ('name = "dns1"\naddress = "[::1"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "[::1]x"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "[fe80::1%eth0]"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "[dns1]:5986"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "dns1:0"\n', 6, "port must be 1-65535"),
+        ('name = "dns1"\naddress = "dns1:65536"\n', 6, "port must be 1-65535"),
+        ('name = "dns1"\naddress = "dns1:+1"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "dns1:"\n', 6, "not a host address"),
+        ('name = "dns1"\naddress = "10.0.0.1:5985"\nport = 5986\n', 6, "gives port 5985"),
+        ('name = "dns1"\nusername = "a\\rb"\n', 6, "control character"),
+        ('name = "dns1"\nconnect-timeout = nan\n', 6, "positive number"),
+        ('name = "dns1"\nread-timeout = inf\n', 6, "positive number"),
+        ('name = "dns1"\ntransport = "fake"\nfake = { latency = nan }\n', 7, "fake.latency"),
+        ('name = "dns1"\ntransport = "fake"\nfake = { latency = inf }\n', 7, "fake.latency"),
+        ('name = "dns1"\ndns-address = "10.0.0.1/24"\n', 6, "not a host address"),
+    ],
+)
+def test_names_and_addresses_are_validated_with_file_and_line(body: str, line: int, needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_toml_inventory(_one(body), "inv.toml")
+    message = str(err.value)
+    assert needle in message and err.value.line == line, message
+    assert message.startswith(f"inv.toml:{line}: ")
+    assert message.isprintable(), message  # one line, no terminal control, whatever the input
+
+
+def test_a_name_longer_than_dns_allows_is_refused_and_not_echoed_in_full() -> None:
+    long_label = "a" * 64
+    with pytest.raises(ConfigError, match="63") as err:
+        parse_toml_inventory(_one(f'name = "{long_label}.example"\n'), "inv.toml")
+    assert f"{long_label}.example" not in str(err.value)
+    name = ".".join(["abcdefghij"] * 30)  # 329 octets, every label fine
+    for text in (_one(f'name = "{name}"\n'), _one(f'name = "dns1"\naddress = "{name}"\n')):
+        with pytest.raises(ConfigError, match="253") as err:
+            parse_toml_inventory(text, "inv.toml")
+        assert name not in str(err.value) and len(str(err.value)) < 200
+    with pytest.raises(ConfigError, match="253") as err:
+        parse_host_list(f"dns1\n{name}\n", "hosts.txt")
+    assert err.value.line == 2 and name not in str(err.value)
+    # the longest name DNS allows is fine
+    longest = ".".join(["a" * 63] * 3 + ["b" * 61])
+    assert len(longest) == 253
+    assert parse_host_list(longest, "hosts.txt").hosts[0].address == longest
+
+
+def test_addresses_hosts_and_ports() -> None:
+    text = _one(
+        'name = "dns1.corp.example"\n'
+        '[[servers]]\nname = "dns2"\naddress = "10.0.0.2:5985"\n'
+        '[[servers]]\nname = "dns3"\naddress = "[fe80::3]:5986"\n'
+        '[[servers]]\nname = "dns4"\naddress = "fe80::4"\n'
+        '[[servers]]\nname = "dns5:5999"\n'
+        '[[servers]]\nname = "DNS6"\naddress = "dns6.corp.example"\nport = 5985\n'
+        '[[servers]]\nname = "dns7"\naddress = "10.0.0.7:5985"\nport = 5985\n'
+        '[[servers]]\nname = "1dns8"\n'
+    )
+    hosts = parse_toml_inventory(text, "inv.toml").hosts
+    assert [(h.name, h.address, h.port) for h in hosts] == [
+        ("dns1.corp.example", "dns1.corp.example", None),
+        ("dns2", "10.0.0.2", 5985),
+        ("dns3", "fe80::3", 5986),
+        ("dns4", "fe80::4", None),
+        ("dns5:5999", "dns5", 5999),
+        ("DNS6", "dns6.corp.example", 5985),
+        ("dns7", "10.0.0.7", 5985),
+        ("1dns8", "1dns8", None),
+    ]
+    assert hosts[2].connection_options().endpoint == "https://[fe80::3]:5986/wsman"
+    assert hosts[3].connection_options().endpoint == "https://[fe80::4]:5986/wsman"
+    assert hosts[1].connection_options().endpoint == "https://10.0.0.2:5985/wsman"
+    # an address's port beats a group's
+    grouped = parse_toml_inventory(
+        '[groups.g]\nport = 5985\n[[servers]]\nname = "a"\naddress = "a:5999"\ngroups = ["g"]\n', "inv.toml"
+    ).hosts[0]
+    assert grouped.port == 5999
+
+
+def test_plain_list_lines_are_validated_alike() -> None:
+    inv = parse_host_list("dns1\n10.0.0.5:5985\n[fe80::1]:5986\n", "hosts.txt")
+    assert [(h.name, h.address, h.port) for h in inv.hosts] == [
+        ("dns1", "dns1", None),
+        ("10.0.0.5:5985", "10.0.0.5", 5985),
+        ("[fe80::1]:5986", "fe80::1", 5986),
+    ]
+    for bad in ("dns_1", "dns1:99999", "dns1/wsman", "a\x1b[31mb", "dns\u202eexe.moc"):
+        with pytest.raises(ConfigError) as err:
+            parse_host_list(f"ok\n{bad}\n", "hosts.txt")
+        assert err.value.line == 2 and str(err.value).isprintable(), str(err.value)
+
+
+def test_host_names_given_on_the_command_line_are_validated() -> None:
+    from toolkit.fleet import hosts_from_names
+
+    assert [h.address for h in hosts_from_names(["dns1", "10.0.0.1"]).hosts] == ["dns1", "10.0.0.1"]
+    with pytest.raises(ConfigError, match="not a host address") as err:
+        hosts_from_names(["dns1", "127.0.0.1:1/wsman?x"])
+    assert "--host" in str(err.value)
+    with pytest.raises(ConfigError, match="--server"):
+        hosts_from_names(["a b"], option="--server")

@@ -152,7 +152,7 @@ def test_a_version_1_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with History(path) as h:
-        assert h.schema_version == SCHEMA_VERSION == 3
+        assert h.schema_version == SCHEMA_VERSION == 4
         report = h.load_report(1)
         assert [x.server for x in report.hosts] == ["a", "b"]  # no positions stored: by name
         assert report.not_scanned == () and h.get(1).not_scanned == ()
@@ -182,7 +182,7 @@ def test_a_version_2_database_is_upgraded_in_place_and_its_inventories_still_rea
     original = inventory()
     _version_2_database(path, json.dumps(dump_inventory(original), default=_json_default))
     with History(path) as h:
-        assert h.schema_version == 3
+        assert h.schema_version == 4
         assert h.load_report(1).hosts[0].inventory == original
         # a scan written after the upgrade sits beside the old one; both read, and compare
         scan = h.begin_scan(policy="baseline", fail_on="high", hosts_total=1)
@@ -260,6 +260,36 @@ def test_resolve_and_recover(tmp_path: Path) -> None:
         assert h.recover_running() == 1  # scan 3 was left running by a "crashed" process
         assert [r.status for r in h.scans()] == ["interrupted", "interrupted", "complete"]
         assert h.load_report(ids[2]).interrupted
+
+
+def test_a_scan_whose_process_died_tells_the_hosts_it_never_scanned(tmp_path: Path) -> None:
+    names = [f"h{i}" for i in range(6)]
+    with History(tmp_path / "h.sqlite3") as h:
+        scan = h.begin_scan(policy="baseline", fail_on="high", hosts=names)
+        for position in (3, 0):
+            h.record_host(scan, _host(names[position]), position=position)
+        # while it runs (or after its process died), the hosts not scanned so far
+        rec = h.get(scan)
+        assert rec.status == "running" and rec.hosts_total == 6
+        assert rec.not_scanned == ("h1", "h2", "h4", "h5") and rec.as_dict()["hosts"]["not_scanned"] == 4
+        assert h.load_report(scan).not_scanned == ("h1", "h2", "h4", "h5")
+        assert h.recover_running() == 1
+        rec = h.get(scan)
+        assert rec.status == "interrupted" and rec.not_scanned == ("h1", "h2", "h4", "h5")
+        # a finished scan keeps no host list: what it did not scan is recorded by finish_scan
+        done = h.begin_scan(policy="baseline", fail_on="high", hosts=names)
+        h.finish_scan(done, interrupted=True, not_scanned=names[2:])
+        assert h.get(done).not_scanned == tuple(names[2:])
+        assert h.db.execute("SELECT COUNT(*) FROM scans WHERE planned_z IS NOT NULL").fetchone()[0] == 0
+        # a damaged host list costs only what it would have told
+        damaged = h.begin_scan(policy="baseline", fail_on="high", hosts=names)
+        h.db.execute("UPDATE scans SET planned_z = ? WHERE id = ?", (b"\x78\x01garbage", damaged))
+        assert h.get(damaged).not_scanned == () and len(h.scans()) == 3
+        assert h.recover_running() == 1 and h.get(damaged).status == "interrupted"
+        # a scan begun without a host list (and those of earlier versions): nothing to tell
+        legacy = h.begin_scan(policy="baseline", fail_on="high", hosts_total=3)
+        assert h.get(legacy).not_scanned == () and h.recover_running() == 1
+        assert h.get(legacy).status == "interrupted" and h.get(legacy).not_scanned == ()
 
 
 def test_prune_keep_and_age(tmp_path: Path) -> None:

@@ -281,8 +281,12 @@ def diff_scans(history: History, a_id: int, b_id: int) -> Drift:
 
 
 def render_drift(d: Drift, out: TextIO) -> None:
-    """Plain-text drift report."""
-    w = out.write
+    """Plain-text drift report; what came from a server is shown with ``for_terminal``."""
+    from toolkit.safetext import for_terminal
+
+    def w(line: str) -> None:  # one line, ending in a newline
+        out.write(for_terminal(line[:-1]) + "\n")
+
     w(
         f"Scan {d.a.id} ({d.a.started:%Y-%m-%d %H:%M}Z, {d.a.status}) -> "
         f"scan {d.b.id} ({d.b.started:%Y-%m-%d %H:%M}Z, {d.b.status})\n"

@@ -19,8 +19,8 @@ exactly one class and prints one line::
 Misuse of the library (wrong argument types) raises the usual ``TypeError``/``ValueError``
 and is deliberately outside this tree, as in httpx.
 
-Messages are one line and never contain a secret: credentials are not accepted by any
-constructor here.
+Messages are one line (with no lone surrogate: see ``toolkit.safetext``) and never contain a
+secret: credentials are not accepted by any constructor here.
 """
 
 from __future__ import annotations
@@ -50,8 +50,12 @@ class WindnsError(Exception):
     kind = "error"
 
     def __init__(self, message: str) -> None:
-        # One line, always: a multi-line server message is folded so a scan log stays greppable.
-        super().__init__(" ".join(str(message).split()))
+        # One line, always: a multi-line server message is folded so a scan log stays greppable;
+        # a lone surrogate (a server's text can hold one) as its escape, so it can be stored and
+        # printed. Other control characters stay: they are escaped where they are shown.
+        from toolkit.safetext import without_surrogates
+
+        super().__init__(without_surrogates(" ".join(str(message).split())))
 
     @property
     def message(self) -> str:

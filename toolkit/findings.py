@@ -119,7 +119,9 @@ class HostError:
 
         if isinstance(exc, WindnsError):
             return cls(server, exc.kind, exc.detail, getattr(exc, "code", None))
-        return cls(server, "internal", " ".join(f"{type(exc).__name__}: {exc}".split()))
+        from toolkit.safetext import without_surrogates
+
+        return cls(server, "internal", without_surrogates(" ".join(f"{type(exc).__name__}: {exc}".split())))
 
 
 @dataclass(frozen=True, slots=True)

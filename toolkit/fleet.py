@@ -27,6 +27,16 @@ Two file shapes are accepted:
 
 - a plain host list: one name per line, ``#`` starts a comment.
 
+A server's ``name`` and ``address``, a plain list's lines and the ``--host`` names are each a
+host name (RFC 1123: dot-separated labels of letters, digits and hyphens, no hyphen at either end
+of a label, at most 63 characters a label and 253 in all, the last label not all digits), an
+IPv4 address or an IPv6 address (in brackets when a port follows), optionally followed by
+``:PORT`` (1-65535): ``dns1.corp.example``, ``10.1.7.53:5985``, ``[fe80::53]:5986``, ``fe80::53``.
+A port given this way is the server's port (``port = N`` in the same table must agree); the
+address without it is the host contacted. Anything else (a path, a query, credentials, spaces,
+control characters, an underscore) is refused with the file and line, the value shown escaped
+and cut to a readable length.
+
 Keys are written with hyphens, as in policy files (``connect-timeout``, ``read-timeout``,
 ``operation-timeout``, ``cert-validation``, ``ca-bundle``, ``configuration-name``,
 ``allow-basic-over-http``, ``dns-address``); the underscore spellings (``connect_timeout``)
@@ -44,6 +54,8 @@ Every error names the file and line.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -54,6 +66,7 @@ from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.remote.base import AUTH_METHODS, ConnectionOptions
+from toolkit.safetext import for_terminal, shorten
 
 __all__ = [
     "Credential",
@@ -63,6 +76,7 @@ __all__ = [
     "demo_inventory",
     "hosts_from_names",
     "load_inventory",
+    "parse_host",
     "parse_host_list",
     "parse_toml_inventory",
 ]
@@ -218,15 +232,101 @@ class FleetInventory:
         unknown = wanted_groups - set(self.groups)
         if unknown:
             raise ConfigError(
-                f"unknown group {sorted(unknown)[0]!r}; known: {', '.join(sorted(self.groups))}"
+                f"unknown group '{shorten(sorted(unknown)[0])}'; known: {', '.join(sorted(self.groups))}"
             )
         hosts = tuple(
             h for h in self.hosts if h.name.lower() in wanted or wanted_groups.intersection(h.groups)
         )
         missing = wanted - {h.name.lower() for h in hosts}
         if missing:
-            raise ConfigError(f"no server named {sorted(missing)[0]!r} in {self.source}")
+            raise ConfigError(f"no server named '{shorten(sorted(missing)[0])}' in {self.source}")
         return replace(self, hosts=hosts)
+
+
+# -- host names and addresses -----------------------------------------------------------------------
+#: one label of a host name (RFC 1123): letters, digits and hyphens, no hyphen at either end
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_LABEL_TEXT = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+#: a host name (but for its length), its last label not all digits: the common case, at once
+_HOST_NAME = re.compile(rf"(?:{_LABEL_TEXT}\.)*(?![0-9]+\Z){_LABEL_TEXT}\Z")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}\Z")
+_PORT = re.compile(r"[0-9]{1,5}\Z")
+#: the longest host name DNS allows: 255 octets on the wire, 253 characters written out
+_MAX_NAME = 253
+
+
+def parse_host(text: str, *, what: str = "host name") -> tuple[str, int | None]:
+    """``HOST``, ``HOST:PORT``, ``IPV4[:PORT]``, ``[IPV6][:PORT]`` or a bare IPv6 address, as
+    ``(host, port)`` (port None when not given; an IPv6 address without its brackets).
+
+    Raises ``ValueError`` with a one-line message naming ``what`` and showing ``text`` escaped
+    and shortened (see the module's documentation for what is accepted)."""
+
+    def bad(reason: str) -> ValueError:
+        return ValueError(f"not a {what}: '{shorten(text)}' ({reason})")
+
+    host, port_text = text, None
+    if any(c in text for c in "/?#@\\"):
+        raise bad("a host and an optional port only: no scheme, user, path or query")
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise bad("an IPv6 address in brackets lacks its ']'")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise bad("only :PORT may follow the brackets")
+            port_text = rest[1:]
+        if "%" in host:
+            raise bad("an IPv6 zone index is not supported")
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad("the brackets hold no IPv6 address") from None
+    elif text.count(":") > 1:
+        if "%" in text:
+            raise bad("an IPv6 zone index is not supported")
+        try:
+            ipaddress.IPv6Address(text)
+        except ValueError:
+            raise bad("neither a host name nor an IPv6 address; write [IPV6]:PORT for a port") from None
+    else:
+        if ":" in text:
+            host, port_text = text.split(":")
+        if not (_HOST_NAME.match(host) and len(host) <= _MAX_NAME) and not _IPV4.match(host):
+            raise bad(_host_name_problem(host) or "not a host name")
+    port: int | None = None
+    if port_text is not None:
+        if not _PORT.match(port_text):
+            raise bad("a port is a number, 1-65535")
+        port = int(port_text)
+        if not 0 < port < 65536:
+            raise bad("port must be 1-65535")
+    return host, port
+
+
+def _host_name_problem(host: str) -> str | None:
+    """Why ``host`` is not a host name by RFC 1123, or None when it is one."""
+    if not host:
+        return "empty"
+    if len(host) > _MAX_NAME:
+        return f"longer than the {_MAX_NAME} characters DNS allows"
+    labels = host.split(".")
+    for label in labels:
+        if not label:
+            return "an empty label: two dots together, or a dot at either end"
+        if len(label) > 63:
+            return "a label longer than 63 characters"
+        if not _LABEL.match(label):
+            return "letters, digits and hyphens between dots, no hyphen at either end of a label (RFC 1123)"
+    if labels[-1].isdigit():
+        return "not a valid IPv4 address, and a host name's last label is not all digits"
+    return None
+
+
+def _printable(value: str) -> bool:
+    return for_terminal(value) == value
 
 
 # -- locating keys in the TOML text ----------------------------------------------------------------
@@ -234,38 +334,42 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
 class _Text:
-    """Finds the line of a table header or key in TOML text (tomllib gives no positions)."""
+    """Finds the line of a table header or key in TOML text (tomllib gives no positions).
+
+    The headers are found once, when the text is read: locating the n-th ``[[servers]]`` table
+    is then a lookup, not a scan from the top of the file, so loading stays linear in its size.
+    """
 
     def __init__(self, text: str, file: str) -> None:
         self.lines = text.splitlines()
         self.file = file
+        #: 1-based line of every table header, in file order
+        self._header_lines: list[int] = []
+        #: table name -> indexes into ``_header_lines`` of its headers, in file order
+        self._headers: dict[str, list[int]] = {}
+        for no, line in enumerate(self.lines, start=1):
+            m = _HEADER.match(line) if line.lstrip()[:1] == "[" else None
+            if m:
+                self._headers.setdefault(self._norm(m.group(2)), []).append(len(self._header_lines))
+                self._header_lines.append(no)
 
     def _norm(self, header: str) -> str:
         return ".".join(p.strip().strip("\"'") for p in header.split("."))
 
     def block(self, table: str, occurrence: int = 0) -> tuple[int, int] | None:
         """1-based (header line, last line) of ``[table]`` or the n-th ``[[table]]``."""
-        seen = 0
-        start: int | None = None
-        for no, line in enumerate(self.lines, start=1):
-            m = _HEADER.match(line)
-            if not m:
-                continue
-            if start is not None:
-                return start, no - 1
-            if self._norm(m.group(2)) == table:
-                if seen == occurrence:
-                    start = no
-                seen += 1
-        return (start, len(self.lines)) if start is not None else None
+        found = self._headers.get(table, ())
+        if not 0 <= occurrence < len(found):
+            return None
+        index = found[occurrence]
+        start = self._header_lines[index]
+        end = self._header_lines[index + 1] - 1 if index + 1 < len(self._header_lines) else len(self.lines)
+        return start, end
 
     def line_of(self, key: str, table: str | None, occurrence: int = 0) -> int | None:
         if table is None:
-            lo, hi = 1, len(self.lines)
-            for no, line in enumerate(self.lines, start=1):
-                if _HEADER.match(line):
-                    hi = no - 1
-                    break
+            lo = 1
+            hi = self._header_lines[0] - 1 if self._header_lines else len(self.lines)
         else:
             found = self.block(table, occurrence)
             if found is None:
@@ -352,7 +456,15 @@ def _settings(
         elif name in ("username", "configuration_name", "ca_bundle", "name", "address", "dns_address"):
             if not isinstance(value, str) or not value.strip():
                 raise err(f"{key} must be a non-empty string", key)
-            out[name] = value.strip()
+            text = value.strip()
+            if name == "dns_address":  # a server's name and address: checked with the server
+                try:
+                    parse_host(text, what="host address")
+                except ValueError as exc:
+                    raise err(f"{key}: {exc}", key) from None
+            elif name not in ("name", "address") and not _printable(text):
+                raise err(f"{key}: '{shorten(text)}' holds a control character", key)
+            out[name] = text
         elif name in ("connect_timeout", "read_timeout", "operation_timeout"):
             out[name] = _seconds(value, key, err)
         elif name == "timeouts":
@@ -368,6 +480,9 @@ def _settings(
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
                 raise err(f"{key} must be a string or a list of strings", key)
+            odd = next((i for i in items if not _printable(i)), None)
+            if odd is not None:
+                raise err(f"{key}: '{shorten(odd)}' holds a control character", key)
             out["groups" if name == "group" else name] = tuple(items)
         elif name == "fake":
             out["fake"] = _fake(value, err)
@@ -379,11 +494,15 @@ def _documented(key: str) -> str:
     return key.replace("_", "-")
 
 
+#: the command line's defaults, for checks made without the command line's settings
+_NO_BASE = ConnectionOptions(host="-")
+
+
 def _basic_in_clear(settings: Mapping[str, Any], base: ConnectionOptions | None) -> bool:
     """Whether these effective settings would send Basic credentials over plain HTTP."""
     if settings.get("transport") == "fake":
         return False
-    b = base or ConnectionOptions(host="-")
+    b = base or _NO_BASE
     auth = settings.get("auth") or b.auth
     ssl = _pick(settings.get("ssl"), b.ssl)
     allow = _pick(settings.get("allow_basic_over_http"), b.allow_basic_over_http)
@@ -391,7 +510,7 @@ def _basic_in_clear(settings: Mapping[str, Any], base: ConnectionOptions | None)
 
 
 def _seconds(value: Any, key: str, err: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise err(f"{key} must be a positive number of seconds, got {value!r}", key.split(".")[0])
     return float(value)
 
@@ -414,8 +533,8 @@ def _fake(value: Any, err: Any) -> FakeBehaviour:
     if not isinstance(value, Mapping) or set(value) - {"latency", "fail"}:
         raise err('fake must be a table: { latency = 0.05, fail = "timeout" }', "fake")
     latency = value.get("latency", 0.0)
-    if isinstance(latency, bool) or not isinstance(latency, int | float) or latency < 0:
-        raise err("fake.latency must be a number of seconds >= 0", "fake")
+    if isinstance(latency, bool) or not isinstance(latency, int | float) or not 0 <= latency < math.inf:
+        raise err("fake.latency must be a finite number of seconds >= 0", "fake")
     fail = value.get("fail")
     if fail is not None and fail not in FAKE_FAILURES:
         raise err(f"fake.fail must be one of {', '.join(FAKE_FAILURES)}", "fake")
@@ -458,14 +577,17 @@ def parse_host_list(text: str, file: str = "<hosts>") -> FleetInventory:
         name = line.split("#", 1)[0].strip()
         if not name:
             continue
-        if len(name.split()) != 1 or not re.fullmatch(r"[A-Za-z0-9_.:\-\[\]]+", name):
-            raise ConfigError(f"not a host name: {name!r} (one host per line)", file=file, line=no)
+        try:
+            address, port = parse_host(name)
+        except ValueError as exc:
+            hint = " (one host per line)" if len(name.split()) > 1 else ""
+            raise ConfigError(f"{exc}{hint}", file=file, line=no) from None
         if name.lower() in seen:
             raise ConfigError(
                 f"host {name} is listed twice (first on line {seen[name.lower()]})", file=file, line=no
             )
         seen[name.lower()] = no
-        hosts.append(HostSpec(name=name, address=name, file=file, line=no))
+        hosts.append(HostSpec(name=name, address=address, port=port, file=file, line=no))
     if not hosts:
         raise ConfigError("the host list is empty", file=file)
     return FleetInventory(hosts=tuple(hosts), source=file)
@@ -533,8 +655,28 @@ def parse_toml_inventory(
                     i,
                 )
             merged.update(groups[g])
+        address_key = "address" if "address" in own else "name"
+        address_text: str = own.get("address", name)
+        checks = [("name", name, "host name")]
+        if address_key == "address":
+            checks.append(("address", address_text, "host address"))
+        for key, text, what in checks:
+            try:
+                address, port = parse_host(text, what=what)  # the address, when given, wins
+            except ValueError as exc:
+                raise t.error(f"{key}: {exc}", key, "servers", i) from None
+        own["address"] = address
+        if port is not None:
+            if own.get("port", port) != port:
+                raise t.error(
+                    f"{address_key} {shorten(address_text)} gives port {port} "
+                    f"and port = {own['port']}: give the port once",
+                    address_key,
+                    "servers",
+                    i,
+                )
+            own["port"] = port
         merged.update(own)
-        merged.setdefault("address", name)
         if merged.get("fake") is not None and merged.get("transport") not in ("fake", None):
             raise ConfigError(
                 'fake = {...} only applies to transport = "fake"',
@@ -556,10 +698,18 @@ def parse_toml_inventory(
     return FleetInventory(hosts=tuple(hosts), source=file, groups=groups)
 
 
-def hosts_from_names(names: Sequence[str], *, transport: str | None = None) -> FleetInventory:
-    """An inventory of the hosts given on the command line."""
-    hosts = tuple(HostSpec(name=n, address=n, transport=transport) for n in names)
-    return FleetInventory(hosts=hosts, source="<command line>")
+def hosts_from_names(
+    names: Sequence[str], *, transport: str | None = None, option: str = "--host"
+) -> FleetInventory:
+    """An inventory of the hosts given on the command line (``option`` names where, in errors)."""
+    hosts = []
+    for n in names:
+        try:
+            address, port = parse_host(n, what="host address")
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {exc}") from None
+        hosts.append(HostSpec(name=n, address=address, port=port, transport=transport))
+    return FleetInventory(hosts=tuple(hosts), source="<command line>")
 
 
 def demo_inventory(fixtures: Path | None = None, *, include_unreadable: bool = False) -> FleetInventory:

@@ -17,11 +17,13 @@ from typing import Any
 import click
 
 from toolkit.__about__ import __version__
+from toolkit.cli.params import Seconds
 from toolkit.dnsview._dnssec import ignore_dsa_warning
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
 from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
 from toolkit.remote import redact as _redact
+from toolkit.safetext import for_terminal
 
 __all__ = ["AppContext", "WindnsGroup", "main", "run"]
 
@@ -125,20 +127,22 @@ class WindnsGroup(click.Group):
             exc.show()
             return exc.exit_code
         except WindnsError as exc:
-            click.echo(f"windns: error: {exc}", err=True)
+            click.echo(f"windns: error: {for_terminal(exc)}", err=True)
             return _error_exit_code(exc)
         except KeyboardInterrupt:
             click.echo("windns: interrupted", err=True)
             return 130
         except OSError as exc:  # a file or socket the toolkit did not wrap: still one line
             where = f" {exc.filename}" if exc.filename else ""
-            click.echo(f"windns: error:{where} {exc.strerror or exc}", err=True)
+            click.echo(for_terminal(f"windns: error:{where} {exc.strerror or exc}"), err=True)
             return EXIT_CONFIG
         except Exception as exc:  # a bug: one line for the user, the traceback for the report
             log.debug("internal error", exc_info=True)
             detail = " ".join(str(exc).split())[:200]
             click.echo(
-                f"windns: internal error: {type(exc).__name__}: {detail} (a bug; -vv shows the traceback)",
+                for_terminal(
+                    f"windns: internal error: {type(exc).__name__}: {detail} (a bug; -vv shows the traceback)"
+                ),
                 err=True,
             )
             return EXIT_INTERNAL
@@ -170,9 +174,9 @@ class WindnsGroup(click.Group):
     show_default=True,
     help="PowerShell session configuration (JEA endpoint).",
 )
-@click.option("--connect-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
-@click.option("--read-timeout", type=click.FloatRange(1), default=60.0, show_default=True)
-@click.option("--operation-timeout", type=click.FloatRange(1), default=50.0, show_default=True)
+@click.option("--connect-timeout", type=Seconds(0.1), default=30.0, show_default=True)
+@click.option("--read-timeout", type=Seconds(1), default=60.0, show_default=True)
+@click.option("--operation-timeout", type=Seconds(1), default=50.0, show_default=True)
 @click.option(
     "--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear)."
 )
@@ -200,14 +204,24 @@ def main(ctx: click.Context, /, **kw: Any) -> None:
     """
     verbose, quiet = kw.pop("verbose"), kw.pop("quiet")
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="windns: %(levelname)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_TerminalFormatter("windns: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # the WinRM libraries log authentication tokens at debug level: never let one through
-    for handler in logging.getLogger().handlers:
-        _redact.install(handler)
+    for root_handler in logging.getLogger().handlers:
+        _redact.install(root_handler)
     obj = ctx.ensure_object(AppContext)
     obj.verbosity = -1 if quiet else verbose
     for k, v in kw.items():
         setattr(obj, k, v)
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Log lines with what came from a server (host error messages, names) escaped for the
+    terminal (``toolkit.safetext.for_terminal``); a traceback (-vv) keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        return for_terminal(super().formatMessage(record))
 
 
 def _error_exit_code(exc: WindnsError) -> int:

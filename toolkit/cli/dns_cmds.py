@@ -17,6 +17,7 @@ import click
 
 from toolkit.cli._signals import stop_on_signals
 from toolkit.cli.app import AppContext, main
+from toolkit.cli.params import Seconds
 from toolkit.dnsview import QueryOptions, parse_target, zone_view
 from toolkit.findings import EXIT_FINDINGS, EXIT_OK, Severity
 
@@ -47,7 +48,7 @@ def dns_view_options(*, scan: bool = False) -> Callable[[F], F]:
         ),
         click.option(
             "--dns-timeout",
-            type=click.FloatRange(0.05),
+            type=Seconds(0.05),
             default=2.0,
             show_default=True,
             help="Seconds per DNS query try (2 retries).",
@@ -116,9 +117,7 @@ def dns_group() -> None:
     help="Ask the DS here: the parent's server or a recursive resolver (default: --server).",
 )
 @click.option("--no-ds", is_flag=True, help="Do not ask for the DS at the parent.")
-@click.option(
-    "--timeout", type=click.FloatRange(0.05), default=2.0, show_default=True, help="Seconds per try."
-)
+@click.option("--timeout", type=Seconds(0.05), default=2.0, show_default=True, help="Seconds per try.")
 @click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
 @click.option("--fail-on", default="medium", show_default=True, help="Lowest severity that fails (exit 1).")
 @click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
@@ -227,7 +226,7 @@ def dns_check(
 @dns_group.command("serve-demo")
 @click.option(
     "--lifetime",
-    type=click.FloatRange(5, 86400),
+    type=Seconds(5, maximum=86400),
     default=3600,
     show_default=True,
     help="Seconds before named stops by itself.",

@@ -21,6 +21,7 @@ import click
 
 from toolkit.errors import ConfigError
 from toolkit.model import ServerInventory, SigningKey, Zone
+from toolkit.safetext import for_terminal
 
 if TYPE_CHECKING:
     from toolkit.findings import Severity
@@ -108,8 +109,11 @@ def key_row(server: str, key: SigningKey) -> dict[str, Any]:
         "zone": key.zone,
         "key_id": key.key_id,
         "key_type": key.key_type.short,
-        "algorithm": {"name": key.algorithm.value, "mnemonic": key.algorithm.mnemonic,
-                      "number": int(number) if number is not None else None},
+        "algorithm": {
+            "name": key.algorithm.value,
+            "mnemonic": key.algorithm.mnemonic,
+            "number": int(number) if number is not None else None,
+        },
         "key_length": key.key_length,
         "current_state": key.current_state.value if key.current_state else None,
         "key_storage_provider": key.key_storage_provider,
@@ -205,14 +209,17 @@ def emit(
     if not flat:
         out.write("(nothing to show)\n")
         return
-    cells = [[_cell(r.get(c)) for c in cols] for r in flat]
+    # what a server printed is shown escaped (toolkit.safetext): a newline in a zone name would
+    # start a row of its own, an escape sequence would recolour or clear the terminal
+    cells = [[for_terminal(_cell(r.get(c))) for c in cols] for r in flat]
     if out.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(*cols, header_style="bold")
         for line in cells:
-            table.add_row(*line)
+            table.add_row(*(Text(v) for v in line))  # as text, never as rich markup
         Console(file=out).print(table)
         return
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]

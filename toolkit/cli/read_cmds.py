@@ -25,6 +25,7 @@ from toolkit.cli.output import (
 from toolkit.errors import ConfigError
 from toolkit.findings import EXIT_INCOMPLETE
 from toolkit.model import ServerInventory
+from toolkit.safetext import for_terminal
 
 __all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
 
@@ -96,7 +97,7 @@ def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt
     if rows or not (unknown or unreadable):
         emit(rows, fmt, columns=columns)
     for line in unreadable:
-        click.echo(f"windns: error: {line}", err=True)
+        click.echo(f"windns: error: {for_terminal(line)}", err=True)
     if unknown:
         where = str(offline) if offline is not None else inv.server.name
         raise ConfigError(
@@ -132,9 +133,16 @@ def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[st
 @zone_option
 @offline_option
 @policy_options()
-@click.option("--format", "-f", "fmt", default="table", show_default=True, metavar="FORMAT",
-              help="table, json, csv, sarif, junit, html, prometheus, ckl (STIG Viewer checklist) "
-              "or cklb (STIG Viewer 3).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    default="table",
+    show_default=True,
+    metavar="FORMAT",
+    help="table, json, csv, sarif, junit, html, prometheus, ckl (STIG Viewer checklist) "
+    "or cklb (STIG Viewer 3).",
+)
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
@@ -175,7 +183,7 @@ def audit_cmd(
     if offline is not None:
         from toolkit.normalise import load_file
 
-        inv = load_file(offline)
+        inv = only_zones(load_file(offline), zones, where=str(offline))
         views = collect_dns(inv, dns, host=inv.server.name) if dns is not None else None
         host = audit_inventory(inv, policy, dns_views=views)
     else:
@@ -184,6 +192,31 @@ def audit_cmd(
     report = report_for([host], policy, duration=host.duration)
     _write_report(report, fmt, output, policy)
     ctx.exit(report.exit_code(threshold))
+
+
+#: zones named in the error for a zone a saved file does not hold
+_ZONES_SHOWN = 20
+
+
+def only_zones(inv: ServerInventory, zones: Sequence[str], *, where: str) -> ServerInventory:
+    """``inv`` with only the ``zones`` named (all when none is), compared as Windows compares
+    zone names (case-insensitive, a final dot ignored); ConfigError naming a zone ``inv`` does
+    not hold and the zones it does hold."""
+    if not zones:
+        return inv
+    wanted = {z.lower().rstrip(".") for z in zones}
+    have = {z.name.lower().rstrip(".") for z in inv.zones}
+    missing = [z for z in zones if z.lower().rstrip(".") not in have]
+    if missing:
+        names = [z.name for z in inv.zones]
+        held = ", ".join(names[:_ZONES_SHOWN]) + (
+            f" and {len(names) - _ZONES_SHOWN} more" if len(names) > _ZONES_SHOWN else ""
+        )
+        raise ConfigError(
+            f"{'zones' if len(missing) > 1 else 'zone'} {', '.join(missing)} not in {where} "
+            f"(it holds {held or 'no zone'})"
+        )
+    return inv.replace(zones=tuple(z for z in inv.zones if z.name.lower().rstrip(".") in wanted))
 
 
 def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> None:

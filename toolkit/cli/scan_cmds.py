@@ -18,8 +18,10 @@ import click
 from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
 from toolkit.cli.output import emit, policy_and_threshold, policy_options, write_atomically
+from toolkit.cli.params import Seconds
 from toolkit.errors import HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
+from toolkit.safetext import for_terminal
 
 __all__ = ["diff_cmd", "history_group", "rollovers_cmd", "scan_cmd"]
 
@@ -89,11 +91,13 @@ class _RichProgress:
 
     def host_done(self, host: HostReport, done: int, total: int) -> None:
         if host.error is not None:
+            from rich.text import Text
+
             self.failed += 1
+            line = for_terminal(f": {host.error.kind}: {host.error.message}")
+            # as text, never as markup: a server's message may hold "[...]"
             self.progress.console.print(
-                f"[red]{host.server}[/]: {host.error.kind}: {host.error.message}",
-                markup=True,
-                highlight=False,
+                Text.assemble((for_terminal(host.server), "red"), line), highlight=False
             )
         self.progress.update(
             self.task, completed=done, description=f"{self.failed} failed" if self.failed else ""
@@ -147,7 +151,7 @@ def _signals(scanner: Any) -> Iterator[None]:
 )
 @click.option(
     "--host-timeout",
-    type=click.FloatRange(0.01),
+    type=Seconds(0.01),
     default=300.0,
     show_default=True,
     help="Seconds one host may take, retries included.",
@@ -161,14 +165,14 @@ def _signals(scanner: Any) -> Iterator[None]:
 )
 @click.option(
     "--backoff",
-    type=click.FloatRange(0),
+    type=Seconds(0),
     default=1.0,
     show_default=True,
     help="First retry delay in seconds (doubles each retry, with jitter).",
 )
 @click.option(
     "--grace",
-    type=click.FloatRange(0),
+    type=Seconds(0),
     default=10.0,
     show_default=True,
     help="On SIGINT/SIGTERM, seconds running hosts get to finish.",
@@ -288,7 +292,9 @@ def scan_cmd(
     elif inventory is not None:
         fleet = load_inventory(inventory, base=base)
     elif hosts or app.server:
-        fleet = hosts_from_names(list(hosts) or [app.require_server()])
+        fleet = (
+            hosts_from_names(hosts) if hosts else hosts_from_names([app.require_server()], option="--server")
+        )
     else:
         raise click.UsageError("nothing to scan: give an INVENTORY file, --host NAME or --demo")
     fleet = fleet.select(only, groups)
@@ -325,7 +331,10 @@ def scan_cmd(
             if recovered:
                 log.warning("marked %d scan(s) left running by a stopped process as interrupted", recovered)
             scan_id = history.begin_scan(
-                policy=policy.name, fail_on=threshold.label, source=fleet.source, hosts_total=len(fleet)
+                policy=policy.name,
+                fail_on=threshold.label,
+                source=fleet.source,
+                hosts=[h.name for h in fleet.hosts],
             )
         write_failed: list[str] = []
 
@@ -441,9 +450,11 @@ def history_show(scan: str, db: Path | None, fmt: str, output: Path | None) -> N
         trend = _trend(h, scan_id, 10) if fmt == "html" else None
     if fmt == "table" and output is None:
         click.echo(
-            f"Scan {rec.id}: {rec.started:%Y-%m-%d %H:%M:%S}Z, {rec.status}, policy {rec.policy}, "
-            f"{rec.hosts_ok + rec.hosts_failed}/{rec.hosts_total} host(s) recorded"
-            + (f", {len(rec.not_scanned)} not scanned" if rec.not_scanned else "")
+            for_terminal(
+                f"Scan {rec.id}: {rec.started:%Y-%m-%d %H:%M:%S}Z, {rec.status}, policy {rec.policy}, "
+                f"{rec.hosts_ok + rec.hosts_failed}/{rec.hosts_total} host(s) recorded"
+                + (f", {len(rec.not_scanned)} not scanned" if rec.not_scanned else "")
+            )
         )
     _render_report(report, fmt, output, None, trend)
 

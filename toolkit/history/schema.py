@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[n] takes a database from version n to n + 1.
 MIGRATIONS: tuple[str, ...] = (
@@ -63,5 +63,11 @@ MIGRATIONS: tuple[str, ...] = (
     # 3: the inventory document compressed (zlib); rows written before keep ``inventory`` (text)
     """
     ALTER TABLE hosts ADD COLUMN inventory_z BLOB;
+    """,
+    # 4: the hosts a scan is to visit, in inventory order (zlib-compressed JSON list of names),
+    # kept while it runs: a process killed before it could record what it did not scan leaves
+    # the list, and the hosts never scanned are the ones it names that have no row in ``hosts``
+    """
+    ALTER TABLE scans ADD COLUMN planned_z BLOB;
     """,
 )

@@ -1,14 +1,14 @@
 """The history store: scans, hosts and findings written as they finish, read back as reports."""
 
-
 from __future__ import annotations
 
 import contextlib
 import enum
 import json
+import logging
 import sqlite3
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +23,8 @@ from toolkit.history.schema import MIGRATIONS, SCHEMA_VERSION
 from toolkit.model import ServerInventory
 
 __all__ = ["History", "HostRecord", "ScanRecord"]
+
+log = logging.getLogger("windns.history")
 
 #: zlib level for stored inventories: level 1 is several times faster than the default and
 #: the documents (repetitive JSON) still shrink about fifteenfold
@@ -44,7 +46,6 @@ _COUNT_HOST = (
     + " WHERE id = ?"
 )
 _NO_SEVERITIES = (0,) * len(_SEVERITY_COLUMNS)
-
 
 
 def _iso(dt: datetime) -> str:
@@ -142,7 +143,7 @@ class HostRecord:
             doc = jsontext.loads(text.strip().lstrip("\ufeff"))
             # checked when it was collected; a stored scan is read as it was stored
             return normalise_inventory(doc, source=f"history:{self.server}", self_check=False)
-        except (ValueError, NormaliseError) as exc:
+        except (ValueError, RecursionError, NormaliseError) as exc:
             raise HistoryError(f"stored inventory of {self.server} cannot be read: {exc}") from None
 
 
@@ -221,12 +222,20 @@ class History:
         source: str = "",
         hosts_total: int = 0,
         started: datetime | None = None,
+        hosts: Sequence[str] | None = None,
     ) -> int:
+        """Open a scan. ``hosts``: the names of the hosts it is to visit, in inventory order
+        (``hosts_total`` is then their number); kept until the scan is finished, so a scan
+        whose process dies still tells which hosts it never scanned (``recover_running``)."""
+        planned = None
+        if hosts is not None:
+            hosts_total = len(hosts)
+            planned = zlib.compress(json.dumps(list(hosts)).encode("utf-8", "backslashreplace"), _ZLIB_LEVEL)
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO scans (started, status, policy, fail_on, source, hosts_total) "
-                "VALUES (?, 'running', ?, ?, ?, ?)",
-                (_iso(started or datetime.now(UTC)), policy, fail_on, source, hosts_total),
+                "INSERT INTO scans (started, status, policy, fail_on, source, hosts_total, planned_z) "
+                "VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                (_iso(started or datetime.now(UTC)), policy, fail_on, source, hosts_total, planned),
             )
             return int(cur.lastrowid or 0)
 
@@ -244,7 +253,9 @@ class History:
                 text = json.dumps(
                     dump_inventory(host.inventory), default=_json_default, separators=(",", ":")
                 )
-            blob = zlib.compress(text.encode("utf-8"), _ZLIB_LEVEL)
+            # A lone surrogate can only stand in a JSON text (elsewhere the text would not have
+            # parsed): its escape there reads back as the same text (toolkit.jsontext).
+            blob = zlib.compress(text.encode("utf-8", "backslashreplace"), _ZLIB_LEVEL)
         err = host.error
         rows: list[tuple[Any, ...]] = []
         severities = _NO_SEVERITIES
@@ -309,7 +320,8 @@ class History:
         """Close a scan; ``not_scanned``: the hosts a stop left unscanned (``Report.not_scanned``)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE scans SET status = ?, finished = ?, duration = ?, not_scanned = ? WHERE id = ?",
+                "UPDATE scans SET status = ?, finished = ?, duration = ?, not_scanned = ?, planned_z = NULL "
+                "WHERE id = ?",
                 (
                     "interrupted" if interrupted else "complete",
                     _iso(datetime.now(UTC)),
@@ -320,10 +332,34 @@ class History:
             )
 
     def recover_running(self) -> int:
-        """Mark scans left ``running`` by a dead process as interrupted. Call with the lock held."""
+        """Mark scans left ``running`` by a dead process as interrupted, with the hosts they
+        never scanned (those of their host list without a row). Call with the lock held."""
         with self._tx() as db:
-            cur = db.execute("UPDATE scans SET status = 'interrupted' WHERE status = 'running'")
-            return cur.rowcount
+            rows = db.execute("SELECT id, planned_z FROM scans WHERE status = 'running'").fetchall()
+            for r in rows:
+                never = self._never_scanned(int(r["id"]), r["planned_z"])
+                db.execute(
+                    "UPDATE scans SET status = 'interrupted', planned_z = NULL"
+                    + (", not_scanned = ?" if never is not None else "")
+                    + " WHERE id = ?",
+                    (json.dumps(never), r["id"]) if never is not None else (r["id"],),
+                )
+            return len(rows)
+
+    def _never_scanned(self, scan_id: int, planned_z: bytes | None) -> list[str] | None:
+        """The hosts of a scan's stored host list that have no row, in its order; None when the
+        scan stored no list (scans begun without one, and by earlier versions)."""
+        if planned_z is None:
+            return None
+        try:
+            planned = json.loads(zlib.decompress(planned_z).decode("utf-8"))
+        except (zlib.error, ValueError) as exc:  # a damaged row costs only this count
+            log.warning("history: the host list of scan %d cannot be read (%s); left out", scan_id, exc)
+            return None
+        if not isinstance(planned, list):
+            return None
+        done = {r[0] for r in self.db.execute("SELECT server FROM hosts WHERE scan = ?", (scan_id,))}
+        return [str(h) for h in planned if h not in done]
 
     def prune(
         self, *, keep: int | None = None, older_than: timedelta | None = None, now: datetime | None = None
@@ -350,6 +386,10 @@ class History:
     def _record(self, r: sqlite3.Row) -> ScanRecord:
         started = _dt(r["started"])
         assert started is not None
+        not_scanned = json.loads(r["not_scanned"] or "[]")
+        if r["status"] == "running":  # still running, or its process died: not scanned so far
+            never = self._never_scanned(int(r["id"]), r["planned_z"])
+            not_scanned = never if never is not None else not_scanned
         return ScanRecord(
             id=int(r["id"]),
             started=started,
@@ -365,7 +405,7 @@ class History:
             suppressed=int(r["suppressed"]),
             by_severity={c: int(r[c]) for c in _SEVERITY_COLUMNS},
             duration=r["duration"],
-            not_scanned=tuple(json.loads(r["not_scanned"] or "[]")),
+            not_scanned=tuple(not_scanned),
         )
 
     def scans(self, limit: int | None = None) -> list[ScanRecord]:

@@ -13,6 +13,7 @@ import json
 import os
 from typing import Any
 
+from toolkit import jsontext
 from toolkit.errors import NormaliseError
 from toolkit.model.descriptors import ServerInventory
 from toolkit.normalise.cmdlet import normalise_document
@@ -50,18 +51,22 @@ def decode_bytes(data: bytes, *, name: str) -> str:
 
 
 def parse_bytes(data: bytes, *, name: str) -> Any:
-    """Bytes of a saved file -> the JSON value; NormaliseError with line/column when broken."""
+    """Bytes of a saved file -> the JSON value; NormaliseError with line/column when broken
+    (and when the JSON holds what Python cannot: see ``remote.base.parse_script_output``)."""
     text = decode_bytes(data, name=name)
     if not text.strip():
         raise NormaliseError("file is empty", source=name)
     try:
-        return json.loads(text)
+        return jsontext.loads(text)
     except json.JSONDecodeError as exc:
         raise NormaliseError(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", source=name
         ) from None
     except RecursionError:
         raise NormaliseError("not valid JSON: nested too deeply", source=name) from None
+    except ValueError as exc:  # int's conversion limit
+        reason = "a number of more than 4,300 digits" if "digits" in str(exc) else " ".join(str(exc).split())
+        raise NormaliseError(f"cannot be read: {reason[:120]}", source=name) from None
 
 
 def load_file(path: str | os.PathLike[str], *, server_name: str | None = None) -> ServerInventory:

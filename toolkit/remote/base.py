@@ -127,11 +127,16 @@ class ConnectionOptions:
     @property
     def endpoint(self) -> str:
         scheme = "https" if self.ssl else "http"
-        return f"{scheme}://{self.host}:{self.effective_port}/wsman"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"{scheme}://{host}:{self.effective_port}/wsman"
 
 
 def parse_script_output(script: str, text: str, *, host: str | None = None) -> Any:
-    """Parse the single JSON document a script printed; anything else is a ProtocolError."""
+    """Parse the single JSON document a script printed; anything else is a ProtocolError.
+
+    What JSON allows but Python cannot hold is one too: an integer of more than 4,300 digits
+    (``int``'s conversion limit), nesting deeper than the interpreter's recursion limit. A lone
+    surrogate in a text is read as its escape (``toolkit.jsontext``)."""
     body = text.strip().lstrip("\ufeff")
     if not body:
         raise ProtocolError(f"script {script} printed no output", host=host)
@@ -143,3 +148,17 @@ def parse_script_output(script: str, text: str, *, host: str | None = None) -> A
             f"column {exc.colno})",
             host=host,
         ) from None
+    except RecursionError:
+        raise ProtocolError(f"script {script} printed JSON nested too deeply to read", host=host) from None
+    except ValueError as exc:  # int's digit limit; bytes that are not UTF-8
+        raise ProtocolError(
+            f"script {script} printed JSON that cannot be read: {_why(exc)}", host=host
+        ) from None
+
+
+def _why(exc: ValueError) -> str:
+    """A short reason for a ValueError from reading JSON."""
+    text = str(exc)
+    if "digits" in text and "integer" in text:
+        return "a number of more than 4,300 digits"
+    return " ".join(text.split())[:120]

@@ -19,8 +19,11 @@ writes them as CKL XML, ``toolkit.render.cklb`` as STIG Viewer 3 JSON.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +34,7 @@ from toolkit.errors import ConfigError
 from toolkit.findings import Finding, HostReport, Report
 from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import DenialOfExistence, ZoneType
+from toolkit.safetext import for_xml
 
 if TYPE_CHECKING:
     from toolkit.policy import Policy
@@ -41,6 +45,7 @@ __all__ = [
     "Item",
     "Requirement",
     "checklist",
+    "checklist_file_names",
     "ckl_document",
     "render_ckl",
     "single_host",
@@ -48,6 +53,8 @@ __all__ = [
     "write_checklists",
     "write_ckl_files",
 ]
+
+log = logging.getLogger("windns.render")
 
 OPEN, PASS, NA, NR = "Open", "NotAFinding", "Not_Applicable", "Not_Reviewed"
 H48, H168 = timedelta(hours=48), timedelta(hours=168)
@@ -137,9 +144,7 @@ def _zones_signed(ctx: Context) -> Verdict:
         and not z.signed
     ]
     details = [f"{z}: primary zone not signed (IsSigned false)" for z in bad]
-    details += [
-        f"{f.target}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")
-    ]
+    details += [f"{f.target}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")]
     if details:
         return OPEN, _lines(details)
     signed = ", ".join(z.name for z in ctx.signed()) or "none"
@@ -476,7 +481,7 @@ def ckl_document(host: HostReport, policy: Policy | None = None, *, dns_view: bo
         _sub(v, "SEVERITY_OVERRIDE", "")
         _sub(v, "SEVERITY_JUSTIFICATION", "")
     ET.indent(root, space="\t")
-    body = ET.tostring(root, encoding="unicode")
+    body = for_xml(ET.tostring(root, encoding="unicode"))  # a server's text may hold ESC
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!--DISA STIG Viewer :: 2.18-->\n' + body + "\n"
 
 
@@ -489,9 +494,7 @@ def single_host(report: Report, fmt: str) -> HostReport:
     return report.hosts[0]
 
 
-def render_ckl(
-    report: Report, stream: IO[str], *, policy: Policy | None = None, color: bool = False
-) -> None:
+def render_ckl(report: Report, stream: IO[str], *, policy: Policy | None = None, color: bool = False) -> None:
     """Write the checklist of a one-server report; a fleet needs one file per server."""
     stream.write(ckl_document(single_host(report, "ckl"), policy))
 
@@ -502,17 +505,60 @@ def _file_stem(server: str) -> str:
     return stem or "server"
 
 
+def checklist_file_names(servers: Sequence[str], fmt: str = "ckl") -> list[str]:
+    """The file name of each server's checklist, one per server, none shared.
+
+    A server's name becomes ``<stem>.<fmt>`` (``_file_stem``). Servers whose stems are alike
+    ("x y", "x_y" and "X..Y" are all ``x_y``; "DNS1" and "dns1" both ``dns1``) each get
+    ``<stem>-<hash>.<fmt>`` instead, the hash the first 8 hex digits of the SHA-256 of the
+    exact server name: the same file for the same server in every run, whatever the order of
+    the report or the other servers in it. Should a name still clash (a server named like
+    another's disambiguated file), the clashing ones take longer hashes."""
+    occurrence: Counter[str] = Counter()
+    keys = []  # what each name is derived from: the server's name; a repeat of it, numbered
+    for server in servers:
+        keys.append(server if not occurrence[server] else f"{server}#{occurrence[server]}")
+        occurrence[server] += 1
+    stems = [_file_stem(s) for s in servers]
+    alike = Counter(stems)
+    digits = [0 if alike[stem] == 1 else 8 for stem in stems]
+    while True:
+        names = [
+            f"{stem}-{_digest(key)[:n]}.{fmt}" if n else f"{stem}.{fmt}"
+            for stem, key, n in zip(stems, keys, digits, strict=True)
+        ]
+        taken = Counter(names)
+        clash = [i for i, name in enumerate(names) if taken[name] > 1]
+        if not clash:
+            return names
+        for i in clash:
+            digits[i] = {0: 8, 8: 16}.get(digits[i], 64)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
+
+
 def write_checklists(
     report: Report, directory: Path, policy: Policy | None = None, fmt: str = "ckl"
 ) -> list[Path]:
-    """One checklist file per server (``<server>.ckl`` or ``.cklb``) in ``directory``."""
+    """One checklist file per server in ``directory``, in report order (``checklist_file_names``:
+    no two servers share a file; a warning names the file of each server whose name would)."""
     from toolkit.render.cklb import cklb_text
 
+    names = checklist_file_names([h.server for h in report.hosts], fmt)
+    plain: dict[str, list[int]] = {}
+    for i, host in enumerate(report.hosts):
+        plain.setdefault(f"{_file_stem(host.server)}.{fmt}", []).append(i)
+    for shared, indexes in plain.items():
+        if len(indexes) > 1:
+            each = ", ".join(f"{names[i]} ('{report.hosts[i].server}')" for i in indexes)
+            log.warning("servers whose names all make the file name %s: written as %s", shared, each)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         out = []
-        for host in report.hosts:
-            path = directory / f"{_file_stem(host.server)}.{fmt}"
+        for host, name in zip(report.hosts, names, strict=True):
+            path = directory / name
             text = ckl_document(host, policy) if fmt == "ckl" else cklb_text(host, policy)
             tmp = path.with_name(f".{path.name}.tmp")
             tmp.write_text(text, encoding="utf-8")

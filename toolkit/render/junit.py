@@ -14,6 +14,7 @@ from typing import TextIO
 from toolkit.findings import Finding, HostReport, Report
 from toolkit.policy import Policy
 from toolkit.render.common import dns_view_collected, rules_for
+from toolkit.safetext import for_xml
 
 __all__ = ["junit_tree", "render"]
 
@@ -93,5 +94,5 @@ def render(report: Report, stream: TextIO, *, policy: Policy | None = None, colo
     tree = junit_tree(report, policy)
     ET.indent(tree)
     stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    stream.write(ET.tostring(tree, encoding="unicode"))
+    stream.write(for_xml(ET.tostring(tree, encoding="unicode")))  # a server's text may hold ESC
     stream.write("\n")

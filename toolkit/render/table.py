@@ -9,6 +9,7 @@ from typing import TextIO
 from toolkit.findings import Finding, Report, Severity
 from toolkit.policy import Policy
 from toolkit.rules.base import describe_win32
+from toolkit.safetext import for_terminal
 
 __all__ = ["STYLES", "render"]
 
@@ -93,7 +94,10 @@ def _lines(report: Report) -> list[Line]:
 
 
 def render(report: Report, stream: TextIO, *, policy: Policy | None = None, color: bool = False) -> None:
-    lines = _lines(report)
+    """The report as lines of text; what came from a server (names, messages) is shown with
+    ``for_terminal``, so no control character, escape sequence or bidi override reaches the
+    terminal as it is (a newline in a name cannot start a row of its own)."""
+    lines = [[(for_terminal(text), style) for text, style in line] for line in _lines(report)]
     if policy is not None:
         lines.insert(0, [(f"Policy: {policy.name} (fail on {policy.fail_on.label})", "dim")])
     if not color:
@@ -105,4 +109,5 @@ def render(report: Report, stream: TextIO, *, policy: Policy | None = None, colo
 
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
     for line in lines:
+        # Text.assemble takes its parts as text, never as markup
         console.print(Text.assemble(*[(text, style) if style else text for text, style in line]))
