@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
-from toolkit.errors import CmdletError
 from toolkit.normalise import normalise_document
-from toolkit.simulator import Fleet, doctor, ps51
+from toolkit.simulator import Fleet, doctor, ps51, runspace
+from toolkit.simulator.powershell import NotSimulated
 
 RAW = Path(__file__).resolve().parent.parent / "fixtures" / "raw"
+REFERENCE = RAW.parent / "reference"
 
 
 def _raw_text(name: str) -> str:
@@ -129,8 +130,71 @@ def test_raw_sample_records_a_failed_cmdlet_and_goes_on(fleet: Fleet) -> None:
 
 
 def test_raw_sample_refuses_a_depth_it_cannot_print(fleet: Fleet) -> None:
-    with pytest.raises(CmdletError, match="Depth 4 only"):
+    # The fake of ConvertTo-Json (raw_sample.ps1 L56) cannot print another depth; that is no
+    # PowerShell error, so it is not recorded by the script's catch (L67) but ends the run.
+    with pytest.raises(NotSimulated, match="Depth 4 only"):
         fleet.get("dns1").run("raw_sample", {"Depth": 2})
+
+
+def test_the_zone_listing_sample_names_the_empty_string_as_its_zone(fleet: Fleet) -> None:
+    # raw_sample.ps1 L61 passes $null to New-WindnsSample's [string]$Zone (L48): PowerShell makes
+    # it '' (PowerShell/PowerShell#4616); the document's own ZoneName (L72, untyped) stays $null.
+    doc = fleet.get("dns1").run("raw_sample", {})
+    (zones,) = doc["Samples"]
+    assert zones["ZoneName"] == "" and doc["ZoneName"] is None
+
+
+def test_raw_sample_records_a_negative_max_zones_as_the_listing_error(fleet: Fleet) -> None:
+    # L64 Select-Object -First $MaxZones runs inside the try (L62-L66): the binding error is caught.
+    doc = fleet.get("dns1").run("raw_sample", {"MaxZones": -1})
+    (zones,) = doc["Samples"]
+    assert zones["Count"] is None and zones["Json"] is None
+    assert zones["Error"]["Stage"] == "Get-DnsServerZone" and zones["Error"]["Code"] is None
+    assert zones["Error"]["Message"].startswith("Cannot validate argument on parameter 'First'.")
+    assert fleet.get("dns1").run("raw_sample", {"MaxZones": 0})["Samples"][0]["Count"] == 0
+
+
+def test_raw_sample_in_a_session_without_dnsserver_records_each_missing_cmdlet(fleet: Fleet) -> None:
+    server = fleet.get("dns1")
+    with doctor.session(doctor.Session(configuration_name="windns.JEA.NoDnsServer", dnsserver=False)):
+        doc = server.run("raw_sample", {"ZoneName": "corp.example"})
+    errors = [s["Error"] for s in doc["Samples"]]
+    assert [e["FullyQualifiedErrorId"] for e in errors] == ["CommandNotFoundException"] * 3
+    assert [e["Message"].split("'")[1] for e in errors] == [
+        "Get-DnsServerZone",
+        "Get-DnsServerSigningKey",
+        "Get-DnsServerDnsSecZoneSetting",
+    ]
+
+
+def test_probe_asks_get_command_and_get_module_by_pattern(fleet: Fleet) -> None:
+    server = fleet.get("dns1")
+    names = ["Get-DnsServerSigning*", "Get-NoSuchCommand", "ConvertTo-Json", "  "]
+    probe = server.run("doctor_probe", {"CommandName": names, "ModuleName": ["dns*", "NoSuchModule", ""]})
+    # L70 skips the blank name; L78 keeps the name as given, L73 takes the first match.
+    assert [(c["Name"], c["Found"], c["ModuleName"]) for c in probe["Commands"]] == [
+        ("Get-DnsServerSigning*", True, "DnsServer"),
+        ("Get-NoSuchCommand", False, None),
+        ("ConvertTo-Json", True, "Microsoft.PowerShell.Utility"),
+    ]
+    assert probe["Commands"][2]["CommandType"] == "Cmdlet"
+    assert probe["Modules"] == [{"Name": "DnsServer", "Version": "2.0.0.0", "ModuleType": "Manifest"}]
+
+
+def test_probe_outside_a_remoting_session_has_no_configuration_name(fleet: Fleet) -> None:
+    # doctor_probe.ps1 L50-L53: $PSSenderInfo is $null outside a PSSession.
+    with doctor.session(doctor.Session(configuration_name=None)):
+        probe = fleet.get("dns1").run("doctor_probe", {})
+    assert probe["ConfigurationName"] is None and probe["LanguageMode"] == "FullLanguage"
+
+
+def test_the_sessions_command_lists_follow_the_reference_tables() -> None:
+    dnsserver = json.loads((REFERENCE / "dnsserver-cmdlets.json").read_text(encoding="utf-8"))
+    assert sorted(runspace.DNSSERVER_COMMANDS) == sorted(dnsserver["cmdlets"])
+    core = json.loads((REFERENCE / "core-cmdlets-5.1.json").read_text(encoding="utf-8"))
+    # reference/5.1/<Module>/<Cmdlet>.md: the page's folder is the cmdlet's module
+    modules = {name: entry["page"].split("/")[2] for name, entry in core["cmdlets"].items()}
+    assert runspace.CORE_COMMANDS == modules
 
 
 def test_first_dnsserver_command_of_each_read_script() -> None:

@@ -23,19 +23,21 @@ The state is the fixture's (``SimulatedServer.state``): zones with ``SigningKeys
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
+from toolkit.simulator.runspace import DNSSERVER_COMMANDS, command_not_found, current_session
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
 
-__all__ = ["MESSAGES", "SPLAT", "CimError", "Cmdlets", "invoke", "win32"]
+__all__ = ["MESSAGES", "SPLAT", "CimError", "CimInstance", "Cmdlets", "invoke", "win32"]
 
 KSK_TYPE, ZSK_TYPE = "KeySigningKey", "ZoneSigningKey"
 
@@ -154,6 +156,43 @@ class CimError(CmdletError):
         super().__init__(message, code=code, cmdlet=cmdlet, fully_qualified_error_id=fqid)
 
 
+class CimInstance(dict[str, Any]):
+    """A CIM instance a cmdlet writes: its properties by name, and beside them what ConvertTo-Json
+    prints of it besides (``toolkit.simulator.ps51``): its class (``CimSystemProperties.ClassName``)
+    and the server it came from (``PSComputerName``)."""
+
+    def __init__(self, properties: Mapping[str, Any], *, class_name: str, computer_name: str) -> None:
+        super().__init__(properties)
+        self.class_name = class_name
+        self.computer_name = computer_name
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _module_cmdlet(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A cmdlet of the DnsServer module: in a session without the module it is not a command, and
+    calling it raises CommandNotFoundException (``runspace.command_not_found``)."""
+    assert name in DNSSERVER_COMMANDS, name
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_session().dnsserver:
+                raise command_not_found(name)
+            return fn(*args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+#: Scripts that ``Faults.Inventory`` applies to (fixtures/README.md): the inventory and the doctor's
+#: raw sample, the two scripts that list a server's zones for reading.
+INVENTORY_FAULT_SCRIPTS = frozenset({"inventory", "raw_sample"})
+
+
 def win32(code: int, cmdlet: str, message: str | None = None) -> CimError:
     """The error a DnsServer cmdlet raises for a Win32 code: FullyQualifiedErrorId
     ``"WIN32 <code>,<cmdlet>"`` (REF section 2, observed transcripts)."""
@@ -223,7 +262,8 @@ def _check(v: lim.Violation | None, cmdlet: str) -> None:
 
 class Cmdlets:
     """The DnsServer cmdlets (and the few others the scripts call) of one simulated server, for one
-    script run. ``script`` names the running script (``Faults.Inventory`` applies to it alone);
+    script run. ``script`` names the running script (``Faults.Inventory`` applies to the
+    inventory and the raw sample alone);
     ``files`` is the run's file system (the export writes a file, the script reads it back)."""
 
     def __init__(self, server: SimulatedServer, script: str) -> None:
@@ -238,14 +278,14 @@ class Cmdlets:
 
     def _fault(self, cmdlet: str, zone: Mapping[str, Any] | None = None) -> None:
         """Raise the failure a fixture injects for ``cmdlet`` (fixtures/README.md, Faults): the
-        zone's ``Faults[<cmdlet>]``, the server's ``Faults[<cmdlet>]``, or, while the inventory
-        runs, ``Faults.Inventory`` at the cmdlet it names (default Get-DnsServerZone)."""
+        zone's ``Faults[<cmdlet>]``, the server's ``Faults[<cmdlet>]``, or, while the inventory or
+        the raw sample runs, ``Faults.Inventory`` at the cmdlet it names (default Get-DnsServerZone)."""
         found: Mapping[str, Any] | None = None
         if zone is not None:
             found = self.server.fault(zone, cmdlet)
         if found is None:
             found = self.server.fault(self._state, cmdlet)
-        if found is None and self.script == "inventory":
+        if found is None and self.script in INVENTORY_FAULT_SCRIPTS:
             inv = self.server.fault(self._state, "Inventory")
             if inv is not None and str(inv.get("Cmdlet") or "Get-DnsServerZone") == cmdlet:
                 found = inv
@@ -312,27 +352,32 @@ class Cmdlets:
         return s
 
     # -- objects -----------------------------------------------------------------------------
-    def _zone_object(self, z: Mapping[str, Any]) -> dict[str, Any]:
+    def _instance(self, properties: Mapping[str, Any], class_name: str) -> CimInstance:
+        return CimInstance(properties, class_name=class_name, computer_name=self.server.name)
+
+    def _zone_object(self, z: Mapping[str, Any]) -> CimInstance:
         kind = str(z.get("ZoneType", "")).lower()
         if kind == "primary":
             obj = _cim(z, PRIMARY_ZONE_PROPERTIES)
             obj["IsSigned"] = bool(z.get("IsSigned"))  # a boolean of every primary zone (MOF)
-            return obj
+            return self._instance(obj, "DnsServerPrimaryZone")
         if kind == "secondary":
-            return _cim(z, SECONDARY_ZONE_PROPERTIES)
+            return self._instance(_cim(z, SECONDARY_ZONE_PROPERTIES), "DnsServerSecondaryZone")
         # Stub, Forwarder, Cache: their own classes are not modelled; the DnsServerZone members only.
-        return _cim(z, ZONE_PROPERTIES)
+        return self._instance(_cim(z, ZONE_PROPERTIES), f"DnsServer{z.get('ZoneType') or ''}Zone")
 
-    def _key_object(self, z: Mapping[str, Any], k: Mapping[str, Any]) -> dict[str, Any]:
-        return _cim({**k, "ZoneName": k.get("ZoneName") or z["ZoneName"]}, KEY_PROPERTIES)
+    def _key_object(self, z: Mapping[str, Any], k: Mapping[str, Any]) -> CimInstance:
+        obj = _cim({**k, "ZoneName": k.get("ZoneName") or z["ZoneName"]}, KEY_PROPERTIES)
+        return self._instance(obj, "DnsServerSigningKey")
 
-    def _setting_object(self, z: dict[str, Any]) -> dict[str, Any]:
+    def _setting_object(self, z: dict[str, Any]) -> CimInstance:
         s = self._setting_record(z, create=False)
         obj = _cim(s, SETTING_PROPERTIES)
         obj["ZoneName"] = s.get("ZoneName") or z["ZoneName"]
-        return obj
+        return self._instance(obj, "DnsServerDnsSecZoneSetting")
 
     # -- reads -------------------------------------------------------------------------------
+    @_module_cmdlet("Get-DnsServerZone")
     def Get_DnsServerZone(self, name: str | None = None) -> list[dict[str, Any]]:  # noqa: N802
         """PSD Get-DnsServerZone: every zone, TrustAnchors and auto-created ones included (RAW
         ps51-zones.json lists both; PSD Add-DnsServerSecondaryZone example 2 filters them out of
@@ -344,6 +389,7 @@ class Cmdlets:
             return [self._zone_object(z) for z in self._state["Zones"]]
         return [self._zone_object(self._zone(name, cmdlet))]
 
+    @_module_cmdlet("Get-DnsServerSigningKey")
     def Get_DnsServerSigningKey(self, zone: str, key_id: Any = None) -> list[dict[str, Any]]:  # noqa: N802
         """PSD Get-DnsServerSigningKey -ZoneName [-KeyId Guid[]]: the zone's keys (CimInstance#
         DnsServerSigningKey[]). A zone without keys gives no output, signed or not (UNCONFIRMED:
@@ -356,6 +402,7 @@ class Cmdlets:
             return [self._key_object(z, k) for k in keys]
         return [self._key_object(z, self._find_key(z, i, cmdlet)) for i in _as_list(key_id)]
 
+    @_module_cmdlet("Get-DnsServerDnsSecZoneSetting")
     def Get_DnsServerDnsSecZoneSetting(self, zone: str) -> list[dict[str, Any]]:  # noqa: N802
         """PSD Get-DnsServerDnsSecZoneSetting -ZoneName: one DnsServerDnsSecZoneSetting per zone."""
         cmdlet = "Get-DnsServerDnsSecZoneSetting"
@@ -363,6 +410,7 @@ class Cmdlets:
         self._fault(cmdlet, z)
         return [self._setting_object(z)]
 
+    @_module_cmdlet("Get-DnsServerSetting")
     def Get_DnsServerSetting_All(self) -> list[dict[str, Any]]:  # noqa: N802
         """PSD Get-DnsServerSetting -All: one DnsServerSetting (MOF dnsserversetting.md). The fixture's
         ``Server.DnsVersion`` "10.0.20348" is its MajorVersion, MinorVersion, BuildNumber."""
@@ -395,6 +443,7 @@ class Cmdlets:
         if self.server.find_zone("TrustAnchors") is None:
             raise win32(9601, cmdlet, f"The zone TrustAnchors was not found on server {self.server.name}.")
 
+    @_module_cmdlet("Get-DnsServerTrustPoint")
     def Get_DnsServerTrustPoint(self) -> list[dict[str, Any]]:  # noqa: N802
         """PSD Get-DnsServerTrustPoint: CimInstance#DnsServerTrustPoint[]."""
         cmdlet = "Get-DnsServerTrustPoint"
@@ -402,6 +451,7 @@ class Cmdlets:
         self._trust_anchors_zone(cmdlet)
         return [_cim(p, TRUST_POINT_PROPERTIES) for p in self._state.get("TrustPoints") or []]
 
+    @_module_cmdlet("Get-DnsServerTrustAnchor")
     def Get_DnsServerTrustAnchor(self, name: str | None) -> list[dict[str, Any]]:  # noqa: N802
         """PSD Get-DnsServerTrustAnchor -Name (Required): the anchors of that name. The fixture writes
         an anchor's algorithm and digest type beside it; Windows has them in the embedded
@@ -430,6 +480,7 @@ class Cmdlets:
         return out
 
     # -- keys ----------------------------------------------------------------------------------
+    @_module_cmdlet("Add-DnsServerSigningKey")
     def Add_DnsServerSigningKey(  # noqa: N802
         self,
         zone: str,
@@ -529,6 +580,7 @@ class Cmdlets:
         self._setting_record(z, create=True)
         return [self._key_object(z, key)] if pass_thru else []
 
+    @_module_cmdlet("Remove-DnsServerSigningKey")
     def Remove_DnsServerSigningKey(  # noqa: N802
         self, zone: str, key_id: Any, force: bool = False, pass_thru: bool = False
     ) -> list[dict[str, Any]]:
@@ -546,12 +598,13 @@ class Cmdlets:
             for k in doomed:
                 if str(k.get("CurrentState") or "Active").lower() != "retired":
                     raise win32(9119, cmdlet)
-        out = [self._key_object(z, k) for k in doomed]
+        out: list[dict[str, Any]] = [self._key_object(z, k) for k in doomed]
         z["SigningKeys"] = remaining
         if not remaining and not z.get("IsSigned"):
             z["DnsSecSetting"] = None  # UNCONFIRMED: an unsigned zone without keys keeps no settings
         return out if pass_thru else []
 
+    @_module_cmdlet("Set-DnsServerSigningKey")
     def Set_DnsServerSigningKey(  # noqa: N802
         self,
         zone: str,
@@ -612,6 +665,7 @@ class Cmdlets:
         self._key_master(z, cmdlet)
         return z, self._find_key(z, key_id, cmdlet)
 
+    @_module_cmdlet("Enable-DnsServerSigningKeyRollover")
     def Enable_DnsServerSigningKeyRollover(  # noqa: N802
         self,
         zone: str,
@@ -637,6 +691,7 @@ class Cmdlets:
         self._schedule(key, offset)
         return [self._key_object(z, key)] if pass_thru else []
 
+    @_module_cmdlet("Disable-DnsServerSigningKeyRollover")
     def Disable_DnsServerSigningKeyRollover(  # noqa: N802
         self, zone: str, key_id: str, force: bool = False, pass_thru: bool = False
     ) -> list[dict[str, Any]]:
@@ -648,6 +703,7 @@ class Cmdlets:
         key.update(IsRolloverEnabled=False, RolloverPeriod=None, NextRolloverTime=None)
         return [self._key_object(z, key)] if pass_thru else []
 
+    @_module_cmdlet("Step-DnsServerSigningKeyRollover")
     def Step_DnsServerSigningKeyRollover(  # noqa: N802
         self, zone: str, key_id: str, force: bool = False, pass_thru: bool = False
     ) -> list[dict[str, Any]]:
@@ -667,6 +723,7 @@ class Cmdlets:
         self._schedule(key)
         return [self._key_object(z, key)] if pass_thru else []
 
+    @_module_cmdlet("Invoke-DnsServerSigningKeyRollover")
     def Invoke_DnsServerSigningKeyRollover(  # noqa: N802
         self, zone: str, key_id: Any, force: bool = False, pass_thru: bool = False
     ) -> list[dict[str, Any]]:
@@ -677,7 +734,7 @@ class Cmdlets:
         from toolkit.simulator.server import iso
 
         cmdlet = lim.CMDLETS["key_rollover:now"]
-        out = []
+        out: list[dict[str, Any]] = []
         for one in _as_list(key_id):
             z, key = self._rollover_key(zone, one, cmdlet)
             if not z.get("IsSigned"):
@@ -697,6 +754,7 @@ class Cmdlets:
         return out if pass_thru else []
 
     # -- zones ---------------------------------------------------------------------------------
+    @_module_cmdlet("Invoke-DnsServerZoneSign")
     def Invoke_DnsServerZoneSign(  # noqa: N802
         self,
         zone: str,
@@ -746,6 +804,7 @@ class Cmdlets:
         self._setting_record(z, create=True)["IsSigned"] = True
         return [self._zone_object(z)] if pass_thru else []
 
+    @_module_cmdlet("Invoke-DnsServerZoneUnsign")
     def Invoke_DnsServerZoneUnsign(  # noqa: N802
         self, zone: str, force: bool = False, pass_thru: bool = False
     ) -> list[dict[str, Any]]:
@@ -761,6 +820,7 @@ class Cmdlets:
             z["DnsSecSetting"]["IsSigned"] = False
         return [self._zone_object(z)] if pass_thru else []
 
+    @_module_cmdlet("Set-DnsServerDnsSecZoneSetting")
     def Set_DnsServerDnsSecZoneSetting(  # noqa: N802
         self, zone: str, *, pass_thru: bool = False, **settings: Any
     ) -> list[dict[str, Any]]:
@@ -823,6 +883,7 @@ class Cmdlets:
         return [self._setting_object(z)] if pass_thru else []
 
     # -- export ----------------------------------------------------------------------------------
+    @_module_cmdlet("Export-DnsServerDnsSecPublicKey")
     def Export_DnsServerDnsSecPublicKey(  # noqa: N802
         self,
         zone: str,

@@ -1,87 +1,68 @@
-"""The doctor's scripts on the simulated server: ``doctor_probe.ps1`` and ``raw_sample.ps1``.
+"""The doctor's scripts' mirrors: ``ps_scripts/doctor_probe.ps1`` and ``ps_scripts/raw_sample.ps1``
+transliterated line by line.
 
-Both depend on the PowerShell session the script runs in, not only on the server: a session
-configuration may lack the DnsServer module (a JEA endpoint that does not expose it). The
-front door that knows the session (``toolkit.fakeserver``) says so with ``session(...)``;
-without it, a script runs in a full ``Microsoft.PowerShell`` session.
+Every block below names the script lines it mirrors (``# doctor_probe.ps1 L58``, lines of the
+``.ps1`` file) and calls the fakes where the script calls PowerShell: the session's automatic
+variables and core cmdlets (``toolkit.simulator.runspace``: ``$PSVersionTable``, ``Get-Module``,
+``Get-Command``...), the DnsServer cmdlet fakes (``toolkit.simulator.cmdlets``) and, where the raw
+sample pipes their objects into ``ConvertTo-Json -Depth N``, the 5.1 printer
+(``toolkit.simulator.ps51.convert_to_json``). Both scripts depend on the session they run in, not
+only on the server: the front door that knows it (``toolkit.fakeserver``) says so with
+``session(...)``.
 
-Facts about Windows these answers assume are cited where they are stated, or listed as
-UNCONFIRMED in fixtures/README.md ("What the doctor's simulated answers assume").
+Each script ends with ``Write-Output (ConvertTo-Json -InputObject $doc -Depth 5 -Compress)``; as the
+other mirrors, the handler returns ``$doc`` and the front door prints it (nothing in either document
+is deeper than 5, so the depth cuts nothing).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import CmdletError
 from toolkit.simulator import ps51
+from toolkit.simulator.cmdlets import Cmdlets, invoke
+from toolkit.simulator.mirror import mirrors
+from toolkit.simulator.powershell import (
+    NotSimulated,
+    Param,
+    assign,
+    bind,
+    error_record,
+    has_member,
+    is_null_or_whitespace,
+    member,
+    prop,
+    ps_array,
+    ps_foreach,
+    ps_long,
+    ps_string,
+    select_first,
+    select_first_n,
+)
+from toolkit.simulator.runspace import Runspace, Session, command_not_found, current_session, session
 
 if TYPE_CHECKING:
     from toolkit.simulator.server import SimulatedServer
 
 __all__ = [
+    "DEFAULT_COMMANDS",
     "HANDLERS",
     "Session",
     "command_not_found",
     "current_session",
     "doctor_probe",
     "first_dnsserver_command",
+    "new_windns_sample_error",
     "raw_sample",
     "session",
 ]
 
-DNSSERVER = "DnsServer"
-#: Get-Module -ListAvailable DnsServer on Windows PowerShell 5.1: a Manifest module, version
-#: 2.0.0.0 (PowerShell/PowerShell#12087, "'Get-Module DnsServer' on PS5").
-MODULE_VERSION = "2.0.0.0"
-MODULE_TYPE = "Manifest"
-#: What Get-Command reports for a DnsServer cmdlet (UNCONFIRMED: the module's cmdlets are CDXML
-#: functions of nested modules, reported under the DnsServer module).
-COMMAND_TYPE = "Function"
-DEFAULT_COMMANDS = (
-    "Get-DnsServerSetting",
-    "Get-DnsServerZone",
-    "Get-DnsServerSigningKey",
-    "Get-DnsServerDnsSecZoneSetting",
-    "Get-DnsServerTrustAnchor",
-    "Get-DnsServerTrustPoint",
-)
 _DNSSERVER_COMMAND = re.compile(r"\b[A-Z][a-z]+-DnsServer[A-Za-z]+\b")
 #: The first DnsServer cmdlet each read script runs (where a session without the module stops it).
 _FIRST_COMMAND = {"inventory": "Get-DnsServerSetting", "raw_sample": "Get-DnsServerZone"}
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """The PowerShell session a script runs in. ``configuration_name`` is None outside a
-    PowerShell remoting session (``powershell.exe`` started in a WinRS cmd shell)."""
-
-    configuration_name: str | None = "Microsoft.PowerShell"
-    dnsserver: bool = True
-    language_mode: str = "FullLanguage"
-
-
-_DEFAULT = Session()
-_SESSION: ContextVar[Session | None] = ContextVar("simulator_session", default=None)
-
-
-@contextlib.contextmanager
-def session(value: Session) -> Iterator[None]:
-    """Scripts run within this block run in ``value``."""
-    token = _SESSION.set(value)
-    try:
-        yield
-    finally:
-        _SESSION.reset(token)
-
-
-def current_session() -> Session:
-    return _SESSION.get() or _DEFAULT
 
 
 def first_dnsserver_command(script: str) -> str:
@@ -97,167 +78,223 @@ def first_dnsserver_command(script: str) -> str:
     return m.group(0) if m else "Get-DnsServerZone"
 
 
-def command_not_found(command: str) -> CmdletError:
-    """What PowerShell raises for a command the session does not have: CommandNotFoundException,
-    with the message of PowerShell's resource string of that name (5.1 wording: PowerShell/
-    PowerShell#13281 shows the text before 7 changed "operable" to "executable")."""
-    return CmdletError(
-        f"The term '{command}' is not recognized as the name of a cmdlet, function, script file, or "
-        "operable program. Check the spelling of the name, or if a path was included, verify that the "
-        "path is correct and try again.",
-        cmdlet=None,
-        fully_qualified_error_id="CommandNotFoundException",
-    )
+# == doctor_probe.ps1 ==========================================================================
+_PROBE_PARAMS = (  # L18-L21 param([string[]]$ModuleName, [string[]]$CommandName)
+    Param("ModuleName", "string[]"),
+    Param("CommandName", "string[]"),
+)
+DEFAULT_COMMANDS = (  # L28-L31
+    "Get-DnsServerSetting", "Get-DnsServerZone", "Get-DnsServerSigningKey",
+    "Get-DnsServerDnsSecZoneSetting", "Get-DnsServerTrustAnchor", "Get-DnsServerTrustPoint",
+)  # fmt: skip
 
 
-def _names(value: Any, default: tuple[str, ...]) -> list[str]:
+# L34-L39 ConvertTo-WindnsProbeText
+def convert_probe_text(value: Any) -> str | None:
     if value is None:
-        return list(default)
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
+        return None
+    text = ps_string(value)
+    if len(text) == 0:
+        return None
+    return text
 
 
-def _short_name(server: SimulatedServer) -> str:
-    # $env:COMPUTERNAME: the NetBIOS name, upper case (UNCONFIRMED, fixtures/README.md).
-    return server.name.split(".")[0].upper()
-
-
-def _os_build(server: SimulatedServer) -> str:
-    """The OS version ``major.minor.build`` from the fixture's DnsVersion (``10.0.20348``)."""
-    version = str(server.state["Server"].get("DnsVersion") or "10.0.20348")
-    parts = (version.split(".") + ["0", "0", "0"])[:3]
-    return ".".join(parts)
-
-
+@mirrors("doctor_probe.ps1", sha256="c8ec62ece72237235b60ced5a3bc3f63e4f26c0104ed664f377f60167d0ab74e")
 def doctor_probe(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``doctor_probe`` script: the session's PowerShell and whether DnsServer is there."""
-    s = current_session()
-    build = _os_build(server)
-    modules = []
-    for name in _names(params.get("ModuleName"), (DNSSERVER,)):
-        if s.dnsserver and name.lower() == DNSSERVER.lower():
-            modules.append({"Name": DNSSERVER, "Version": MODULE_VERSION, "ModuleType": MODULE_TYPE})
-    commands = []
-    for name in _names(params.get("CommandName"), DEFAULT_COMMANDS):
-        found = s.dnsserver and bool(_DNSSERVER_COMMAND.fullmatch(name))
-        commands.append(
-            {
-                "Name": name,
-                "Found": found,
-                "CommandType": COMMAND_TYPE if found else None,
-                "ModuleName": DNSSERVER if found else None,
-            }
-        )
+    """What ``doctor_probe.ps1`` prints: the session's PowerShell and whether DnsServer is there."""
+    v, bound = bind("doctor_probe", params, _PROBE_PARAMS)
+    ps = Runspace(server)
+
+    # L26-L27 "Branch on whether a parameter was bound, never on its value"
+    module_names: Any = ["DnsServer"]
+    if "ModuleName" in bound:
+        module_names = ps_array(v["ModuleName"])  # @($ModuleName): @($null) is one $null
+    # L28-L32
+    command_names: Any = list(DEFAULT_COMMANDS)
+    if "CommandName" in bound:
+        command_names = ps_array(v["CommandName"])
+
+    # L43-L44
+    edition = "Desktop"
+    if "PSEdition" in ps.PSVersionTable:  # $PSVersionTable.ContainsKey('PSEdition')
+        edition = ps_string(ps.PSVersionTable["PSEdition"])
+
+    # L47
+    language_mode = convert_probe_text(ps.LanguageMode)
+
+    # L50-L53
+    configuration_name = None
+    sender = ps.PSSenderInfo
+    if sender is not None and has_member(sender, "ConfigurationName"):
+        configuration_name = convert_probe_text(prop(sender, "ConfigurationName"))
+
+    # L55-L66
+    modules: list[dict[str, Any]] = []
+    for name in ps_foreach(module_names):  # L56
+        if is_null_or_whitespace(name):  # L57
+            continue
+        # L58 foreach ($module in @(Get-Module -ListAvailable -Name $name))
+        for module in ps_foreach(ps_array(ps.Get_Module_ListAvailable(ps_string(name)))):
+            if module is None:  # L59
+                continue
+            modules.append(  # L60-L64
+                {
+                    "Name": convert_probe_text(prop(module, "Name")),
+                    "Version": convert_probe_text(prop(module, "Version")),
+                    "ModuleType": convert_probe_text(prop(module, "ModuleType")),
+                }
+            )
+
+    # L68-L84
+    commands: list[dict[str, Any]] = []
+    for name in ps_foreach(command_names):  # L69
+        if is_null_or_whitespace(name):  # L70
+            continue
+        command = None  # L71
+        try:  # L72-L77: Get-Command -Name $name -ErrorAction Stop | Select-Object -First 1
+            command = select_first(ps.Get_Command(ps_string(name)))
+        except CmdletError:
+            command = None
+        # L78
+        entry: dict[str, Any] = {
+            "Name": name,
+            "Found": command is not None,
+            "CommandType": None,
+            "ModuleName": None,
+        }
+        if command is not None:  # L79-L82
+            entry["CommandType"] = convert_probe_text(prop(command, "CommandType"))
+            entry["ModuleName"] = convert_probe_text(prop(command, "ModuleName"))
+        commands.append(entry)
+
+    # L86-L97
     return {
         "Schema": "windns.doctor.probe",
         "SchemaVersion": 1,
-        "ComputerName": _short_name(server),
-        # Windows PowerShell 5.1 whose build is the OS build (UNCONFIRMED revision).
-        "PSVersion": f"5.1.{build.split('.')[2]}.1",
-        "PSEdition": "Desktop",  # about_PowerShell_Editions: 5.1 on .NET Framework
-        "OSVersion": f"{build}.0",
-        "LanguageMode": s.language_mode,
-        "ConfigurationName": s.configuration_name,
-        "Modules": modules,
-        "Commands": commands,
+        "ComputerName": convert_probe_text(ps.env("COMPUTERNAME")),
+        "PSVersion": convert_probe_text(ps.PSVersionTable["PSVersion"]),
+        "PSEdition": edition,
+        "OSVersion": convert_probe_text(ps.OSVersion_Version),
+        "LanguageMode": language_mode,
+        "ConfigurationName": configuration_name,
+        "Modules": list(modules),  # $modules.ToArray()
+        "Commands": list(commands),
     }
 
 
-def _sample_error(stage: str, exc: CmdletError) -> dict[str, Any]:
-    text = exc.args[0] if exc.args else str(exc)
-    prefix = f"{exc.cmdlet}: " if exc.cmdlet else ""
-    if prefix and text.startswith(prefix):
-        text = text[len(prefix) :]
-    if exc.code is not None:
-        from toolkit.catalogue import describe_code
+# == raw_sample.ps1 ============================================================================
+_SAMPLE_PARAMS = (  # L19-L23 param([string]$ZoneName, [int]$MaxZones, [int]$Depth = 4)
+    Param("ZoneName", "string"),
+    Param("MaxZones", "int"),
+    Param("Depth", "int", default=4),
+)
+_FQID_CODE = re.compile(
+    r"^WIN32 (\d+),", re.IGNORECASE
+)  # -match is case-insensitive (about_Comparison_Operators)
 
-        head = f"{describe_code(exc.code)}: "
-        if text.startswith(head):
-            text = text[len(head) :]
+
+# L27-L46 New-WindnsSampleError([string]$Stage, $Record)
+def new_windns_sample_error(stage: str, record: Any) -> dict[str, Any]:
+    code: int | None = None
+    message: str | None = None
+    fqid: str | None = None
+    if record is not None:
+        fqid = ps_string(prop(record, "FullyQualifiedErrorId"))  # [string]: $null would be ''
+        exception = prop(record, "Exception")
+        if exception is not None:
+            message = ps_string(prop(exception, "Message"))
+            # L37-L41 $data = $Record.Exception.PSObject.Properties['ErrorData'] ... .Value
+            if has_member(exception, "ErrorData") and member(exception, "ErrorData") is not None:
+                data = member(exception, "ErrorData")
+                if has_member(data, "error_Code") and member(data, "error_Code") is not None:
+                    code = ps_long(member(data, "error_Code"))
+    # L44 ($fqid -match '^WIN32 (\d+),'): $null -match is false
+    if code is None and fqid is not None:
+        m = _FQID_CODE.match(fqid)
+        if m:
+            code = ps_long(m.group(1))
+    return {"Stage": stage, "Code": code, "Message": message, "FullyQualifiedErrorId": fqid}
+
+
+# L48-L50 New-WindnsSample([string]$Command, [string]$Zone)
+def new_windns_sample(command: Any, zone: Any) -> dict[str, Any]:
+    # Both parameters are [string]: $null passed to a [string] parameter becomes '' ("by design",
+    # PowerShell/PowerShell#4616), so the zone listing's sample says ZoneName ''.
     return {
-        "Stage": stage,
-        "Code": exc.code,
-        "Message": text,
-        "FullyQualifiedErrorId": exc.fully_qualified_error_id,
+        "Command": ps_string(command),
+        "ZoneName": ps_string(zone),
+        "Count": None,
+        "Json": None,
+        "Error": None,
     }
 
 
-def _fault_error(fault: Mapping[str, Any], cmdlet: str) -> CmdletError:
-    code = fault.get("Code")
-    return CmdletError(
-        str(fault.get("Message") or "The operation failed."),
-        code=int(code) if code is not None else None,
-        cmdlet=cmdlet,
-        fully_qualified_error_id=fault.get("FullyQualifiedErrorId")
-        or (f"WIN32 {code},{cmdlet}" if code is not None else None),
-    )
+# L52-L57 Set-WindnsSampleJson($Sample, $Objects); $Depth is the script's (dynamic scope)
+def set_windns_sample_json(sample: dict[str, Any], objects: Any, depth: int) -> None:
+    # L54 @($Objects | Where-Object { $null -ne $_ }): piping enumerates an array; $null is one $null
+    items = [o for o in ps_array(objects) if o is not None]
+    sample["Count"] = len(items)  # L55 [long]$items.Count
+    if len(items) > 0:  # L56 [string]($items | ConvertTo-Json -Depth $Depth)
+        sample["Json"] = ps_string(assign(ps51.convert_to_json(items, depth)))
 
 
-def _sample(command: str, zone: str | None, read: Callable[[], list[dict[str, Any]]]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"Command": command, "ZoneName": zone, "Count": None, "Json": None, "Error": None}
-    try:
-        if not current_session().dnsserver:
-            raise command_not_found(command)
-        objects = read()
-    except CmdletError as exc:
-        entry["Error"] = _sample_error(command, exc)
-        return entry
-    entry["Count"] = len(objects)
-    if objects:
-        # Piped into ConvertTo-Json: one object prints as an object, several as an array.
-        entry["Json"] = ps51.to_json(objects[0] if len(objects) == 1 else objects)
-    return entry
-
-
+@mirrors("raw_sample.ps1", sha256="ca81665694b1430dacd3283f25782dfde9fb2893b72662bffbe9dea2a6e6e57d")
 def raw_sample(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``raw_sample`` script: zones, and one zone's keys and setting, as 5.1 prints them."""
-    depth = int(params.get("Depth", 4))
-    if depth != 4:
-        raise CmdletError(
-            f"the simulated server prints raw samples at -Depth 4 only (asked for {depth})",
-            cmdlet="ConvertTo-Json",
-        )
-    short = _short_name(server)
-    computer = server.name
+    """What ``raw_sample.ps1`` prints: zones, and one zone's keys and setting, as 5.1 prints them."""
+    v, bound = bind("raw_sample", params, _SAMPLE_PARAMS)
+    zone_name, max_zones, depth = v["ZoneName"], v["MaxZones"], v["Depth"]
+    ps = Cmdlets(server, "raw_sample")
 
-    def zones() -> list[dict[str, Any]]:
-        fault = server.fault(server.state, "Inventory")
-        if fault and str(fault.get("Cmdlet") or "Get-DnsServerZone") == "Get-DnsServerZone":
-            raise _fault_error(fault, "Get-DnsServerZone")
-        found = list(server.state["Zones"])
-        if params.get("MaxZones") is not None:
-            found = found[: max(0, int(params["MaxZones"]))]
-        return [ps51.zone_object(z, computer) for z in found]
+    samples: list[dict[str, Any]] = []  # L59
 
-    samples = [_sample("Get-DnsServerZone", None, zones)]
-    name = params.get("ZoneName")
-    if name is not None:
-        name = str(name)
+    # L61-L70
+    zones = new_windns_sample("Get-DnsServerZone", None)
+    try:
+        found = ps_array(ps.Get_DnsServerZone())  # L63 @(Get-DnsServerZone)
+        if "MaxZones" in bound:  # L64 @($found | Select-Object -First $MaxZones)
+            found = ps_array(select_first_n(found, max_zones))
+        set_windns_sample_json(zones, found, depth)  # L65
+    except NotSimulated:
+        raise  # not a PowerShell error: the simulator stops here, past the script's catch
+    except CmdletError as exc:  # L67-L69
+        zones["Error"] = new_windns_sample_error("Get-DnsServerZone", error_record(exc))
+    samples.append(zones)
 
-        def keys() -> list[dict[str, Any]]:
-            z = server.zone_or_error(name, "Get-DnsServerSigningKey")
-            fault = server.fault(z, "Get-DnsServerSigningKey")
-            if fault:
-                raise _fault_error(fault, "Get-DnsServerSigningKey")
-            return [ps51.key_object(k, short) for k in z.get("SigningKeys") or ()]
+    # L72-L92
+    zone = None
+    if "ZoneName" in bound:
+        zone = zone_name
+        keys = new_windns_sample("Get-DnsServerSigningKey", zone_name)  # L75-L82
+        try:
+            set_windns_sample_json(
+                keys, ps_array(invoke(ps, "Get-DnsServerSigningKey", {"ZoneName": zone_name})), depth
+            )
+        except NotSimulated:
+            raise
+        except CmdletError as exc:
+            keys["Error"] = new_windns_sample_error("Get-DnsServerSigningKey", error_record(exc))
+        samples.append(keys)
 
-        def setting() -> list[dict[str, Any]]:
-            z = server.zone_or_error(name, "Get-DnsServerDnsSecZoneSetting")
-            fault = server.fault(z, "Get-DnsServerDnsSecZoneSetting")
-            if fault:
-                raise _fault_error(fault, "Get-DnsServerDnsSecZoneSetting")
-            s = z.get("DnsSecSetting")
-            return [ps51.setting_object(s, short)] if s is not None else []
+        setting = new_windns_sample("Get-DnsServerDnsSecZoneSetting", zone_name)  # L84-L91
+        try:
+            set_windns_sample_json(
+                setting,
+                ps_array(invoke(ps, "Get-DnsServerDnsSecZoneSetting", {"ZoneName": zone_name})),
+                depth,
+            )
+        except NotSimulated:
+            raise
+        except CmdletError as exc:
+            setting["Error"] = new_windns_sample_error("Get-DnsServerDnsSecZoneSetting", error_record(exc))
+        samples.append(setting)
 
-        samples.append(_sample("Get-DnsServerSigningKey", name, keys))
-        samples.append(_sample("Get-DnsServerDnsSecZoneSetting", name, setting))
+    # L94-L100
     return {
         "Schema": "windns.doctor.raw-sample",
         "SchemaVersion": 1,
-        "ZoneName": name,
+        "ZoneName": zone,
         "Depth": depth,
-        "Samples": samples,
+        "Samples": list(samples),  # $samples.ToArray()
     }
 
 

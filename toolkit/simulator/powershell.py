@@ -23,6 +23,7 @@ from typing import Any
 from toolkit.errors import CmdletError
 
 __all__ = [
+    "NotSimulated",
     "Param",
     "assign",
     "bind",
@@ -38,9 +39,16 @@ __all__ = [
     "ps_long",
     "ps_string",
     "select_first",
+    "select_first_n",
     "strict_mode",
     "timespan_from_seconds",
 ]
+
+
+class NotSimulated(CmdletError):
+    """What the simulator cannot reproduce (``ConvertTo-Json`` at a depth no capture shows). Not a
+    PowerShell error: a mirror lets it pass its script's ``catch`` blocks, so the run fails instead
+    of printing a document Windows would not print."""
 
 
 # -- arrays, foreach, pipelines ---------------------------------------------------------------
@@ -71,6 +79,22 @@ def select_first(output: Sequence[Any]) -> Any:
     """``... | Select-Object -First 1`` assigned to a variable: the first object, or ``$null``
     when the pipeline carried none (Select-Object, -First)."""
     return output[0] if output else None
+
+
+def select_first_n(output: Sequence[Any], first: int) -> list[Any]:
+    """``... | Select-Object -First <first>``: the first ``first`` objects; ``-First 0`` passes none.
+    A negative count fails binding: ``[ValidateRange(0, int.MaxValue)]`` on First (PowerShell/
+    PowerShell Select-Object.cs, the attribute with its 2006 Windows note "Allow zero"; that 5.1 has
+    the same attribute and this error text: UNCONFIRMED)."""
+    if first < 0:
+        raise CmdletError(
+            f"Cannot validate argument on parameter 'First'. The {first} argument is less than the minimum "
+            "allowed range of 0. Supply an argument that is greater than or equal to 0 and then try the "
+            "command again.",
+            fully_qualified_error_id="ParameterArgumentValidationError,Microsoft.PowerShell.Commands."
+            "SelectObjectCommand",
+        )
+    return list(output[:first])
 
 
 def assign(output: Sequence[Any]) -> Any:
@@ -239,9 +263,10 @@ class Param:
     """One entry of a script's ``param()`` block."""
 
     name: str
-    type: str  # "string", "string[]", "double", "uint32", "uint16", "byte", "bool", "switch"
+    type: str  # "string", "string[]", "double", "int", "uint32", "uint16", "byte", "bool", "switch"
     mandatory: bool = False
     validate_set: tuple[str, ...] = ()
+    default: Any = None  # ``[int]$Depth = 4``: the value when unbound (None: the type's own)
 
 
 _UNBOUND: dict[str, Any] = {
@@ -250,14 +275,15 @@ _UNBOUND: dict[str, Any] = {
     "string": "",
     "string[]": None,
     "double": 0.0,
+    "int": 0,
     "uint32": 0,
     "uint16": 0,
     "byte": 0,
     "bool": False,
     "switch": False,
 }
-_NET_TYPES = {"uint32": "UInt32", "uint16": "UInt16", "byte": "Byte"}
-_RANGES = {"uint32": (0, 2**32 - 1), "uint16": (0, 2**16 - 1), "byte": (0, 255)}
+_NET_TYPES = {"int": "Int32", "uint32": "UInt32", "uint16": "UInt16", "byte": "Byte"}
+_RANGES = {"int": (-(2**31), 2**31 - 1), "uint32": (0, 2**32 - 1), "uint16": (0, 2**16 - 1), "byte": (0, 255)}
 
 
 def _binding_error(script: str, text: str, fqid: str) -> CmdletError:
@@ -355,5 +381,7 @@ def bind(
             f"{' '.join(missing)}.",
             "MissingMandatoryParameter",
         )
-    variables = {p.name: bound.get(p.name, _UNBOUND[p.type]) for p in spec}
+    variables = {
+        p.name: bound.get(p.name, _UNBOUND[p.type] if p.default is None else p.default) for p in spec
+    }
     return variables, bound

@@ -1,8 +1,10 @@
 """DnsServer cmdlet objects as Windows PowerShell 5.1's ``ConvertTo-Json -Depth 4`` prints them.
 
-What the simulated ``raw_sample`` script answers (``toolkit/simulator/doctor.py``): each zone,
-signing key and zone setting of the simulator's state as the raw CIM object the cmdlet returns,
-printed in 5.1's layout. Every shape here is taken from ``fixtures/raw/``:
+``convert_to_json`` is the fake of ``<objects> | ConvertTo-Json -Depth <n>`` that the
+``raw_sample.ps1`` mirror (``toolkit/simulator/doctor.py``) calls where the script pipes the
+cmdlets' objects into ConvertTo-Json: each zone, signing key and zone setting the cmdlet fakes
+(``toolkit.simulator.cmdlets``) returned, printed as the raw CIM object in 5.1's layout. Every
+shape here is taken from ``fixtures/raw/``:
 
 - the layout (``to_json``): ``fixtures/raw/ps51-*.json``, which it reprints byte for byte from
   their parsed content (``tests/test_simulator_doctor.py``): four spaces in from the column of
@@ -23,10 +25,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["key_object", "setting_object", "timespan_object", "to_json", "zone_object"]
+from toolkit.simulator.cmdlets import CimInstance
+from toolkit.simulator.powershell import NotSimulated
+
+__all__ = [
+    "convert_to_json",
+    "key_object",
+    "setting_object",
+    "timespan_object",
+    "to_json",
+    "zone_object",
+]
 
 # -- the layout -----------------------------------------------------------------------------------
 _NEWLINE = "\r\n"
@@ -480,3 +492,58 @@ def zone_object(zone: Mapping[str, Any], computer_name: str) -> dict[str, Any]:
     record["CimInstanceProperties"] = names
     record["CimSystemProperties"] = _system(short_name, class_name)
     return record
+
+
+# -- the fake of ConvertTo-Json -----------------------------------------------------------------------
+#: The one depth the captured-style files show the CIM members at (fixtures/raw/README.md).
+DEPTH = 4
+
+
+def _state_form(instance: Mapping[str, Any]) -> dict[str, Any]:
+    """A CIM instance's properties as the builders above take them: TimeSpans in seconds, DateTimes
+    as ISO 8601 text."""
+    out: dict[str, Any] = {}
+    for name, value in instance.items():
+        if isinstance(value, timedelta):
+            value = value.total_seconds()
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        out[name] = value
+    return out
+
+
+def _printed(obj: Any) -> dict[str, Any]:
+    """What ConvertTo-Json serialises of one object the cmdlet fakes wrote: its members, its CIM
+    members and PSComputerName (the server's short name in capitals: UNCONFIRMED)."""
+    if not isinstance(obj, CimInstance):
+        raise NotSimulated(
+            f"the simulated ConvertTo-Json prints DnsServer CIM objects only (given {type(obj).__name__})",
+            cmdlet="ConvertTo-Json",
+        )
+    short_name = obj.computer_name.split(".")[0].upper()
+    if obj.class_name == "DnsServerSigningKey":
+        return key_object(_state_form(obj), short_name)
+    if obj.class_name == "DnsServerDnsSecZoneSetting":
+        return setting_object(_state_form(obj), short_name)
+    if obj.class_name.startswith("DnsServer") and obj.class_name.endswith("Zone"):
+        return zone_object(_state_form(obj), obj.computer_name)
+    raise NotSimulated(
+        f"the simulated ConvertTo-Json has no 5.1 layout for {obj.class_name}", cmdlet="ConvertTo-Json"
+    )
+
+
+def convert_to_json(input_objects: Sequence[Any], depth: int) -> list[str]:
+    """``<objects> | ConvertTo-Json -Depth <depth>`` in Windows PowerShell 5.1: what it writes to the
+    pipeline. Piped input is collected; one object prints as that object, more as an array
+    (ConvertToJsonCommand.AsArray, PowerShell SDK: "the array symbols will occur only if there is
+    more than one input object"; RAW ps51-single-key.json), and no input prints nothing (PowerShell/
+    PowerShell#23837). Only ``-Depth 4`` is simulated: another depth raises ``NotSimulated``."""
+    if depth != DEPTH:
+        raise NotSimulated(
+            f"the simulated server prints raw samples at -Depth {DEPTH} only (asked for {depth})",
+            cmdlet="ConvertTo-Json",
+        )
+    if not input_objects:
+        return []
+    printed = [_printed(o) for o in input_objects]
+    return [to_json(printed[0] if len(printed) == 1 else printed)]
