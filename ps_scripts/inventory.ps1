@@ -93,11 +93,13 @@ function Get-WindnsZoneEntry($Zone, $KeyTable) {
         # exactly the zone that fails with 9104 the day someone signs it.
         try {
             $listedKeys = @(Get-DnsServerSigningKey -ZoneName $entry.ZoneName)
-            # Self-check: how many objects the cmdlet returned, counted before any projection.
-            $entry['KeysListed'] = $listedKeys.Count
             foreach ($key in $listedKeys) {
                 if ($null -ne $key) { $null = $keys.Add((ConvertTo-WindnsKey $key)) }
             }
+            # Self-check: how many objects the cmdlet returned, counted apart from the projection,
+            # and recorded once every key was projected: a key that cannot be projected costs its
+            # zone an error (in Errors), not the whole server a failed self-check.
+            $entry['KeysListed'] = $listedKeys.Count
         }
         catch {
             $null = $errors.Add((New-WindnsError 'Get-DnsServerSigningKey' $_))

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.cli import main
-from toolkit.errors import ProtocolError
+from toolkit.errors import CmdletError, ProtocolError
 from toolkit.findings import EXIT_INCOMPLETE, Severity
 from toolkit.fleet import HostSpec
 from toolkit.normalise import normalise_inventory
@@ -193,3 +193,28 @@ def test_a_server_without_zones_is_said_to_have_none(fleet: Fleet, tmp_path: Pat
     assert r.exit_code in (0, 1), r.stderr
     ids = {f["rule_id"] for f in json.loads(r.stdout)["findings"]}
     assert "SRV004" in ids
+
+
+def test_a_key_that_cannot_be_projected_costs_its_zone_an_error_not_the_host(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """inventory.ps1 records KeysListed only after every key was projected (its mirror, the same):
+    a projection that throws inside the zone's try leaves that zone's error and no count, so the
+    self-check still passes and every other zone is audited."""
+    from toolkit.simulator import projection
+
+    real = projection.convert_key
+
+    def failing(key: Any) -> dict[str, Any]:
+        if str(projection.get_member(key, "ZoneName")).lower() == "corp.example":
+            raise CmdletError("Cannot convert value to type System.Int64.")
+        return real(key)
+
+    monkeypatch.setattr(projection, "convert_key", failing)
+    doc = _answer(fleet)
+    (corp,) = [z for z in doc["Zones"] if z["ZoneName"] == "corp.example"]
+    assert "KeysListed" not in corp and corp["Errors"][0]["Stage"] == "Get-DnsServerSigningKey"
+    assert any("KeysListed" in z for z in doc["Zones"] if z["ZoneName"] != "corp.example")
+    inv = normalise_inventory(doc, asked=ALL_ZONES)
+    zone = inv.zone("corp.example")
+    assert zone is not None and zone.errors and len(inv.zones) == doc["Check"]["ZonesListed"]

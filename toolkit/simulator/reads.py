@@ -1,6 +1,6 @@
 """The inventory script's mirror: ``ps_scripts/inventory.ps1`` transliterated line by line.
 
-Every block below names the script lines it mirrors (``# inventory.ps1 L167``, lines of the
+Every block below names the script lines it mirrors (``# inventory.ps1 L169``, lines of the
 file in ps_scripts/, before its ``# windns:include`` line is expanded) and calls the cmdlet fakes
 (``toolkit.simulator.cmdlets``) where the script calls the cmdlet, the projection twins
 (``toolkit.simulator.projection``) where it calls ``_projection.ps1``, and the PowerShell
@@ -77,7 +77,7 @@ def _eq(a: Any, b: str) -> bool:
     return a is not None and ps_string(a).lower() == b.lower()
 
 
-# L68-L123 Get-WindnsZoneEntry
+# L68-L125 Get-WindnsZoneEntry
 def _zone_entry(ps: Cmdlets, zone: Any, key_table: dict[str, list[Any]]) -> dict[str, Any]:
     # L70-L76
     entry: dict[str, Any] = {
@@ -106,18 +106,18 @@ def _zone_entry(ps: Cmdlets, zone: Any, key_table: dict[str, list[Any]]) -> dict
         and not _eq(entry["ZoneName"], "TrustAnchors")
     )
     if dnssec_relevant:
-        # L94-L104
+        # L94-L106
         try:
             listed_keys = ps_array(
                 ps.Get_DnsServerSigningKey(entry["ZoneName"])
             )  # @(Get-DnsServerSigningKey ...)
-            entry["KeysListed"] = len(listed_keys)
             for key in ps_foreach(listed_keys):
                 if key is not None:
                     keys.append(pj.convert_key(key))
+            entry["KeysListed"] = len(listed_keys)  # L102: after every key was projected
         except CmdletError as exc:
             errors.append(new_windns_error("Get-DnsServerSigningKey", error_record(exc)))
-        # L107 if ($signed -or ($keys.Count -gt 0))
+        # L109 if ($signed -or ($keys.Count -gt 0))
         if signed or len(keys) > 0:
             try:
                 setting = select_first(ps.Get_DnsServerDnsSecZoneSetting(entry["ZoneName"]))
@@ -125,17 +125,17 @@ def _zone_entry(ps: Cmdlets, zone: Any, key_table: dict[str, list[Any]]) -> dict
                     entry["DnsSecSetting"] = pj.convert_zone_setting(setting)
             except CmdletError as exc:
                 errors.append(new_windns_error("Get-DnsServerDnsSecZoneSetting", error_record(exc)))
-    # L117-L120: each key becomes a row of the key table, ZoneName the entry's
+    # L119-L122: each key becomes a row of the key table, ZoneName the entry's
     for record in keys:
         record["ZoneName"] = entry["ZoneName"]
         for column in KEY_COLUMNS:
             key_table[column].append(record[column])
-    entry["Errors"] = list(errors)  # L121 $errors.ToArray()
+    entry["Errors"] = list(errors)  # L123 $errors.ToArray()
     return entry
 
 
 def zone_branch(bound: Mapping[str, Any], zone_name: Any) -> bool:
-    """inventory.ps1 L167, the zone branch's condition:
+    """inventory.ps1 L169, the zone branch's condition:
     ``if ($PSBoundParameters.ContainsKey('ZoneName')) {``. Kept in one function so that a test can
     put back an older condition (``@($ZoneName).Count -gt 0``) and watch the self-check catch it."""
     del zone_name
@@ -145,7 +145,7 @@ def zone_branch(bound: Mapping[str, Any], zone_name: Any) -> bool:
 _PARAMS = (Param("ZoneName", "string[]"),)  # L20-L23 param([string[]]$ZoneName)
 
 
-@mirrors("inventory.ps1", sha256="0c9d3509ee5b4d0fb6e5a765cb105bbdc3d72dce188a40a84ab099b3634a3e04")
+@mirrors("inventory.ps1", sha256="d15bd6b9a5b6ee910fb74b1b8228f220c7eddbb76b03c3d3e69f9d97492c9096")
 def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     """What ``inventory.ps1`` prints (docs/inventory-schema.md, schema 2)."""
     from toolkit.simulator.server import iso
@@ -154,7 +154,7 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
     zone_name = variables["ZoneName"]
     ps = Cmdlets(server, "inventory")
 
-    # -- server: L126-L159 ---------------------------------------------------------------------
+    # -- server: L128-L161 ---------------------------------------------------------------------
     top_errors: list[dict[str, Any]] = []
     server_setting = select_first(ps.Get_DnsServerSetting_All())  # not in a try: a failure ends the script
 
@@ -162,7 +162,7 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
     if computer_name is None:
         computer_name = server.name.split(".")[0].upper()  # $env:COMPUTERNAME, the NetBIOS name
 
-    os_version = None  # L132-L139
+    os_version = None  # L134-L141
     try:
         os = select_first(ps.Get_CimInstance_Win32_OperatingSystem())
         # ('{0} {1}' -f ([string]$os.Caption).Trim(), [string]$os.Version).Trim()
@@ -170,14 +170,14 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
     except CmdletError as exc:
         top_errors.append(new_windns_error("Get-CimInstance Win32_OperatingSystem", error_record(exc)))
 
-    dns_version = None  # L141-L145
+    dns_version = None  # L143-L147
     major = pj.get_member(server_setting, "MajorVersion")
     if major is not None:
         minor = pj.get_member(server_setting, "MinorVersion")
         build = pj.get_member(server_setting, "BuildNumber")
         dns_version = f"{ps_string(major)}.{ps_string(minor)}.{ps_string(build)}"  # '{0}.{1}.{2}' -f ...
 
-    server_doc = {  # L147-L159
+    server_doc = {  # L149-L161
         "ComputerName": computer_name,
         "OsVersion": os_version,
         "DnsVersion": dns_version,
@@ -194,11 +194,11 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
         },
     }
 
-    # -- zones: L162-L193 ----------------------------------------------------------------------
+    # -- zones: L164-L195 ----------------------------------------------------------------------
     zones: list[dict[str, Any]] = []
     document_keys: dict[str, list[Any]] = {column: [] for column in KEY_COLUMNS}
-    if zone_branch(bound, zone_name):  # L167
-        for name in ps_foreach(zone_name):  # L168 foreach ($name in $ZoneName): $null runs zero times
+    if zone_branch(bound, zone_name):  # L169
+        for name in ps_foreach(zone_name):  # L170 foreach ($name in $ZoneName): $null runs zero times
             if is_null_or_whitespace(name):
                 continue
             found = None
@@ -206,41 +206,41 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
                 found = select_first(ps.Get_DnsServerZone(name))
             except CmdletError as exc:
                 failure = new_windns_error("Get-DnsServerZone", error_record(exc))
-                # L176-L177 "A zone that is not there is an answer about that zone"
+                # L178-L179 "A zone that is not there is an answer about that zone"
                 if failure["Code"] != 9601:
                     raise
                 zones.append({"ZoneName": name, "ZoneType": None, "DnsSecSetting": None, "Errors": [failure]})
                 continue
             if found is not None:
                 zones.append(_zone_entry(ps, found, document_keys))
-    else:  # L189-L193
+    else:  # L191-L195
         for zone in ps_foreach(ps_array(ps.Get_DnsServerZone())):  # foreach ($zone in @(Get-DnsServerZone))
             if zone is not None:
                 zones.append(_zone_entry(ps, zone, document_keys))
 
-    # -- self-check: L195-L223. The condition is written again here, as in the script, on purpose.
+    # -- self-check: L197-L225. The condition is written again here, as in the script, on purpose.
     request: dict[str, Any] = {"AllZones": True, "ZoneName": []}
     zones_listed = None
     primary_zones_listed = None
-    if "ZoneName" in bound:  # L204 if ($PSBoundParameters.ContainsKey('ZoneName')) {
+    if "ZoneName" in bound:  # L206 if ($PSBoundParameters.ContainsKey('ZoneName')) {
         asked: list[str] = []
         for name in ps_foreach(ps_array(zone_name)):  # foreach ($name in @($ZoneName))
             if not is_null_or_whitespace(name):
                 asked.append(ps_string(name))
         request["AllZones"] = False
         request["ZoneName"] = list(asked)
-    else:  # L212-L217: a second listing, separate from the one the zones were read from
+    else:  # L214-L219: a second listing, separate from the one the zones were read from
         listing = ps_array(ps.Get_DnsServerZone())
         zones_listed = len(listing)
         primary_zones_listed = len([z for z in listing if _eq(ps_string(prop(z, "ZoneType")), "Primary")])
-    check = {  # L218-L223
+    check = {  # L220-L225
         "ZonesListed": zones_listed,
         "PrimaryZonesListed": primary_zones_listed,
         "ZonesEmitted": len(zones),
         "KeyRowsEmitted": len(document_keys["KeyId"]),
     }
 
-    # -- trust points and anchors: L225-L261 ---------------------------------------------------
+    # -- trust points and anchors: L227-L263 ---------------------------------------------------
     points: list[dict[str, Any]] = []
     anchors: list[dict[str, Any]] = []
     points_read = False
@@ -251,20 +251,20 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
         points_read = True
     except CmdletError as exc:
         failure = new_windns_error("Get-DnsServerTrustPoint", error_record(exc))
-        # L238-L240 "without that zone there are simply none"
+        # L240-L242 "without that zone there are simply none"
         if failure["Code"] == 9601:
             points_read = True
         else:
             top_errors.append(failure)
     if points_read:
-        for p in points:  # L243-L252: anchors per trust point, each in its own try
+        for p in points:  # L245-L254: anchors per trust point, each in its own try
             try:
                 for anchor in ps_foreach(ps_array(ps.Get_DnsServerTrustAnchor(p["TrustPointName"]))):
                     if anchor is not None:
                         anchors.append(pj.convert_trust_anchor(anchor))
             except CmdletError as exc:
                 top_errors.append(new_windns_error("Get-DnsServerTrustAnchor", error_record(exc)))
-    else:  # L254-L261
+    else:  # L256-L263
         top_errors.append(
             {
                 "Stage": "Get-DnsServerTrustAnchor",
@@ -274,7 +274,7 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
             }
         )
 
-    # -- the document: L264-L277 ---------------------------------------------------------------
+    # -- the document: L266-L279 ---------------------------------------------------------------
     return {
         "Schema": "windns.inventory",
         "SchemaVersion": 2,
