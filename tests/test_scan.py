@@ -247,15 +247,39 @@ def test_report_follows_inventory_order_not_completion_order(fleet: Fleet) -> No
     assert list(report.findings) == expected
 
 
+class _Blocked(_Counting):
+    """A Remote whose calls wait until the test releases them."""
+
+    def __init__(self, inner: FakeRemote, release: threading.Event) -> None:
+        super().__init__(inner, 0.0)
+        self.release = release
+
+    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        self.release.wait(60)
+        return self.inner.run(script, params)
+
+
 def test_timeout_ends_the_scan_without_waiting_for_the_stuck_worker(fleet: Fleet) -> None:
-    conn = Connector(fleet, {"stuck": {"latency": 5.0}, "fine": {}})
-    t0 = time.perf_counter()
-    outcome = Scanner(_hosts("stuck", "fine"), conn, options=ScanOptions(host_timeout=0.3, retries=0)).run()
-    wall = time.perf_counter() - t0
-    assert wall < 1.0  # not the 5 s the stuck call takes
-    assert [h.server for h in outcome.report.hosts] == ["stuck", "fine"] and outcome.report.hosts[1].ok
-    stuck = [t for t in threading.enumerate() if t.name.startswith("windns-scan")]
-    assert stuck and all(t.daemon for t in stuck)  # still in its call, and no obstacle to exiting
+    # No clock in the assertion: the stuck host's call waits for an event the test sets only
+    # after the scan has returned, so a scan that waited for it could not return at all.
+    release = threading.Event()
+    conn = Connector(fleet, {"fine": {}})
+
+    def connector(spec: HostSpec) -> Any:
+        inner = conn(spec)
+        return _Blocked(inner, release) if spec.name == "stuck" else inner
+
+    try:
+        options = ScanOptions(host_timeout=2.0, retries=0)
+        outcome = Scanner(_hosts("stuck", "fine"), connector, options=options).run()
+        assert not release.is_set()
+        by = {h.server: h for h in outcome.report.hosts}
+        assert [h.server for h in outcome.report.hosts] == ["stuck", "fine"] and by["fine"].ok
+        assert by["stuck"].error is not None and by["stuck"].error.kind == "timeout"
+        stuck = [t for t in threading.enumerate() if t.name.startswith("windns-scan")]
+        assert stuck and all(t.daemon for t in stuck)  # still in its call, and no obstacle to exiting
+    finally:
+        release.set()
 
 
 def test_default_connector_fake_behaviour_from_inventory(fleet: Fleet, demo_dir: Any) -> None:
