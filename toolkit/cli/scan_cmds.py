@@ -44,15 +44,19 @@ def _open_existing(db: Path | None) -> Any:
     return History(path)
 
 
-def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None) -> None:
+def _render_report(
+    report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None, last_success: Any = None
+) -> None:
     from toolkit.render import FORMATS, render
     from toolkit.render.html import render_html
-    from toolkit.render.prometheus import write_textfile
+    from toolkit.render.prometheus import metrics_text, write_textfile
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     if fmt == "prometheus" and output is not None:
-        write_textfile(report, output)
+        write_textfile(report, output, last_success)
+    elif fmt == "prometheus":
+        write_atomically(None, lambda fh: fh.write(metrics_text(report, last_success)))
     elif fmt == "html":
         write_atomically(output, lambda fh: render_html(report, fh, policy=policy, trend=trend))
     else:
@@ -63,7 +67,11 @@ def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, t
 def _trend(history: Any, upto: int, limit: int) -> Any:
     from toolkit.render.html import TrendPoint
 
-    return [TrendPoint(f"#{r.id} {r.started:%m-%d}", r.by_severity) for r in history.trend(limit, upto)]
+    source = history.get(upto).source  # only the scans of the same inventory
+    return [
+        TrendPoint(f"#{r.id} {r.started:%m-%d}", r.by_severity)
+        for r in history.trend(limit, upto, source=source)
+    ]
 
 
 class _RichProgress:
@@ -379,7 +387,8 @@ def scan_cmd(
             paths = write_checklists(report, output, policy, fmt)
             log.info("wrote %d checklist(s) to %s", len(paths), output)
         else:
-            _render_report(report, fmt, output, policy, trend_points)
+            seen = history.last_success(scan_id) if history is not None and fmt == "prometheus" else None
+            _render_report(report, fmt, output, policy, trend_points, seen)
         code = report.exit_code(threshold)
         if write_failed and code < EXIT_INCOMPLETE:
             code = EXIT_INCOMPLETE
