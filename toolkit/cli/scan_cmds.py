@@ -193,14 +193,15 @@ def _signals(scanner: Any) -> Iterator[None]:
     default="table",
     show_default=True,
     metavar="FORMAT",
-    help="table, json, csv, sarif, junit, html, prometheus, ckl or cklb (STIG checklists: "
-    "one file per server in the --output directory).",
+    help="table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl or cklb (STIG "
+    "checklists: one file per server in the --output directory).",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(path_type=Path),
-    help="Write the report to this file (atomically); for ckl/cklb, a directory.",
+    help="Write the report to this file (atomically); for ckl/cklb, a directory (one file per "
+    "server), or a NAME.ckl / NAME.cklb file for a one-server scan.",
 )
 @dns_view_options(scan=True)
 @db_option
@@ -382,9 +383,9 @@ def scan_cmd(
             )
         trend_points = _trend(history, scan_id, trend) if history is not None and fmt == "html" else None
         if fmt in CHECKLIST_FORMATS and output is not None:
-            from toolkit.render.ckl import write_checklists
+            from toolkit.render.ckl import write_checklist_output
 
-            paths = write_checklists(report, output, policy, fmt)
+            paths = write_checklist_output(report, output, policy, fmt)
             log.info("wrote %d checklist(s) to %s", len(paths), output)
         else:
             seen = history.last_success(scan_id) if history is not None and fmt == "prometheus" else None
@@ -445,7 +446,7 @@ def history_list(db: Path | None, limit: int, fmt: str) -> None:
     default="table",
     show_default=True,
     metavar="FORMAT",
-    help="table, json, csv, sarif, junit, html or prometheus.",
+    help="table, json, csv, sarif, github, gitlab, junit, html or prometheus.",
 )
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
