@@ -225,8 +225,9 @@ def test_github_annotations_parse_and_carry_file_line_and_level() -> None:
     by_message = {msg: (level, props) for level, props, msg in parsed}
     assert by_message["dns1.corp.example / a.example: no ZSK"][0] == "error"
     assert by_message["dns1.corp.example: validation off"][0] == "warning"
+    # the server's newline is shown as \n (escaped like on a terminal), so it starts no command
     level, props = by_message[
-        'dns1.corp.example / b.example: zone with %, "quotes",\nnewline: and ::error:: inside'
+        'dns1.corp.example / b.example: zone with %, "quotes",\\nnewline: and ::error:: inside'
     ]
     assert level == "notice"
     assert props == {

@@ -5,6 +5,9 @@
 Syntax and escaping as GitHub documents them ("Workflow commands for GitHub Actions":
 ``::error file={name},line={line},title={title}::{message}``): in the message ``%``, CR and LF
 are written ``%25``, ``%0D``, ``%0A``; in a property also ``:`` and ``,`` (``%3A``, ``%2C``).
+The job log is a terminal of sorts: what a server names (zones, messages) has its control and
+bidirectional characters escaped first, as on the terminal (``\x1b``, ``\n``), so no text from a
+server can colour the log or start a workflow command of its own.
 Levels: critical and high ``error``, medium ``warning``, low and info ``notice``. GitHub shows
 a limited number of annotations of each level per step, so the worst come first. A host no
 inventory file names (``--host``, the demo fleet) gets an annotation without a file. Suppressed
@@ -20,7 +23,7 @@ from typing import TextIO
 from toolkit.findings import Finding, Report, Severity
 from toolkit.policy import Policy
 from toolkit.render.common import Place, host_place, rule_title
-from toolkit.safetext import without_surrogates
+from toolkit.safetext import for_terminal
 
 __all__ = ["LEVELS", "escape_data", "escape_property", "render", "workflow_commands"]
 
@@ -34,7 +37,7 @@ LEVELS = {
 
 
 def escape_data(text: str) -> str:
-    return without_surrogates(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return for_terminal(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:
