@@ -16,7 +16,7 @@ from toolkit.findings import Finding, HostError, HostReport, Report, Severity, T
 from toolkit.model import ServerInfo, ServerInventory, SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType, ZoneType
 from toolkit.policy import load_policy, parse_policy
-from toolkit.render.ckl import REQUIREMENTS, ckl_document, render_ckl, write_ckl_files
+from toolkit.render.ckl import REQUIREMENTS, ckl_document, render_ckl, write_checklist_output, write_ckl_files
 from toolkit.render.cklb import CKLB_STATUS, cklb_document, render_cklb
 
 VULNS_2022 = {
@@ -246,3 +246,69 @@ def test_servers_whose_names_make_the_same_file_name_get_a_file_each(
     lookalike = first["x y"].removesuffix(f".{fmt}")
     tricky = replace(report, hosts=(*report.hosts, replace(base, server=lookalike)))
     assert len(set(written(tmp_path / "c", tricky).values())) == 6
+
+
+def test_not_applicable_items_still_name_the_hosts_critical_findings() -> None:
+    """All zones AD-integrated: the STIG's DNSSEC items do not apply, but a zone in the 9104
+    state must not hide behind a clean checklist."""
+    broken = Finding(
+        "KEY001",
+        Severity.CRITICAL,
+        Target("DNS4.branch.example", "corp.example"),
+        "signed zone has no ZSK: Windows cannot re-sign or roll it (Win32 9104)",
+    )
+    minor = Finding("NSEC001", Severity.INFO, Target("DNS4.branch.example", "corp.example"), "iterations")
+    got = _parse(ckl_document(_host(_zone("corp.example", ad=True), findings=(broken, minor))))
+    assert {s for s, _, _ in got.values()} == {"Not_Applicable"}
+    for _, _, details in got.values():
+        assert "Active Directory-integrated" in details
+        assert "1 critical finding(s)" in details
+        assert "KEY001 DNS4.branch.example / corp.example: signed zone has no ZSK" in details
+        assert "NSEC001" not in details
+    cklb = cklb_document(_host(_zone("corp.example", ad=True), findings=(broken,)))
+    assert all("Win32 9104" in r["finding_details"] for r in cklb["stigs"][0]["rules"])
+    # nothing critical: the reason alone
+    clean = _parse(ckl_document(_host(_zone("corp.example", ad=True), findings=(minor,))))
+    assert {d for _, _, d in clean.values()} == {
+        "Every zone on this server is Active Directory-integrated (IsDsIntegrated): not applicable."
+    }
+
+
+def test_output_naming_a_checklist_file_writes_that_file(tmp_path: Path) -> None:
+    one = Report(hosts=(_host(_zone("branch.example")),), generated_at=datetime.now(UTC))
+    for fmt in ("ckl", "cklb"):
+        target = tmp_path / f"dns4.{fmt}"
+        assert write_checklist_output(one, target, None, fmt) == [target]
+        assert target.is_file()
+        text = target.read_text(encoding="utf-8")
+        assert text.startswith("<?xml") if fmt == "ckl" else json.loads(text)["cklb_version"] == "1.0"
+    # a directory (existing, or a name without the format's suffix) gets one file per server
+    (tmp_path / "out.ckl").mkdir()
+    assert [p.name for p in write_checklist_output(one, tmp_path / "out.ckl", None, "ckl")] == [
+        "dns4.branch.example.ckl"
+    ]
+    assert not (tmp_path / "fresh").exists()
+    write_checklist_output(one, tmp_path / "fresh", None, "ckl")
+    assert (tmp_path / "fresh" / "dns4.branch.example.ckl").is_file()
+    # a fleet cannot go into one file
+    two = replace(one, hosts=(one.hosts[0], replace(one.hosts[0], server="DNS5")))
+    with pytest.raises(ConfigError, match="--output DIRECTORY"):
+        write_checklist_output(two, tmp_path / "fleet.ckl", None, "ckl")
+    assert not (tmp_path / "fleet.ckl").exists()
+
+
+def test_scan_of_one_host_with_output_file_writes_a_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    target = tmp_path / "dns1.ckl"
+    r = CliRunner().invoke(
+        main,
+        ["scan", "--demo", "--only", "DNS1.corp.example", "-f", "ckl", "-o", str(target), "--no-history"],
+    )
+    assert r.exit_code == 1, r.output + r.stderr
+    assert (
+        target.is_file()
+        and ET.fromstring(target.read_text(encoding="utf-8").split("\n", 2)[2]).tag == "CHECKLIST"
+    )

@@ -193,14 +193,18 @@ def test_a_stored_scan_with_hostile_names_breaks_no_later_command(
             if fmt == "table":
                 _no_terminal_controls(out + err)
                 assert "bad\\ud800.example" in out
-    for fmt in ("table", "json", "csv", "sarif", "junit", "html", "prometheus"):
+    scan_formats = ("table", "json", "csv", "sarif", "github", "gitlab", "junit", "html", "prometheus")
+    for fmt in scan_formats:
         code, out, err = _run(runner, "scan", str(inventory), "--db", db, "--format", fmt)
         assert code == EXIT_INCOMPLETE and out, fmt
         _no_terminal_controls(err)
         if fmt == "junit":
             ET.fromstring(out)
-        if fmt == "json":
+        if fmt in ("json", "gitlab", "sarif"):
             json.loads(out)
+        if fmt == "github":  # a job log: one workflow command per line, nothing a terminal acts on
+            _no_terminal_controls(out)
+            assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in out.splitlines())
     for fmt in ("ckl", "cklb"):
         code, _, err = _run(runner, "scan", str(inventory), "--db", db, "-f", fmt, "-o", str(tmp_path / fmt))
         assert code == EXIT_INCOMPLETE
@@ -219,7 +223,8 @@ def test_a_stored_scan_with_hostile_names_breaks_no_later_command(
             _no_terminal_controls(out + err)
             assert "evil\\x1b[2J" in out and "failing  dns2: protocol: the answer was \\x1b[31m" in out
     code, out, _ = _run(runner, "history", "list", "--db", db, "--format", "json")
-    assert len(json.loads(out)) == 12 and {r["status"] for r in json.loads(out)} == {"complete"}
+    scans = 2 + len(scan_formats) + 2 + 1  # the first two, one per format, ckl/cklb, the textfile
+    assert len(json.loads(out)) == scans and {r["status"] for r in json.loads(out)} == {"complete"}
 
 
 def test_error_lines_on_the_terminal_are_escaped(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -190,7 +190,7 @@ def test_junit_structure() -> None:
     failures = [c for c in cases if c.find("failure") is not None]
     assert int(good.get("failures", "0")) == len(failures) > 0
     key001 = next(c for c in failures if c.get("name", "").startswith("KEY001"))
-    assert key001.get("classname") == "DNS1.corp.example.nozsk.example"
+    assert key001.get("classname") == "DNS1.corp.example / nozsk.example"
     assert key001.find("failure").get("type") == "critical"  # type: ignore[union-attr]
     skipped = [c for c in cases if c.find("skipped") is not None]
     assert len(skipped) == int(good.get("skipped", "0")) == 1
@@ -220,17 +220,32 @@ def test_junit_join_rules_only_with_a_dns_view() -> None:
     broken = Finding("DNS004", Severity.CRITICAL, Target(server, "other.example"), "chain broken")
     viewed = _junit_cases(HostReport(server, inv, (*active, record, broken), tuple(suppressed)))
     for rule in join:
-        targets = [server] if rule.scope == "server" else [f"{server}.{z.name}" for z in inv.zones]
+        targets = [server] if rule.scope == "server" else [f"{server} / {z.name}" for z in inv.zones]
         for classname in targets:
             assert (classname, rule.id) in viewed, (classname, rule.id)
-    assert viewed[(f"{server}.other.example", "DNS004")].find("failure") is not None
-    assert viewed[(f"{server}.{inv.zones[0].name}", "DNS004")].find("failure") is None
+    assert viewed[(f"{server} / other.example", "DNS004")].find("failure") is not None
+    assert viewed[(f"{server} / {inv.zones[0].name}", "DNS004")].find("failure") is None
     assert set(viewed) - set(plain) == {k for k in viewed if k[1] in {r.id for r in join}}
 
     # a DNS view whose only DNS-area finding is suppressed still counts as collected
     known = dataclasses.replace(broken, suppressed_reason="known")
     quiet = _junit_cases(HostReport(server, inv, tuple(active), (*suppressed, known)))
-    assert quiet[(f"{server}.other.example", "DNS004")].find("skipped") is not None
+    assert quiet[(f"{server} / other.example", "DNS004")].find("skipped") is not None
+
+
+def test_junit_class_names_tell_server_from_zone() -> None:
+    """Server "a.example" with zone "corp.example" and server "a" with zone "example.corp.example"
+    joined by a dot would be the same class; a CI tree must show server / zone / rule apart."""
+    cases: dict[str, set[str]] = {}
+    for server, zname in (("a.example", "corp.example"), ("a", "example.corp.example")):
+        base = inventory(zone(zname))
+        inv = dataclasses.replace(base, server=dataclasses.replace(base.server, name=server))
+        active, suppressed = evaluate(inv, load_policy(), now=NOW)
+        found = _junit_cases(HostReport(server, inv, tuple(active), tuple(suppressed)))
+        cases[server] = {c for c, _ in found}
+    assert cases["a.example"] == {"a.example", "a.example / corp.example"}
+    assert cases["a"] == {"a", "a / example.corp.example"}
+    assert not cases["a.example"] & cases["a"]
 
 
 def test_renderers_never_exit() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Finding",
     "HostError",
     "HostReport",
+    "Listing",
     "Report",
     "Severity",
     "Target",
@@ -125,6 +126,15 @@ class HostError:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """Where the scanned inventory names a host: its file and the line of its entry. Reports that
+    point at a file (SARIF, GitHub annotations, GitLab Code Quality) point there."""
+
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HostReport:
     server: str
     inventory: ServerInventory | None = None
@@ -135,6 +145,9 @@ class HostReport:
     #: the inventory document as the server printed it, when the inventory came from one: the
     #: history stores this text as it is instead of serialising ``inventory`` again (not compared)
     inventory_text: str | None = field(default=None, compare=False, repr=False)
+    #: the inventory file and line that named this host (None for ``--host``, the demo fleet and
+    #: reports read back from the history)
+    listed_at: Listing | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ConfigError
+from toolkit.findings import Listing
 from toolkit.remote.base import AUTH_METHODS, ConnectionOptions
 from toolkit.safetext import for_terminal, shorten
 
@@ -152,6 +153,11 @@ class HostSpec:
     fake: FakeBehaviour | None = None
     file: str | None = None
     line: int | None = None
+
+    @property
+    def listing(self) -> Listing | None:
+        """The inventory file and line of this host, for reports that point at a file."""
+        return Listing(self.file, self.line) if self.file and not self.file.startswith("<") else None
 
     @property
     def where(self) -> str:

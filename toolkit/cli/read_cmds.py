@@ -140,7 +140,7 @@ def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[st
     default="table",
     show_default=True,
     metavar="FORMAT",
-    help="table, json, csv, sarif, junit, html, prometheus, ckl (STIG Viewer checklist) "
+    help="table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl (STIG Viewer checklist) "
     "or cklb (STIG Viewer 3).",
 )
 @click.option(

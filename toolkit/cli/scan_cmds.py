@@ -44,15 +44,19 @@ def _open_existing(db: Path | None) -> Any:
     return History(path)
 
 
-def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None) -> None:
+def _render_report(
+    report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None, last_success: Any = None
+) -> None:
     from toolkit.render import FORMATS, render
     from toolkit.render.html import render_html
-    from toolkit.render.prometheus import write_textfile
+    from toolkit.render.prometheus import metrics_text, write_textfile
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     if fmt == "prometheus" and output is not None:
-        write_textfile(report, output)
+        write_textfile(report, output, last_success)
+    elif fmt == "prometheus":
+        write_atomically(None, lambda fh: fh.write(metrics_text(report, last_success)))
     elif fmt == "html":
         write_atomically(output, lambda fh: render_html(report, fh, policy=policy, trend=trend))
     else:
@@ -63,7 +67,11 @@ def _render_report(report: Report, fmt: str, output: Path | None, policy: Any, t
 def _trend(history: Any, upto: int, limit: int) -> Any:
     from toolkit.render.html import TrendPoint
 
-    return [TrendPoint(f"#{r.id} {r.started:%m-%d}", r.by_severity) for r in history.trend(limit, upto)]
+    source = history.get(upto).source  # only the scans of the same inventory
+    return [
+        TrendPoint(f"#{r.id} {r.started:%m-%d}", r.by_severity)
+        for r in history.trend(limit, upto, source=source)
+    ]
 
 
 class _RichProgress:
@@ -185,14 +193,15 @@ def _signals(scanner: Any) -> Iterator[None]:
     default="table",
     show_default=True,
     metavar="FORMAT",
-    help="table, json, csv, sarif, junit, html, prometheus, ckl or cklb (STIG checklists: "
-    "one file per server in the --output directory).",
+    help="table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl or cklb (STIG "
+    "checklists: one file per server in the --output directory).",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(path_type=Path),
-    help="Write the report to this file (atomically); for ckl/cklb, a directory.",
+    help="Write the report to this file (atomically); for ckl/cklb, a directory (one file per "
+    "server), or a NAME.ckl / NAME.cklb file for a one-server scan.",
 )
 @dns_view_options(scan=True)
 @db_option
@@ -374,12 +383,13 @@ def scan_cmd(
             )
         trend_points = _trend(history, scan_id, trend) if history is not None and fmt == "html" else None
         if fmt in CHECKLIST_FORMATS and output is not None:
-            from toolkit.render.ckl import write_checklists
+            from toolkit.render.ckl import write_checklist_output
 
-            paths = write_checklists(report, output, policy, fmt)
+            paths = write_checklist_output(report, output, policy, fmt)
             log.info("wrote %d checklist(s) to %s", len(paths), output)
         else:
-            _render_report(report, fmt, output, policy, trend_points)
+            seen = history.last_success(scan_id) if history is not None and fmt == "prometheus" else None
+            _render_report(report, fmt, output, policy, trend_points, seen)
         code = report.exit_code(threshold)
         if write_failed and code < EXIT_INCOMPLETE:
             code = EXIT_INCOMPLETE
@@ -436,7 +446,7 @@ def history_list(db: Path | None, limit: int, fmt: str) -> None:
     default="table",
     show_default=True,
     metavar="FORMAT",
-    help="table, json, csv, sarif, junit, html or prometheus.",
+    help="table, json, csv, sarif, github, gitlab, junit, html or prometheus.",
 )
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."

@@ -413,13 +413,27 @@ class History:
         rows = self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (limit if limit else -1,))
         return [self._record(r) for r in rows]
 
-    def trend(self, limit: int = 10, upto: int | None = None) -> list[ScanRecord]:
-        """The last ``limit`` scans up to ``upto`` (inclusive), oldest first: for charts."""
-        rows = self.db.execute(
-            "SELECT * FROM scans WHERE id <= ? ORDER BY id DESC LIMIT ?",
-            (upto if upto is not None else 2**62, limit),
-        )
+    def trend(
+        self, limit: int = 10, upto: int | None = None, *, source: str | None = None
+    ) -> list[ScanRecord]:
+        """The last ``limit`` scans up to ``upto`` (inclusive), oldest first: for charts. With
+        ``source``, only the scans of that inventory (a fleet's trend is not another's)."""
+        where = "id <= ?"
+        args: list[int | str] = [upto if upto is not None else 2**62]
+        if source is not None:
+            where += " AND source = ?"
+            args.append(source)
+        rows = self.db.execute(f"SELECT * FROM scans WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit))
         return [self._record(r) for r in reversed(rows.fetchall())]
+
+    def last_success(self, upto: int | None = None) -> dict[str, datetime]:
+        """Per server, the start of the last scan (up to ``upto``, inclusive) that audited it."""
+        rows = self.db.execute(
+            "SELECT last.server, s.started FROM scans s JOIN (SELECT server, MAX(scan) AS scan FROM hosts "
+            "WHERE ok = 1 AND scan <= ? GROUP BY server) last ON s.id = last.scan",
+            (upto if upto is not None else 2**62,),
+        )
+        return {str(r[0]): when for r in rows if (when := _dt(r[1])) is not None}
 
     def get(self, scan_id: int) -> ScanRecord:
         row = self.db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()

@@ -14,7 +14,7 @@ from typing import Protocol, TextIO
 from toolkit.errors import ConfigError
 from toolkit.findings import Report
 from toolkit.policy import Policy
-from toolkit.render import csv, html, json, junit, prometheus, sarif, table
+from toolkit.render import csv, github, gitlab, html, json, junit, prometheus, sarif, table
 from toolkit.render.ckl import render_ckl
 from toolkit.render.cklb import render_cklb
 
@@ -30,6 +30,8 @@ FORMATS: dict[str, Renderer] = {
     "json": json.render,
     "csv": csv.render,
     "sarif": sarif.render,
+    "github": github.render,
+    "gitlab": gitlab.render,
     "junit": junit.render,
     "html": html.render,
     "prometheus": prometheus.render,

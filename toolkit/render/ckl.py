@@ -5,7 +5,9 @@ project's STIG notes): Vuln ID and STIG ID of the STIG that applies to the serve
 STIG for Windows Server 2012/2012 R2, the 2022 STIG otherwise, including when the OS is unknown),
 the other STIG's ids as LEGACY_ID. Status:
 
-- ``Not_Applicable`` when every zone is AD-integrated, or the policy declares a classified network;
+- ``Not_Applicable`` when every zone is AD-integrated, or the policy declares a classified network
+  (the details then still list the host's critical findings: a clean-looking checklist must not
+  hide a zone Windows cannot re-sign);
 - ``Open`` / ``NotAFinding`` from the server's own view, and from the DNS view (join findings,
   ``DNS`` rule ids; DNS000 records that the view was taken) where the requirement is about what
   is served;
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from toolkit.errors import ConfigError
-from toolkit.findings import Finding, HostReport, Report
+from toolkit.findings import Finding, HostReport, Report, Severity
 from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import DenialOfExistence, ZoneType
 from toolkit.safetext import for_xml
@@ -50,6 +52,7 @@ __all__ = [
     "render_ckl",
     "single_host",
     "stig_for",
+    "write_checklist_output",
     "write_checklists",
     "write_ckl_files",
 ]
@@ -367,6 +370,21 @@ def _not_applicable(inv: ServerInventory, policy: Policy | None) -> str | None:
     return None
 
 
+def _critical_note(host: HostReport) -> str:
+    """The host's active critical findings, for items marked Not_Applicable all the same."""
+    critical = [f for f in host.findings if f.severity is Severity.CRITICAL]
+    if not critical:
+        return ""
+    rows = [f"- {f.rule_id} {f.target}: {f.message}" for f in critical]
+    return _lines(
+        [
+            "",
+            f"Not applicable to this requirement, but the server has {len(critical)} critical finding(s):",
+            *rows,
+        ]
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One checklist entry: a requirement's ids for the STIG in use, its status and evidence."""
@@ -412,7 +430,7 @@ def checklist(host: HostReport, policy: Policy | None = None, *, dns_view: bool 
             why = host.error.message if host.error else "no inventory"
             status, details = NR, f"Server not audited: {why}"
         elif na is not None and not req.always_applicable:
-            status, details = NA, na
+            status, details = NA, na + _critical_note(host)
         else:
             status, details = req.evaluate(ctx)
         items.append(Item(vuln, sid, tuple(x for x in other if x), req.severity, req.title, status, details))
@@ -567,6 +585,28 @@ def write_checklists(
     except OSError as exc:
         raise ConfigError(f"cannot write checklists to {directory}: {exc.strerror}") from None
     return out
+
+
+def write_checklist_output(
+    report: Report, output: Path, policy: Policy | None = None, fmt: str = "ckl"
+) -> list[Path]:
+    """``--output`` for a checklist format: a file when ``output`` names one (it ends in
+    ``.ckl``/``.cklb`` and is no directory; the report must hold one server), else a directory
+    with one file per server (``write_checklists``)."""
+    from toolkit.render.cklb import cklb_text
+
+    if output.is_dir() or output.suffix.lower() != f".{fmt}":
+        return write_checklists(report, output, policy, fmt)
+    host = single_host(report, fmt)
+    text = ckl_document(host, policy) if fmt == "ckl" else cklb_text(host, policy)
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from None
+    return [output]
 
 
 def write_ckl_files(report: Report, directory: Path, policy: Policy | None = None) -> list[Path]:

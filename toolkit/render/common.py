@@ -1,17 +1,37 @@
-"""Shared helpers for renderers: finding rows, rule lookup, JSON-safe values."""
+"""Shared helpers for renderers: finding rows, rule lookup, JSON-safe values, where a host is."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
-from toolkit.findings import Finding, HostError, HostReport
+from toolkit.findings import Finding, HostError, HostReport, Report
 from toolkit.rules import RULES, Rule, get_rule
 from toolkit.rules.base import describe_win32, fmt_td
 from toolkit.rules.join_rules import JOIN_RULES
 
-__all__ = ["dns_view_collected", "finding_dict", "host_error_dict", "plain", "rule_title", "rules_for"]
+__all__ = [
+    "HOST_ARTIFACT_DIR",
+    "Place",
+    "dns_view_collected",
+    "finding_dict",
+    "finding_identity",
+    "host_error_dict",
+    "host_place",
+    "identity_hash",
+    "placed_findings",
+    "plain",
+    "rule_title",
+    "rules_for",
+]
+
+#: the stand-in path of a host no inventory file names (``--host``, the demo fleet, the history)
+HOST_ARTIFACT_DIR = "windns/hosts"
 
 _JOIN_IDS = frozenset(r.id for r in JOIN_RULES)
 
@@ -76,3 +96,61 @@ def rules_for(policy: Any, *, dns_view: bool = True) -> tuple[Rule, ...]:
     if policy is None:
         return rules
     return tuple(r for r in rules if policy.is_selected(r.id))
+
+
+# -- where a host is: a file and a line, for reports whose consumers annotate files ------------------
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A host's place for file-based consumers: ``path`` (relative to the root when it is inside
+    it, forward slashes) and ``line``; ``in_file`` False for the per-host stand-in path."""
+
+    path: str
+    line: int
+    in_file: bool
+
+    @property
+    def uri(self) -> str:
+        """``path`` as a SARIF ``artifactLocation.uri``: a relative URI reference, or a file URI
+        for an absolute path outside the root."""
+        if PurePath(self.path).is_absolute():
+            return Path(self.path).as_uri()
+        return quote(self.path, safe="/._-~")
+
+
+def _relative(file: str, root: Path) -> str:
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return path.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+    return PurePath(file).as_posix().removeprefix("./")
+
+
+def host_place(host: HostReport, root: Path | None = None) -> Place:
+    """A host's place: the inventory file and line that named it (relative to ``root``, default
+    the working directory, when inside it), else the stable stand-in path
+    ``windns/hosts/<server, lower case>`` at line 1, so every result has a file to point at."""
+    if host.listed_at is not None:
+        base = root if root is not None else Path.cwd()
+        return Place(_relative(host.listed_at.file, base), host.listed_at.line or 1, True)
+    return Place(f"{HOST_ARTIFACT_DIR}/{host.server.lower()}", 1, False)
+
+
+def placed_findings(report: Report, root: Path | None = None) -> list[tuple[Finding, Place]]:
+    """Every finding of the report (active ones first, then suppressed ones, host by host) with
+    its host's place. A finding names the server as the server calls itself, which may differ
+    from the inventory's name for it: the place is the host's, not looked up by that name."""
+    places = [(h, host_place(h, root)) for h in report.hosts]
+    return [(f, p) for h, p in places for f in h.findings] + [(f, p) for h, p in places for f in h.suppressed]
+
+
+def finding_identity(f: Finding) -> str:
+    """What makes a finding the same one in the next scan: rule, server, zone and key (never the
+    message, which holds counts and durations, nor the inventory line, which moves on edits)."""
+    t = f.target
+    return "/".join([f.rule_id, t.server.lower(), (t.zone or "").lower(), t.key_id or ""])
+
+
+def identity_hash(identity: str, length: int = 16) -> str:
+    return hashlib.sha256(identity.encode("utf-8", "backslashreplace")).hexdigest()[:length]

@@ -1,8 +1,12 @@
 """Self-contained HTML report: one file, no external assets, no network, no URLs.
 
-Inline CSS, a few lines of inline JavaScript (click a findings column header to sort) and inline
-SVG charts: findings per severity, and findings per severity over the last scans when a
-``trend`` is given (``windns scan`` passes the history). Any ``http`` in report text (a server
+Inline CSS, a few lines of inline JavaScript (click a findings column header to sort; type in
+the filter box to keep the rows that hold the text) and inline SVG charts: findings per
+severity, the rollover timeline (each key's next rollover in the next 90 days, per zone and key;
+overdue and stuck rollovers at the left edge), and findings per severity over the last scans
+when a ``trend`` is given (``windns scan`` passes the history's scans of the same inventory).
+Each finding carries its rule's remediation (folded) and, for the keys the DNS view saw, the
+zone's served DNSKEY key tags. Any ``http`` in report text (a server
 setting that holds a URL, say) is written as a character reference, so the file holds no URL a
 browser or a scanner could follow.
 """
@@ -14,13 +18,28 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TextIO
 
-from toolkit.findings import Finding, Report, Severity
+from toolkit.findings import Finding, HostReport, Report, Severity
 from toolkit.policy import Policy
 from toolkit.render.common import rule_title
+from toolkit.rollovers import RolloverEntry, rollover_calendar
+from toolkit.rules import get_rule
 
-__all__ = ["TrendPoint", "render", "render_html"]
+__all__ = ["TIMELINE_DAYS", "TrendPoint", "render", "render_html"]
+
+#: the rollover timeline's window
+TIMELINE_DAYS = 90
+#: rows the timeline draws at most (a fleet's keys past that are counted, not drawn)
+TIMELINE_ROWS = 150
+STATE_COLORS = {
+    "stuck": "#7b1fa2",
+    "overdue": "#c62828",
+    "rolling": "#ef6c00",
+    "unknown": "#757575",
+    "scheduled": "#1565c0",
+}
 
 COLORS = {
     "critical": "#7b1fa2",
@@ -63,6 +82,8 @@ table.sortable th{cursor:pointer;user-select:none}table.sortable th:after{conten
 .sev{display:inline-block;padding:0 6px;border-radius:3px;color:#fff;font-size:12px;font-weight:600}
 .bad{color:#c62828;font-weight:600}.ok{color:#2e7d32;font-weight:600}.muted{color:#777}
 .warn{background:#fff3e0;border-color:#ffb74d}code{font-size:12px}
+#filter{font:inherit;padding:4px 8px;width:320px;margin:0 0 8px}
+details summary{cursor:pointer;color:#1565c0}pre{white-space:pre-wrap;margin:4px 0;font-size:12px}
 """
 
 _JS = """
@@ -76,6 +97,12 @@ document.querySelectorAll('table.sortable').forEach(function(t){
         var na=parseFloat(a),nc=parseFloat(c),r=(!isNaN(na)&&!isNaN(nc))?na-nc:a.localeCompare(c);
         return asc?r:-r;});
       rows.forEach(function(r){b.appendChild(r);});});});});
+var f=document.getElementById('filter');
+if(f){f.addEventListener('input',function(){
+  var q=f.value.toLowerCase(),shown=0,rows=document.querySelectorAll('#findings-table tbody tr');
+  rows.forEach(function(r){var hit=r.textContent.toLowerCase().indexOf(q)>=0;
+    r.style.display=hit?'':'none';if(hit){shown++;}});
+  document.getElementById('filter-count').textContent=q?shown+' of '+rows.length+' shown':'';});}
 """
 
 
@@ -151,13 +178,94 @@ def _trend_chart(points: Sequence[TrendPoint]) -> str:
     )
 
 
-def _finding_row(f: Finding) -> str:
+def _served_tags(host: HostReport) -> dict[str, list[str]]:
+    """Per zone (lower case, no final dot), the DNSKEYs the DNS view saw ("KSK tag 12345 ..."),
+    from DNS000's evidence; empty without the view."""
+    out: dict[str, list[str]] = {}
+    for f in (*host.findings, *host.suppressed):
+        zones = f.evidence.get("zones") if f.rule_id == "DNS000" else None
+        if not isinstance(zones, Mapping):
+            continue
+        for zone, seen in zones.items():
+            keys = seen.get("keys") if isinstance(seen, Mapping) else None
+            if isinstance(keys, list | tuple):
+                out[str(zone).lower().rstrip(".")] = [str(k) for k in keys]
+    return out
+
+
+def _key_cell(f: Finding, tags: Mapping[str, list[str]]) -> str:
+    parts = [f"<code>{esc(f.target.key_id)}</code>"] if f.target.key_id else []
+    tag = f.evidence.get("key_tag")
+    if isinstance(tag, int) and str(tag) != f.target.key_id:
+        parts.append(f'<span class="muted">tag {tag}</span>')
+    served = tags.get((f.target.zone or "").lower().rstrip("."), [])
+    if served and f.target.key_id:
+        parts.append(f'<br><span class="muted">served: {esc("; ".join(served))}</span>')
+    return "".join(parts)
+
+
+def _remediation(rule_id: str) -> str:
+    rule = get_rule(rule_id)
+    if rule is None or not rule.remediation:
+        return ""
+    return f"<details><summary>Remediation</summary><pre>{esc(rule.remediation)}</pre></details>"
+
+
+def _finding_row(f: Finding, tags: Mapping[str, list[str]]) -> str:
     sev = f.severity
     return (
         f'<tr><td data-v="{int(sev)}">{_sev_badge(sev.label)}</td>'
         f"<td><code>{esc(f.rule_id)}</code></td><td>{esc(rule_title(f.rule_id))}</td>"
         f"<td>{esc(f.target.server)}</td><td>{esc(f.target.zone or '')}</td>"
-        f"<td><code>{esc(f.target.key_id or '')}</code></td><td>{esc(f.message)}</td></tr>"
+        f"<td>{_key_cell(f, tags)}</td><td>{esc(f.message)}{_remediation(f.rule_id)}</td></tr>"
+    )
+
+
+def _timeline_entries(report: Report, policy: Policy | None) -> list[RolloverEntry]:
+    inventories = [(h.server, h.inventory) for h in report.hosts if h.inventory is not None]
+    return rollover_calendar(
+        inventories, within=timedelta(days=TIMELINE_DAYS), now=report.generated_at, policy=policy
+    )
+
+
+def _timeline(entries: Sequence[RolloverEntry], report: Report) -> str:
+    """One row per key (server, zone, key type and id), a mark at its next rollover on a 90-day
+    axis from the report's time; overdue and stuck keys at the left edge."""
+    now = report.generated_at
+    drawn = list(entries[:TIMELINE_ROWS])
+    left, right, row_h, top = 330, 20, 16, 24
+    width = 980
+    span = width - left - right
+    height = top + row_h * len(drawn) + 10
+    parts = []
+    for d in range(0, TIMELINE_DAYS + 1, 15):
+        x = left + span * d / TIMELINE_DAYS
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 6}" stroke="#e0e0e0"/>'
+            f'<text x="{x:.1f}" y="{top - 10}" text-anchor="middle" font-size="10">'
+            f"{esc((now + timedelta(days=d)).strftime('%m-%d'))}</text>"
+        )
+    for i, e in enumerate(drawn):
+        y = top + i * row_h
+        days = (e.next_time - now).total_seconds() / 86400 if e.next_time is not None else 0.0
+        x = left + span * min(max(days, 0.0), TIMELINE_DAYS) / TIMELINE_DAYS
+        color = STATE_COLORS.get(e.state, "#1565c0")
+        when = e.next_time.strftime("%Y-%m-%d %H:%M") if e.next_time else "no time"
+        label = f"{e.server} / {e.zone} {e.key_type} {e.key_id[:8]}"
+        if len(label) > 54:  # the whole name is in the tooltip
+            label = label[:25] + "\u2026" + label[-28:]
+        tip = f"{e.server} / {e.zone} {e.key_type} {e.key_id} ({e.algorithm}): {e.state}, {when}"
+        if e.detail:
+            tip += f" ({e.detail})"
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 11}" text-anchor="end" font-size="11">{esc(label)}</text>'
+            f'<line x1="{left}" y1="{y + 7}" x2="{width - right}" y2="{y + 7}" stroke="#f3f3f3"/>'
+            f'<circle cx="{x:.1f}" cy="{y + 7}" r="5" fill="{color}" data-state="{esc(e.state)}">'
+            f"<title>{esc(tip)}</title></circle>"
+        )
+    return (
+        f'<svg role="img" aria-label="Rollovers in the next {TIMELINE_DAYS} days" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
     )
 
 
@@ -213,6 +321,23 @@ def render_html(
             "</figure>"
         )
     w("</div></section>\n")
+    entries = _timeline_entries(report, policy)
+    w(f'<section id="rollovers"><h2>Rollovers in the next {TIMELINE_DAYS} days ({len(entries)})</h2>')
+    if entries:
+        legend = " ".join(
+            f'<span class="sev" style="background:{c}">{esc(state)}</span>'
+            for state, c in STATE_COLORS.items()
+        )
+        w(
+            f'<p>{legend} <span class="muted">overdue and stuck keys sit at the left edge; '
+            "hover for details</span></p>"
+        )
+        w(_timeline(entries, report))
+        if len(entries) > TIMELINE_ROWS:
+            w(f'<p class="muted">{len(entries) - TIMELINE_ROWS} more not drawn.</p>')
+    else:
+        w('<p class="muted">No rollover due in the window (or no key inventory in this report).</p>')
+    w("</section>\n")
     # by server
     w(
         '<section id="servers"><h2>By server</h2><table class="sortable"><thead><tr><th>Server</th>'
@@ -253,13 +378,17 @@ def render_html(
     findings = sorted(report.findings, key=lambda f: (-int(f.severity), f.sort_key))
     w(f'<section id="findings"><h2>Findings ({len(findings)})</h2>')
     w(
+        '<input id="filter" type="search" placeholder="Filter findings: server, zone, rule, text" '
+        'aria-label="Filter findings"> <span id="filter-count" class="muted"></span>'
         '<p class="muted">Click a column header to sort.</p>'
         '<table class="sortable" id="findings-table"><thead><tr>'
-        "<th>Severity</th><th>Rule</th><th>Title</th><th>Server</th><th>Zone</th><th>Key</th><th>Message</th>"
-        "</tr></thead><tbody>"
+        "<th>Severity</th><th>Rule</th><th>Title</th><th>Server</th><th>Zone</th><th>Key</th>"
+        "<th>Message and remediation</th></tr></thead><tbody>"
     )
-    for f in findings:
-        w(_finding_row(f))
+    rows = [(f, tags) for h in report.hosts for tags in (_served_tags(h),) for f in h.findings]
+    rows.sort(key=lambda ft: (-int(ft[0].severity), ft[0].sort_key))
+    for f, tags in rows:
+        w(_finding_row(f, tags))
     w("</tbody></table></section>\n")
     if report.suppressed:
         w(

@@ -1,8 +1,10 @@
 """JUnit XML report: one test suite per server, one test case per rule per zone (and per rule for
-the server itself), so CI dashboards show which checks pass. A finding is a ``failure``, a
-suppressed finding ``skipped``, a host that could not be audited an ``error``. The join rules
-(area DNS) appear only for hosts audited with the DNS view: without it they did not run, and a
-passing test case would claim a check that never happened.
+the server itself), so CI dashboards show which checks pass. A CI tree reads server / zone / rule:
+the suite is the server, the class name ``SERVER / ZONE`` (the server alone for its own rules;
+host and zone names hold dots, so a dot could not tell where one ends), the name ``RULE title``.
+A finding is a ``failure``, a suppressed finding ``skipped``, a host that could not be audited an
+``error``. The join rules (area DNS) appear only for hosts audited with the DNS view: without it
+they did not run, and a passing test case would claim a check that never happened.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from toolkit.policy import Policy
 from toolkit.render.common import dns_view_collected, rules_for
 from toolkit.safetext import for_xml
 
-__all__ = ["junit_tree", "render"]
+__all__ = ["classname", "junit_tree", "render"]
+
+SEPARATOR = " / "  # in no host or zone name
+
+
+def classname(server: str, zone: str | None) -> str:
+    return f"{server}{SEPARATOR}{zone}" if zone else server
 
 
 def _case(suite: ET.Element, classname: str, name: str) -> ET.Element:
@@ -66,8 +74,7 @@ def _suite(root: ET.Element, host: HostReport, policy: Policy | None, timestamp:
             if rule.scope == "server":  # server rules may name zones (trust anchor names)
                 targets += sorted({z for (rid, z) in (*found, *supp) if rid == rule.id and z is not None})
             for zone in targets:
-                classname = f"{host.server}.{zone}" if zone else host.server
-                case = _case(suite, classname, f"{rule.id} {rule.title}")
+                case = _case(suite, classname(host.server, zone), f"{rule.id} {rule.title}")
                 f_, s_ = _fill(case, found.get((rule.id, zone), []), supp.get((rule.id, zone), []))
                 tests += 1
                 failures += f_

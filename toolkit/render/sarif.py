@@ -1,16 +1,37 @@
-"""SARIF 2.1.0 report: rules with help text and references, levels from severity, logical
-locations server/zone (no files), suppressed findings with ``suppressions`` (checkov/ruff style).
+"""SARIF 2.1.0 report: rules with help text and references, levels from severity, suppressed
+findings with ``suppressions`` (checkov/ruff style).
+
+Made for GitHub code scanning ("SARIF support for code scanning", docs.github.com), which needs
+on every result a ``locations[0].physicalLocation`` with ``artifactLocation.uri`` (a path
+relative to the repository root) and ``region.startLine``, and which matches results across runs
+by ``partialFingerprints.primaryLocationLineHash`` only. So each result points at the line of the
+inventory file that names its server (or, with no file, at the stable stand-in path
+``windns/hosts/<server>``: ``--host``, the demo fleet), keeps the server and zone as logical
+locations too, and carries a ``primaryLocationLineHash`` of what the finding is about (rule,
+server, zone, key): editing the inventory moves the line, not the alert. The region is the whole
+line (startLine only, as in GitHub's example; SARIF's defaults make it the full line).
 """
 
 from __future__ import annotations
 
 import json as _json
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 from toolkit.__about__ import __version__
 from toolkit.findings import Finding, Report, Severity
 from toolkit.policy import Policy
-from toolkit.render.common import plain, rules_for
+from toolkit.render.common import (
+    Place,
+    finding_identity,
+    host_place,
+    identity_hash,
+    placed_findings,
+    plain,
+    rules_for,
+)
 from toolkit.rules import Rule, get_rule
 
 __all__ = ["LEVELS", "SARIF_SCHEMA", "render", "sarif_dict"]
@@ -61,30 +82,42 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _location(f: Finding) -> dict[str, Any]:
-    logical = [{"name": f.target.server, "fullyQualifiedName": f.target.server, "kind": "module"}]
+def _physical(place: Place) -> dict[str, Any]:
+    return {"artifactLocation": {"uri": place.uri}, "region": {"startLine": place.line}}
+
+
+def _host_location(server: str, place: Place) -> dict[str, Any]:
+    return {
+        "physicalLocation": _physical(place),
+        "logicalLocations": [{"name": server, "fullyQualifiedName": server, "kind": "module"}],
+    }
+
+
+def _location(f: Finding, place: Place) -> dict[str, Any]:
+    loc = _host_location(f.target.server, place)
     if f.target.zone:
-        logical.append(
+        loc["logicalLocations"].append(
             {
                 "name": f.target.zone,
                 "fullyQualifiedName": f"{f.target.server}/{f.target.zone}",
                 "kind": "namespace",
             }
         )
-    return {"logicalLocations": logical}
+    return loc
 
 
-def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(f: Finding, index: Mapping[str, int], place: Place, occurrence: int) -> dict[str, Any]:
     text = f.message + (f" (key {f.target.key_id})" if f.target.key_id else "")
+    identity = finding_identity(f)
     res: dict[str, Any] = {
         "ruleId": f.rule_id,
         "level": LEVELS[f.severity],
         "message": {"text": text},
-        "locations": [_location(f)],
+        "locations": [_location(f, place)],
         "partialFingerprints": {
-            "windnsTarget/v1": "/".join(
-                [f.rule_id, f.target.server.lower(), (f.target.zone or "").lower(), f.target.key_id or ""]
-            )
+            # GitHub's form: a hex hash, ":" and the occurrence of that hash in the run
+            "primaryLocationLineHash": f"{identity_hash(identity)}:{occurrence}",
+            "windnsTarget/v1": identity,
         },
         "properties": {"severity": f.severity.label, "evidence": plain(f.evidence)},
     }
@@ -97,7 +130,9 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     return res
 
 
-def sarif_dict(report: Report, policy: Policy | None = None) -> dict[str, Any]:
+def sarif_dict(report: Report, policy: Policy | None = None, *, root: Path | None = None) -> dict[str, Any]:
+    """The SARIF log; inventory paths are relative to ``root`` (default: the working directory,
+    the repository root in CI) when they lie inside it."""
     rules = list(rules_for(policy))
     present = {f.rule_id for f in (*report.findings, *report.suppressed)}
     rules += [r for rid in sorted(present) if (r := get_rule(rid)) is not None and r not in rules]
@@ -106,11 +141,10 @@ def sarif_dict(report: Report, policy: Policy | None = None) -> dict[str, Any]:
         {
             "level": "error",
             "message": {"text": f"{e.server}: {e.kind}: {e.message}"},
-            "locations": [
-                {"logicalLocations": [{"name": e.server, "fullyQualifiedName": e.server, "kind": "module"}]}
-            ],
+            "locations": [_host_location(e.server, host_place(h, root))],
         }
-        for e in report.host_errors
+        for h in report.hosts
+        if (e := h.error) is not None
     ]
     invocation: dict[str, Any] = {
         "executionSuccessful": not report.host_errors and not report.interrupted,
@@ -133,11 +167,20 @@ def sarif_dict(report: Report, policy: Policy | None = None) -> dict[str, Any]:
                     }
                 },
                 "invocations": [invocation],
-                "results": [_result(f, index) for f in (*report.findings, *report.suppressed)],
+                "results": _results(report, index, root),
                 "properties": {"policy": policy.name if policy else report.policy_name},
             }
         ],
     }
+
+
+def _results(report: Report, index: Mapping[str, int], root: Path | None) -> list[dict[str, Any]]:
+    seen: Counter[str] = Counter()
+    out = []
+    for f, place in placed_findings(report, root):
+        seen[finding_identity(f)] += 1
+        out.append(_result(f, index, place, seen[finding_identity(f)]))
+    return out
 
 
 def render(report: Report, stream: TextIO, *, policy: Policy | None = None, color: bool = False) -> None:

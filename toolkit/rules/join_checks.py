@@ -411,6 +411,8 @@ def zone_summary(view: ZoneDnsView) -> dict[str, Any]:
         ),
         "denial": "NSEC3" if view.nsec3param else ("NSEC" if view.nsec_at_apex else None),
     }
+    if view.signatures:  # the first RRSIG served to expire (monitoring alerts on it)
+        out["rrsig_expires"] = min(s.expiration for s in view.signatures).isoformat()
     if view.nsec3param is not None:
         out["nsec3"] = {"iterations": view.nsec3param.iterations, "salt": view.nsec3param.salt or "-"}
     return out

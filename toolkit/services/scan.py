@@ -297,6 +297,7 @@ class Scanner:
                     nxt = take()
 
         def finish(index: int, host: HostReport) -> None:
+            host = replace(host, listed_at=self.hosts[index].listing)
             if self.on_host is not None:
                 # The gate is an optimisation only: never wait long for it.
                 gate = self._cpu.acquire(timeout=_GATE_WAIT)
