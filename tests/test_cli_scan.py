@@ -87,7 +87,11 @@ def test_html_and_prometheus_outputs(runner: CliRunner, tmp_path: Path) -> None:
     text = html_file.read_text(encoding="utf-8")
     assert not re.search(r"(?i)https?:", text)
     charts = re.findall(r'<svg role="img" aria-label="([^"]+)"', text)
-    assert charts == ["Findings per severity", "Findings over the last scans", "Rollovers in the next 90 days"]
+    assert charts == [
+        "Findings per severity",
+        "Findings over the last scans",
+        "Rollovers in the next 90 days",
+    ]
     code, _, _ = invoke(runner, "scan", "--demo", "--db", db, "--format", "prometheus", "-o", str(prom))
     fams = {f.name: f for f in text_string_to_metric_families(prom.read_text(encoding="utf-8"))}
     assert fams["windns_scan_hosts_total"].samples[0].value == 5
