@@ -413,13 +413,24 @@ class History:
         rows = self.db.execute("SELECT * FROM scans ORDER BY id DESC LIMIT ?", (limit if limit else -1,))
         return [self._record(r) for r in rows]
 
-    def trend(self, limit: int = 10, upto: int | None = None) -> list[ScanRecord]:
-        """The last ``limit`` scans up to ``upto`` (inclusive), oldest first: for charts."""
+    def trend(
+        self, limit: int = 10, upto: int | None = None, *, source: str | None = None
+    ) -> list[ScanRecord]:
+        """The last ``limit`` scans up to ``upto`` (inclusive), oldest first: for charts. With
+        ``source``, only scans of that inventory (``ScanRecord.source``)."""
         rows = self.db.execute(
-            "SELECT * FROM scans WHERE id <= ? ORDER BY id DESC LIMIT ?",
-            (upto if upto is not None else 2**62, limit),
+            "SELECT * FROM scans WHERE id <= ? AND (? IS NULL OR source = ?) ORDER BY id DESC LIMIT ?",
+            (upto if upto is not None else 2**62, source, source, limit),
         )
         return [self._record(r) for r in reversed(rows.fetchall())]
+
+    def previous_of(self, scan_id: int) -> int | None:
+        """The scan of the same inventory (``source``) before ``scan_id``, or None."""
+        source = self.get(scan_id).source
+        row = self.db.execute(
+            "SELECT id FROM scans WHERE id < ? AND source = ? ORDER BY id DESC LIMIT 1", (scan_id, source)
+        ).fetchone()
+        return int(row[0]) if row is not None else None
 
     def get(self, scan_id: int) -> ScanRecord:
         row = self.db.execute("SELECT * FROM scans WHERE id = ?", (scan_id,)).fetchone()
