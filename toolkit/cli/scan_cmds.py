@@ -31,6 +31,7 @@ db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="WINDNS_DB",
+    show_envvar=True,
     help="History database (default: $XDG_DATA_HOME/windns/history.sqlite3; env WINDNS_DB).",
 )
 #: ``--demo`` of the commands that read the history: the demo scans' own database.
