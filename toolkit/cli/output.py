@@ -32,6 +32,7 @@ __all__ = [
     "KEY_LIST_COLUMNS",
     "KEY_TABLE_COLUMNS",
     "LIST_FORMATS",
+    "ZONE_TABLE_COLUMNS",
     "emit",
     "format_option",
     "key_row",
@@ -53,6 +54,20 @@ KEY_TABLE_COLUMNS = (
     "rollover.status",
     "rollover.next",
     "key_id",
+)
+#: ``zones list``'s table (the JSON's deprecated ``ds_integrated`` left out).
+ZONE_TABLE_COLUMNS = (
+    "server",
+    "zone",
+    "zone_type",
+    "signed",
+    "ad_integrated",
+    "reverse",
+    "ksks",
+    "zsks",
+    "denial_of_existence",
+    "key_master",
+    "errors",
 )
 #: ``keys list``'s table: the DNSKEY key tag (and algorithm) beside the GUID.
 KEY_LIST_COLUMNS = (
@@ -166,7 +181,8 @@ def zone_row(server: str, zone: Zone) -> dict[str, Any]:
         "zone": zone.name,
         "zone_type": zone.zone_type.value,
         "signed": zone.signed if zone.zone_type.value == "Primary" else None,
-        "ds_integrated": zone.is_ds_integrated,
+        "ad_integrated": zone.is_ds_integrated,  # Windows's IsDsIntegrated: stored in Active Directory
+        "ds_integrated": zone.is_ds_integrated,  # the same, by its old name (docs/listing-json.md)
         "reverse": zone.is_reverse_lookup_zone,
         "ksks": len(zone.ksks),
         "zsks": len(zone.zsks),

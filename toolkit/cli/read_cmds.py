@@ -14,6 +14,7 @@ from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
 from toolkit.cli.output import (
     KEY_LIST_COLUMNS,
+    ZONE_TABLE_COLUMNS,
     emit,
     format_option,
     inventory_key_rows,
@@ -67,7 +68,8 @@ def zones_group() -> None:
 def zones_list(app: AppContext, offline: Path | None, fmt: str) -> None:
     """List every zone with its type, signing state and key counts."""
     inv = load_inventory(app, offline)
-    emit([zone_row(inv.server.name, z) for z in inv.zones], fmt)
+    columns = ZONE_TABLE_COLUMNS if fmt != "json" else None
+    emit([zone_row(inv.server.name, z) for z in inv.zones], fmt, columns=columns)
 
 
 # -- keys ------------------------------------------------------------------------------------
