@@ -72,7 +72,7 @@ def test_rules_explain_prints_the_catalogue_powershell_verbatim(runner: CliRunne
     printed = [line.strip() for line in r.stdout.splitlines()]
     commands = [
         line
-        for line in lookup("9104").resolve.splitlines()
+        for line in (lookup("9104").resolve or "").splitlines()
         if line.startswith(("Add-", "Invoke-", "Export-"))
     ]
     assert len(commands) >= 3

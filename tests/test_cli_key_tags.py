@@ -31,10 +31,10 @@ def _keys(runner: CliRunner, *args: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _exported(runner: CliRunner, server: str, zone: str, *extra: str) -> list[str]:
+def _exported(runner: CliRunner, server: str, zone: str, *extra: str) -> list[list[str]]:
     r = runner.invoke(main, [*FAKE, "-s", server, "zone", "export-keys", zone, *extra])
     assert r.exit_code == 0, r.output
-    return [line.split() for line in r.stdout.splitlines() if line.strip()]  # type: ignore[misc]
+    return [line.split() for line in r.stdout.splitlines() if line.strip()]
 
 
 def test_acceptance_keys_list_shows_key_tags(runner: CliRunner) -> None:
