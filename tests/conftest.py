@@ -31,6 +31,7 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
         "WINDNS_TRANSPORT",
         "WINDNS_DB",
         "WINDNS_AUDIT_LOG",
+        "WINDNS_CONFIG",
     ):
         monkeypatch.delenv(var, raising=False)
     yield

@@ -294,7 +294,7 @@ def test_cli_dns_check_against_bind(demo_bind: tuple[BindServer, list[ZoneSpec]]
     server, _ = demo_bind
     r = CliRunner().invoke(
         main,
-        ["dns", "check", "rollover.corp.example", "--server", server.address, "--format", "json"],
+        ["dns", "check", "rollover.corp.example", "--dns-server", server.address, "--format", "json"],
         standalone_mode=False,
     )
     assert r.exception is None, r.output
@@ -302,7 +302,7 @@ def test_cli_dns_check_against_bind(demo_bind: tuple[BindServer, list[ZoneSpec]]
     assert doc["chain_ok"] is False and r.return_value == 1
     assert "DNS004" in {f["rule"] for f in doc["findings"]}
     ok = CliRunner().invoke(
-        main, ["dns", "check", "corp.example", "--server", server.address], standalone_mode=False
+        main, ["dns", "check", "corp.example", "--dns-server", server.address], standalone_mode=False
     )
     assert ok.return_value == 0, ok.output
     assert "chain ok" in ok.output

@@ -129,8 +129,10 @@ def test_dns_serve_demo_serves_signed_zones_until_its_lifetime(runner: CliRunner
     start = time.monotonic()
     res = runner.invoke(main, ["dns", "serve-demo", "--lifetime", "5"])
     assert res.exit_code == 0, res.output
-    first, *zones = res.output.splitlines()
+    first, *zones = res.stdout.splitlines()
     assert re.match(r"demo DNS side on 127\.0\.0\.1:\d+ \(trust anchor: ", first)
+    # while it signs and starts named, stderr says so
+    assert re.match(r"windns: signing \d+ demo zones and starting named on 127\.0\.0\.1", res.stderr)
     assert any(line.strip().startswith("corp.example") for line in zones)
     assert "--dns-server 127.0.0.1:" in res.output
     assert time.monotonic() - start < 60  # named stopped by itself at its lifetime

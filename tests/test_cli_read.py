@@ -88,7 +88,7 @@ def test_keys_list_zone_filter_and_csv(runner: CliRunner) -> None:
     )
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].startswith("server,zone,key_id,key_type,algorithm.name")
+    assert lines[0].startswith("server,zone,key_id,key_tag,key_tag_note,key_type,algorithm.name")
     assert len(lines) == 3 and all(",corp.example," in line for line in lines[1:])
 
 

@@ -299,7 +299,9 @@ def test_explicit_db_in_a_missing_directory_is_an_error(runner: CliRunner, tmp_p
     assert not (tmp_path / "no").exists()
     # the default database's directory is made as needed
     data = tmp_path / "data-home"
-    r = runner.invoke(main, ["-q", "scan", "--demo"], env={"XDG_DATA_HOME": str(data)})
+    r = runner.invoke(
+        main, ["-q", "--transport", "fake", "scan", "--host", "dns1"], env={"XDG_DATA_HOME": str(data)}
+    )
     assert r.exit_code == EXIT_FINDINGS and (data / "windns" / "history.sqlite3").is_file()
     # --no-history never looks at --db
     code, _, _ = invoke(runner, "-q", "scan", "--demo", "--no-history", "--db", str(missing))

@@ -138,7 +138,7 @@ def test_cli_dns_check_bad_server_is_a_finding_not_a_traceback(runner, servfail:
             "dns",
             "check",
             "corp.example",
-            "--server",
+            "--dns-server",
             f"127.0.0.1:{servfail}",
             "--timeout",
             "0.3",
@@ -150,7 +150,7 @@ def test_cli_dns_check_bad_server_is_a_finding_not_a_traceback(runner, servfail:
     assert res.exception is None, res.output
     assert res.return_value == 1
     assert "DNS001" in res.output and "servfail" in res.output
-    assert main.run(["dns", "check", "corp.example", "--server", "127.0.0.1:notaport"]) == 4
+    assert main.run(["dns", "check", "corp.example", "--dns-server", "127.0.0.1:notaport"]) == 4
 
 
 @pytest.mark.parametrize(("fixture", "kind"), [("servfail", "servfail"), ("truncating", "truncated")])

@@ -33,7 +33,8 @@ def paths(value: Any, prefix: str = "") -> set[str]:
 
 @pytest.mark.parametrize("command", ["keys list", "zones list"])
 def test_documented_fields_are_the_printed_fields(runner: CliRunner, command: str) -> None:
-    argv = ["--transport", "fake", "--server", "dns1", *command.split(), "--format", "json"]
+    ds = ["--ds"] if command == "keys list" else []  # every documented field: the DS ones too
+    argv = ["--transport", "fake", "--server", "dns1", *command.split(), *ds, "--format", "json"]
     res = runner.invoke(main, argv)
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)

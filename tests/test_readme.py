@@ -67,7 +67,11 @@ def _command_lines() -> list[list[str]]:
         for line in block.splitlines():
             line = line.split(" #", 1)[0].strip()
             if "windns " in line and not line.startswith(("export", "pip ")):
-                lines.append(shlex.split(line[line.index("windns ") :])[1:])
+                argv = shlex.split(line[line.index("windns ") :])[1:]
+                ends = [i for i, a in enumerate(argv) if a in ("|", "&", "&&", ";")]
+                argv = argv[: ends[0]] if ends else argv
+                if argv:  # `windns | source`: the program's output, no command of its own
+                    lines.append(argv)
     return lines
 
 

@@ -95,7 +95,21 @@ class AppContext:
 
 
 class WindnsGroup(click.Group):
-    """A click group whose standalone ``main`` maps toolkit errors to one line + exit code."""
+    """A click group whose standalone ``main`` maps toolkit errors to one line + exit code.
+
+    As the root group it also takes its options after the subcommand (``toolkit.cli.argv``) and
+    its defaults, and every command's, from the config file (``toolkit.cli.config``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            from toolkit.cli import argv, config
+
+            args = argv.hoist_global_options(self, ctx, args)
+            if not ctx.resilient_parsing:  # shell completion never fails on a config file
+                path = config.find_config(argv.option_value(self, args, "--config"))
+                if path is not None:
+                    ctx.default_map = {**config.default_map(self, path), **(ctx.default_map or {})}
+        return super().parse_args(ctx, args)
 
     def main(  # type: ignore[override]
         self,
@@ -149,12 +163,49 @@ class WindnsGroup(click.Group):
         return int(rv) if isinstance(rv, int) else 0
 
 
+_EPILOG = """\b
+Global options may also follow the subcommand: `windns keys list --server dns1 -v`.
+\b
+Environment:
+  WINDNS_SERVER, WINDNS_USERNAME, WINDNS_TRANSPORT  as --server, --username, --transport
+  WINDNS_PASSWORD   the password (never an option, never in a file)
+  WINDNS_CONFIG     the config file (as --config)
+  WINDNS_DB         the history database (as --db of scan, history, diff, rollovers)
+  WINDNS_AUDIT_LOG  the change log of admin commands (as their --audit-log)
+\b
+Config file (TOML): --config, else WINDNS_CONFIG, else
+$XDG_CONFIG_HOME/windns/config.toml (~/.config/windns/config.toml). Top-level keys
+are global options (server, transport, auth, username, ...) and format, policy,
+profile, fail-on, db for every command that has them; a [COMMAND] table ([scan],
+[keys.list]) sets that command's options. No password: it is refused.
+Precedence: command line > environment > config file > built-in default.
+\b
+Shell completion: eval "$(_WINDNS_COMPLETE=bash_source windns)" in ~/.bashrc
+(zsh_source in ~/.zshrc; fish: _WINDNS_COMPLETE=fish_source windns | source)."""
+
+
 @click.group(
     cls=WindnsGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=_EPILOG,
 )
 @click.version_option(__version__, prog_name="windns")
-@click.option("--server", "-s", metavar="HOST", envvar="WINDNS_SERVER", help="DNS server to talk to.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    envvar="WINDNS_CONFIG",
+    show_envvar=True,
+    expose_value=False,
+    help="Config file of defaults (default: $XDG_CONFIG_HOME/windns/config.toml if it exists).",
+)
+@click.option(
+    "--server",
+    "-s",
+    metavar="HOST",
+    envvar="WINDNS_SERVER",
+    show_envvar=True,
+    help="DNS server to talk to (the WinRM host).",
+)
 @click.option("--port", type=click.IntRange(1, 65535), help="WinRM port (default 5986 HTTPS, 5985 HTTP).")
 @click.option("--ssl/--no-ssl", default=True, show_default=True, help="HTTPS (default) or plain HTTP.")
 @click.option(
@@ -166,7 +217,11 @@ class WindnsGroup(click.Group):
 @click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA bundle for certificate validation.")
 @click.option("--auth", type=click.Choice(AUTH_METHODS), default="negotiate", show_default=True)
 @click.option(
-    "--username", "-u", envvar="WINDNS_USERNAME", help=f"Account; password from {PASSWORD_ENV} or a prompt."
+    "--username",
+    "-u",
+    envvar="WINDNS_USERNAME",
+    show_envvar=True,
+    help=f"Account; password from {PASSWORD_ENV} or a prompt.",
 )
 @click.option(
     "--configuration-name",
@@ -186,6 +241,7 @@ class WindnsGroup(click.Group):
     default="psrp",
     show_default=True,
     envvar="WINDNS_TRANSPORT",
+    show_envvar=True,
     help="psrp (pypsrp), winrm (pywinrm) or fake (simulated demo servers).",
 )
 @click.option(

@@ -17,9 +17,10 @@ import click
 
 from toolkit.cli._signals import stop_on_signals
 from toolkit.cli.app import AppContext, main
+from toolkit.cli.output import format_option, policy_and_threshold, policy_options
 from toolkit.cli.params import Seconds
 from toolkit.dnsview import QueryOptions, parse_target, zone_view
-from toolkit.findings import EXIT_FINDINGS, EXIT_OK, Severity
+from toolkit.findings import EXIT_FINDINGS, EXIT_OK
 
 if TYPE_CHECKING:
     from toolkit.services.audit import DnsViewOptions
@@ -108,50 +109,61 @@ def dns_group() -> None:
 
 @dns_group.command("check")
 @click.argument("zone")
-@click.option("--server", "dns_server", required=True, metavar="ADDR[:PORT]", help="DNS server to ask.")
+@click.option(
+    "--dns-server",
+    "dns_server",
+    metavar="ADDR[:PORT]",
+    help="The DNS server to ask (port 53 by default); not the WinRM host --server names.",
+)
 @click.option(
     "--ds-from",
     "--parent-ds-from",
     "parent_ds_from",
     metavar="ADDR[:PORT]",
-    help="Ask the DS here: the parent's server or a recursive resolver (default: --server).",
+    help="Ask the DS here: the parent's server or a recursive resolver (default: --dns-server).",
 )
 @click.option("--no-ds", is_flag=True, help="Do not ask for the DS at the parent.")
-@click.option("--timeout", type=Seconds(0.05), default=2.0, show_default=True, help="Seconds per try.")
-@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
-@click.option("--fail-on", default="medium", show_default=True, help="Lowest severity that fails (exit 1).")
-@click.option("--profile", default=None, help="Built-in policy profile: baseline, rfc or stig.")
 @click.option(
-    "--policy", "policy_file", type=click.Path(dir_okay=False, path_type=Path), help="Policy file (TOML)."
+    "--dns-timeout",
+    "--timeout",
+    "timeout",
+    type=Seconds(0.05),
+    default=2.0,
+    show_default=True,
+    help="Seconds per DNS query try.",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
+@policy_options()
+@format_option(("table", "json"))
 @click.pass_obj
 def dns_check(
     app: AppContext,
     zone: str,
-    dns_server: str,
+    dns_server: str | None,
     parent_ds_from: str | None,
     no_ds: bool,
     timeout: float,
     retries: int,
-    fail_on: str,
-    profile: str | None,
     policy_file: Path | None,
+    profile: str | None,
+    fail_on: str | None,
     fmt: str,
 ) -> int:
     """Check ZONE as served by a DNS server: keys, signatures (validated now), NSEC3, DS at the parent.
 
     The DNS-side rules (area DNS, `windns rules list`) run under the policy; the rules that
-    need the server's own view run with `windns audit --dns`.
+    need the server's own view run with `windns audit --dns`. --fail-on and its default (the
+    policy's) are as for `audit`.
+
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 3 usage error,
+    4 bad address, policy or configuration.
     """
-    from toolkit.policy import load_policy
     from toolkit.rules.join_rules import evaluate_join
 
-    try:
-        threshold = Severity.parse(fail_on)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--fail-on") from None
-    policy = load_policy(policy_file, profile or "baseline")
+    if not dns_server:
+        hint = " (--server names the WinRM host)" if app.server else ""
+        raise click.UsageError(f"give --dns-server ADDR[:PORT]: the DNS server to ask{hint}")
+    policy, threshold = policy_and_threshold(policy_file, profile, fail_on)
     target = parse_target(dns_server)
     parent = None if no_ds else parse_target(parent_ds_from) if parent_ds_from else target
     now = datetime.now(UTC)
@@ -243,7 +255,10 @@ def dns_serve_demo(app: AppContext, lifetime: float, port: int | None, workdir: 
     from toolkit.dnsview.bind import BindServer
     from toolkit.dnsview.demo import demo_specs
 
-    server = BindServer(demo_specs(app.fixtures), workdir=workdir, port=port, lifetime=lifetime)
+    specs = demo_specs(app.fixtures)
+    server = BindServer(specs, workdir=workdir, port=port, lifetime=lifetime)
+    if app.verbosity >= 0:  # signing and starting named takes a few seconds: say so on stderr
+        click.echo(f"windns: signing {len(specs)} demo zones and starting named on 127.0.0.1 ...", err=True)
     # Ctrl-C, SIGTERM or SIGHUP: named stopped and waited for, the signed zones deleted
     with stop_on_signals(), server:
         click.echo(f"demo DNS side on {server.address} (trust anchor: {server.trust_anchor_file()})")

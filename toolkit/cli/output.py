@@ -26,10 +26,13 @@ from toolkit.safetext import for_terminal
 if TYPE_CHECKING:
     from toolkit.findings import Severity
     from toolkit.policy import Policy
+    from toolkit.services.key_tags import KeyTag
 
 __all__ = [
+    "KEY_LIST_COLUMNS",
     "KEY_TABLE_COLUMNS",
     "LIST_FORMATS",
+    "ZONE_TABLE_COLUMNS",
     "emit",
     "format_option",
     "key_row",
@@ -48,6 +51,32 @@ KEY_TABLE_COLUMNS = (
     "key_length",
     "current_state",
     "rollover.enabled",
+    "rollover.status",
+    "rollover.next",
+    "key_id",
+)
+#: ``zones list``'s table (the JSON's deprecated ``ds_integrated`` left out).
+ZONE_TABLE_COLUMNS = (
+    "server",
+    "zone",
+    "zone_type",
+    "signed",
+    "ad_integrated",
+    "reverse",
+    "ksks",
+    "zsks",
+    "denial_of_existence",
+    "key_master",
+    "errors",
+)
+#: ``keys list``'s table: the DNSKEY key tag (and algorithm) beside the GUID.
+KEY_LIST_COLUMNS = (
+    "zone",
+    "key_type",
+    "key_tag",
+    "algorithm.name",
+    "key_length",
+    "current_state",
     "rollover.status",
     "rollover.next",
     "key_id",
@@ -101,13 +130,20 @@ def _s(v: timedelta | None) -> int | None:
     return int(v.total_seconds()) if v is not None else None
 
 
-def key_row(server: str, key: SigningKey) -> dict[str, Any]:
-    """The documented JSON shape of one signing key (``windns keys list --format json``)."""
+def key_row(server: str, key: SigningKey, tag: KeyTag | None = None, *, ds: bool = False) -> dict[str, Any]:
+    """The documented JSON shape of one signing key (``windns keys list --format json``):
+    with ``tag``, its DNSKEY key tag (or why it is unknown) and, with ``ds``, its DS records."""
     number = key.algorithm.number
+    extra: dict[str, Any] = {}
+    if tag is not None:
+        extra = {"key_tag": tag.tag, "key_tag_note": tag.note}
+        if ds:
+            extra["ds"] = [{"digest_type": d.digest_type, "digest": d.digest} for d in tag.ds]
     return {
         "server": server,
         "zone": key.zone,
         "key_id": key.key_id,
+        **extra,
         "key_type": key.key_type.short,
         "algorithm": {
             "name": key.algorithm.value,
@@ -145,7 +181,8 @@ def zone_row(server: str, zone: Zone) -> dict[str, Any]:
         "zone": zone.name,
         "zone_type": zone.zone_type.value,
         "signed": zone.signed if zone.zone_type.value == "Primary" else None,
-        "ds_integrated": zone.is_ds_integrated,
+        "ad_integrated": zone.is_ds_integrated,  # Windows's IsDsIntegrated: stored in Active Directory
+        "ds_integrated": zone.is_ds_integrated,  # the same, by its old name (docs/listing-json.md)
         "reverse": zone.is_reverse_lookup_zone,
         "ksks": len(zone.ksks),
         "zsks": len(zone.zsks),
@@ -155,14 +192,41 @@ def zone_row(server: str, zone: Zone) -> dict[str, Any]:
     }
 
 
-def inventory_key_rows(inv: ServerInventory, zones: Sequence[str] = ()) -> list[dict[str, Any]]:
+def inventory_key_rows(
+    inv: ServerInventory,
+    zones: Sequence[str] = (),
+    tags: Mapping[tuple[str, str], KeyTag] | None = None,
+    *,
+    ds: bool = False,
+) -> list[dict[str, Any]]:
+    """``key_row`` of each key of ``inv`` (of ``zones``, all when empty); with ``tags`` (from
+    ``toolkit.services.key_tags``), each with its key tag."""
+    from toolkit.services.key_tags import KeyTag
+
     wanted = {z.lower().rstrip(".") for z in zones}
+    unknown = KeyTag(None, "not looked up")
     return [
-        key_row(inv.server.name, k)
+        key_row(
+            inv.server.name,
+            k,
+            tags.get((z.name.lower().rstrip("."), k.key_id), unknown) if tags is not None else None,
+            ds=ds,
+        )
         for z in inv.zones
         if not wanted or z.name.lower().rstrip(".") in wanted
         for k in z.keys
     ]
+
+
+def key_table_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``key_row`` for a table: the key tag, or why it is unknown, in one cell; DS records as
+    ``DIGEST-TYPE DIGEST``."""
+    out = dict(row)
+    if "key_tag" in row and row["key_tag"] is None:
+        out["key_tag"] = f"({row.get('key_tag_note') or 'unknown'})"
+    if "ds" in row:
+        out["ds"] = "; ".join(f"{d['digest_type']} {d['digest']}" for d in row["ds"]) or None
+    return out
 
 
 def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -217,7 +281,10 @@ def emit(
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(*cols, header_style="bold")
+        # wrap a long cell (a GUID, a digest) rather than cut it with an ellipsis
+        table = Table(header_style="bold")
+        for c in cols:
+            table.add_column(c, overflow="fold")
         for line in cells:
             table.add_row(*(Text(v) for v in line))  # as text, never as rich markup
         Console(file=out).print(table)

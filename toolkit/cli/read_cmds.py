@@ -13,10 +13,12 @@ import click
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
 from toolkit.cli.output import (
-    KEY_TABLE_COLUMNS,
+    KEY_LIST_COLUMNS,
+    ZONE_TABLE_COLUMNS,
     emit,
     format_option,
     inventory_key_rows,
+    key_table_row,
     policy_and_threshold,
     policy_options,
     write_atomically,
@@ -66,7 +68,8 @@ def zones_group() -> None:
 def zones_list(app: AppContext, offline: Path | None, fmt: str) -> None:
     """List every zone with its type, signing state and key counts."""
     inv = load_inventory(app, offline)
-    emit([zone_row(inv.server.name, z) for z in inv.zones], fmt)
+    columns = ZONE_TABLE_COLUMNS if fmt != "json" else None
+    emit([zone_row(inv.server.name, z) for z in inv.zones], fmt, columns=columns)
 
 
 # -- keys ------------------------------------------------------------------------------------
@@ -78,30 +81,83 @@ def keys_group() -> None:
 @keys_group.command("list")
 @zone_option
 @offline_option
+@click.option(
+    "--tags/--no-tags",
+    default=True,
+    show_default=True,
+    help="Look up each KSK's DNSKEY key tag (one export per signed zone).",
+)
+@click.option("--ds", "want_ds", is_flag=True, help="Also each KSK's DS records (to hand to the parent).")
+@click.option(
+    "--digest",
+    "digests",
+    multiple=True,
+    type=click.Choice(("sha1", "sha256", "sha384"), case_sensitive=False),
+    help="DS digest with --ds (repeatable; default sha256).",
+)
 @format_option()
 @pass_app
-def keys_list(app: AppContext, zones: tuple[str, ...], offline: Path | None, fmt: str) -> None:
-    """List signing keys: type, algorithm, length, state and rollover.
+def keys_list(
+    app: AppContext,
+    zones: tuple[str, ...],
+    offline: Path | None,
+    tags: bool,
+    want_ds: bool,
+    digests: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """List signing keys: type, key tag, algorithm, length, state and rollover.
 
-    JSON output is a list of objects with server, zone, key_id, key_type (KSK/ZSK),
-    algorithm {name, mnemonic, number}, key_length, current_state, rollover {enabled, type,
-    period_seconds, last, next, status, next_action}, signature_validity_seconds {dnskey, ds,
-    zone}, active_key, standby_key, next_key.
+    The key tag (the DNSKEY's, as resolvers and DS records name the key) is read from the
+    zone's exported DNSKEY records and matched with the key by algorithm and length; where that
+    cannot tell (a ZSK: Windows exports KSKs only; two KSKs of one kind during a rollover; a
+    retired key) the column says why.
+
+    JSON output is a list of objects with server, zone, key_id, key_tag, key_tag_note, (with
+    --ds) ds [{digest_type, digest}], key_type (KSK/ZSK), algorithm {name, mnemonic, number},
+    key_length, current_state, rollover {enabled, type, period_seconds, last, next, status,
+    next_action}, signature_validity_seconds {dnskey, ds, zone}, active_key, standby_key, next_key
+    (docs/listing-json.md).
 
     Exit codes: 0 listed, 2 a zone's keys could not be read, 4 a --zone the server does not have.
     """
-    inv = load_inventory(app, offline, zones)
-    rows = inventory_key_rows(inv, zones)
-    unknown, unreadable = _unlisted_zones(inv, zones)
-    columns = KEY_TABLE_COLUMNS if fmt == "table" else None
-    if rows or not (unknown or unreadable):
+    if digests and not want_ds:
+        raise click.UsageError("--digest goes with --ds")
+    if want_ds and not tags:
+        raise click.UsageError("--ds needs the key tags: drop --no-tags")
+    key_tags: dict[tuple[str, str], Any] | None = None
+    if offline is not None:
+        from toolkit.normalise import load_file
+        from toolkit.services.key_tags import KeyTag
+
+        inv = load_file(offline)
+        if tags:
+            unknown = KeyTag(None, "saved file: no export")
+            key_tags = {(z.name.lower().rstrip("."), k.key_id): unknown for z in inv.zones for k in z.keys}
+    else:
+        from toolkit.services.audit import collect
+        from toolkit.services.key_tags import key_tags as look_up
+
+        with app.open_remote() as remote:
+            inv = collect(remote, list(zones) or None)
+            if tags:
+                wanted = [d.capitalize() for d in digests or ("sha256",)] if want_ds else []
+                key_tags = look_up(remote, inv, zones, digests=wanted)
+    rows = inventory_key_rows(inv, zones, key_tags, ds=want_ds)
+    unknown_zones, unreadable = _unlisted_zones(inv, zones)
+    columns = None
+    if fmt == "table":
+        columns = [c for c in KEY_LIST_COLUMNS if tags or c != "key_tag"] + (["ds"] if want_ds else [])
+        rows = [key_table_row(r) for r in rows]
+    if rows or not (unknown_zones or unreadable):
         emit(rows, fmt, columns=columns)
     for line in unreadable:
         click.echo(f"windns: error: {for_terminal(line)}", err=True)
-    if unknown:
+    if unknown_zones:
         where = str(offline) if offline is not None else inv.server.name
+        what = "zones" if len(unknown_zones) > 1 else "zone"
         raise ConfigError(
-            f"{'zones' if len(unknown) > 1 else 'zone'} {', '.join(unknown)} not found on {where} "
+            f"{what} {', '.join(unknown_zones)} not found on {where} "
             "(DNS_ERROR_ZONE_DOES_NOT_EXIST, 9601); "
             "see windns zones list"
         )

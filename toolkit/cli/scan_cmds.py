@@ -31,17 +31,33 @@ db_option = click.option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="WINDNS_DB",
+    show_envvar=True,
     help="History database (default: $XDG_DATA_HOME/windns/history.sqlite3; env WINDNS_DB).",
+)
+#: ``--demo`` of the commands that read the history: the demo scans' own database.
+demo_db_option = click.option(
+    "--demo",
+    "demo_db",
+    is_flag=True,
+    help="Read the demo scans' history ($XDG_CACHE_HOME/windns/demo-history.sqlite3), not yours.",
 )
 
 
-def _open_existing(db: Path | None) -> Any:
-    from toolkit.history import History, default_db_path
+def _open_existing(db: Path | None, demo: bool = False) -> Any:
+    from toolkit.history import History, default_db_path, demo_db_path
 
-    path = db if db is not None else default_db_path()
+    if demo and db is not None and _given_on_command_line("db"):
+        raise click.UsageError("give --db or --demo, not both")
+    path = demo_db_path() if demo else db if db is not None else default_db_path()
     if not path.exists():
-        raise HistoryError(f"no scan history at {path}: run `windns scan` first (or pass --db)")
+        first = "windns scan --demo" if demo else "windns scan"
+        raise HistoryError(f"no scan history at {path}: run `{first}` first (or pass --db)")
     return History(path)
+
+
+def _given_on_command_line(param: str) -> bool:
+    source = click.get_current_context().get_parameter_source(param)
+    return source is click.core.ParameterSource.COMMANDLINE
 
 
 def _render_report(
@@ -65,9 +81,10 @@ def _render_report(
 
 
 def _trend(history: Any, upto: int, limit: int) -> Any:
+    """The trend chart's points: the scans of the same inventory as ``upto``."""
     from toolkit.render.html import TrendPoint
 
-    source = history.get(upto).source  # only the scans of the same inventory
+    source = history.get(upto).source
     return [
         TrendPoint(f"#{r.id} {r.started:%m-%d}", r.by_severity)
         for r in history.trend(limit, upto, source=source)
@@ -136,7 +153,10 @@ def _signals(scanner: Any) -> Iterator[None]:
 @main.command("scan")
 @click.argument("inventory", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--demo", is_flag=True, help="Scan the bundled demo fleet over the fake transport (no Windows)."
+    "--demo",
+    is_flag=True,
+    help="Scan the bundled demo fleet over the fake transport (no Windows), recorded in a demo "
+    "history of its own ($XDG_CACHE_HOME/windns/demo-history.sqlite3) unless --db is given.",
 )
 @click.option("--demo-all", is_flag=True, help="Like --demo, including the server that refuses access.")
 @click.option(
@@ -267,7 +287,7 @@ def scan_cmd(
       5  another scan holds the lock on the history database
     """
     from toolkit.fleet import demo_inventory, hosts_from_names, load_inventory
-    from toolkit.history import History, ScanLocked, prepare_db_path, scan_lock
+    from toolkit.history import History, ScanLocked, demo_db_path, prepare_db_path, scan_lock
     from toolkit.remote.base import ConnectionOptions
     from toolkit.render import CHECKLIST_FORMATS, FORMATS
     from toolkit.services.scan import Scanner, ScanOptions, default_connector
@@ -324,7 +344,14 @@ def scan_cmd(
         zones=zones,
         dns=dns,
     )
-    db_path = None if no_history else prepare_db_path(db)
+    demo_history = (demo or demo_all) and not _given_on_command_line("db")
+    if no_history:
+        db_path = None
+    elif demo_history:
+        # WINDNS_DB (or a configured database) is the user's history: the demo never writes it
+        db_path = prepare_db_path(None, default=demo_db_path())
+    else:
+        db_path = prepare_db_path(db)
     order = {h.name: i for i, h in enumerate(fleet.hosts)}  # inventory position, stored with each host
     with ExitStack() as stack:
         if db_path is not None:
@@ -342,7 +369,8 @@ def scan_cmd(
             scan_id = history.begin_scan(
                 policy=policy.name,
                 fail_on=threshold.label,
-                source=fleet.source,
+                # the inventory's identity: history, trends and diffs are kept per inventory
+                source=str(inventory.resolve()) if inventory is not None else fleet.source,
                 hosts=[h.name for h in fleet.hosts],
             )
         write_failed: list[str] = []
@@ -390,6 +418,14 @@ def scan_cmd(
         else:
             seen = history.last_success(scan_id) if history is not None and fmt == "prometheus" else None
             _render_report(report, fmt, output, policy, trend_points, seen)
+        if demo_history and history is not None:
+            # at -v: stderr stays empty for a plain run (it lands in every cron mail); --help and the
+            # README say where the demo history lives
+            log.info(
+                "demo scan %s recorded in %s, apart from your history (windns history list --demo)",
+                scan_id,
+                db_path,
+            )
         code = report.exit_code(threshold)
         if write_failed and code < EXIT_INCOMPLETE:
             code = EXIT_INCOMPLETE
@@ -406,13 +442,14 @@ def history_group() -> None:
 
 @history_group.command("list")
 @db_option
+@demo_db_option
 @click.option("--limit", "-n", type=click.IntRange(1), default=20, show_default=True)
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True
 )
-def history_list(db: Path | None, limit: int, fmt: str) -> None:
+def history_list(db: Path | None, demo_db: bool, limit: int, fmt: str) -> None:
     """List stored scans, newest first."""
-    with _open_existing(db) as h:
+    with _open_existing(db, demo_db) as h:
         rows = [r.as_dict() for r in h.scans(limit)]
     if fmt == "json":
         emit(rows, fmt)
@@ -439,6 +476,7 @@ def history_list(db: Path | None, limit: int, fmt: str) -> None:
 @history_group.command("show")
 @click.argument("scan", default="latest")
 @db_option
+@demo_db_option
 @click.option(
     "--format",
     "-f",
@@ -451,9 +489,9 @@ def history_list(db: Path | None, limit: int, fmt: str) -> None:
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )
-def history_show(scan: str, db: Path | None, fmt: str, output: Path | None) -> None:
+def history_show(scan: str, db: Path | None, demo_db: bool, fmt: str, output: Path | None) -> None:
     """Show one stored scan (an id, `latest`, `previous` or `latest~N`) as a report."""
-    with _open_existing(db) as h:
+    with _open_existing(db, demo_db) as h:
         scan_id = h.resolve(scan)
         rec = h.get(scan_id)
         report = h.load_report(scan_id)
@@ -471,9 +509,10 @@ def history_show(scan: str, db: Path | None, fmt: str, output: Path | None) -> N
 
 @history_group.command("prune")
 @db_option
+@demo_db_option
 @click.option("--keep", type=click.IntRange(0), default=None, metavar="N", help="Keep the newest N scans.")
 @click.option("--older-than", default=None, metavar="AGE", help="Delete scans older than this (30d, 12h).")
-def history_prune(db: Path | None, keep: int | None, older_than: str | None) -> None:
+def history_prune(db: Path | None, demo_db: bool, keep: int | None, older_than: str | None) -> None:
     """Delete old scans (--keep N and/or --older-than AGE)."""
     from toolkit.policy import parse_duration
 
@@ -485,7 +524,7 @@ def history_prune(db: Path | None, keep: int | None, older_than: str | None) -> 
             age = parse_duration(older_than)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--older-than") from None
-    with _open_existing(db) as h:
+    with _open_existing(db, demo_db) as h:
         gone = h.prune(keep=keep, older_than=age)
     click.echo(f"deleted {len(gone)} scan(s)" + (f": {', '.join(map(str, gone))}" if gone else ""))
 
@@ -495,22 +534,29 @@ def history_prune(db: Path | None, keep: int | None, older_than: str | None) -> 
 @click.argument("scan_a", required=False)
 @click.argument("scan_b", required=False)
 @db_option
+@demo_db_option
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
 )
-def diff_cmd(scan_a: str | None, scan_b: str | None, db: Path | None, fmt: str) -> None:
-    """What changed between two scans (default: the last two; one SCAN_A: it against the latest).
+def diff_cmd(scan_a: str | None, scan_b: str | None, db: Path | None, demo_db: bool, fmt: str) -> None:
+    """What changed between two scans (default: the latest and the scan of the same inventory
+    before it; one SCAN_A: it against the latest).
 
     Findings new/resolved/unchanged, keys added/removed/rolled, settings changed, hosts newly
-    failing or recovered.
+    failing or recovered. With only one scan of that inventory there is nothing to compare: it
+    says so and exits 0.
     """
     import json
 
     from toolkit.drift import diff_scans, render_drift
 
-    with _open_existing(db) as h:
+    with _open_existing(db, demo_db) as h:
         b = h.resolve(scan_b or "latest")
-        a = h.resolve(scan_a) if scan_a else h.resolve("previous")
+        a = h.resolve(scan_a) if scan_a else h.previous_of(b)
+        if a is None:
+            source = h.get(b).source or "its inventory"
+            click.echo(for_terminal(f"scan {b} is the only scan of {source}: nothing to compare it with"))
+            return
         d = diff_scans(h, a, b)
     if fmt == "json":
         click.echo(json.dumps(d.as_dict(), indent=2, default=str))
@@ -521,6 +567,7 @@ def diff_cmd(scan_a: str | None, scan_b: str | None, db: Path | None, fmt: str) 
 # -- rollovers ---------------------------------------------------------------------------------------
 @main.command("rollovers")
 @db_option
+@demo_db_option
 @click.option("--within", default=None, metavar="AGE", help="Only rollovers due within this window (30d).")
 @click.option("--scan", "scan_ref", default="latest", show_default=True, help="Which stored scan.")
 @click.option("--all", "include_disabled", is_flag=True, help="Also list keys without automatic rollover.")
@@ -530,6 +577,7 @@ def diff_cmd(scan_a: str | None, scan_b: str | None, db: Path | None, fmt: str) 
 )
 def rollovers_cmd(
     db: Path | None,
+    demo_db: bool,
     within: str | None,
     scan_ref: str,
     include_disabled: bool,
@@ -548,7 +596,7 @@ def rollovers_cmd(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--within") from None
     policy, _ = policy_and_threshold(policy_file, profile, None)
-    with _open_existing(db) as h:
+    with _open_existing(db, demo_db) as h:
         scan_id = h.resolve(scan_ref)
         invs = h.inventories(scan_id)
     rows = [

@@ -11,21 +11,31 @@ keeps every host already done; a scan left ``running`` by a crashed process is m
 
 The database lives in the user data directory unless told otherwise (``--db`` /
 ``WINDNS_DB``): ``$XDG_DATA_HOME/windns/history.sqlite3``, else
-``~/.local/share/windns/history.sqlite3``; ``prepare_db_path`` creates that default directory,
-but an explicit path must be in a directory that exists (a typo in ``--db`` is an error, not a
-new directory tree). ``scan_lock`` keeps two scans of the same database from overlapping
-(``fcntl.flock`` on ``<db>.lock``).
+``~/.local/share/windns/history.sqlite3``. Demo scans (``scan --demo``) have their own,
+``demo_db_path``: ``$XDG_CACHE_HOME/windns/demo-history.sqlite3``. ``prepare_db_path`` creates
+the default directory, but an explicit path must be in a directory that exists (a typo in
+``--db`` is an error, not a new directory tree). ``scan_lock`` keeps two scans of the same
+database from overlapping (``fcntl.flock`` on ``<db>.lock``).
 
 Hosts are stored with their position in the inventory, and read back in that order; a stopped
 scan stores the hosts it never scanned (``Report.not_scanned``) with the scan.
 """
 
-from toolkit.history.location import DB_NAME, ScanLocked, default_db_path, prepare_db_path, scan_lock
+from toolkit.history.location import (
+    DB_NAME,
+    DEMO_DB_NAME,
+    ScanLocked,
+    default_db_path,
+    demo_db_path,
+    prepare_db_path,
+    scan_lock,
+)
 from toolkit.history.schema import MIGRATIONS, SCHEMA_VERSION
 from toolkit.history.store import History, HostRecord, ScanRecord
 
 __all__ = [
     "DB_NAME",
+    "DEMO_DB_NAME",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "History",
@@ -33,6 +43,7 @@ __all__ = [
     "ScanLocked",
     "ScanRecord",
     "default_db_path",
+    "demo_db_path",
     "prepare_db_path",
     "scan_lock",
 ]

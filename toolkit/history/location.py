@@ -10,9 +10,19 @@ from typing import IO
 
 from toolkit.errors import HistoryError
 
-__all__ = ["DB_NAME", "ScanLocked", "default_db_path", "prepare_db_path", "scan_lock"]
+__all__ = [
+    "DB_NAME",
+    "DEMO_DB_NAME",
+    "ScanLocked",
+    "default_db_path",
+    "demo_db_path",
+    "prepare_db_path",
+    "scan_lock",
+]
 
 DB_NAME = "history.sqlite3"
+#: The demo fleet's own history (``scan --demo``): a cache, never the user's history.
+DEMO_DB_NAME = "demo-history.sqlite3"
 
 
 class ScanLocked(HistoryError):
@@ -26,8 +36,16 @@ def default_db_path() -> Path:
     return Path(base) / "windns" / DB_NAME
 
 
-def prepare_db_path(db: Path | None) -> Path:
-    """The database to use: ``db``, whose directory must exist, or the default one (created).
+def demo_db_path() -> Path:
+    """Where demo scans are recorded: ``$XDG_CACHE_HOME/windns/demo-history.sqlite3`` (else
+    ``~/.cache/windns/``), apart from the user's history so a demo never mixes with real scans."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "windns" / DEMO_DB_NAME
+
+
+def prepare_db_path(db: Path | None, *, default: Path | None = None) -> Path:
+    """The database to use: ``db``, whose directory must exist, or the default one (created;
+    ``default``, else ``default_db_path()``).
 
     ``HistoryError`` (one line) when an explicit path's directory is missing or the default
     directory cannot be created.
@@ -35,7 +53,7 @@ def prepare_db_path(db: Path | None) -> Path:
     if db is not None:
         _check_dir(db)
         return db
-    path = default_db_path()
+    path = default if default is not None else default_db_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -417,14 +417,20 @@ class History:
         self, limit: int = 10, upto: int | None = None, *, source: str | None = None
     ) -> list[ScanRecord]:
         """The last ``limit`` scans up to ``upto`` (inclusive), oldest first: for charts. With
-        ``source``, only the scans of that inventory (a fleet's trend is not another's)."""
-        where = "id <= ?"
-        args: list[int | str] = [upto if upto is not None else 2**62]
-        if source is not None:
-            where += " AND source = ?"
-            args.append(source)
-        rows = self.db.execute(f"SELECT * FROM scans WHERE {where} ORDER BY id DESC LIMIT ?", (*args, limit))
+        ``source``, only scans of that inventory (``ScanRecord.source``)."""
+        rows = self.db.execute(
+            "SELECT * FROM scans WHERE id <= ? AND (? IS NULL OR source = ?) ORDER BY id DESC LIMIT ?",
+            (upto if upto is not None else 2**62, source, source, limit),
+        )
         return [self._record(r) for r in reversed(rows.fetchall())]
+
+    def previous_of(self, scan_id: int) -> int | None:
+        """The scan of the same inventory (``source``) before ``scan_id``, or None."""
+        source = self.get(scan_id).source
+        row = self.db.execute(
+            "SELECT id FROM scans WHERE id < ? AND source = ? ORDER BY id DESC LIMIT 1", (scan_id, source)
+        ).fetchone()
+        return int(row[0]) if row is not None else None
 
     def last_success(self, upto: int | None = None) -> dict[str, datetime]:
         """Per server, the start of the last scan (up to ``upto``, inclusive) that audited it."""

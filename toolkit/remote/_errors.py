@@ -117,6 +117,18 @@ def _reason(exc: BaseException) -> str:
     return re.sub(r"^<[^>]*>:\s*", "", text)
 
 
+#: OpenSSL's reasons when the other end speaks plain HTTP to a TLS client hello
+_PLAIN_HTTP_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL", "HTTP_REQUEST")
+
+
+def _plain_http(exc: BaseException) -> bool:
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLCertVerificationError):
+            text = f"{e.reason or ''} {e}".upper()
+            return any(r in text for r in _PLAIN_HTTP_REASONS)
+    return False
+
+
 def requests_error(
     exc: requests.RequestException,
     *,
@@ -127,6 +139,11 @@ def requests_error(
 ) -> RemoteError:
     """A requests exception (raised from inside either library) as a toolkit error."""
     why = scrub(_reason(exc))
+    if isinstance(exc, requests.exceptions.SSLError) and _plain_http(exc):
+        return ConnectError(
+            f"TLS connection to {endpoint} failed: {why}: the port answers plain HTTP, not HTTPS "
+            "(for an HTTP listener give --no-ssl; its default port is 5985)"
+        )
     if isinstance(exc, requests.exceptions.SSLError):
         return ConnectError(
             f"TLS connection to {endpoint} failed: {why} "

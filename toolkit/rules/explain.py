@@ -34,9 +34,12 @@ def rule_help(rule: Rule) -> str:
         entry = win32_entry(rule.win32)
         lines += ["", f"Windows error it predicts: {describe_win32(rule.win32)}"]
         if entry is not None:
-            for title, body in (("", entry.message), ("Cause", entry.cause), ("Resolve", entry.resolve)):
+            if entry.message:
+                lines.append(_wrap(entry.message))
+            for title, body in (("Cause", entry.cause), ("Resolve", entry.resolve)):
                 if body:
-                    lines.append(_wrap(f"{title}: {body}" if title else body))
+                    # the catalogue's own lines, verbatim: its PowerShell must stay runnable
+                    lines += [f"  {title}:", *(f"    {line}".rstrip() for line in body.splitlines())]
     lines += ["", "Remediation (PowerShell; replace <Zone>, <KeyId>, ...):"]
     lines += [f"  {line}" for line in rule.remediation.splitlines()]
     lines += ["", "References:"]

@@ -77,7 +77,7 @@ def _summary(server: str, views: Sequence[ZoneDnsView]) -> Iterator[Hit]:
 
 
 _SIGN = "Invoke-DnsServerZoneSign -ZoneName '<Zone>' -SignWithDefault:$false -DoResign"
-_CHECK = "windns dns check <Zone> --server <DnsServer>"
+_CHECK = "windns dns check <Zone> --dns-server <DnsServer>"
 STIG_DNSKEY = ("V-259345 / WDNS-22-000014", "V-215578 / WDNS-CM-000008")
 STIG_DS = ("V-259339 / WDNS-22-000007", "V-215661 / WDNS-CM-000001")
 

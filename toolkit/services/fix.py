@@ -530,5 +530,5 @@ def result_lines(result: PlanResult) -> list[str]:
             "  next: hand them to the parent zone's administrator (again any time: windns zone "
             f"export-keys {zone} --ds); once the parent publishes them, check the chain of trust:"
         )
-        lines.append(f"    windns dns check {zone} --server <DNS server> --ds-from <parent's server>")
+        lines.append(f"    windns dns check {zone} --dns-server <DNS server> --ds-from <parent's server>")
     return lines

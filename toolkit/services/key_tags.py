@@ -1,0 +1,181 @@
+"""The DNSKEY key tag of a Windows signing key, from what Windows exports.
+
+``Get-DnsServerSigningKey`` names a key by its GUID only; resolvers, DS records and every other
+DNSSEC tool name it by its key tag (RFC 4034 appendix B). The tag is read, not guessed: from the
+DNSKEY records ``Export-DnsServerDnsSecPublicKey`` writes for the zone (``zone_export_keys``),
+with the DS records to hand to the parent when digests are asked for. Those records carry no GUID,
+so a key is matched with a DNSKEY by role, algorithm and length: one Windows key and one DNSKEY of
+that kind, and the tag is that key's. Otherwise the tag is unknown and the note says why:
+
+- a ZSK: Windows exports the KSKs only;
+- a retired KSK: not exported;
+- two KSKs of one algorithm and length (a rollover in progress): the note gives both tags, as
+  nothing in the export tells which is which;
+- a zone that is not signed, or an export that failed (the note says how).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.errors import WindnsError
+from toolkit.model import CryptoAlgorithm, ServerInventory, SigningKey, Zone
+from toolkit.remote.base import Remote
+
+__all__ = ["DsRecord", "KeyTag", "dnskey_bits", "key_tags", "match_tags"]
+
+log = logging.getLogger("windns.keytags")
+
+
+@dataclass(frozen=True, slots=True)
+class DsRecord:
+    digest_type: str
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTag:
+    """A key's tag, or None with the reason in ``note``; its DS records when asked for."""
+
+    tag: int | None
+    note: str | None = None
+    ds: tuple[DsRecord, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class _Exported:
+    tag: int
+    algorithm: int
+    bits: int | None
+
+
+def dnskey_bits(algorithm: int, key: bytes) -> int | None:
+    """The key length in bits of a DNSKEY's public key, as Windows counts ``KeyLength``: the RSA
+    modulus (RFC 3110), the ECDSA curve (RFC 6605); None when it cannot be told."""
+    if algorithm in (13, 14):
+        return 256 if algorithm == 13 else 384
+    if algorithm in (5, 7, 8, 10) and key:
+        n = key[0]
+        start = 1
+        if n == 0 and len(key) >= 3:
+            n = int.from_bytes(key[1:3], "big")
+            start = 3
+        modulus = key[start + n :]
+        return int.from_bytes(modulus, "big").bit_length() if modulus else None
+    return None
+
+
+def _exported(records: Iterable[Mapping[str, Any]]) -> list[_Exported]:
+    out: list[_Exported] = []
+    for record in records:
+        if str(record.get("RecordType") or "").lower() != "dnskey":
+            continue
+        data = record.get("RecordData") or {}
+        number = CryptoAlgorithm(str(data.get("CryptoAlgorithm") or "")).number
+        try:
+            tag = int(str(data.get("KeyTag")))
+            key = base64.b64decode(str(data.get("Base64Data") or ""), validate=True)
+        except (TypeError, ValueError, binascii.Error):
+            continue
+        if number is None or not 0 <= tag <= 65535:
+            continue
+        out.append(_Exported(tag, int(number), dnskey_bits(int(number), key)))
+    return out
+
+
+def _ds(records: Iterable[Mapping[str, Any]]) -> dict[int, list[DsRecord]]:
+    out: dict[int, list[DsRecord]] = defaultdict(list)
+    for record in records:
+        if str(record.get("RecordType") or "").lower() != "ds":
+            continue
+        data = record.get("RecordData") or {}
+        try:
+            tag = int(str(data.get("KeyTag")))
+        except (TypeError, ValueError):
+            continue
+        out[tag].append(DsRecord(str(data.get("DigestType") or ""), str(data.get("Digest") or "").upper()))
+    return out
+
+
+def _kind(key: SigningKey) -> tuple[int | None, int | None]:
+    number = key.algorithm.number
+    return (int(number) if number is not None else None, key.key_length)
+
+
+def match_tags(
+    zone: Zone,
+    dnskeys: Sequence[Mapping[str, Any]],
+    ds: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, KeyTag]:
+    """Each of ``zone``'s keys (by key id) with its tag from the exported ``dnskeys`` records
+    (and the DS records ``ds`` of those tags), or why it has none (module docstring)."""
+    exported = _exported(dnskeys)
+    by_tag = _ds(ds)
+    published: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+    for e in exported:
+        published[(e.algorithm, e.bits)].append(e.tag)
+    ksks: dict[tuple[int | None, int | None], list[SigningKey]] = defaultdict(list)
+    for k in zone.keys:
+        if k.is_ksk and k.is_active:
+            ksks[_kind(k)].append(k)
+    out: dict[str, KeyTag] = {}
+    for k in zone.keys:
+        if not k.is_ksk:
+            out[k.key_id] = KeyTag(None, "ZSK: not exported")
+            continue
+        if not k.is_active:
+            out[k.key_id] = KeyTag(None, "retired: not exported")
+            continue
+        tags = sorted(published.get(_kind(k), []))
+        same = ksks[_kind(k)]
+        if len(tags) == 1 and len(same) == 1:
+            out[k.key_id] = KeyTag(tags[0], ds=tuple(by_tag.get(tags[0], ())))
+        elif not tags:
+            out[k.key_id] = KeyTag(None, f"no {k.algorithm.value} {k.key_length} DNSKEY exported")
+        else:
+            out[k.key_id] = KeyTag(None, "one of " + ", ".join(map(str, tags)))
+    return out
+
+
+def _export(remote: Remote, zone: str, digests: Sequence[str]) -> list[Mapping[str, Any]]:
+    params: dict[str, Any] = {"ZoneName": zone}
+    if digests:
+        params["DigestType"] = list(digests)
+    data = remote.run("zone_export_keys", params).data or {}
+    records = data.get("Records") if isinstance(data, Mapping) else None
+    return [r for r in records or [] if isinstance(r, Mapping)]
+
+
+def key_tags(
+    remote: Remote, inv: ServerInventory, zones: Sequence[str] = (), *, digests: Sequence[str] = ()
+) -> dict[tuple[str, str], KeyTag]:
+    """(zone name lower case, key id) -> KeyTag for the keys of ``inv``'s zones (those named in
+    ``zones``, all when empty): one export per signed zone with keys, two with ``digests``. An
+    export that fails leaves that zone's tags unknown, with the error as the note."""
+    wanted = {z.lower().rstrip(".") for z in zones}
+    out: dict[tuple[str, str], KeyTag] = {}
+    for zone in inv.zones:
+        name = zone.name.lower().rstrip(".")
+        if (wanted and name not in wanted) or not zone.keys:
+            continue
+        if not zone.signed:
+            for k in zone.keys:
+                out[(name, k.key_id)] = KeyTag(None, "zone not signed: no DNSKEY")
+            continue
+        try:
+            dnskeys = _export(remote, zone.name, ())
+            ds = _export(remote, zone.name, digests) if digests else []
+        except WindnsError as exc:
+            log.warning("key tags of %s: the export failed: %s", zone.name, exc)
+            for k in zone.keys:
+                out[(name, k.key_id)] = KeyTag(None, f"export failed: {exc}"[:120])
+            continue
+        for key_id, tag in match_tags(zone, dnskeys, ds).items():
+            out[(name, key_id)] = tag
+    return out
