@@ -21,6 +21,7 @@ from toolkit.dnsview._dnssec import ignore_dsa_warning
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
 from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
+from toolkit.remote.base import DEFAULT_COMMAND_TIMEOUT
 
 __all__ = ["AppContext", "WindnsGroup", "main", "run"]
 
@@ -43,6 +44,7 @@ class AppContext:
     connect_timeout: float = 30.0
     read_timeout: float = 60.0
     operation_timeout: float = 50.0
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     allow_basic_over_http: bool = False
     transport: str = "psrp"
     fixtures: Path | None = None
@@ -81,6 +83,7 @@ class AppContext:
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             operation_timeout=self.operation_timeout,
+            command_timeout=self.command_timeout,
             allow_basic_over_http=self.allow_basic_over_http,
         )
 
@@ -169,6 +172,13 @@ class WindnsGroup(click.Group):
 @click.option("--connect-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
 @click.option("--read-timeout", type=click.FloatRange(1), default=60.0, show_default=True)
 @click.option("--operation-timeout", type=click.FloatRange(1), default=50.0, show_default=True)
+@click.option(
+    "--command-timeout",
+    type=click.FloatRange(0.1),
+    default=DEFAULT_COMMAND_TIMEOUT,
+    show_default=True,
+    help="Seconds one script may run on the server; then it is stopped and the command fails.",
+)
 @click.option(
     "--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear)."
 )

@@ -167,6 +167,8 @@ class PsrpShell:
                 if name:
                     params[str(name)] = plain_value(value)
             outcome = self.runner(text, params)
+        if outcome.stalled:
+            return  # running until a Signal stops it; Receives meanwhile time out
         if outcome.output is not None:
             pipeline.write_output(outcome.output)
             pipeline.complete()
@@ -211,6 +213,22 @@ class PsrpShell:
             if not chunks and not done:
                 return None
             return chunks, done
+
+    def knows(self, command_id: str) -> bool:
+        """Whether ``command_id`` names a pipeline of this pool (running, or done and not yet
+        signalled closed)."""
+        try:
+            pid = uuid.UUID(command_id)
+        except ValueError:
+            return False
+        with self.lock:
+            return pid in self.pool.pipeline_table and (
+                pid in self._done or pid in self._queues or self._running(pid)
+            )
+
+    def _running(self, pid: uuid.UUID) -> bool:
+        pipeline = self.pool.pipeline_table.get(pid)
+        return pipeline is not None and pipeline.state == PSInvocationState.Running
 
     def signal(self, command_id: str) -> None:
         with self.lock:

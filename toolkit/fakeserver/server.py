@@ -304,6 +304,17 @@ class HostEndpoint:
     def _fault(self, req: wsman.WSManRequest, code: int, message: str) -> tuple[int, bytes]:
         return 500, wsman.fault_envelope(code, message, relates_to=req.message_id)
 
+    def _command_not_found(self, req: wsman.WSManRequest) -> tuple[int, bytes]:
+        """A Receive for a command the shell does not know (finished and signalled, or never
+        started): 2150858843 with Windows's words, as recorded (test_psrp_receive_failure.yml#3)."""
+        return 500, wsman.fault_envelope(
+            _SHELL_NOT_FOUND,
+            wsman.COMMAND_NOT_FOUND_TEXT,
+            reason="The WS-Management service cannot process the request because the request contained "
+            "invalid selectors for the resource. ",
+            relates_to=req.message_id,
+        )
+
     def _dispatch(self, req: wsman.WSManRequest) -> tuple[int, bytes]:
         op, uri = req.operation, req.resource_uri
         if op == "Get":
@@ -360,6 +371,8 @@ class HostEndpoint:
         receive_cid = desired.attrib.get("CommandId") if desired is not None else None
         wait = min(req.operation_timeout, self.owner.receive_wait)
         if isinstance(shell, PsrpShell):
+            if receive_cid is not None and not shell.knows(receive_cid):
+                return self._command_not_found(req)
             got = shell.receive(receive_cid, budget, wait)
             if got is None:
                 return self._fault(req, wsman.OPERATION_TIMEOUT_CODE, WSMAN_FAULTS["operation_timeout"][1])
@@ -368,6 +381,8 @@ class HostEndpoint:
             return 200, wsman.receive_response(req, streams, command_id=receive_cid, done=done, exit_code=0)
         if receive_cid is None:
             return self._fault(req, _INVALID_RESOURCE, "Receive on a cmd shell needs a CommandId.")
+        if not shell.knows(receive_cid.upper()):
+            return self._command_not_found(req)
         result = shell.receive(receive_cid.upper(), wait)
         if result is None:
             return self._fault(req, wsman.OPERATION_TIMEOUT_CODE, WSMAN_FAULTS["operation_timeout"][1])
