@@ -45,6 +45,7 @@ class AppContext:
     read_timeout: float = 60.0
     operation_timeout: float = 50.0
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    jea: bool = False
     allow_basic_over_http: bool = False
     transport: str = "psrp"
     fixtures: Path | None = None
@@ -84,6 +85,7 @@ class AppContext:
             read_timeout=self.read_timeout,
             operation_timeout=self.operation_timeout,
             command_timeout=self.command_timeout,
+            jea=self.jea,
             allow_basic_over_http=self.allow_basic_over_http,
         )
 
@@ -168,6 +170,11 @@ class WindnsGroup(click.Group):
     default="Microsoft.PowerShell",
     show_default=True,
     help="PowerShell session configuration (JEA endpoint).",
+)
+@click.option(
+    "--jea",
+    is_flag=True,
+    help="The endpoint is a JEA (NoLanguage) one: read with cmdlet commands, send no script (docs/jea.md).",
 )
 @click.option("--connect-timeout", type=click.FloatRange(0.1), default=30.0, show_default=True)
 @click.option("--read-timeout", type=click.FloatRange(1), default=60.0, show_default=True)

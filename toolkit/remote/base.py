@@ -106,6 +106,8 @@ class ConnectionOptions:
     #: the longest one script (or one cmdlet pipeline) may run, across every Receive that only
     #: says "still running"; then it is told to stop and the call raises RemoteTimeout
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    #: the endpoint is a JEA (NoLanguage) one: read with cmdlet commands, send no script
+    jea: bool = False
     allow_basic_over_http: bool = False
     certificate_pem: str | None = None
     certificate_key_pem: str | None = None

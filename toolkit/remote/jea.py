@@ -11,9 +11,43 @@ in one line (``scripts_refused``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
 from toolkit.errors import ProtocolError
 
-__all__ = ["SCRIPTS_NOT_ALLOWED", "JeaRefusal", "scripts_refused"]
+__all__ = [
+    "SCRIPTS_NOT_ALLOWED",
+    "CmdletAnswer",
+    "CmdletFailure",
+    "JeaRefusal",
+    "Statement",
+    "scripts_refused",
+]
+
+#: one statement of a cmdlet pipeline: the cmdlet and its parameters (typed values, never text)
+Statement = tuple[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class CmdletFailure:
+    """A cmdlet's error record, in the terms of the inventory's ``Errors`` entries."""
+
+    cmdlet: str | None
+    code: int | None
+    message: str | None
+    fully_qualified_error_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CmdletAnswer:
+    """What one pipeline of cmdlet commands gave: the objects, in order, and the error records
+    the cmdlets wrote (non-terminating: the statements after them ran)."""
+
+    output: list[Any]
+    errors: list[CmdletFailure] = field(default_factory=list)
+
 
 #: the FullyQualifiedErrorId of a script refused by a NoLanguage runspace
 SCRIPTS_NOT_ALLOWED = "ScriptsNotAllowed"

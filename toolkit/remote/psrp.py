@@ -16,7 +16,7 @@ import math
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -40,7 +40,7 @@ from toolkit.remote.base import (
     command_timed_out,
     parse_script_output,
 )
-from toolkit.remote.jea import SCRIPTS_NOT_ALLOWED, scripts_refused
+from toolkit.remote.jea import SCRIPTS_NOT_ALLOWED, CmdletAnswer, CmdletFailure, Statement, scripts_refused
 from toolkit.resources import script_text
 
 __all__ = ["PsrpRemote", "default_pool", "default_wsman", "plain_params"]
@@ -206,6 +206,8 @@ class PsrpRemote(ClosingRemote):
         self._pool: Any = None
         self._lock = threading.Lock()
         self._deadline: float | None = None
+        #: read with cmdlet commands, not scripts (--jea, or found when a script was refused)
+        self.jea = opts.jea
         self.closed = False
 
     # -- the pool ---------------------------------------------------------------------------------
@@ -242,41 +244,13 @@ class PsrpRemote(ClosingRemote):
         text = script_text(script)
         values = plain_params(params)
         start = time.perf_counter()
-        with self._lock:
-            if self.closed:
-                raise ProtocolError(f"script {script}: this connection is closed", host=self.host)
-            ps: Any = None
-            self._deadline = time.monotonic() + self.opts.command_timeout
-            try:
-                pool = self._open()
-                self._arm()
-                ps = self._powershell_factory(pool)
-                ps.add_script(text)
-                if values:
-                    ps.add_parameters(values)
-                output = list(ps.invoke())
-                had_errors = bool(ps.had_errors)
-                errors = list(getattr(ps.streams, "error", []) or [])
-                self._close_pipeline(ps)
-            except CommandDeadline:
-                self._stop(ps)
-                raise command_timed_out(
-                    script, self.opts.command_timeout, time.perf_counter() - start, host=self.host
-                ) from None
-            except RemoteError as exc:
-                exc.host = exc.host or self.host
-                raise
-            except Exception as exc:
-                mapped = self._map(exc)
-                if mapped is None:
-                    raise
-                if not isinstance(mapped, ConfigError):
-                    self._discard()
-                    mapped.host = mapped.host or self.host
-                raise mapped from exc
-            finally:
-                self._deadline = None
-                self._arm()
+
+        def build(ps: Any) -> None:
+            ps.add_script(text)
+            if values:
+                ps.add_parameters(values)
+
+        output, had_errors, errors = self._invoke(script, build)
         if had_errors and any(_text(getattr(r, "fq_error", None)) == SCRIPTS_NOT_ALLOWED for r in errors):
             raise scripts_refused(script, self.opts.configuration_name, host=self.host)
         if had_errors or (errors and not output):
@@ -294,6 +268,81 @@ class PsrpRemote(ClosingRemote):
         raw = self._output_text(script, output)
         data = parse_script_output(script, raw, host=self.host)
         return RemoteResult(script=script, data=data, raw=raw, elapsed=time.perf_counter() - start)
+
+    def invoke_cmdlets(self, statements: Sequence[Statement], *, label: str) -> CmdletAnswer:
+        """Run ``statements`` (cmdlet name, typed parameters) as one PSRP pipeline of commands,
+        one statement each (``add_cmdlet``, ``add_statement``): no script text, so a NoLanguage
+        (JEA) endpoint runs it. The objects come back as pypsrp deserialised them; a cmdlet's
+        non-terminating error is in ``errors``; a failed pipeline raises as ``run`` does."""
+        if not statements:
+            raise ValueError("no statement to run")
+
+        def build(ps: Any) -> None:
+            for i, (cmdlet, params) in enumerate(statements):
+                if i:
+                    ps.add_statement()
+                ps.add_cmdlet(cmdlet)
+                values = plain_params(params)
+                if values:
+                    ps.add_parameters(values)
+
+        output, had_errors, errors = self._invoke(label, build)
+        if had_errors:
+            record = errors[-1] if errors else None
+            if record is None:
+                raise ProtocolError(f"{label}: the pipeline failed without an error record", host=self.host)
+            err = self._cmdlet_error(record, label)
+            err.host = self.host
+            raise err
+        return CmdletAnswer(output=output, errors=[self._failure(r) for r in errors])
+
+    def _invoke(self, label: str, build: Callable[[Any], None]) -> tuple[list[Any], bool, list[Any]]:
+        """One pipeline, built by ``build``, under the command timeout: (output, failed?, error
+        records). Transport failures raise mapped; the deadline raises RemoteTimeout."""
+        start = time.perf_counter()
+        with self._lock:
+            if self.closed:
+                raise ProtocolError(f"script {label}: this connection is closed", host=self.host)
+            ps: Any = None
+            self._deadline = time.monotonic() + self.opts.command_timeout
+            try:
+                pool = self._open()
+                self._arm()
+                ps = self._powershell_factory(pool)
+                build(ps)
+                output = list(ps.invoke())
+                had_errors = bool(ps.had_errors)
+                errors = list(getattr(ps.streams, "error", []) or [])
+                self._close_pipeline(ps)
+            except CommandDeadline:
+                self._stop(ps)
+                raise command_timed_out(
+                    label, self.opts.command_timeout, time.perf_counter() - start, host=self.host
+                ) from None
+            except RemoteError as exc:
+                exc.host = exc.host or self.host
+                raise
+            except Exception as exc:
+                mapped = self._map(exc)
+                if mapped is None:
+                    raise
+                if not isinstance(mapped, ConfigError):
+                    self._discard()
+                    mapped.host = mapped.host or self.host
+                raise mapped from exc
+            finally:
+                self._deadline = None
+                self._arm()
+        return output, had_errors, errors
+
+    def _failure(self, record: Any) -> CmdletFailure:
+        fqid, message, code, cmdlet = self._record_parts(record)
+        return CmdletFailure(
+            cmdlet=cmdlet or None,
+            code=code,
+            message=self._scrub(message) or None,
+            fully_qualified_error_id=fqid,
+        )
 
     def _arm(self) -> None:
         """Give the HTTP layer the current command's deadline (None: no command running)."""
@@ -342,9 +391,9 @@ class PsrpRemote(ClosingRemote):
             )
         return "\n".join(output)
 
-    def _cmdlet_error(self, record: Any, script: str) -> RemoteError:
-        """A pypsrp ErrorRecord as CmdletError with the Win32 code."""
-        fqid = _text(getattr(record, "fq_error", None))
+    def _record_parts(self, record: Any) -> tuple[str | None, str, int | None, str]:
+        """(FullyQualifiedErrorId, message, Win32 code, cmdlet) of a pypsrp ErrorRecord."""
+        fqid = _text(getattr(record, "fq_error", None)) or None
         exc = getattr(record, "exception", None)
         props = _properties(exc)
         data = props.get("ErrorData")
@@ -361,6 +410,11 @@ class PsrpRemote(ClosingRemote):
             message=message,
         )
         cmdlet = _text(getattr(record, "command_name", None)) or _text(getattr(record, "activity", None))
+        return fqid, message, code, cmdlet
+
+    def _cmdlet_error(self, record: Any, script: str) -> RemoteError:
+        """A pypsrp ErrorRecord as CmdletError with the Win32 code."""
+        fqid, message, code, cmdlet = self._record_parts(record)
         return _errors.cmdlet_error(
             self._scrub(message),
             fully_qualified_error_id=fqid,
