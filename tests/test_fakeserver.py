@@ -159,7 +159,8 @@ def test_unknown_or_forged_script_gets_a_clear_error_record(fake: FakeWinrmServe
 
 def test_configuration_names_jea_and_unknown(fake: FakeWinrmServer) -> None:
     with RunspacePool(wsman(fake, FIRST), configuration_name="windns.JEA") as pool:
-        assert not run_script(pool, "inventory").had_errors
+        refused = run_script(pool, "inventory")  # NoLanguage: scripts are refused (test_jea.py)
+        assert refused.had_errors and refused.streams.error[-1].fq_error == "ScriptsNotAllowed"
     with pytest.raises(WSManFaultError) as info:
         RunspacePool(wsman(fake, FIRST), configuration_name="Nope").open()
     assert "Nope" in str(info.value)

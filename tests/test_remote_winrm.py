@@ -133,11 +133,15 @@ class FakeProtocol:
         self._maybe_raise("get_command_output")
         return self._current.stdout, self._current.stderr, self._current.exit_code
 
+    def get_command_output_raw(self, shell_id: str, command_id: str) -> tuple[bytes, bytes, int, bool]:
+        """What WinrmRemote calls: one Receive, here always the last one."""
+        return (*self.get_command_output(shell_id, command_id), True)
+
     def cleanup_command(self, shell_id: str, command_id: str) -> None:
         self._maybe_raise("cleanup_command")
         self.cleaned.append(command_id)
 
-    def close_shell(self, shell_id: str) -> None:
+    def close_shell(self, shell_id: str, close_session: bool = True) -> None:
         self.closed_shells.append(shell_id)
 
 
@@ -281,11 +285,22 @@ def test_cmdlet_failure_on_stderr_is_a_one_line_cmdlet_error() -> None:
             b"'powershell.exe' is not recognized as an internal or external command,\r\n"
             b"operable program or batch file.\r\n",
             9009,
-            CmdletError,
-            "is not recognized",
+            ProtocolError,  # cmd.exe's text, no PowerShell error record: not a cmdlet failure
+            "exit code 9009; stderr (not a PowerShell error record): 'powershell.exe' is not recognized",
+        ),
+        (
+            # what powershell.exe writes the first time a module loads: progress, then nothing
+            b'#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+            b'<Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T>'
+            b'<T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules '
+            b"for first use.</AV><AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR>"
+            b"<SD> </SD></PR></MS></Obj></Objs>",
+            1,
+            ProtocolError,
+            "exit code 1 (stderr held only progress records, no error)",
         ),
     ],
-    ids=["silent", "bootstrap", "plain-text"],
+    ids=["silent", "bootstrap", "plain-text", "progress-only"],
 )
 def test_other_non_zero_exits(stderr: bytes, exit_code: int, expected: type[Exception], text: str) -> None:
     lib = Library(Outcome(stdout=b"", stderr=stderr, exit_code=exit_code))
@@ -351,8 +366,12 @@ def test_each_library_failure_is_a_typed_one_line_error(
 ) -> None:
     exc = make()
     lib = Library(open_raises=exc) if at == "open_shell" else Library(Outcome(raises=exc, at=at))
+    kw: dict[str, Any] = {}
+    if name == "op-timeout" and at == "get_command_output":
+        # a Receive that times out means "still running": asked again until the command timeout
+        kw, text = {"command_timeout": 0.05}, "command timeout of 0.05 s"
     with pytest.raises(RemoteError) as info:
-        lib.remote().run("inventory")
+        lib.remote(**kw).run("inventory")
     err = info.value
     assert type(err) is expected, f"{name}: {type(err).__name__}: {err}"
     assert text in str(err) and "\n" not in str(err) and err.host == "dns1.corp.example"

@@ -38,7 +38,7 @@ control characters, an underscore) is refused with the file and line, the value 
 and cut to a readable length.
 
 Keys are written with hyphens, as in policy files (``connect-timeout``, ``read-timeout``,
-``operation-timeout``, ``cert-validation``, ``ca-bundle``, ``configuration-name``,
+``operation-timeout``, ``command-timeout``, ``cert-validation``, ``ca-bundle``, ``configuration-name``,
 ``allow-basic-over-http``, ``dns-address``); the underscore spellings (``connect_timeout``)
 are accepted too, but not both for one setting in one table.
 
@@ -146,6 +146,7 @@ class HostSpec:
     connect_timeout: float | None = None
     read_timeout: float | None = None
     operation_timeout: float | None = None
+    command_timeout: float | None = None
     allow_basic_over_http: bool | None = None
     credential: Credential | None = None
     dns_address: str | None = None
@@ -191,8 +192,10 @@ class HostSpec:
         connect = _pick(self.connect_timeout, b.connect_timeout)
         read = _pick(self.read_timeout, b.read_timeout)
         op = _pick(self.operation_timeout, b.operation_timeout)
+        command = _pick(self.command_timeout, b.command_timeout)
         if host_timeout is not None and host_timeout > 0:
             connect = min(connect, host_timeout)
+            command = min(command, host_timeout)
             if read > host_timeout + 1:
                 read = max(host_timeout + 1, 2.0)
                 op = min(op, read - 1)
@@ -210,6 +213,7 @@ class HostSpec:
                 connect_timeout=connect,
                 read_timeout=read,
                 operation_timeout=op,
+                command_timeout=command,
                 allow_basic_over_http=_pick(self.allow_basic_over_http, b.allow_basic_over_http),
             )
         except ConfigError as exc:
@@ -409,6 +413,7 @@ _SETTING_KEYS = {
     "connect_timeout",
     "read_timeout",
     "operation_timeout",
+    "command_timeout",
     "timeouts",
     "allow_basic_over_http",
     "credential",
@@ -471,14 +476,17 @@ def _settings(
             elif name not in ("name", "address") and not _printable(text):
                 raise err(f"{key}: '{shorten(text)}' holds a control character", key)
             out[name] = text
-        elif name in ("connect_timeout", "read_timeout", "operation_timeout"):
+        elif name in ("connect_timeout", "read_timeout", "operation_timeout", "command_timeout"):
             out[name] = _seconds(value, key, err)
         elif name == "timeouts":
             if not isinstance(value, Mapping):
-                raise err("timeouts must be a table: { connect = 10, read = 60, operation = 50 }", key)
+                raise err(
+                    "timeouts must be a table: { connect = 10, read = 60, operation = 50, command = 300 }",
+                    key,
+                )
             for sub, v in value.items():
-                if sub not in ("connect", "read", "operation"):
-                    raise err(f"timeouts.{sub}: unknown; expected connect, read, operation", key)
+                if sub not in ("connect", "read", "operation", "command"):
+                    raise err(f"timeouts.{sub}: unknown; expected connect, read, operation, command", key)
                 out[f"{sub}_timeout"] = _seconds(v, f"{key}.{sub}", err)
         elif name == "credential":
             out["credential"] = _credential(value, err)

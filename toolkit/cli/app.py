@@ -23,6 +23,7 @@ from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
 from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
 from toolkit.remote import redact as _redact
+from toolkit.remote.base import DEFAULT_COMMAND_TIMEOUT
 from toolkit.safetext import for_terminal
 
 __all__ = ["AppContext", "WindnsGroup", "main", "run"]
@@ -46,6 +47,8 @@ class AppContext:
     connect_timeout: float = 30.0
     read_timeout: float = 60.0
     operation_timeout: float = 50.0
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    jea: bool = False
     allow_basic_over_http: bool = False
     transport: str = "psrp"
     fixtures: Path | None = None
@@ -87,6 +90,8 @@ class AppContext:
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             operation_timeout=self.operation_timeout,
+            command_timeout=self.command_timeout,
+            jea=self.jea,
             allow_basic_over_http=self.allow_basic_over_http,
         )
 
@@ -229,9 +234,21 @@ Shell completion: eval "$(_WINDNS_COMPLETE=bash_source windns)" in ~/.bashrc
     show_default=True,
     help="PowerShell session configuration (JEA endpoint).",
 )
+@click.option(
+    "--jea",
+    is_flag=True,
+    help="The endpoint is a JEA (NoLanguage) one: read with cmdlet commands, send no script (docs/jea.md).",
+)
 @click.option("--connect-timeout", type=Seconds(0.1), default=30.0, show_default=True)
 @click.option("--read-timeout", type=Seconds(1), default=60.0, show_default=True)
 @click.option("--operation-timeout", type=Seconds(1), default=50.0, show_default=True)
+@click.option(
+    "--command-timeout",
+    type=Seconds(0.1),
+    default=DEFAULT_COMMAND_TIMEOUT,
+    show_default=True,
+    help="Seconds one script may run on the server; then it is stopped and the command fails.",
+)
 @click.option(
     "--allow-basic-over-http", is_flag=True, help="Allow Basic auth without TLS (password in clear)."
 )

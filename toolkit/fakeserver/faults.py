@@ -19,6 +19,9 @@ Kinds:
 ``truncate``           answer 200 with the XML cut in half (default: Receive)
 ``non_json``           the script prints text that is not JSON
 ``large_output``       the script's JSON is padded with whitespace to ``SizeMB`` (default 20)
+``stall``              the script never finishes: every Receive is answered, after the operation
+                       timeout, with the OperationTimeout fault Windows sends while a command runs
+                       (``w:TimedOut``), until the client signals the command to stop
 =====================  ==========================================================================
 
 ``Operation`` limits a fault to one WS-Management operation (Create, Command, Receive, Send,
@@ -49,7 +52,7 @@ WSMAN_FAULTS: dict[str, tuple[int, str]] = {
         "concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user.",
     ),
 }
-SCRIPT_FAULTS = frozenset({"non_json", "large_output"})
+SCRIPT_FAULTS = frozenset({"non_json", "large_output", "stall"})
 FAULT_KINDS = frozenset(
     {"latency", "refuse", "reset", "http401", "hang", "truncate"} | set(WSMAN_FAULTS) | SCRIPT_FAULTS
 )

@@ -41,6 +41,8 @@ __all__ = ["PsrpShell", "plain_value"]
 
 #: runs a script: (script text, params) -> Outcome
 Runner = Callable[[str, Mapping[str, Any]], Outcome]
+#: runs one visible cmdlet: (name, params) -> output objects; UnknownCommand, CmdletError
+CmdletRunner = Callable[[str, Mapping[str, Any]], list[Any]]
 
 _ERROR_MODES = ("failed", "stream")
 
@@ -118,10 +120,18 @@ class PsrpShell:
     kind = "psrp"
 
     def __init__(
-        self, shell_id: str, resource_uri: str, runner: Runner, *, error_mode: str = "failed"
+        self,
+        shell_id: str,
+        resource_uri: str,
+        runner: Runner,
+        *,
+        error_mode: str = "failed",
+        cmdlet_runner: CmdletRunner | None = None,
     ) -> None:
         if error_mode not in _ERROR_MODES:
             raise ValueError(f"error_mode must be one of {_ERROR_MODES}")
+        #: set for a NoLanguage (JEA) session: scripts are refused, commands run through it
+        self.cmdlet_runner = cmdlet_runner
         self.shell_id = shell_id
         self.resource_uri = resource_uri
         self.runner = runner
@@ -155,6 +165,10 @@ class PsrpShell:
 
     def _run_pipeline(self, pipeline: psrpcore.ServerPipeline, ps: psrpcore.PowerShell) -> None:
         pipeline.start()
+        if self.cmdlet_runner is not None:
+            self._run_no_language(pipeline, ps, self.cmdlet_runner)
+            self._done.add(pipeline.pipeline_id)
+            return
         if not ps.commands:
             outcome = Outcome(error=ErrorInfo("empty pipeline", "EmptyPipeline,windns-fake-endpoint"))
             text = ""
@@ -167,6 +181,8 @@ class PsrpShell:
                 if name:
                     params[str(name)] = plain_value(value)
             outcome = self.runner(text, params)
+        if outcome.stalled:
+            return  # running until a Signal stops it; Receives meanwhile time out
         if outcome.output is not None:
             pipeline.write_output(outcome.output)
             pipeline.complete()
@@ -185,6 +201,44 @@ class PsrpShell:
                 # $ErrorActionPreference = 'Stop': the error terminates the pipeline.
                 pipeline._change_state(PSInvocationState.Failed, error=record)
         self._done.add(pipeline.pipeline_id)
+
+    def _run_no_language(
+        self, pipeline: psrpcore.ServerPipeline, ps: psrpcore.PowerShell, run: CmdletRunner
+    ) -> None:
+        """A NoLanguage session: any script fails the pipeline (ScriptsNotAllowed); each command
+        runs in turn, its failure a non-terminating error; an invisible one fails the pipeline."""
+        from toolkit.errors import CmdletError
+        from toolkit.fakeserver.jea import UnknownCommand, command_not_found, scripts_not_allowed
+        from toolkit.fakeserver.scripts import error_info
+
+        script = next((c for c in ps.commands if c.is_script), None)
+        if script is not None:
+            self.commands.append(str(script.command_text))
+            pipeline._change_state(
+                PSInvocationState.Failed, error=scripts_not_allowed(str(script.command_text))
+            )
+            return
+        for cmd in ps.commands:
+            name = str(cmd.command_text)
+            self.commands.append(name)
+            params = {str(n): plain_value(v) for n, v in cmd.parameters if n}
+            try:
+                output = run(name, params)
+            except UnknownCommand:
+                pipeline._change_state(PSInvocationState.Failed, error=command_not_found(name))
+                return
+            except CmdletError as exc:
+                record = _error_record(error_info(exc))
+                pipeline.write_error(
+                    record.Exception,
+                    category_info=record.CategoryInfo,
+                    target_object=record.TargetObject,
+                    fully_qualified_error_id=record.FullyQualifiedErrorId,
+                )
+                continue
+            for obj in output:
+                pipeline.write_output(obj)
+        pipeline.complete()
 
     def _drain(self, max_chunk: int) -> None:
         while True:
@@ -211,6 +265,22 @@ class PsrpShell:
             if not chunks and not done:
                 return None
             return chunks, done
+
+    def knows(self, command_id: str) -> bool:
+        """Whether ``command_id`` names a pipeline of this pool (running, or done and not yet
+        signalled closed)."""
+        try:
+            pid = uuid.UUID(command_id)
+        except ValueError:
+            return False
+        with self.lock:
+            return pid in self.pool.pipeline_table and (
+                pid in self._done or pid in self._queues or self._running(pid)
+            )
+
+    def _running(self, pid: uuid.UUID) -> bool:
+        pipeline = self.pool.pipeline_table.get(pid)
+        return pipeline is not None and pipeline.state == PSInvocationState.Running
 
     def signal(self, command_id: str) -> None:
         with self.lock:

@@ -47,8 +47,12 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What a script run gives: its output, or its error record, or (``stalled``) nothing ever:
+    the command runs until the client signals it to stop."""
+
     output: str | None = None
     error: ErrorInfo | None = None
+    stalled: bool = False
 
 
 def error_info(exc: CmdletError) -> ErrorInfo:
@@ -129,6 +133,8 @@ class ScriptCatalogue:
         params: Mapping[str, Any],
         fault: Fault | None,
     ) -> Outcome:
+        if fault is not None and fault.kind == "stall":
+            return Outcome(stalled=True)
         name = self.identify(text)
         handler = None
         if name is None and self.extra is not None:

@@ -30,6 +30,7 @@ from typing import Any
 from toolkit.fakeserver import wsman
 from toolkit.fakeserver.auth import AuthFailed, ConnectionAuth, Credentials, unwrap_message, wrap_message
 from toolkit.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
+from toolkit.fakeserver.jea import NO_LANGUAGE_CONFIGURATION
 from toolkit.fakeserver.psrp_shell import PsrpShell
 from toolkit.fakeserver.scripts import ExtraScripts, Outcome, ScriptCatalogue, Session
 from toolkit.fakeserver.tls import SelfSignedCert, make_self_signed
@@ -60,6 +61,7 @@ class HostStats:
         self.operations: Counter[str] = Counter()
         self.requests: list[bytes] = []  # decrypted SOAP envelopes, in order
         self.scripts: list[str] = []  # text of every script the host was asked to run
+        self.cmdlets: list[str] = []  # every command run in a NoLanguage (JEA) session
 
     def reset(self) -> None:
         with self.lock:
@@ -67,6 +69,7 @@ class HostStats:
             self.operations.clear()
             self.requests.clear()
             self.scripts.clear()
+            self.cmdlets.clear()
 
     @property
     def wire_text(self) -> str:
@@ -282,6 +285,14 @@ class HostEndpoint:
         session = self.owner.session_for(configuration)
         return self.owner.catalogue.run(self.simulated, text, params, self.faults.script_fault(), session)
 
+    def run_cmdlet(self, name: str, params: Mapping[str, Any]) -> list[Any]:
+        """Run one command in a NoLanguage (JEA) session: a visible cmdlet of the role only."""
+        from toolkit.fakeserver.jea import run_cmdlet
+
+        with self.stats.lock:
+            self.stats.cmdlets.append(name)
+        return run_cmdlet(self.simulated, name, params)
+
     # -- WS-Management --------------------------------------------------------------------
     def answer(self, req: wsman.WSManRequest, handler: _Handler) -> tuple[int, bytes]:
         fault = self.faults.take(req.operation, ["reset", "hang", "truncate", *WSMAN_FAULTS])
@@ -303,6 +314,17 @@ class HostEndpoint:
 
     def _fault(self, req: wsman.WSManRequest, code: int, message: str) -> tuple[int, bytes]:
         return 500, wsman.fault_envelope(code, message, relates_to=req.message_id)
+
+    def _command_not_found(self, req: wsman.WSManRequest) -> tuple[int, bytes]:
+        """A Receive for a command the shell does not know (finished and signalled, or never
+        started): 2150858843 with Windows's words, as recorded (test_psrp_receive_failure.yml#3)."""
+        return 500, wsman.fault_envelope(
+            _SHELL_NOT_FOUND,
+            wsman.COMMAND_NOT_FOUND_TEXT,
+            reason="The WS-Management service cannot process the request because the request contained "
+            "invalid selectors for the resource. ",
+            relates_to=req.message_id,
+        )
 
     def _dispatch(self, req: wsman.WSManRequest) -> tuple[int, bytes]:
         op, uri = req.operation, req.resource_uri
@@ -360,6 +382,8 @@ class HostEndpoint:
         receive_cid = desired.attrib.get("CommandId") if desired is not None else None
         wait = min(req.operation_timeout, self.owner.receive_wait)
         if isinstance(shell, PsrpShell):
+            if receive_cid is not None and not shell.knows(receive_cid):
+                return self._command_not_found(req)
             got = shell.receive(receive_cid, budget, wait)
             if got is None:
                 return self._fault(req, wsman.OPERATION_TIMEOUT_CODE, WSMAN_FAULTS["operation_timeout"][1])
@@ -368,6 +392,8 @@ class HostEndpoint:
             return 200, wsman.receive_response(req, streams, command_id=receive_cid, done=done, exit_code=0)
         if receive_cid is None:
             return self._fault(req, _INVALID_RESOURCE, "Receive on a cmd shell needs a CommandId.")
+        if not shell.knows(receive_cid.upper()):
+            return self._command_not_found(req)
         result = shell.receive(receive_cid.upper(), wait)
         if result is None:
             return self._fault(req, wsman.OPERATION_TIMEOUT_CODE, WSMAN_FAULTS["operation_timeout"][1])
@@ -390,11 +416,13 @@ class HostEndpoint:
                     f"session configuration in the WSMan: drive on the {self.name} computer.",
                 )
             name = next(c for c in self.owner.configuration_names if c.lower() == config.lower())
+            no_language = name.lower() in self.owner.no_language
             shell = PsrpShell(
                 shell_id,
                 uri,
                 functools.partial(self.run_script, configuration=name),
                 error_mode=self.owner.error_mode,
+                cmdlet_runner=self.run_cmdlet if no_language else None,
             )
             creation = body.find("pwsh:creationXml", wsman.NS) if body is not None else None
             if creation is not None and creation.text:
@@ -433,10 +461,11 @@ class FakeWinrmServer:
         auth_methods: Iterable[str] = ("negotiate", "basic"),
         configuration_names: Iterable[str] = (
             "Microsoft.PowerShell",
-            "windns.JEA",
+            NO_LANGUAGE_CONFIGURATION,
             NO_DNSSERVER_CONFIGURATION,
         ),
         without_dnsserver: Iterable[str] = (NO_DNSSERVER_CONFIGURATION,),
+        no_language: Iterable[str] = (NO_LANGUAGE_CONFIGURATION,),
         max_envelope_kb: int = 500,
         error_mode: str = "failed",
         extra_scripts: ExtraScripts | None = None,
@@ -457,6 +486,8 @@ class FakeWinrmServer:
         self.auth_methods = frozenset(m.lower() for m in auth_methods)
         self.configuration_names = tuple(configuration_names)
         self.without_dnsserver = frozenset(c.lower() for c in without_dnsserver)
+        #: NoLanguage (JEA) configurations: scripts refused, the role's cmdlets only
+        self.no_language = frozenset(c.lower() for c in no_language)
         self.max_envelope_kb = max_envelope_kb
         self.error_mode = error_mode
         self.capture = capture

@@ -160,6 +160,8 @@ class WinrsShell:
         return self.runner(script, params)
 
     def _finish(self, cmd: Command, outcome: Outcome, chunk: int) -> None:
+        if outcome.stalled:
+            return  # no exit code ever: Receives time out until a Signal ends the command
         if outcome.output is not None:
             data = (outcome.output + "\r\n").encode("utf-8")
             for i in range(0, len(data), chunk):
@@ -188,6 +190,10 @@ class WinrsShell:
                 streams.append(("stderr", cmd.stderr.popleft()))
             done = not cmd.stdout and not cmd.stderr
             return streams, done, cmd.exit_code
+
+    def knows(self, command_id: str) -> bool:
+        with self.lock:
+            return command_id in self.commands
 
     def signal(self, command_id: str) -> None:
         with self.lock:

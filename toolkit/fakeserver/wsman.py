@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ACTIONS",
+    "COMMAND_NOT_FOUND_TEXT",
     "NS",
     "OPERATION_TIMEOUT_CODE",
     "WSManRequest",
@@ -146,26 +147,54 @@ def envelope(request: WSManRequest, body: ET.Element | None = None) -> bytes:
     return out
 
 
+#: code -> (SOAP code, subcode, FaultDetail) as Windows sends them (pypsrp's recordings:
+#: test_psrp_long_running_cmdlet.yml#4, test_psrp_receive_failure.yml#3)
+_FAULT_SHAPES = {
+    OPERATION_TIMEOUT_CODE: ("s:Receiver", "w:TimedOut", None),
+    2150858843: (
+        "s:Sender",
+        "w:InvalidSelectors",
+        "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
+    ),
+}
+#: the text Windows gives with 2150858843 for a command it does not know (same recordings)
+COMMAND_NOT_FOUND_TEXT = (
+    "The Windows Remote Shell received a request to perform an operation on a command identifier that "
+    "does not exist. Either the command has completed execution or the client specified an invalid "
+    "command identifier. "
+)
+
+
 def fault_envelope(
     code: int,
     message: str,
     *,
     relates_to: str = "",
-    subcode: str = "w:InternalError",
+    subcode: str | None = None,
     machine: str = "localhost",
+    reason: str | None = None,
 ) -> bytes:
-    """A SOAP fault with a WSManFault detail, as WinRM sends with HTTP 500."""
+    """A SOAP fault with a WSManFault detail, as WinRM sends with HTTP 500: the SOAP code,
+    subcode and FaultDetail Windows uses for ``code`` (``w:InternalError`` for others), the
+    ``reason`` (default: ``message``) in the SOAP Reason and ``message`` in the WSManFault."""
+    soap_code, default_subcode, detail = _FAULT_SHAPES.get(code, ("s:Receiver", "w:InternalError", None))
+    subcode = subcode or default_subcode
     s, wsa, wsman, f = NS["s"], NS["wsa"], NS["wsman"], NS["wsmanfault"]
-    esc = message.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+    def esc(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
     rel = f"<a:RelatesTo>{relates_to}</a:RelatesTo>" if relates_to else ""
+    shown_reason = esc(reason or message)
+    fault_detail = f"<w:FaultDetail>{detail}</w:FaultDetail>" if detail else ""
     text = (
         f'<s:Envelope xmlns:s="{s}" xmlns:a="{wsa}" xmlns:w="{wsman}" xmlns:f="{f}">'
         f"<s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action>"
         f"<a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>{rel}</s:Header>"
-        f"<s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>{subcode}</s:Value>"
-        f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{esc}</s:Text></s:Reason>'
-        f'<s:Detail><f:WSManFault Code="{code}" Machine="{machine}"><f:Message>{esc}</f:Message>'
-        f"</f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>"
+        f"<s:Body><s:Fault><s:Code><s:Value>{soap_code}</s:Value><s:Subcode><s:Value>{subcode}</s:Value>"
+        f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{shown_reason}</s:Text></s:Reason>'
+        f'<s:Detail>{fault_detail}<f:WSManFault Code="{code}" Machine="{machine}"><f:Message>{esc(message)}'
+        f"</f:Message></f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>"
     )
     return text.encode("utf-8")
 

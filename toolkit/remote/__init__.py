@@ -60,5 +60,10 @@ def connect(opts: ConnectionOptions, transport: str = "psrp", *, fixtures: Path 
     if transport == "winrm":
         from toolkit.remote.winrm import WinrmRemote
 
+        if opts.jea:
+            raise ConfigError(
+                "a JEA endpoint is a PowerShell remoting session: --jea needs --transport psrp, "
+                "the WinRM cmd shell cannot reach it"
+            )
         return WinrmRemote(opts)
     raise ConfigError(f"unknown transport {transport!r}; choose one of {', '.join(TRANSPORTS)}")

@@ -9,9 +9,16 @@ requests ``SSLError``, ``ConnectionError``             ``ConnectError``
 requests ``Timeout`` (connect or read)                 ``RemoteTimeout``
 WSMan fault 2150858793 (OperationTimeout)              ``RemoteTimeout``
 HTTP 401/403, authentication errors, WSMan fault 5     ``AuthError``
-WSMan fault 2150858843 (shell gone)                    ``ConnectError``
+WSMan fault 2150858843 about the shell (shell gone)    ``ConnectError``
+WSMan fault 2150858843 about a command (unknown id)    ``ProtocolError``
 other WSMan faults (quota...), bad XML, fragments      ``ProtocolError``
 =====================================================  =================
+
+Windows sends 2150858843 (0x8033805B, subcode ``w:InvalidSelectors``) both for a shell that is
+gone and for "a command identifier that does not exist" (a command that finished, or one the
+client never started): only the first is worth a retry. Every fault keeps the Windows text, read
+from the deepest ``WSManFault/Message`` (or ``ProviderFault``) of the fault body by
+``fault_details`` when the library kept only the SOAP reason.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import logging
 import re
 import socket
 import ssl
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import requests
 
@@ -32,10 +41,13 @@ __all__ = [
     "WSMAN_OPERATION_TIMEOUT",
     "WSMAN_QUOTA_EXCEEDED",
     "WSMAN_SHELL_NOT_FOUND",
+    "FaultDetails",
     "Scrubber",
     "auth_failed",
     "auth_rejected",
     "cmdlet_error",
+    "fault_details",
+    "hex_code",
     "http_status_error",
     "is_spnego_error",
     "quiet_library_logger",
@@ -46,7 +58,7 @@ __all__ = [
 
 WSMAN_ACCESS_DENIED = 5
 WSMAN_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
-WSMAN_SHELL_NOT_FOUND = 2150858843  # 0x8033805B the shell was not found on the server
+WSMAN_SHELL_NOT_FOUND = 2150858843  # 0x8033805B invalid selectors: no such shell, or no such command
 WSMAN_QUOTA_EXCEEDED = 2150859174  # 0x803381A6 maximum number of shells for this user
 _WSMAN_INVALID_RESOURCE = 2150858752  # 0x80338000 e.g. an unknown session configuration
 
@@ -183,8 +195,76 @@ def http_status_error(status: int, *, endpoint: str, auth: str, username: str | 
 
 
 # -- WS-Management faults -------------------------------------------------------------------------
+_FAULT_NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
+    "w": "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FaultDetails:
+    """What a WS-Management fault body says: the WSManFault code, the SOAP subcode
+    (``w:TimedOut``, ``w:InvalidSelectors``), the most specific text and the FaultDetail URI."""
+
+    code: int | None
+    subcode: str | None
+    text: str | None
+    detail: str | None = None
+
+
+def _clean(text: str | None) -> str | None:
+    out = " ".join((text or "").split())
+    return out or None
+
+
+def fault_details(xml_text: str | bytes | None) -> FaultDetails | None:
+    """The fault in a SOAP response body, or None when it is not one.
+
+    The text is the innermost message Windows gave: a ``WSManFault`` may wrap a ``ProviderFault``
+    that wraps another ``WSManFault`` (``test_psrp_is_alive_invalid_selectors.yml`` of pypsrp's
+    recordings) or holds plain text (``The parameter is incorrect.``); the SOAP Reason is the
+    fallback.
+    """
+    if not xml_text:
+        return None
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return None
+    fault = root.find("s:Body/s:Fault", _FAULT_NS)
+    if fault is None:
+        return None
+    subcode = _clean(fault.findtext("s:Code/s:Subcode/s:Value", None, _FAULT_NS))
+    reason = _clean(fault.findtext("s:Reason/s:Text", None, _FAULT_NS))
+    detail = _clean(fault.findtext("s:Detail/w:FaultDetail", None, _FAULT_NS))
+    code: int | None = None
+    text: str | None = None
+    node = fault.find("s:Detail/f:WSManFault", _FAULT_NS)
+    while node is not None:
+        try:
+            code = int(node.attrib.get("Code", ""))
+        except ValueError:
+            pass
+        message = node.find("f:Message", _FAULT_NS)
+        if message is None:
+            break
+        provider = message.find("f:ProviderFault", _FAULT_NS)
+        text = _clean(message.text) or text
+        if provider is None:
+            break
+        text = _clean(provider.text) or text
+        node = provider.find("f:WSManFault", _FAULT_NS)
+    return FaultDetails(code=code, subcode=subcode, text=text or reason, detail=detail)
+
+
+def hex_code(number: int) -> str:
+    """``2150858843`` -> ``0x8033805B``: the form Windows documents its WinRM errors in."""
+    return f"0x{number & 0xFFFFFFFF:08X}"
+
+
 def wsman_fault_error(code: int | str | None, reason: str | None, *, endpoint: str) -> RemoteError:
-    """A WSManFault (HTTP 500 with a fault body) by its code."""
+    """A WSManFault (HTTP 500 with a fault body) by its code, the Windows text kept."""
     detail = " ".join((reason or "no reason given").split())
     try:
         number = int(code) if code is not None else None
@@ -196,14 +276,28 @@ def wsman_fault_error(code: int | str | None, reason: str | None, *, endpoint: s
             "rights on the session configuration (Remote Management Users or the JEA role)"
         )
     if number == WSMAN_OPERATION_TIMEOUT:
-        return RemoteTimeout(f"{endpoint}: the server did not finish within the operation timeout ({detail})")
+        return RemoteTimeout(
+            f"{endpoint}: the server did not finish within the operation timeout "
+            f"(WSMan fault {number} {hex_code(number)}: {detail})"
+        )
     if number == WSMAN_QUOTA_EXCEEDED:
         return ProtocolError(f"{endpoint}: the WinRM service refused a new shell (quota exceeded: {detail})")
     if number == WSMAN_SHELL_NOT_FOUND:
-        return ConnectError(f"{endpoint}: the remote shell is gone (the WinRM service may have restarted)")
+        shown = f"WSMan fault {number} {hex_code(number)}: {detail}"
+        if "command identifier" in detail.lower():
+            # "...a command identifier that does not exist": the command finished or was never
+            # started; the shell is fine and asking again gives the same answer.
+            return ProtocolError(f"{endpoint}: the server no longer knows the command ({shown})")
+        return ConnectError(
+            f"{endpoint}: the remote shell is gone, the WinRM service may have restarted ({shown})"
+        )
     if number == _WSMAN_INVALID_RESOURCE:
         return ProtocolError(f"{endpoint}: {detail}")
-    shown = f"WSMan fault {number}" if number is not None else f"WSMan fault {code or '(no code)'}"
+    shown = (
+        f"WSMan fault {number} {hex_code(number)}"
+        if number is not None
+        else f"WSMan fault {code or '(no code)'}"
+    )
     return ProtocolError(f"{endpoint}: {shown}: {detail}")
 
 

@@ -20,19 +20,23 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from toolkit import jsontext
-from toolkit.errors import ConfigError, ProtocolError
+from toolkit.errors import ConfigError, ProtocolError, RemoteTimeout
 
 __all__ = [
     "AUTH_METHODS",
+    "DEFAULT_COMMAND_TIMEOUT",
     "ClosingRemote",
     "ConnectionOptions",
     "Remote",
     "RemoteResult",
+    "command_timed_out",
     "parse_script_output",
 ]
 
 AuthMethod = Literal["negotiate", "ntlm", "kerberos", "basic", "credssp", "certificate"]
 AUTH_METHODS: tuple[str, ...] = ("negotiate", "ntlm", "kerberos", "basic", "credssp", "certificate")
+#: seconds one script may run before the transport stops it (``--command-timeout``)
+DEFAULT_COMMAND_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,11 @@ class ConnectionOptions:
     connect_timeout: float = 30.0
     read_timeout: float = 60.0
     operation_timeout: float = 50.0
+    #: the longest one script (or one cmdlet pipeline) may run, across every Receive that only
+    #: says "still running"; then it is told to stop and the call raises RemoteTimeout
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    #: the endpoint is a JEA (NoLanguage) one: read with cmdlet commands, send no script
+    jea: bool = False
     allow_basic_over_http: bool = False
     certificate_pem: str | None = None
     certificate_key_pem: str | None = None
@@ -117,6 +126,10 @@ class ConnectionOptions:
             )
         if self.operation_timeout >= self.read_timeout:
             raise ConfigError("operation timeout must be shorter than the read timeout")
+        if not self.command_timeout > 0:
+            raise ConfigError(
+                f"command timeout must be a positive number of seconds, got {self.command_timeout!r}"
+            )
 
     @property
     def effective_port(self) -> int:
@@ -162,3 +175,12 @@ def _why(exc: ValueError) -> str:
     if "digits" in text and "integer" in text:
         return "a number of more than 4,300 digits"
     return " ".join(text.split())[:120]
+
+
+def command_timed_out(script: str, limit: float, ran: float, *, host: str | None = None) -> RemoteTimeout:
+    """The error for a script stopped at its command timeout: which script, and how long it ran."""
+    return RemoteTimeout(
+        f"script {script} did not finish within the command timeout of {limit:g} s (it ran {ran:.1f} s); "
+        "the remote command was told to stop (a slow server may need a longer --command-timeout)",
+        host=host,
+    )

@@ -12,10 +12,11 @@ Win32 code of the DnsServer cmdlet. Transport failures are mapped by ``toolkit.r
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -32,7 +33,14 @@ from pypsrp.wsman import WSMan
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
 from toolkit.remote import _errors
-from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
+from toolkit.remote.base import (
+    ClosingRemote,
+    ConnectionOptions,
+    RemoteResult,
+    command_timed_out,
+    parse_script_output,
+)
+from toolkit.remote.jea import SCRIPTS_NOT_ALLOWED, CmdletAnswer, CmdletFailure, Statement, scripts_refused
 from toolkit.resources import script_text
 
 __all__ = ["PsrpRemote", "default_pool", "default_wsman", "plain_params"]
@@ -51,13 +59,22 @@ PoolFactory = Callable[[Any, ConnectionOptions], Any]
 PowerShellFactory = Callable[[Any], Any]
 
 
+class CommandDeadline(Exception):
+    """Raised inside a Receive loop when the command's deadline has passed (internal)."""
+
+
 class _WSMan(WSMan):
-    """pypsrp's WSMan, with Receive retried on a WS-Management OperationTimeout fault.
+    """pypsrp's WSMan, with Receive retried on a WS-Management OperationTimeout fault until the
+    command's deadline, and faults read with their deepest Windows text.
 
     A Receive that times out means "nothing to say yet": pypsrp already retries it while a
-    pipeline runs, but not while a pool opens. Read timeouts on a Receive are retried once (pypsrp
-    retries five times with backoff up to a minute, too long for a fleet scan).
+    pipeline runs, but not while a pool opens, and never gives up. Here each Receive waits at most
+    until ``deadline`` (``time.monotonic()``; None: no limit), after which ``CommandDeadline`` is
+    raised. Read timeouts on a Receive are retried once (pypsrp retries five times with backoff up
+    to a minute, too long for a fleet scan).
     """
+
+    deadline: float | None = None
 
     def receive(
         self,
@@ -70,6 +87,12 @@ class _WSMan(WSMan):
         from pypsrp.wsman import NAMESPACES, WSManAction
 
         while True:
+            wait = timeout
+            if self.deadline is not None:
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    raise CommandDeadline()
+                wait = max(1, min(int(timeout or self.operation_timeout), math.ceil(remaining)))
             try:
                 res = self.invoke(
                     WSManAction.RECEIVE,
@@ -77,7 +100,7 @@ class _WSMan(WSMan):
                     resource,
                     option_set,
                     selector_set,
-                    timeout,
+                    wait,
                     retries_on_read_timeout=1,
                 )
             except WSManFaultError as exc:
@@ -88,6 +111,17 @@ class _WSMan(WSMan):
             if body is None:
                 raise ET.ParseError("a Receive response without a SOAP Body")
             return body
+
+    @staticmethod
+    def _parse_wsman_fault(xml_text: str) -> WSManFaultError:
+        fault = WSMan._parse_wsman_fault(xml_text)
+        details = _errors.fault_details(xml_text)
+        if details is None or not details.text or details.text == fault.reason:
+            return fault
+        # pypsrp keeps the SOAP reason when the WSManFault message nests a ProviderFault
+        args = list(fault.args)
+        args[2] = details.text
+        return WSManFaultError(*args)
 
 
 def _fault_code(exc: WSManFaultError) -> int | None:
@@ -171,6 +205,9 @@ class PsrpRemote(ClosingRemote):
         self._wsman: Any = None
         self._pool: Any = None
         self._lock = threading.Lock()
+        self._deadline: float | None = None
+        #: read with cmdlet commands, not scripts (--jea, or found when a script was refused)
+        self.jea = opts.jea
         self.closed = False
 
     # -- the pool ---------------------------------------------------------------------------------
@@ -183,6 +220,7 @@ class PsrpRemote(ClosingRemote):
         except ValueError as exc:  # pypsrp refusing a combination of options
             raise ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}") from None
         self._wsman = wsman
+        self._arm()
         try:
             pool.open()
         except BaseException:
@@ -206,19 +244,81 @@ class PsrpRemote(ClosingRemote):
         text = script_text(script)
         values = plain_params(params)
         start = time.perf_counter()
-        with self._lock:
-            if self.closed:
-                raise ProtocolError(f"script {script}: this connection is closed", host=self.host)
-            try:
-                pool = self._open()
-                ps = self._powershell_factory(pool)
-                ps.add_script(text)
+
+        def build(ps: Any) -> None:
+            ps.add_script(text)
+            if values:
+                ps.add_parameters(values)
+
+        output, had_errors, errors = self._invoke(script, build)
+        if had_errors and any(_text(getattr(r, "fq_error", None)) == SCRIPTS_NOT_ALLOWED for r in errors):
+            raise scripts_refused(script, self.opts.configuration_name, host=self.host)
+        if had_errors or (errors and not output):
+            record = errors[-1] if had_errors else errors[0]
+            err = self._cmdlet_error(record, script)
+            err.host = self.host
+            raise err
+        for record in errors:  # non-terminating errors beside the answer: not lost, not fatal
+            log.warning(
+                "%s: script %s wrote an error beside its output: %s",
+                self.host,
+                script,
+                self._scrub(self._cmdlet_error(record, script).detail),
+            )
+        raw = self._output_text(script, output)
+        data = parse_script_output(script, raw, host=self.host)
+        return RemoteResult(script=script, data=data, raw=raw, elapsed=time.perf_counter() - start)
+
+    def invoke_cmdlets(self, statements: Sequence[Statement], *, label: str) -> CmdletAnswer:
+        """Run ``statements`` (cmdlet name, typed parameters) as one PSRP pipeline of commands,
+        one statement each (``add_cmdlet``, ``add_statement``): no script text, so a NoLanguage
+        (JEA) endpoint runs it. The objects come back as pypsrp deserialised them; a cmdlet's
+        non-terminating error is in ``errors``; a failed pipeline raises as ``run`` does."""
+        if not statements:
+            raise ValueError("no statement to run")
+
+        def build(ps: Any) -> None:
+            for i, (cmdlet, params) in enumerate(statements):
+                if i:
+                    ps.add_statement()
+                ps.add_cmdlet(cmdlet)
+                values = plain_params(params)
                 if values:
                     ps.add_parameters(values)
+
+        output, had_errors, errors = self._invoke(label, build)
+        if had_errors:
+            record = errors[-1] if errors else None
+            if record is None:
+                raise ProtocolError(f"{label}: the pipeline failed without an error record", host=self.host)
+            err = self._cmdlet_error(record, label)
+            err.host = self.host
+            raise err
+        return CmdletAnswer(output=output, errors=[self._failure(r) for r in errors])
+
+    def _invoke(self, label: str, build: Callable[[Any], None]) -> tuple[list[Any], bool, list[Any]]:
+        """One pipeline, built by ``build``, under the command timeout: (output, failed?, error
+        records). Transport failures raise mapped; the deadline raises RemoteTimeout."""
+        start = time.perf_counter()
+        with self._lock:
+            if self.closed:
+                raise ProtocolError(f"script {label}: this connection is closed", host=self.host)
+            ps: Any = None
+            self._deadline = time.monotonic() + self.opts.command_timeout
+            try:
+                pool = self._open()
+                self._arm()
+                ps = self._powershell_factory(pool)
+                build(ps)
                 output = list(ps.invoke())
                 had_errors = bool(ps.had_errors)
                 errors = list(getattr(ps.streams, "error", []) or [])
                 self._close_pipeline(ps)
+            except CommandDeadline:
+                self._stop(ps)
+                raise command_timed_out(
+                    label, self.opts.command_timeout, time.perf_counter() - start, host=self.host
+                ) from None
             except RemoteError as exc:
                 exc.host = exc.host or self.host
                 raise
@@ -230,14 +330,46 @@ class PsrpRemote(ClosingRemote):
                     self._discard()
                     mapped.host = mapped.host or self.host
                 raise mapped from exc
-        if had_errors or (errors and not output):
-            record = errors[-1] if had_errors else errors[0]
-            err = self._cmdlet_error(record, script)
-            err.host = self.host
-            raise err
-        raw = self._output_text(script, output)
-        data = parse_script_output(script, raw, host=self.host)
-        return RemoteResult(script=script, data=data, raw=raw, elapsed=time.perf_counter() - start)
+            finally:
+                self._deadline = None
+                self._arm()
+        return output, had_errors, errors
+
+    def _failure(self, record: Any) -> CmdletFailure:
+        fqid, message, code, cmdlet = self._record_parts(record)
+        return CmdletFailure(
+            cmdlet=cmdlet or None,
+            code=code,
+            message=self._scrub(message) or None,
+            fully_qualified_error_id=fqid,
+        )
+
+    def _arm(self) -> None:
+        """Give the HTTP layer the current command's deadline (None: no command running)."""
+        if self._wsman is not None:
+            try:
+                self._wsman.deadline = self._deadline
+            except AttributeError:  # a WSMan that takes no deadline (a test double)
+                pass
+
+    def _stop(self, ps: Any) -> None:
+        """A command ran past its deadline: signal it to stop (PSRP Ctrl+C), close the pool so
+        nothing it left runs on, and forget the session. Each step is one bounded HTTP exchange;
+        a failure only means the server was already beyond reach."""
+        self._deadline = None
+        self._arm()
+        if ps is not None:
+            try:
+                ps.stop()
+            except Exception as exc:  # noqa: BLE001 - the timeout is the news, not the failed signal
+                log.debug("%s: signalling the command to stop failed: %s", self.host, self._scrub(exc))
+        pool = self._pool
+        if pool is not None:
+            try:
+                pool.close()
+            except Exception as exc:  # noqa: BLE001
+                log.debug("%s: closing the runspace pool failed: %s", self.host, self._scrub(exc))
+        self._discard()
 
     def _close_pipeline(self, ps: Any) -> None:
         """Signal the pipeline closed; the answer is already in hand, so a failure here only
@@ -259,9 +391,9 @@ class PsrpRemote(ClosingRemote):
             )
         return "\n".join(output)
 
-    def _cmdlet_error(self, record: Any, script: str) -> RemoteError:
-        """A pypsrp ErrorRecord as CmdletError with the Win32 code."""
-        fqid = _text(getattr(record, "fq_error", None))
+    def _record_parts(self, record: Any) -> tuple[str | None, str, int | None, str]:
+        """(FullyQualifiedErrorId, message, Win32 code, cmdlet) of a pypsrp ErrorRecord."""
+        fqid = _text(getattr(record, "fq_error", None)) or None
         exc = getattr(record, "exception", None)
         props = _properties(exc)
         data = props.get("ErrorData")
@@ -278,6 +410,11 @@ class PsrpRemote(ClosingRemote):
             message=message,
         )
         cmdlet = _text(getattr(record, "command_name", None)) or _text(getattr(record, "activity", None))
+        return fqid, message, code, cmdlet
+
+    def _cmdlet_error(self, record: Any, script: str) -> RemoteError:
+        """A pypsrp ErrorRecord as CmdletError with the Win32 code."""
+        fqid, message, code, cmdlet = self._record_parts(record)
         return _errors.cmdlet_error(
             self._scrub(message),
             fully_qualified_error_id=fqid,

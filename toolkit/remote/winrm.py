@@ -36,10 +36,16 @@ from winrm.exceptions import (
 )
 from winrm.protocol import Protocol
 
-from toolkit.errors import ConfigError, ProtocolError, RemoteError, RemoteTimeout
+from toolkit.errors import ConfigError, ProtocolError, RemoteError
 from toolkit.remote import _errors
 from toolkit.remote._clixml import parse_error_view, parse_stderr
-from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
+from toolkit.remote.base import (
+    ClosingRemote,
+    ConnectionOptions,
+    RemoteResult,
+    command_timed_out,
+    parse_script_output,
+)
 from toolkit.resources import script_text
 
 __all__ = [
@@ -107,8 +113,21 @@ def _proxy(endpoint: str) -> str | None:
     return str(value) if value else None
 
 
+class CommandDeadline(Exception):
+    """The command's deadline passed while it was still running (internal)."""
+
+
+class OperationTimedOut(WinRMOperationTimeoutError):
+    """pywinrm's OperationTimeout, with the Windows text of the fault (pywinrm drops it)."""
+
+    def __init__(self, text: str | None) -> None:
+        super().__init__(text or "")
+        self.text = text
+
+
 class _Protocol(Protocol):
-    """pywinrm's Protocol asking for 500 KiB envelopes instead of 150 KiB (its fixed header value).
+    """pywinrm's Protocol asking for 500 KiB envelopes instead of 150 KiB (its fixed header value),
+    keeping the text of an OperationTimeout fault.
 
     Every server with the DnsServer module (Windows Server 2012 and later) allows 500 KiB, the
     size pypsrp also moves to on such servers; large outputs then take a third of the Receives.
@@ -120,6 +139,15 @@ class _Protocol(Protocol):
         header: dict[str, Any] = super().build_wsman_header(*args, **kwargs)
         header["env:Header"]["w:MaxEnvelopeSize"]["#text"] = str(self.max_envelope_size)
         return header
+
+    def send_message(self, message: str) -> bytes:
+        try:
+            return super().send_message(message)
+        except WinRMOperationTimeoutError as exc:
+            # raised inside pywinrm's ``except WinRMTransportError``: the fault body is its context
+            context = exc.__context__
+            details = _errors.fault_details(getattr(context, "response_text", None))
+            raise OperationTimedOut(details.text if details else None) from None
 
 
 def default_protocol(opts: ConnectionOptions) -> Protocol:
@@ -187,6 +215,7 @@ class WinrmRemote(ClosingRemote):
         payload = encode_payload(script, params)
         command, arguments = bootstrap_command()
         start = time.perf_counter()
+        deadline = time.monotonic() + self.opts.command_timeout
         with self._lock:
             if self.closed:
                 raise ProtocolError(f"script {script}: this connection is closed", host=self.host)
@@ -196,8 +225,13 @@ class WinrmRemote(ClosingRemote):
                 for at in range(0, len(payload), _STDIN_CHUNK):
                     chunk, last = payload[at : at + _STDIN_CHUNK], at + _STDIN_CHUNK >= len(payload)
                     protocol.send_command_input(shell_id, command_id, chunk, end=last)
-                stdout, stderr, exit_code = protocol.get_command_output(shell_id, command_id)
+                stdout, stderr, exit_code = self._output(protocol, shell_id, command_id, deadline)
                 self._cleanup(protocol, shell_id, command_id)
+            except CommandDeadline:
+                self._stop(protocol, shell_id, command_id)
+                raise command_timed_out(
+                    script, self.opts.command_timeout, time.perf_counter() - start, host=self.host
+                ) from None
             except RemoteError as exc:
                 exc.host = exc.host or self.host
                 raise
@@ -216,6 +250,45 @@ class WinrmRemote(ClosingRemote):
         data = parse_script_output(script, out, host=self.host)
         return RemoteResult(script=script, data=data, raw=out, elapsed=time.perf_counter() - start)
 
+    def _output(
+        self, protocol: Any, shell_id: str, command_id: str, deadline: float
+    ) -> tuple[bytes, bytes, int]:
+        """pywinrm's ``get_command_output`` with an end: Receive until the command is done, each
+        Receive asking the server to answer within what is left of the deadline, and
+        ``CommandDeadline`` once it has passed (pywinrm itself retries OperationTimeout forever)."""
+        stdout: list[bytes] = []
+        stderr: list[bytes] = []
+        base = getattr(protocol, "operation_timeout_sec", None)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise CommandDeadline()
+                if isinstance(base, int):
+                    protocol.operation_timeout_sec = max(1, min(base, math.ceil(remaining)))
+                try:
+                    out, err, exit_code, done = protocol.get_command_output_raw(shell_id, command_id)
+                except WinRMOperationTimeoutError:
+                    continue  # "still running": ask again, within the deadline
+                stdout.append(out)
+                stderr.append(err)
+                if done:
+                    return b"".join(stdout), b"".join(stderr), int(exit_code)
+        finally:
+            if isinstance(base, int):
+                protocol.operation_timeout_sec = base
+
+    def _stop(self, protocol: Any, shell_id: str, command_id: str) -> None:
+        """The command ran past its deadline: Signal terminate (pywinrm's cleanup_command), then
+        close the shell; one bounded exchange each, failures only logged."""
+        self._cleanup(protocol, shell_id, command_id)
+        if self._protocol is not None and self._shell_id is not None:
+            try:
+                protocol.close_shell(shell_id, close_session=False)
+            except Exception as exc:  # noqa: BLE001 - the timeout is the news
+                log.debug("%s: closing the shell failed: %s", self.host, self._scrub(exc))
+        self._discard()
+
     def _cleanup(self, protocol: Any, shell_id: str, command_id: str) -> None:
         try:
             protocol.cleanup_command(shell_id, command_id)
@@ -229,8 +302,21 @@ class WinrmRemote(ClosingRemote):
         streams = parse_stderr(stderr)
         view = parse_error_view(streams.error or streams.lines("text"))
         if view is None:
-            tail = self._scrub(stdout)[-200:] if stdout.strip() else "nothing on stderr"
+            if stdout.strip():
+                tail = self._scrub(stdout)[-200:]
+            elif "<Obj" in stderr:
+                tail = "stderr held only progress records, no error"
+            else:
+                tail = "nothing on stderr"
             return ProtocolError(f"script {script} ended with exit code {exit_code} ({tail})", host=self.host)
+        if not streams.error and view.fully_qualified_error_id is None:
+            # plain text, no PowerShell error record: powershell.exe (or cmd.exe) itself failed
+            text = self._scrub(" ".join(streams.lines("text")))[-300:]
+            return ProtocolError(
+                f"script {script} ended with exit code {exit_code}; "
+                f"stderr (not a PowerShell error record): {text}",
+                host=self.host,
+            )
         fqid = view.fully_qualified_error_id
         if fqid and fqid.split(",", 1)[0] in ("BootstrapInputInvalid", "ScriptNotRecognized"):
             return ProtocolError(f"script {script}: {self._scrub(view.message)} ({fqid})", host=self.host)
@@ -256,11 +342,20 @@ class WinrmRemote(ClosingRemote):
                 scrub=self._scrub,
             )
         if isinstance(exc, WinRMOperationTimeoutError):
-            return RemoteTimeout(f"{endpoint}: the server did not finish within the operation timeout")
+            text = getattr(exc, "text", None)
+            return _errors.wsman_fault_error(
+                _errors.WSMAN_OPERATION_TIMEOUT,
+                self._scrub(text) if text else "OperationTimeout, no text kept",
+                endpoint=endpoint,
+            )
         if isinstance(exc, AuthenticationError) or _no_ntlm_challenge(exc):
             return _errors.auth_rejected(endpoint=endpoint, auth=self.opts.auth, username=self.opts.username)
         if isinstance(exc, WSManFaultError):
-            return _errors.wsman_fault_error(exc.wsman_fault_code, self._scrub(exc.reason), endpoint=endpoint)
+            # pywinrm keeps the SOAP reason ("...invalid selectors..."); Windows says what happened
+            # in the WSManFault message ("...a command identifier that does not exist...").
+            details = _errors.fault_details(getattr(exc, "response", None))
+            reason = details.text if details is not None and details.text else exc.reason
+            return _errors.wsman_fault_error(exc.wsman_fault_code, self._scrub(reason), endpoint=endpoint)
         if isinstance(exc, WinRMTransportError):
             return _errors.http_status_error(
                 int(exc.code), endpoint=endpoint, auth=self.opts.auth, username=self.opts.username

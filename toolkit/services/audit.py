@@ -8,6 +8,7 @@ in any other way becomes DNS001 findings beside everything the inventory found.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from toolkit.dnsview.query import QueryOptions
     from toolkit.fleet import HostSpec
     from toolkit.policy import Policy
+
+log = logging.getLogger("windns.services.audit")
 
 __all__ = [
     "DnsViewOptions",
@@ -81,15 +84,46 @@ def collect(remote: Remote, zones: Sequence[str] | None = None) -> ServerInvento
 
 
 def _collect(remote: Remote, zones: Sequence[str] | None) -> tuple[ServerInventory, str | None]:
-    """The inventory, and the text the server printed for it (None when the Remote kept none)."""
+    """The inventory, and the text the server printed for it (None when the Remote kept none).
+
+    A JEA endpoint (``--jea``, or found so when it refuses the inventory script with
+    ScriptsNotAllowed) is read with cmdlet commands instead (``toolkit.services.jea``); the same
+    document, normaliser and self-check follow either way."""
     from toolkit.normalise import normalise_inventory
     from toolkit.normalise.selfcheck import ALL_ZONES
+    from toolkit.remote.jea import JeaRefusal
 
-    params = {"ZoneName": list(zones)} if zones else {}
-    result = remote.run("inventory", params)
     asked = list(zones) if zones else ALL_ZONES
+    if getattr(remote, "jea", False) and hasattr(remote, "invoke_cmdlets"):
+        return _collect_jea(remote, zones, asked)
+    params = {"ZoneName": list(zones)} if zones else {}
+    try:
+        result = remote.run("inventory", params)
+    except JeaRefusal as exc:
+        if not hasattr(remote, "invoke_cmdlets"):
+            raise
+        log.warning(
+            "%s: %s is a JEA endpoint (NoLanguage): reading it with cmdlet commands instead of the "
+            "inventory script (--jea skips the attempt)",
+            remote.host,
+            exc.configuration,
+        )
+        remote.jea = True  # type: ignore[attr-defined]
+        return _collect_jea(remote, zones, asked)
     inv = normalise_inventory(result.data, source=f"{remote.host}:inventory", asked=asked)
     return inv, result.raw or None
+
+
+def _collect_jea(remote: Remote, zones: Sequence[str] | None, asked: object) -> tuple[ServerInventory, str]:
+    from toolkit import jsontext
+    from toolkit.normalise import normalise_inventory
+    from toolkit.services.jea import CmdletRemote, collect_document
+
+    assert hasattr(remote, "invoke_cmdlets")
+    cmdlet_remote: CmdletRemote = remote  # type: ignore[assignment]
+    doc = collect_document(cmdlet_remote, zones)
+    inv = normalise_inventory(doc, source=f"{remote.host}:inventory (JEA cmdlets)", asked=asked)
+    return inv, jsontext.dumps(doc)
 
 
 def dns_zones(inv: ServerInventory) -> list[str]:
