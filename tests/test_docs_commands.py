@@ -83,12 +83,19 @@ def shown() -> list[Shown]:
         name = doc.relative_to(ROOT).as_posix()
         for block in re.finditer(r"^```(sh|cron)\n(.*?)^```", text, flags=re.S | re.M):
             first = text.count("\n", 0, block.start(2)) + 1
-            for i, line in enumerate(block.group(2).splitlines()):
+            lines = block.group(2).splitlines()
+            i = 0
+            while i < len(lines):
+                start, line = i, lines[i]
+                while line.endswith("\\") and i + 1 < len(lines):  # a shell line continued
+                    i += 1
+                    line = line[:-1] + " " + lines[i].lstrip()
+                i += 1
                 if line.lstrip().startswith(("export ", "eval ", "_WINDNS_COMPLETE")):
                     continue
                 got = _argv(line)
                 if got is not None:
-                    out.append(Shown(f"{name}:{first + i}", got[0], got[1], False))
+                    out.append(Shown(f"{name}:{first + start}", got[0], got[1], False))
         prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
         for span in re.finditer(r"`(windns [^`]+)`", prose):
             got = _argv(span.group(1))

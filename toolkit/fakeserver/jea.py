@@ -83,11 +83,13 @@ class UnknownCommand(Exception):
         self.name = name
 
 
-def scripts_not_allowed(text: str) -> ErrorRecord:
-    """The ErrorRecord a NoLanguage runspace fails a script pipeline with (recorded shape)."""
-    exc = NETException(Message=_NO_LANGUAGE, HResult=-2146233087)
+def _runtime_error(
+    message: str, exception_type: str, category: ErrorCategory, target: str, fqid: str
+) -> ErrorRecord:
+    """An ErrorRecord of a RuntimeException subclass, as the runspace reports one (recorded shape)."""
+    exc = NETException(Message=message, HResult=-2146233087)
     exc.PSObject.type_names = [
-        "System.Management.Automation.ParseException",
+        f"System.Management.Automation.{exception_type}",
         "System.Management.Automation.RuntimeException",
         "System.SystemException",
         "System.Exception",
@@ -96,38 +98,31 @@ def scripts_not_allowed(text: str) -> ErrorRecord:
     return ErrorRecord(
         Exception=exc,
         CategoryInfo=ErrorCategoryInfo(
-            Category=ErrorCategory.ParserError,
+            Category=category,
             Activity="",
-            Reason="ParseException",
-            TargetName=text,
+            Reason=exception_type,
+            TargetName=target,
             TargetType="String",
         ),
-        TargetObject=text,
-        FullyQualifiedErrorId="ScriptsNotAllowed",
+        TargetObject=target,
+        FullyQualifiedErrorId=fqid,
+    )
+
+
+def scripts_not_allowed(text: str) -> ErrorRecord:
+    """The ErrorRecord a NoLanguage runspace fails a script pipeline with (recorded shape)."""
+    return _runtime_error(
+        _NO_LANGUAGE, "ParseException", ErrorCategory.ParserError, text, "ScriptsNotAllowed"
     )
 
 
 def command_not_found(name: str) -> ErrorRecord:
-    message = str(UnknownCommand(name))
-    exc = NETException(Message=message, HResult=-2146233087)
-    exc.PSObject.type_names = [
-        "System.Management.Automation.CommandNotFoundException",
-        "System.Management.Automation.RuntimeException",
-        "System.SystemException",
-        "System.Exception",
-        "System.Object",
-    ]
-    return ErrorRecord(
-        Exception=exc,
-        CategoryInfo=ErrorCategoryInfo(
-            Category=ErrorCategory.ObjectNotFound,
-            Activity="",
-            Reason="CommandNotFoundException",
-            TargetName=name,
-            TargetType="String",
-        ),
-        TargetObject=name,
-        FullyQualifiedErrorId="CommandNotFoundException",
+    return _runtime_error(
+        str(UnknownCommand(name)),
+        "CommandNotFoundException",
+        ErrorCategory.ObjectNotFound,
+        name,
+        "CommandNotFoundException",
     )
 
 
