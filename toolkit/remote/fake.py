@@ -75,4 +75,3 @@ class FakeRemote(ClosingRemote):
 
     def close(self) -> None:
         self.closed = True
-

@@ -31,7 +31,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from toolkit.errors import AuthError, ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _errors
+from toolkit.remote import _errors, kerberos
 from toolkit.remote.base import ClosingRemote, ConnectionOptions, RemoteResult, parse_script_output
 from toolkit.resources import script_text
 
@@ -104,7 +104,9 @@ def _seconds(value: float) -> int | float:
 def default_wsman(opts: ConnectionOptions) -> WSMan:
     """A pypsrp WSMan for ``opts``: certificate validation is the CA bundle path when one is
     given, else the boolean; Basic and certificate auth over HTTP send unencrypted (the options
-    already refused Basic over HTTP unless allowed)."""
+    already refused Basic over HTTP unless allowed). Kerberos and CredSSP without their extra are
+    a ConfigError naming the install command."""
+    kerberos.require(opts)
     validate = opts.cert_validation
     # pypsrp hands this to requests' ``verify``: a CA bundle path works as well as a bool.
     kwargs: dict[str, Any] = {
@@ -117,10 +119,13 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
     if opts.auth == "certificate":
         kwargs["certificate_pem"] = opts.certificate_pem
         kwargs["certificate_key_pem"] = opts.certificate_key_pem
+    if opts.auth in ("negotiate", "kerberos"):
+        # HTTP/<server>, the SPN Windows' own WinRM client asks for (pypsrp's default is WSMAN/)
+        kwargs["negotiate_service"] = kerberos.SERVICE
     return _WSMan(
         opts.host,
         port=opts.effective_port,
-        username=opts.username,
+        username=kerberos.spnego_username(opts),
         password=opts.password,
         ssl=opts.ssl,
         auth=opts.auth,
@@ -190,6 +195,9 @@ class PsrpRemote(ClosingRemote):
             raise
         self._pool = pool
         log.debug("%s: runspace pool opened (%s)", self.host, self.opts.configuration_name)
+        mech = kerberos.mechanism_used(getattr(getattr(wsman, "transport", None), "session", None))
+        if mech:
+            log.info("%s: authenticated with %s (--auth %s)", self.host, mech, self.opts.auth)
         return pool
 
     def _discard(self) -> None:
@@ -315,7 +323,10 @@ class PsrpRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {type(exc).__name__}: {self._scrub(exc)}")
-        if _errors.is_spnego_error(exc):
+        if _errors.is_kerberos_error(exc):
+            explained = kerberos.explain(exc, self.opts, endpoint=endpoint)
+            if explained is not None:
+                return explained
             return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
         if isinstance(exc, ValueError) and self._pool is None:
             return ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}")

@@ -1,0 +1,218 @@
+"""Kerberos and CredSSP for both transports: the optional libraries, the credential one
+connection uses, and Kerberos failures explained.
+
+Kerberos comes with the ``kerberos`` extra (``pip install "windns-toolkit[kerberos]"``): pyspnego
+then drives the MIT (or Heimdal) library through the Python ``gssapi`` and ``krb5`` packages,
+for pypsrp directly and for pywinrm through ``KerberosAuth`` below (pywinrm's own Kerberos
+support needs pykerberos, which cannot use a password, a keytab or a chosen credential cache).
+Without the extra ``negotiate`` still works: it is NTLM then.
+
+The client asks for the service principal ``HTTP/<server name as given>``: the name you connect
+to must be the server's DNS name (the one its computer account's SPNs carry), never an IP address.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from typing import Any
+
+from toolkit.errors import AuthError, ConfigError, RemoteError
+from toolkit.remote.base import ConnectionOptions
+
+__all__ = [
+    "CREDSSP_INSTALL",
+    "KERBEROS_INSTALL",
+    "SERVICE",
+    "explain",
+    "kerberos_missing",
+    "mechanism_of",
+    "require",
+    "spnego_username",
+]
+
+log = logging.getLogger("windns.remote.kerberos")
+
+SERVICE = "HTTP"
+KERBEROS_INSTALL = (
+    'pip install "windns-toolkit[kerberos]" (building its gssapi and krb5 packages needs a C compiler '
+    "and the Kerberos headers: Debian/Ubuntu apt install gcc libkrb5-dev, Fedora/RHEL dnf install gcc "
+    "krb5-devel)"
+)
+CREDSSP_INSTALL = 'pip install "windns-toolkit[credssp]"'
+
+
+def kerberos_missing() -> str | None:
+    """Why Kerberos is unavailable here (the library that failed to load), or None."""
+    for name in ("gssapi", "krb5"):
+        try:
+            __import__(name)
+        except ImportError as exc:  # also a shared library that fails to load
+            return f"{name} ({' '.join(str(exc).split())[:120]})"
+    return None
+
+
+def credssp_missing() -> str | None:
+    try:
+        import requests_credssp  # noqa: F401
+    except ImportError as exc:
+        return f"requests-credssp ({' '.join(str(exc).split())[:120]})"
+    return None
+
+
+def require(opts: ConnectionOptions) -> None:
+    """Refuse, with the install command, an auth method whose libraries are not installed."""
+    if opts.auth == "kerberos" or opts.kerberos_ccache or opts.kerberos_keytab:
+        missing = kerberos_missing()
+        if missing:
+            raise ConfigError(
+                f"Kerberos authentication needs the kerberos extra, missing {missing}: {KERBEROS_INSTALL}"
+            )
+    if opts.auth == "credssp":
+        missing = credssp_missing()
+        if missing:
+            raise ConfigError(
+                f"CredSSP authentication needs the credssp extra, missing {missing}: {CREDSSP_INSTALL}"
+            )
+
+
+def spnego_username(opts: ConnectionOptions) -> Any:
+    """What pyspnego takes as the user: a credential cache or keytab credential when the options
+    name one, else the user name (None: the default credential cache)."""
+    if opts.kerberos_ccache or opts.kerberos_keytab:
+        import spnego
+
+        if opts.kerberos_keytab:
+            path = os.path.abspath(os.path.expanduser(opts.kerberos_keytab))
+            if not os.path.isfile(path):
+                raise ConfigError(f"Kerberos keytab {opts.kerberos_keytab} does not exist")
+            return spnego.KerberosKeytab(keytab=f"FILE:{path}", principal=opts.username or None)
+        assert opts.kerberos_ccache is not None
+        ccache = opts.kerberos_ccache
+        if ":" not in ccache:
+            path = os.path.abspath(os.path.expanduser(ccache))
+            if not os.path.isfile(path):
+                raise ConfigError(
+                    f"Kerberos credential cache {ccache} does not exist (run kinit -c {ccache})"
+                )
+            ccache = f"FILE:{path}"
+        return spnego.KerberosCCache(ccache=ccache, principal=opts.username or None)
+    return opts.username
+
+
+def mechanism_of(context: Any) -> str | None:
+    """The mechanism a completed pyspnego context used: "kerberos", "ntlm", ..."""
+    value = getattr(context, "negotiated_protocol", None)
+    return str(value) if value else None
+
+
+# -- failures -------------------------------------------------------------------------------------
+def _texts(exc: BaseException) -> str:
+    seen: set[int] = set()
+    parts: list[str] = []
+    stack: list[BaseException] = [exc]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        parts.append(str(e))
+        base = getattr(e, "base_error", None)
+        for inner in (e.__cause__, e.__context__, base):
+            if isinstance(inner, BaseException):
+                stack.append(inner)
+    return " ".join(" ".join(parts).split())
+
+
+def explain(exc: BaseException, opts: ConnectionOptions, *, endpoint: str) -> RemoteError | None:
+    """A Kerberos failure from gssapi/krb5 (inside pyspnego) as one line that says what to do; None
+    when ``exc`` is no Kerberos failure we recognise."""
+    text = _texts(exc)
+    low = text.lower()
+    spn = f"{SERVICE}/{opts.host}"
+    of_user = f" of {opts.username}" if opts.username else ""
+    cache = "keytab" if opts.kerberos_keytab else "credential cache"
+    if re.search(r"server (\S+ )?not found in kerberos database", low) or "server principal unknown" in low:
+        fallback = (
+            "with --auth negotiate such a name falls back to NTLM"
+            if opts.auth == "kerberos"
+            else "negotiate could not fall back to NTLM"
+        )
+        return AuthError(
+            f"{endpoint}: the KDC knows no service principal {spn} (Kerberos SPN not found): connect to "
+            f"the server by the DNS name its computer account carries (setspn -L <computer> lists them), "
+            f"not an IP address, alias or short name; {fallback}"
+        )
+    if "clock skew too great" in low:
+        return AuthError(
+            f"{endpoint}: Kerberos refused the authentication because the clocks differ too much "
+            "(clock skew too great, 5 minutes by default): synchronise this machine's clock with the "
+            "domain (chrony, timedatectl) and try again"
+        )
+    if (
+        "preauthentication failed" in low
+        or "password incorrect" in low
+        or "decrypt integrity check failed" in low
+        or "client not found in kerberos database" in low
+    ):
+        return AuthError(
+            f"{endpoint}: the KDC rejected the {'keytab' if opts.kerberos_keytab else 'password'}{of_user} "
+            "(Kerberos pre-authentication failed, or no such principal)"
+        )
+    if (
+        "ticket expired" in low
+        or "credentials have expired" in low
+        or "referenced context has expired" in low
+        or "ticket not yet valid" in low
+    ):
+        return AuthError(
+            f"{endpoint}: the Kerberos ticket{of_user} in the {cache} has expired (or is not yet valid): "
+            "run kinit again (klist shows the cache), or give --username with the password in "
+            "WINDNS_PASSWORD"
+        )
+    if (
+        "no credentials cache" in low
+        or "no kerberos credentials available" in low
+        or "credentials cache file" in low
+        or "can't find client principal" in low
+        or "matching credential not found" in low
+    ):
+        return AuthError(
+            f"{endpoint}: no Kerberos ticket{of_user} in the {cache}: run kinit USER@REALM first (klist "
+            "shows the cache), or give --username with the password in WINDNS_PASSWORD"
+        )
+    if (
+        "cannot find kdc" in low
+        or "cannot contact any kdc" in low
+        or "cannot resolve network address for kdc" in low
+    ):
+        return AuthError(
+            f"{endpoint}: cannot reach a KDC for the realm: check the [realms] section of krb5.conf "
+            "(KRB5_CONFIG) or the _kerberos._tcp SRV records of the domain"
+        )
+    if "cannot determine realm" in low:
+        return AuthError(
+            f"{endpoint}: no Kerberos realm for {opts.host}: name the server by its fully qualified DNS name "
+            "or map it in the [domain_realm] section of krb5.conf"
+        )
+    return None
+
+
+def mechanism_used(session: Any) -> str | None:
+    """Which mechanism the HTTP session of a connection authenticated with, for the log: the
+    pyspnego context's choice under Negotiate, else the auth method's own name."""
+    auth = getattr(session, "auth", None)
+    contexts = getattr(auth, "contexts", None)
+    if isinstance(contexts, dict):
+        for context in contexts.values():
+            mech = mechanism_of(context)
+            if mech:
+                return mech
+    name = type(auth).__name__.lower()
+    for mech in ("ntlm", "credssp", "basic"):
+        if mech in name:
+            return mech
+    if getattr(session, "cert", None):
+        return "certificate"
+    return None
