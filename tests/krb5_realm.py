@@ -162,6 +162,7 @@ class Realm:
             f"addprinc -pw {self.password} {self.principal}",
             f"addprinc -randkey {self.service_principal}",
             f"ktadd -k {self.keytab} {self.service_principal}",
+            f"ktadd -norandkey -k {self.user_keytab} {self.principal}",
         )
         self.proc = subprocess.Popen(
             [_tool("krb5kdc") or "krb5kdc", "-n", "-r", REALM],

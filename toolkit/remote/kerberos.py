@@ -18,6 +18,9 @@ import os
 import re
 from typing import Any
 
+import requests
+from pypsrp.negotiate import HTTPNegotiateAuth
+
 from toolkit.errors import AuthError, ConfigError, RemoteError
 from toolkit.remote.base import ConnectionOptions
 
@@ -33,6 +36,34 @@ __all__ = [
 ]
 
 log = logging.getLogger("windns.remote.kerberos")
+
+#: pyspnego's modules that log every authentication token (a Kerberos AP-REQ carries the service
+#: ticket and authenticator; NTLM and CredSSP messages are as sensitive) at DEBUG
+_TOKEN_LOGGERS = ("spnego._gss", "spnego._negotiate", "spnego._ntlm", "spnego._credssp", "spnego._sspi")
+_TOKEN_MESSAGE = re.compile(r"(step (input|output)|TSRequest (input|output))", re.IGNORECASE)
+
+
+class _NoTokens(logging.Filter):
+    """Keep pyspnego's step records, without the token: -vv shows the handshake's steps only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = str(record.msg)
+        if _TOKEN_MESSAGE.search(text):
+            head = _TOKEN_MESSAGE.search(text)
+            assert head is not None
+            record.msg = text[: head.end()] + ": (token not logged)"
+            record.args = ()
+        return True
+
+
+def _quiet_tokens() -> None:
+    for name in _TOKEN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoTokens) for f in logger.filters):
+            logger.addFilter(_NoTokens())
+
+
+_quiet_tokens()
 
 SERVICE = "HTTP"
 KERBEROS_INSTALL = (
@@ -99,6 +130,40 @@ def spnego_username(opts: ConnectionOptions) -> Any:
             ccache = f"FILE:{path}"
         return spnego.KerberosCCache(ccache=ccache, principal=opts.username or None)
     return opts.username
+
+
+class NegotiateAuth(HTTPNegotiateAuth):
+    """pypsrp's Negotiate/Kerberos/NTLM auth for requests (pyspnego), closing the connection of
+    the 401 it answers when the handshake fails on our side (no ticket, unknown SPN...): pypsrp
+    leaves that socket to the garbage collector."""
+
+    def handle_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        try:
+            result: requests.Response = super().handle_401(response, **kwargs)  # type: ignore[no-untyped-call]
+        except BaseException:
+            # the 401 (no body) already went back to the pool; its socket is still this one
+            fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+            sock = getattr(getattr(fp, "raw", None), "_sock", None)
+            response.close()
+            if sock is not None:
+                sock.close()
+            raise
+        return result
+
+
+def use_negotiate_auth(transport: Any) -> None:
+    """Make a pypsrp ``_TransportHTTP`` build ``NegotiateAuth`` for negotiate, ntlm and kerberos."""
+
+    def build(session: requests.Session, auth_provider: str = "negotiate") -> None:
+        session.auth = NegotiateAuth(
+            username=transport.username,
+            password=transport.password,
+            auth_provider=auth_provider,
+            wrap_required=transport.wrap_required,
+            **transport._get_auth_kwargs("negotiate"),
+        )
+
+    transport._build_auth_negotiate = build
 
 
 def mechanism_of(context: Any) -> str | None:

@@ -122,7 +122,7 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
     if opts.auth in ("negotiate", "kerberos"):
         # HTTP/<server>, the SPN Windows' own WinRM client asks for (pypsrp's default is WSMAN/)
         kwargs["negotiate_service"] = kerberos.SERVICE
-    return _WSMan(
+    wsman = _WSMan(
         opts.host,
         port=opts.effective_port,
         username=kerberos.spnego_username(opts),
@@ -131,6 +131,8 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
         auth=opts.auth,
         **kwargs,
     )
+    kerberos.use_negotiate_auth(wsman.transport)
+    return wsman
 
 
 def default_pool(wsman: WSMan, opts: ConnectionOptions) -> RunspacePool:

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
-from pypsrp.negotiate import HTTPNegotiateAuth
 from winrm.exceptions import (
     AuthenticationError,
     WinRMError,
@@ -124,7 +123,7 @@ class _Protocol(Protocol):
         return header
 
 
-class _KerberosAuth(HTTPNegotiateAuth):
+class _KerberosAuth(kerberos.NegotiateAuth):
     """pypsrp's pyspnego Negotiate auth, with the two calls pywinrm's Encryption makes."""
 
     winrm_encryption_available = True
