@@ -13,6 +13,7 @@ to must be the server's DNS name (the one its computer account's SPNs carry), ne
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
@@ -74,22 +75,24 @@ KERBEROS_INSTALL = (
 CREDSSP_INSTALL = 'pip install "windns-toolkit[credssp]"'
 
 
-def kerberos_missing() -> str | None:
-    """Why Kerberos is unavailable here (the library that failed to load), or None."""
-    for name in ("gssapi", "krb5"):
+def _missing(*modules: str) -> str | None:
+    """The first of the optional ``modules`` that does not load, with why; None when all do.
+    (Probed by name: they belong to extras, never to a plain install's imports.)"""
+    for name in modules:
         try:
-            __import__(name)
+            importlib.import_module(name)
         except ImportError as exc:  # also a shared library that fails to load
             return f"{name} ({' '.join(str(exc).split())[:120]})"
     return None
 
 
+def kerberos_missing() -> str | None:
+    """Why Kerberos is unavailable here (the library that failed to load), or None."""
+    return _missing("gssapi", "krb5")
+
+
 def credssp_missing() -> str | None:
-    try:
-        import requests_credssp  # noqa: F401
-    except ImportError as exc:
-        return f"requests-credssp ({' '.join(str(exc).split())[:120]})"
-    return None
+    return _missing("requests_credssp")
 
 
 def require(opts: ConnectionOptions) -> None:
