@@ -35,14 +35,8 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     remote_mod._FLEETS.clear()
     data = tmp_path_factory.mktemp("xdg-data")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
-    for var in (
-        "WINDNS_PASSWORD",
-        "WINDNS_SERVER",
-        "WINDNS_USERNAME",
-        "WINDNS_TRANSPORT",
-        "WINDNS_DB",
-        "WINDNS_AUDIT_LOG",
-    ):
+    for var in ("WINDNS_PASSWORD", "WINDNS_SERVER", "WINDNS_USERNAME", "WINDNS_TRANSPORT", "WINDNS_DB",
+                "WINDNS_AUDIT_LOG"):
         monkeypatch.delenv(var, raising=False)
     yield
     remote_mod._FLEETS.clear()

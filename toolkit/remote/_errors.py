@@ -34,7 +34,7 @@ __all__ = [
     "Scrubber",
     "cmdlet_error",
     "http_status_error",
-    "is_kerberos_error",
+    "is_auth_library_error",
     "is_spnego_error",
     "quiet_library_logger",
     "requests_error",
@@ -66,13 +66,14 @@ class Scrubber:
         return out
 
 
-def is_kerberos_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is pyspnego's, or the gssapi/krb5 libraries' under it (a Kerberos ticket
-    request failing raises ``krb5.Krb5Error`` or ``gssapi`` errors straight through pyspnego)."""
+def is_auth_library_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is pyspnego's, the gssapi/krb5 libraries' under it (a Kerberos ticket
+    request failing raises ``krb5.Krb5Error`` or ``gssapi`` errors straight through pyspnego), or
+    requests-credssp's."""
     if is_spnego_error(exc):
         return True
     module = type(exc).__module__ or ""
-    return module.split(".")[0] in ("krb5", "gssapi")
+    return module.split(".")[0] in ("krb5", "gssapi", "requests_credssp")
 
 
 def is_spnego_error(exc: BaseException) -> bool:

@@ -75,3 +75,4 @@ class FakeRemote(ClosingRemote):
 
     def close(self) -> None:
         self.closed = True
+

@@ -144,18 +144,48 @@ class NegotiateAuth(HTTPNegotiateAuth):
         try:
             result: requests.Response = super().handle_401(response, **kwargs)  # type: ignore[no-untyped-call]
         except BaseException:
-            # the 401 (no body) already went back to the pool; its socket is still this one
-            fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
-            sock = getattr(getattr(fp, "raw", None), "_sock", None)
-            response.close()
-            if sock is not None:
-                sock.close()
+            _close_response(response)
             raise
         return result
 
 
+def _close_response(response: requests.Response) -> None:
+    """Close a 401 whose handshake failed: it (no body) already went back to the pool, but its
+    socket is still this one."""
+    fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    response.close()
+    if sock is not None:
+        sock.close()
+
+
+def close_on_failed_handshake(auth: Any) -> None:
+    """The same for another requests auth with a ``response_hook`` (requests-credssp's, which
+    raises from it when the server does not offer CredSSP)."""
+    original = getattr(auth, "response_hook", None)
+    if original is None:
+        return
+
+    def response_hook(response: requests.Response, **kwargs: Any) -> Any:
+        try:
+            return original(response, **kwargs)
+        except BaseException:
+            _close_response(response)
+            raise
+
+    auth.response_hook = response_hook
+
+
 def use_negotiate_auth(transport: Any) -> None:
-    """Make a pypsrp ``_TransportHTTP`` build ``NegotiateAuth`` for negotiate, ntlm and kerberos."""
+    """Make a pypsrp ``_TransportHTTP`` build ``NegotiateAuth`` for negotiate, ntlm and kerberos,
+    and close a failed CredSSP handshake's connection too."""
+    build_credssp = transport._build_auth_credssp
+
+    def credssp(session: requests.Session) -> None:
+        build_credssp(session)
+        close_on_failed_handshake(session.auth)
+
+    transport._build_auth_credssp = credssp
 
     def build(session: requests.Session, auth_provider: str = "negotiate") -> None:
         session.auth = NegotiateAuth(
@@ -258,6 +288,11 @@ def explain(exc: BaseException, opts: ConnectionOptions, *, endpoint: str) -> Re
         return AuthError(
             f"{endpoint}: cannot reach a KDC for the realm: check the [realms] section of krb5.conf "
             "(KRB5_CONFIG) or the _kerberos._tcp SRV records of the domain"
+        )
+    if "credssp" in low and ("did not response" in low or "did not respond" in low):
+        return AuthError(
+            f"{endpoint}: the server does not offer CredSSP: enable it there (Enable-WSManCredSSP -Role "
+            "Server) or choose another --auth"
         )
     if "cannot determine realm" in low:
         return AuthError(

@@ -325,7 +325,7 @@ class PsrpRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {type(exc).__name__}: {self._scrub(exc)}")
-        if _errors.is_kerberos_error(exc):
+        if _errors.is_auth_library_error(exc):
             explained = kerberos.explain(exc, self.opts, endpoint=endpoint)
             if explained is not None:
                 return explained

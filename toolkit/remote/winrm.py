@@ -145,6 +145,10 @@ class _KerberosTransport(Transport):
     spnego_username: Any = None
 
     def build_session(self) -> requests.Session:
+        if self.session is None and self.auth_method == "credssp":
+            session = super().build_session()
+            kerberos.close_on_failed_handshake(session.auth)
+            return session
         if self.session is not None or self.auth_method != "kerberos":
             return super().build_session()
         # build the plain session (proxies, certificate validation), then put our auth on it
@@ -191,7 +195,7 @@ def default_protocol(opts: ConnectionOptions) -> Protocol:
         proxy=_proxy(opts.endpoint),
         **kwargs,
     )
-    if opts.auth == "kerberos":
+    if opts.auth in ("kerberos", "credssp"):
         transport = protocol.transport
         transport.__class__ = _KerberosTransport
         assert isinstance(transport, _KerberosTransport)
@@ -328,11 +332,11 @@ class WinrmRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {self._scrub(exc)}")
-        if _errors.is_kerberos_error(exc):
+        if _errors.is_auth_library_error(exc):
             explained = kerberos.explain(exc, self.opts, endpoint=endpoint)
             if explained is not None:
                 return explained
-        if _errors.is_kerberos_error(exc) or isinstance(exc, PermissionError):
+        if _errors.is_auth_library_error(exc) or isinstance(exc, PermissionError):
             # requests_ntlm raises PermissionError when the server offers no NTLM challenge
             return AuthError(f"{endpoint}: authentication failed ({self.opts.auth}): {self._scrub(exc)}")
         return None
