@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -109,6 +110,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 https.stop()
         finally:
             realm.stop()
+            shutil.rmtree(directory, ignore_errors=True)  # keytabs and ticket caches leave with it
 
 
 def _zones(res_stdout: str) -> list[str]:
