@@ -18,6 +18,20 @@ from toolkit.resources import demo_fixtures_dir
 from toolkit.simulator import Fleet
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_system_kerberos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads the machine's krb5.conf, ticket cache or keytab: Negotiate tries Kerberos
+    first wherever gssapi is installed. The Kerberos tests point these at their own realm."""
+    d = tmp_path_factory.mktemp("no-kerberos")
+    (d / "krb5.conf").write_text("[libdefaults]\n    dns_lookup_kdc = false\n    dns_lookup_realm = false\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KRB5_CONFIG", str(d / "krb5.conf"))
+        mp.setenv("KRB5CCNAME", f"FILE:{d / 'no-ccache'}")
+        mp.setenv("KRB5_KTNAME", f"FILE:{d / 'no-keytab'}")
+        mp.delenv("KRB5_CLIENT_KTNAME", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test sees another's simulated writes, credentials or user data directory."""

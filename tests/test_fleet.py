@@ -396,3 +396,74 @@ def test_host_names_given_on_the_command_line_are_validated() -> None:
     assert "--host" in str(err.value)
     with pytest.raises(ConfigError, match="--server"):
         hosts_from_names(["a b"], option="--server")
+
+
+KERBEROS_GROUPS = """\
+[defaults]
+auth = "kerberos"
+ccache = "/run/windns/ccache"
+
+[groups.robots]
+username = "audit@CORP.EXAMPLE"
+keytab = "/etc/windns/audit.keytab"
+
+[groups.people]
+username = "dnsaudit@CORP.EXAMPLE"
+credential = { keyring = "windns" }
+
+[[servers]]
+name = "dns1.corp.example"
+
+[[servers]]
+name = "dns2.corp.example"
+groups = ["robots"]
+
+[[servers]]
+name = "dns3.corp.example"
+groups = ["robots", "people"]
+"""
+
+
+def test_kerberos_settings_per_group_the_more_specific_way_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    monkeypatch.setattr(keyring, "get_password", lambda service, user: "from-keyring")
+    dns1, dns2, dns3 = parse_toml_inventory(KERBEROS_GROUPS, "fleet.toml").hosts
+    o1, o2, o3 = (h.connection_options() for h in (dns1, dns2, dns3))
+    assert (o1.auth, o1.kerberos_ccache, o1.kerberos_keytab, o1.password) == (
+        "kerberos",
+        "/run/windns/ccache",
+        None,
+        None,
+    )
+    assert (o2.kerberos_ccache, o2.kerberos_keytab, o2.username, o2.password) == (
+        None,
+        "/etc/windns/audit.keytab",
+        "audit@CORP.EXAMPLE",
+        None,
+    )
+    assert (o3.kerberos_ccache, o3.kerberos_keytab, o3.password) == (None, None, "from-keyring")
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "text"),
+    [
+        ('auth = "ntlm"\nkeytab = "/k"\n', 3, 'needs auth = "kerberos"'),
+        ('auth = "kerberos"\nkeytab = "/k"\nccache = "/c"\n', 5, "two ways to authenticate"),
+        ('auth = "kerberos"\nccache = "/c"\ncredential = { env = "PW" }\n', 5, "two ways to authenticate"),
+        ('auth = "kerberos"\nkeytab = ""\n', 4, "keytab must be a non-empty string"),
+    ],
+)
+def test_kerberos_settings_are_validated_with_the_line(table: str, line: int, text: str) -> None:
+    doc = f'[groups.g]\n{table}\n[[servers]]\nname = "dns1"\ngroups = ["g"]\n'
+    doc = "# fleet\n" + doc
+    with pytest.raises(ConfigError, match=text) as err:
+        parse_toml_inventory(doc, "fleet.toml")
+    assert f"fleet.toml:{line}" in str(err.value)
+
+
+def test_a_group_keytab_with_a_server_auth_that_cannot_use_it_names_the_server_line() -> None:
+    doc = '[groups.g]\nkeytab = "/k"\n\n[[servers]]\nname = "dns1"\ngroups = ["g"]\nauth = "basic"\n'
+    with pytest.raises(ConfigError, match="server dns1: a keytab or ccache needs") as err:
+        parse_toml_inventory(doc, "fleet.toml")
+    assert "fleet.toml:7" in str(err.value)

@@ -46,6 +46,9 @@ Settings apply with the precedence server > groups (in the order listed; later w
 ``[defaults]`` > command line. Credentials are referenced, never stored: ``credential =
 { env = "VAR" }`` or ``{ keyring = "service" }`` (looked up with ``keyring.get_password(service,
 username)``), resolved only when the host is contacted. A ``password`` key anywhere is refused.
+Kerberos (``auth = "kerberos"``) takes the ticket cache by default (``kinit``), a password from a
+``credential`` with ``username = "user@REALM"``, or ``keytab = "path"`` / ``ccache = "path"``
+(one of the three per table; a more specific table's choice replaces a broader one's).
 ``auth = "basic"`` over plain HTTP (``https = false``) is refused when the file is loaded, as
 the command line refuses it, unless ``allow-basic-over-http = true`` (or the command line's
 ``--allow-basic-over-http``) allows it: the password would travel in the clear.
@@ -149,6 +152,8 @@ class HostSpec:
     command_timeout: float | None = None
     allow_basic_over_http: bool | None = None
     credential: Credential | None = None
+    keytab: str | None = None
+    ccache: str | None = None
     dns_address: str | None = None
     zones: tuple[str, ...] = ()
     fake: FakeBehaviour | None = None
@@ -184,10 +189,12 @@ class HostSpec:
         auth = self.auth or b.auth
         username = self.username if self.username is not None else b.username
         password: str | None = None
-        if transport != "fake" and auth not in ("kerberos", "certificate"):
+        ticket = bool(self.keytab or self.ccache)
+        if transport != "fake" and auth != "certificate" and not ticket:
             if self.credential is not None:
                 password = self.credential.resolve(username, where=self.where)
             elif username:
+                # Kerberos without a password uses the ticket cache (kinit)
                 password = fallback_password if fallback_password is not None else b.password
         connect = _pick(self.connect_timeout, b.connect_timeout)
         read = _pick(self.read_timeout, b.read_timeout)
@@ -215,6 +222,8 @@ class HostSpec:
                 operation_timeout=op,
                 command_timeout=command,
                 allow_basic_over_http=_pick(self.allow_basic_over_http, b.allow_basic_over_http),
+                kerberos_keytab=self.keytab if ticket else b.kerberos_keytab,
+                kerberos_ccache=self.ccache if ticket else b.kerberos_ccache,
             )
         except ConfigError as exc:
             raise ConfigError(f"{self.where}: {exc}") from None
@@ -417,6 +426,8 @@ _SETTING_KEYS = {
     "timeouts",
     "allow_basic_over_http",
     "credential",
+    "keytab",
+    "ccache",
     "zones",
     "fake",
 }
@@ -490,6 +501,10 @@ def _settings(
                 out[f"{sub}_timeout"] = _seconds(v, f"{key}.{sub}", err)
         elif name == "credential":
             out["credential"] = _credential(value, err)
+        elif name in ("keytab", "ccache"):
+            if not isinstance(value, str) or not value.strip():
+                raise err(f"{key} must be a non-empty string (a path)", key)
+            out[name] = value.strip()
         elif name in ("group", "groups", "zones"):
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
@@ -500,7 +515,31 @@ def _settings(
             out["groups" if name == "group" else name] = tuple(items)
         elif name == "fake":
             out["fake"] = _fake(value, err)
+    ways = [w for w in ("keytab", "ccache", "credential") if w in out]
+    if len(ways) > 1:
+        raise err(
+            f"{spelled[ways[0]]!r} and {spelled[ways[1]]!r} are two ways to authenticate: give one",
+            spelled[ways[1]],
+        )
+    if ways and ways[0] != "credential" and out.get("auth") not in (None, *_TICKET_AUTHS):
+        raise err(
+            f'{spelled[ways[0]]!r} needs auth = "kerberos" (or negotiate), not {out["auth"]!r}',
+            spelled["auth"],
+        )
     return out
+
+
+_TICKET_AUTHS = ("kerberos", "negotiate")
+
+
+def _merge(merged: dict[str, Any], table: Mapping[str, Any]) -> None:
+    """Lay a more specific table's settings over ``merged``: a keytab, a ccache and a credential
+    are three ways to authenticate, so the table that names one replaces the others."""
+    ways = {"keytab", "ccache", "credential"}
+    if ways & table.keys():
+        for way in ways - table.keys():
+            merged.pop(way, None)
+    merged.update(table)
 
 
 def _documented(key: str) -> str:
@@ -668,7 +707,7 @@ def parse_toml_inventory(
                     "servers",
                     i,
                 )
-            merged.update(groups[g])
+            _merge(merged, groups[g])
         address_key = "address" if "address" in own else "name"
         address_text: str = own.get("address", name)
         checks = [("name", name, "host name")]
@@ -690,13 +729,22 @@ def parse_toml_inventory(
                     i,
                 )
             own["port"] = port
-        merged.update(own)
+        _merge(merged, own)
         if merged.get("fake") is not None and merged.get("transport") not in ("fake", None):
             raise ConfigError(
                 'fake = {...} only applies to transport = "fake"',
                 file=file,
                 line=t.line_of("fake", "servers", i),
             )
+        if merged.get("keytab") or merged.get("ccache"):
+            auth = merged.get("auth") or (base.auth if base is not None else "negotiate")
+            if auth not in _TICKET_AUTHS and merged.get("transport") != "fake":
+                keys = {k.replace("-", "_"): k for k in entry}
+                raise ConfigError(
+                    f'server {name}: a keytab or ccache needs auth = "kerberos" (or negotiate), not {auth!r}',
+                    file=file,
+                    line=t.line_of(keys["auth"], "servers", i) if "auth" in keys else line,
+                )
         if _basic_in_clear(merged, base):
             keys = {k.replace("-", "_"): k for k in entry}
             own_key = keys.get("auth") or keys.get("https") or keys.get("ssl") or ""

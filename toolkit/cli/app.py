@@ -61,10 +61,13 @@ class AppContext:
         return self.server
 
     def password(self) -> str | None:
-        """From WINDNS_PASSWORD, else a prompt on a TTY; never from the command line."""
-        if self.transport == "fake" or self.auth in ("kerberos", "certificate"):
+        """From WINDNS_PASSWORD, else a prompt on a TTY; never from the command line. Kerberos
+        takes a password only from WINDNS_PASSWORD with --username (otherwise the ticket cache)."""
+        if self.transport == "fake" or self.auth == "certificate":
             return None
         pw = os.environ.get(PASSWORD_ENV)
+        if self.auth == "kerberos":
+            return pw if pw and self.username else None
         if pw:
             _redact.remember_secret(pw)
             return pw

@@ -51,6 +51,11 @@ def _parse_fault(text: str) -> tuple[str, Fault]:
 @click.option("--tls", is_flag=True, help="HTTPS with a self-signed certificate made at start-up.")
 @click.option("--username", default="windns", show_default=True, help="Account the endpoint accepts.")
 @click.option(
+    "--keytab",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Also accept Kerberos: the HTTP/<name> service key (needs the kerberos extra).",
+)
+@click.option(
     "--only", "servers", multiple=True, metavar="NAME", help="Serve only these servers (repeatable)."
 )
 @click.option(
@@ -85,6 +90,7 @@ def fake_server(
     port_base: int,
     tls: bool,
     username: str,
+    keytab: Path | None,
     servers: tuple[str, ...],
     config_names: tuple[str, ...],
     latency: float,
@@ -109,6 +115,7 @@ def fake_server(
             tls=tls,
             credentials=creds,
             configuration_names=names,
+            keytab=keytab.resolve() if keytab is not None else None,
         )
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
@@ -123,6 +130,12 @@ def fake_server(
             ep.faults.add(Fault(kind="latency", seconds=latency))
     if not fake.endpoints:
         raise ConfigError("no simulated server to serve")
+    if keytab is not None:
+        from toolkit.remote.kerberos import KERBEROS_INSTALL, kerberos_missing
+
+        missing = kerberos_missing()
+        if missing:
+            raise ConfigError(f"--keytab needs the kerberos extra, missing {missing}: {KERBEROS_INSTALL}")
     with stop_on_signals():
         dns_side = None
         try:
@@ -148,6 +161,11 @@ def fake_server(
             )
             if fake.cert is not None:
                 click.echo(f"certificate (use as --ca-bundle): {fake.cert.cert_file}")
+            if keytab is not None:
+                click.echo(
+                    f"kerberos: tickets for the service principals in {keytab} (HTTP/<name>; connect with "
+                    "--server <name> --auth kerberos)"
+                )
             click.echo(
                 f"session configurations: {', '.join(names)} "
                 f"({NO_DNSSERVER_CONFIGURATION}: a JEA-style endpoint without the DnsServer module)"

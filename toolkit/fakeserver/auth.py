@@ -1,6 +1,11 @@
-"""Authentication for the loopback endpoint: Basic, and NTLM/Negotiate through pyspnego's
-acceptor, with WinRM message encryption over HTTP (MS-WSMV 2.2.9.1, the reverse of what
-pypsrp's and pywinrm's ``encryption.py`` do on the client side).
+"""Authentication for the loopback endpoint: Basic, and NTLM/Negotiate/Kerberos through
+pyspnego's acceptor, with WinRM message encryption over HTTP (MS-WSMV 2.2.9.1, the reverse of
+what pypsrp's and pywinrm's ``encryption.py`` do on the client side).
+
+Kerberos needs the ``kerberos`` extra (gssapi) and a keytab holding the ``HTTP/<name>``
+service key: the acceptor takes its key from the keytab ``KRB5_KTNAME`` names (the endpoint
+sets it when started with one), under ``Negotiate`` (SPNEGO or a bare Kerberos token, as
+Windows accepts both) or the ``Kerberos`` scheme.
 
 pyspnego's NTLM acceptor reads the accounts from the file named by ``NTLM_USER_FILE``
 (lines ``DOMAIN:USER:PASSWORD``). ``Credentials.install()`` writes such a file (mode 0600,
@@ -33,13 +38,17 @@ import spnego.exceptions
 
 __all__ = [
     "ENCRYPTED_PROTOCOL",
+    "KERBEROS_ENCRYPTED_PROTOCOL",
     "ConnectionAuth",
     "Credentials",
+    "request_protocol",
     "unwrap_message",
     "wrap_message",
 ]
 
 ENCRYPTED_PROTOCOL = "application/HTTP-SPNEGO-session-encrypted"
+KERBEROS_ENCRYPTED_PROTOCOL = "application/HTTP-Kerberos-session-encrypted"
+_PROTOCOL_RE = re.compile(r'protocol="?([^";]+)"?', re.IGNORECASE)
 _BOUNDARY = b"--Encrypted Boundary"
 
 _FILE_LOCK = threading.Lock()
@@ -121,12 +130,16 @@ class ConnectionAuth:
         self.cbt = cbt
         self.context: Any = None
         self.scheme = "Negotiate"
-        self.authenticated = False  # by Negotiate/NTLM, for the life of the connection
+        self.authenticated = False  # by Negotiate/NTLM/Kerberos, for the life of the connection
+        self.mechanism: str | None = None  # what the last completed handshake used: "ntlm", "kerberos"
+        self.completed: str | None = None  # the mechanism of a handshake the last check completed
 
     def challenge_headers(self) -> list[tuple[str, str]]:
         headers = []
         if "negotiate" in self.methods:
             headers.append(("WWW-Authenticate", "Negotiate"))
+        if "kerberos" in self.methods:
+            headers.append(("WWW-Authenticate", "Kerberos"))
         if "basic" in self.methods:
             headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
         return headers
@@ -137,6 +150,7 @@ class ConnectionAuth:
         Returns (authenticated, headers for the response). ``(False, headers)`` means answer
         401 with those headers; raises ``AuthFailed`` for a 401 that ends the handshake.
         """
+        self.completed = None
         if not authorization:
             if self.authenticated:
                 return True, []
@@ -150,8 +164,11 @@ class ConnectionAuth:
                 raise AuthFailed() from None
             if not self.credentials.accepts(user, password):
                 raise AuthFailed()
+            self.completed = "basic"
             return True, []
-        if low in ("negotiate", "ntlm") and "negotiate" in self.methods:
+        if (low in ("negotiate", "ntlm") and "negotiate" in self.methods) or (
+            low == "kerberos" and "kerberos" in self.methods
+        ):
             try:
                 in_token = base64.b64decode(token)
             except binascii.Error:
@@ -160,7 +177,8 @@ class ConnectionAuth:
                 bindings = None
                 if self.cbt is not None:
                     bindings = spnego.channel_bindings.GssChannelBindings(application_data=self.cbt)
-                self.context = spnego.server(protocol="negotiate", channel_bindings=bindings)
+                protocol = "kerberos" if low == "kerberos" else "negotiate"
+                self.context = spnego.server(protocol=protocol, channel_bindings=bindings, service="HTTP")
                 self.scheme = scheme
                 self.authenticated = False
             try:
@@ -172,6 +190,7 @@ class ConnectionAuth:
             if not self.context.complete:
                 return False, headers
             self.authenticated = True
+            self.mechanism = self.completed = str(getattr(self.context, "negotiated_protocol", None) or low)
             return True, headers
         raise AuthFailed()
 
@@ -204,13 +223,21 @@ def unwrap_message(context: Any, body: bytes) -> bytes:
     return message
 
 
-def wrap_message(context: Any, message: bytes) -> tuple[str, bytes]:
+def request_protocol(content_type: str) -> str:
+    """The encryption protocol a ``multipart/encrypted`` request names (answered in kind)."""
+    m = _PROTOCOL_RE.search(content_type)
+    if m and m.group(1).lower() == KERBEROS_ENCRYPTED_PROTOCOL.lower():
+        return KERBEROS_ENCRYPTED_PROTOCOL
+    return ENCRYPTED_PROTOCOL
+
+
+def wrap_message(context: Any, message: bytes, protocol: str = ENCRYPTED_PROTOCOL) -> tuple[str, bytes]:
     """Encrypt a response for a client that sent an encrypted request: (content type, body)."""
     header, data, padding = context.wrap_winrm(message)
     body = (
         _BOUNDARY
         + b"\r\n"
-        + f"\tContent-Type: {ENCRYPTED_PROTOCOL}\r\n".encode()
+        + f"\tContent-Type: {protocol}\r\n".encode()
         + b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;"
         + f"Length={len(message) + padding}\r\n".encode()
         + _BOUNDARY
@@ -222,5 +249,5 @@ def wrap_message(context: Any, message: bytes) -> tuple[str, bytes]:
         + _BOUNDARY
         + b"--\r\n"
     )
-    content_type = f'multipart/encrypted;protocol="{ENCRYPTED_PROTOCOL}";boundary="Encrypted Boundary"'
+    content_type = f'multipart/encrypted;protocol="{protocol}";boundary="Encrypted Boundary"'
     return content_type, body

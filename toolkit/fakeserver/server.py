@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import os
 import socket
 import ssl
 import struct
@@ -28,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.fakeserver import wsman
-from toolkit.fakeserver.auth import AuthFailed, ConnectionAuth, Credentials, unwrap_message, wrap_message
+from toolkit.fakeserver.auth import (
+    AuthFailed,
+    ConnectionAuth,
+    Credentials,
+    request_protocol,
+    unwrap_message,
+    wrap_message,
+)
 from toolkit.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
 from toolkit.fakeserver.jea import NO_LANGUAGE_CONFIGURATION
 from toolkit.fakeserver.psrp_shell import PsrpShell
@@ -52,13 +60,16 @@ _SOAP = "application/soap+xml;charset=UTF-8"
 
 
 class HostStats:
-    """What one host saw: HTTP exchanges (auth legs included), WSMan operations, requests."""
+    """What one host saw: HTTP exchanges (auth legs included), WSMan operations, requests, the
+    mechanism of each completed handshake, and (captured) the authentication tokens both ways."""
 
     def __init__(self, capture: bool = True) -> None:
         self.lock = threading.Lock()
         self.capture = capture
         self.exchanges = 0
         self.operations: Counter[str] = Counter()
+        self.mechanisms: Counter[str] = Counter()  # "ntlm", "kerberos", "basic" per handshake
+        self.auth_tokens: list[str] = []  # base64 tokens of Authorization / WWW-Authenticate
         self.requests: list[bytes] = []  # decrypted SOAP envelopes, in order
         self.scripts: list[str] = []  # text of every script the host was asked to run
         self.cmdlets: list[str] = []  # every command run in a NoLanguage (JEA) session
@@ -67,6 +78,8 @@ class HostStats:
         with self.lock:
             self.exchanges = 0
             self.operations.clear()
+            self.mechanisms.clear()
+            self.auth_tokens.clear()
             self.requests.clear()
             self.scripts.clear()
             self.cmdlets.clear()
@@ -147,7 +160,8 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         content_type = _SOAP
         if encrypt and body:
-            content_type, body = wrap_message(self.auth.context, body)
+            protocol = request_protocol(self.headers.get("Content-Type", ""))
+            content_type, body = wrap_message(self.auth.context, body, protocol)
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -156,6 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _record_auth(self, authorization: str | None) -> None:
+        if not authorization or " " not in authorization.strip():
+            return
+        stats = self.server.endpoint.stats
+        with stats.lock:
+            if stats.capture:
+                stats.auth_tokens.append(authorization.strip().partition(" ")[2])
 
     def _reset(self) -> None:
         self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -174,12 +196,20 @@ class _Handler(BaseHTTPRequestHandler):
         if ep.faults.take(None, ["http401"]):
             self._reply(401, headers=self.auth.challenge_headers())
             return
+        authorization = self.headers.get("Authorization")
         try:
-            ok, headers = self.auth.check(self.headers.get("Authorization"))
+            ok, headers = self.auth.check(authorization)
         except AuthFailed:
             self.auth.context = None
             self._reply(401, headers=self.auth.challenge_headers())
             return
+        finally:
+            self._record_auth(authorization)
+        with ep.stats.lock:
+            if self.auth.completed:
+                ep.stats.mechanisms[self.auth.completed] += 1
+            if ep.stats.capture:
+                ep.stats.auth_tokens += [v.partition(" ")[2] for _, v in headers if " " in v]
         if not ok:
             self._reply(401, headers=headers)
             return
@@ -473,6 +503,7 @@ class FakeWinrmServer:
         receive_wait: float = 5.0,
         faults: Mapping[str, Iterable[Fault]] | None = None,
         scripts_dir: Path | None = None,
+        keytab: Path | None = None,
     ) -> None:
         if fleet is None:
             from toolkit.remote import load_fleet
@@ -483,7 +514,12 @@ class FakeWinrmServer:
         self.port_base = port_base
         self.tls = tls
         self.credentials = credentials or Credentials()
-        self.auth_methods = frozenset(m.lower() for m in auth_methods)
+        #: the HTTP/<name> service key for Kerberos (Negotiate and the Kerberos scheme accept it)
+        self.keytab = keytab
+        methods = {m.lower() for m in auth_methods}
+        if keytab is not None:
+            methods |= {"negotiate", "kerberos"}
+        self.auth_methods = frozenset(methods)
         self.configuration_names = tuple(configuration_names)
         self.without_dnsserver = frozenset(c.lower() for c in without_dnsserver)
         #: NoLanguage (JEA) configurations: scripts refused, the role's cmdlets only
@@ -533,6 +569,9 @@ class FakeWinrmServer:
         self.stopping.clear()
         try:
             self.credentials_file = self.credentials.install()
+            if self.keytab is not None:
+                # the acceptor (gssapi through pyspnego) reads the service key from this keytab
+                os.environ["KRB5_KTNAME"] = f"FILE:{self.keytab}"
             if self.tls and self.cert is None:
                 self.cert = make_self_signed()
                 self.ssl_context = self.cert.server_context()

@@ -49,6 +49,7 @@ __all__ = [
     "fault_details",
     "hex_code",
     "http_status_error",
+    "is_auth_library_error",
     "is_spnego_error",
     "quiet_library_logger",
     "requests_error",
@@ -80,6 +81,16 @@ class Scrubber:
         if self._secret:
             out = out.replace(self._secret, "***")
         return out
+
+
+def is_auth_library_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is pyspnego's, the gssapi/krb5 libraries' under it (a Kerberos ticket
+    request failing raises ``krb5.Krb5Error`` or ``gssapi`` errors straight through pyspnego), or
+    requests-credssp's."""
+    if is_spnego_error(exc):
+        return True
+    module = type(exc).__module__ or ""
+    return module.split(".")[0] in ("krb5", "gssapi", "requests_credssp")
 
 
 def is_spnego_error(exc: BaseException) -> bool:

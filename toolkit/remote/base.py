@@ -111,12 +111,27 @@ class ConnectionOptions:
     allow_basic_over_http: bool = False
     certificate_pem: str | None = None
     certificate_key_pem: str | None = None
+    #: Kerberos: take the ticket from this credential cache, or get one with this keytab
+    #: (``username`` then names the principal); by default the process's own cache
+    kerberos_ccache: str | None = None
+    kerberos_keytab: str | None = None
 
     def __post_init__(self) -> None:
         if not self.host:
             raise ConfigError("a server name is required")
         if self.auth not in AUTH_METHODS:
             raise ConfigError(f"unknown auth method {self.auth!r}; choose one of {', '.join(AUTH_METHODS)}")
+        if self.kerberos_ccache or self.kerberos_keytab:
+            if self.kerberos_ccache and self.kerberos_keytab:
+                raise ConfigError("give a Kerberos credential cache or a keytab, not both")
+            if self.auth not in ("kerberos", "negotiate"):
+                raise ConfigError(
+                    f"a Kerberos credential cache or keytab needs auth kerberos or negotiate, not {self.auth}"
+                )
+            if self.password is not None:
+                raise ConfigError(
+                    "a Kerberos credential cache or keytab replaces the password: give one of them"
+                )
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"port out of range: {self.port}")
         if self.auth == "basic" and not self.ssl and not self.allow_basic_over_http:

@@ -32,7 +32,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _errors
+from toolkit.remote import _errors, kerberos
 from toolkit.remote.base import (
     ClosingRemote,
     ConnectionOptions,
@@ -138,7 +138,9 @@ def _seconds(value: float) -> int | float:
 def default_wsman(opts: ConnectionOptions) -> WSMan:
     """A pypsrp WSMan for ``opts``: certificate validation is the CA bundle path when one is
     given, else the boolean; Basic and certificate auth over HTTP send unencrypted (the options
-    already refused Basic over HTTP unless allowed)."""
+    already refused Basic over HTTP unless allowed). Kerberos and CredSSP without their extra are
+    a ConfigError naming the install command."""
+    kerberos.require(opts)
     validate = opts.cert_validation
     # pypsrp hands this to requests' ``verify``: a CA bundle path works as well as a bool.
     kwargs: dict[str, Any] = {
@@ -151,15 +153,20 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
     if opts.auth == "certificate":
         kwargs["certificate_pem"] = opts.certificate_pem
         kwargs["certificate_key_pem"] = opts.certificate_key_pem
-    return _WSMan(
+    if opts.auth in ("negotiate", "kerberos"):
+        # HTTP/<server>, the SPN Windows' own WinRM client asks for (pypsrp's default is WSMAN/)
+        kwargs["negotiate_service"] = kerberos.SERVICE
+    wsman = _WSMan(
         opts.host,
         port=opts.effective_port,
-        username=opts.username,
+        username=kerberos.spnego_username(opts),
         password=opts.password,
         ssl=opts.ssl,
         auth=opts.auth,
         **kwargs,
     )
+    kerberos.use_negotiate_auth(wsman.transport)
+    return wsman
 
 
 def default_pool(wsman: WSMan, opts: ConnectionOptions) -> RunspacePool:
@@ -228,6 +235,9 @@ class PsrpRemote(ClosingRemote):
             raise
         self._pool = pool
         log.debug("%s: runspace pool opened (%s)", self.host, self.opts.configuration_name)
+        mech = kerberos.mechanism_used(getattr(getattr(wsman, "transport", None), "session", None))
+        if mech:
+            log.info("%s: authenticated with %s (--auth %s)", self.host, mech, self.opts.auth)
         return pool
 
     def _discard(self) -> None:
@@ -450,7 +460,10 @@ class PsrpRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {type(exc).__name__}: {self._scrub(exc)}")
-        if _errors.is_spnego_error(exc):
+        if _errors.is_auth_library_error(exc):
+            explained = kerberos.explain(exc, self.opts, endpoint=endpoint)
+            if explained is not None:
+                return explained
             return _errors.auth_failed(endpoint=endpoint, auth=self.opts.auth, detail=self._scrub(exc))
         if isinstance(exc, ValueError) and self._pool is None:
             return ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}")

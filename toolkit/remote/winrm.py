@@ -35,9 +35,10 @@ from winrm.exceptions import (
     WSManFaultError,
 )
 from winrm.protocol import Protocol
+from winrm.transport import Transport
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _errors
+from toolkit.remote import _errors, kerberos
 from toolkit.remote._clixml import parse_error_view, parse_stderr
 from toolkit.remote.base import (
     ClosingRemote,
@@ -150,7 +151,58 @@ class _Protocol(Protocol):
             raise OperationTimedOut(details.text if details else None) from None
 
 
+class _KerberosAuth(kerberos.NegotiateAuth):
+    """pypsrp's pyspnego Negotiate auth, with the two calls pywinrm's Encryption makes."""
+
+    winrm_encryption_available = True
+
+    def wrap_winrm(self, host: str, message: bytes) -> tuple[bytes, bytes]:
+        result = self.contexts[host].wrap_winrm(message)
+        return result.data, result.header
+
+    def unwrap_winrm(self, host: str, message: bytes, header: bytes) -> bytes:
+        data: bytes = self.contexts[host].unwrap_winrm(header, message)
+        return data
+
+
+class _KerberosTransport(Transport):
+    """pywinrm's Transport with Kerberos through pyspnego (the ``kerberos`` extra) instead of
+    pykerberos: the same HTTP Negotiate exchange pypsrp makes, a password, keytab or chosen
+    credential cache as well as the default cache, and WinRM message encryption over HTTP."""
+
+    spnego_username: Any = None
+
+    def build_session(self) -> requests.Session:
+        if self.session is None and self.auth_method == "credssp":
+            session = super().build_session()
+            kerberos.close_on_failed_handshake(session.auth)
+            return session
+        if self.session is not None or self.auth_method != "kerberos":
+            return super().build_session()
+        # build the plain session (proxies, certificate validation), then put our auth on it
+        self.auth_method = "plaintext"
+        try:
+            session = super().build_session()
+        finally:
+            self.auth_method = "kerberos"
+        wrap = self.message_encryption == "always" or (
+            self.message_encryption == "auto" and not self.endpoint.lower().startswith("https")
+        )
+        session.auth = _KerberosAuth(
+            username=self.spnego_username,
+            password=self.password,
+            auth_provider="kerberos",
+            service=kerberos.SERVICE,
+            send_cbt=self.send_cbt,
+            wrap_required=wrap,
+        )
+        if wrap:
+            self.setup_encryption(session)
+        return session
+
+
 def default_protocol(opts: ConnectionOptions) -> Protocol:
+    kerberos.require(opts)
     read_timeout = max(2, math.ceil(opts.read_timeout))
     operation_timeout = min(max(1, int(opts.operation_timeout)), read_timeout - 1)
     kwargs: dict[str, Any] = {
@@ -161,7 +213,7 @@ def default_protocol(opts: ConnectionOptions) -> Protocol:
     if opts.auth == "certificate":
         kwargs["cert_pem"] = opts.certificate_pem
         kwargs["cert_key_pem"] = opts.certificate_key_pem
-    return _Protocol(
+    protocol = _Protocol(
         opts.endpoint,
         username=opts.username,
         password=opts.password,
@@ -171,6 +223,12 @@ def default_protocol(opts: ConnectionOptions) -> Protocol:
         proxy=_proxy(opts.endpoint),
         **kwargs,
     )
+    if opts.auth in ("kerberos", "credssp"):
+        transport = protocol.transport
+        transport.__class__ = _KerberosTransport
+        assert isinstance(transport, _KerberosTransport)
+        transport.spnego_username = kerberos.spnego_username(opts)
+    return protocol
 
 
 class WinrmRemote(ClosingRemote):
@@ -198,6 +256,9 @@ class WinrmRemote(ClosingRemote):
         shell_id = protocol.open_shell(noprofile=True, codepage=_UTF8_CODEPAGE)
         self._shell_id = str(shell_id)
         log.debug("%s: cmd shell opened", self.host)
+        mech = kerberos.mechanism_used(getattr(getattr(protocol, "transport", None), "session", None))
+        if mech:
+            log.info("%s: authenticated with %s (--auth %s)", self.host, mech, self.opts.auth)
         return protocol, self._shell_id
 
     def _discard(self) -> None:
@@ -364,7 +425,12 @@ class WinrmRemote(ClosingRemote):
             return ProtocolError(f"{endpoint} answered with XML that cannot be parsed ({self._scrub(exc)})")
         if isinstance(exc, WinRMError):
             return ProtocolError(f"{endpoint}: {self._scrub(exc)}")
-        if _errors.is_spnego_error(exc) or isinstance(exc, PermissionError):
+        if _errors.is_auth_library_error(exc):
+            explained = kerberos.explain(exc, self.opts, endpoint=endpoint)
+            if explained is not None:
+                return explained
+        if _errors.is_auth_library_error(exc) or isinstance(exc, PermissionError):
+            # requests_ntlm raises PermissionError when the server offers no NTLM challenge
             return _errors.auth_failed(endpoint=endpoint, auth=self.opts.auth, detail=self._scrub(exc))
         return None
 
