@@ -30,15 +30,15 @@ import uuid
 from typing import Any
 
 from toolkit.dnsview import QueryOptions
-from toolkit.dnsview.bind import BindServer
-from toolkit.dnsview.demo import fleet_specs
 from toolkit.fleet import HostSpec
 from toolkit.policy import load_policy
-from toolkit.remote import FakeRemote
 from toolkit.resources import demo_fixtures_dir
 from toolkit.services.audit import DnsViewOptions
 from toolkit.services.scan import Scanner, ScanOptions
-from toolkit.simulator import SimulatedServer
+from toolkit.testing.bind import BindServer
+from toolkit.testing.bind_demo import fleet_specs
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import SimulatedServer
 
 
 def server_document(zones: int) -> dict[str, Any]:
@@ -90,9 +90,7 @@ def main() -> None:
         dns = DnsViewOptions(server=bind.address, query=QueryOptions(timeout=2.0))
 
         def scan(with_dns: bool) -> tuple[float, int]:
-            opts = ScanOptions(
-                concurrency=a.concurrency, keep_inventory=False, dns=dns if with_dns else None
-            )
+            opts = ScanOptions(concurrency=a.concurrency, keep_inventory=False, dns=dns if with_dns else None)
             start = time.perf_counter()
             report = Scanner(hosts, connector, policy, options=opts).run().report
             elapsed = time.perf_counter() - start

@@ -173,10 +173,10 @@ def synthetic(zones: int, keys: int, seed: int = 20260301) -> ServerInventory:
 def demo_inventories() -> list[ServerInventory]:
     """The demo servers' inventories (a server whose inventory the demo makes fail is left out)."""
     from toolkit.errors import WindnsError
-    from toolkit.remote import FakeRemote
     from toolkit.resources import demo_fixtures_dir
     from toolkit.services.audit import collect
-    from toolkit.simulator import Fleet
+    from toolkit.testing.fake_remote import FakeRemote
+    from toolkit.testing.simulator import Fleet
 
     out = []
     for server in Fleet.load(demo_fixtures_dir()):

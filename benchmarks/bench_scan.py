@@ -51,11 +51,12 @@ from typing import Any
 from toolkit.fleet import HostSpec
 from toolkit.history import History
 from toolkit.policy import load_policy
-from toolkit.remote import FakeRemote, RemoteResult
+from toolkit.remote import RemoteResult
 from toolkit.remote.base import Remote, parse_script_output
 from toolkit.resources import demo_fixtures_dir
 from toolkit.services.scan import Scanner, ScanOptions
-from toolkit.simulator import SimulatedServer
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import SimulatedServer
 
 
 def server_document(zones: int, keys: int) -> dict[str, Any]:

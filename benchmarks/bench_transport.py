@@ -30,13 +30,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toolkit.fakeserver import FakeWinrmServer, Fault  # noqa: E402
 from toolkit.fleet import HostSpec  # noqa: E402
 from toolkit.remote import connect  # noqa: E402
 from toolkit.resources import demo_fixtures_dir  # noqa: E402
 from toolkit.services.audit import audit_server  # noqa: E402
 from toolkit.services.scan import ScanOptions, scan_hosts  # noqa: E402
-from toolkit.simulator import Fleet, SimulatedServer  # noqa: E402
+from toolkit.testing.fakeserver import FakeWinrmServer, Fault  # noqa: E402
+from toolkit.testing.simulator import Fleet, SimulatedServer  # noqa: E402
 
 
 def _template() -> tuple[dict[str, Any], dict[str, Any]]:

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from toolkit.dnsview.bind import BIND_PACKAGES, BindServer, KeySpec, ZoneSpec, bind_missing, which
-from toolkit.dnsview.demo import demo_specs
+from toolkit.testing.bind import BIND_PACKAGES, BindServer, KeySpec, ZoneSpec, bind_missing, which
+from toolkit.testing.bind_demo import demo_specs
 
 REFEREES = ("dnssec-verify", "delv", "dig")
 

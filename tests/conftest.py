@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import toolkit.remote as remote_mod
+import toolkit.testing.fake_remote as fake_remote_mod
 from tests._session_env import session_env  # noqa: F401 - private HOME, XDG dirs, TMPDIR; leak check
 from tests.bind_fixtures import demo_bind  # noqa: F401 - one BIND for the whole session
 from toolkit.remote import redact
 from toolkit.resources import demo_fixtures_dir
-from toolkit.simulator import Fleet
+from toolkit.testing.simulator import Fleet
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,7 +35,7 @@ def _no_system_kerberos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 @pytest.fixture(autouse=True)
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test sees another's simulated writes, credentials or user data directory."""
-    remote_mod._FLEETS.clear()
+    fake_remote_mod._FLEETS.clear()
     data = tmp_path_factory.mktemp("xdg-data")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     for var in (
@@ -49,7 +49,7 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
     ):
         monkeypatch.delenv(var, raising=False)
     yield
-    remote_mod._FLEETS.clear()
+    fake_remote_mod._FLEETS.clear()
     redact.forget_secrets()  # a password one test gave the CLI is not redacted from the next's logs
 
 

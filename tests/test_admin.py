@@ -9,10 +9,10 @@ import pytest
 
 from toolkit.audit_log import AuditLog, Operator
 from toolkit.errors import CmdletError, GuardError
-from toolkit.remote import FakeRemote
 from toolkit.services import admin
 from toolkit.services.audit import collect
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from toolkit.audit_log import AuditLog
 from toolkit.cli import main
 from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_REFUSED, EXIT_USAGE
 from toolkit.resources import demo_fixtures_dir
-from toolkit.simulator import Fleet
+from toolkit.testing.simulator import Fleet
 
 ZSK_CORP = "9b05eefd-f46b-5a83-880d-3ed99ff9f2c6"  # the only ZSK of corp.example on DNS1
 
@@ -80,9 +80,9 @@ def test_demo_export_then_add_zsk_persists_and_clears_9104(runner: CliRunner, tm
         main, _fake(fleet_dir, "keys", "add", "--zone", "nozsk.corp.example", "--type", "ZSK")
     )
     assert res.exit_code == 0, res.output
-    import toolkit.remote as remote_mod
+    import toolkit.testing.fake_remote as fake_remote_mod
 
-    remote_mod._FLEETS.clear()  # a new process: state comes from the files
+    fake_remote_mod._FLEETS.clear()  # a new process: state comes from the files
     res = runner.invoke(main, _fake(fleet_dir, "keys", "list", "--zone", "nozsk.corp.example", "-f", "json"))
     assert res.exit_code == 0, res.output
     assert sorted(r["key_type"] for r in json.loads(res.output)) == ["KSK", "ZSK"]

@@ -17,12 +17,12 @@ import pytest
 
 from tests.bind_fixtures import require_bind as _require_bind
 from toolkit.dnsview import QueryOptions, ZoneDnsView, ZoneQuery, parse_target, zone_view, zone_views
-from toolkit.dnsview.bind import BindServer, KeySpec, ZoneSpec, which
-from toolkit.dnsview.demo import DRIFT
 from toolkit.findings import Severity
 from toolkit.model import SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType, RolloverStatus, ZoneType
 from toolkit.rules.join_rules import evaluate_join
+from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec, which
+from toolkit.testing.bind_demo import DRIFT
 
 
 @pytest.fixture(scope="module")

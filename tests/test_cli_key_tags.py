@@ -19,7 +19,7 @@ from toolkit.normalise import dump_inventory
 from toolkit.remote import ConnectionOptions, connect
 from toolkit.services.audit import collect
 from toolkit.services.key_tags import dnskey_bits
-from toolkit.simulator import keymaterial
+from toolkit.testing.simulator import keymaterial
 
 FAKE = ["--transport", "fake"]
 

@@ -161,7 +161,7 @@ def test_an_unwrapped_os_error_is_one_line_and_exit_4(
 
 
 def test_offline_audit_of_named_zones_audits_only_them(runner: CliRunner, tmp_path: Path) -> None:
-    from toolkit.remote import FakeRemote, load_fleet
+    from toolkit.testing.fake_remote import FakeRemote, load_fleet
 
     saved = tmp_path / "dns1.json"
     saved.write_text(FakeRemote(load_fleet().get("dns1")).run("inventory").raw, encoding="utf-8")

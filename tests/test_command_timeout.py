@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 
 from toolkit.errors import ConfigError, RemoteTimeout
-from toolkit.fakeserver import FakeWinrmServer, Fault
 from toolkit.fleet import load_inventory
 from toolkit.remote import ConnectionOptions
 from toolkit.remote.psrp import PsrpRemote
 from toolkit.remote.winrm import WinrmRemote
+from toolkit.testing.fakeserver import FakeWinrmServer, Fault
 
 HOST = "dns2.corp.example"
 
@@ -44,8 +44,8 @@ def test_a_stalled_script_raises_remote_timeout_and_is_signalled(
 
 def test_the_loopback_endpoint_answers_a_running_command_as_windows_does(stalled: FakeWinrmServer) -> None:
     """While the script runs, a Receive gets OperationTimeout with Windows's code and subcode."""
-    from toolkit.fakeserver import wsman
     from toolkit.remote._errors import fault_details
+    from toolkit.testing.fakeserver import wsman
 
     body = wsman.fault_envelope(wsman.OPERATION_TIMEOUT_CODE, "The WS-Management service cannot complete")
     details = fault_details(body)

@@ -15,9 +15,9 @@ from typing import Any
 from click.testing import CliRunner
 
 from toolkit.cli import main
-from toolkit.dnsview.bind import BindServer, KeySpec, ZoneSpec, free_port
-from toolkit.dnsview.demo import DRIFT
 from toolkit.findings import EXIT_CONFIG, EXIT_FINDINGS, EXIT_USAGE, Severity
+from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec, free_port
+from toolkit.testing.bind_demo import DRIFT
 
 Bind = tuple[BindServer, list[ZoneSpec]]
 FAST = ["--dns-timeout", "0.2"]

@@ -12,9 +12,9 @@ import dns.rcode
 import pytest
 
 from toolkit.dnsview import QueryOptions, ZoneQuery, parse_target, zone_view, zone_views
-from toolkit.dnsview.bind import free_port
 from toolkit.errors import ConfigError
 from toolkit.rules.join_rules import evaluate_join
+from toolkit.testing.bind import free_port
 
 FAST = QueryOptions(timeout=0.3, retries=1, concurrency=4)
 
@@ -155,7 +155,10 @@ def test_cli_dns_check_bad_server_is_a_finding_not_a_traceback(runner, servfail:
 
 @pytest.mark.parametrize(("fixture", "kind"), [("servfail", "servfail"), ("truncating", "truncated")])
 def test_audit_with_a_bad_dns_server_keeps_a_clean_exit_code(
-    request: pytest.FixtureRequest, runner, fixture: str, kind: str  # type: ignore[no-untyped-def]
+    request: pytest.FixtureRequest,
+    runner,
+    fixture: str,
+    kind: str,  # type: ignore[no-untyped-def]
 ) -> None:
     import json
 

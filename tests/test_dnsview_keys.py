@@ -41,7 +41,7 @@ def test_a_ds_made_from_a_revoked_key_matches_no_served_key() -> None:
 
 
 def test_the_demo_serves_a_key_without_an_active_key_published_but_not_signing() -> None:
-    from toolkit.dnsview.demo import zone_spec
+    from toolkit.testing.bind_demo import zone_spec
 
     def rec(kind: str, **pointers: str | None) -> dict[str, object]:
         return {"KeyType": kind, "CryptoAlgorithm": "ECDsaP256Sha256", "CurrentState": "Active", **pointers}

@@ -178,7 +178,7 @@ def test_a_server_that_refuses_the_inventory_fails_that_step_only(served: list[s
 
 
 def test_https_validates_the_certificate_as_configured() -> None:
-    from toolkit.fakeserver import FakeWinrmServer
+    from toolkit.testing.fakeserver import FakeWinrmServer
 
     with FakeWinrmServer(servers=["dns1"], tls=True) as fake:
         assert fake.cert is not None

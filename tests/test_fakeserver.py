@@ -21,11 +21,11 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 from winrm.protocol import Protocol
 
-from toolkit.fakeserver import FakeWinrmServer, Fault
-from toolkit.fakeserver.scripts import ScriptCatalogue
-from toolkit.fakeserver.winrs_shell import parse_encoded_command
 from toolkit.resources import demo_fixtures_dir, ps_scripts_dir, script_text
-from toolkit.simulator import Fleet
+from toolkit.testing.fakeserver import FakeWinrmServer, Fault
+from toolkit.testing.fakeserver.scripts import ScriptCatalogue
+from toolkit.testing.fakeserver.winrs_shell import parse_encoded_command
+from toolkit.testing.simulator import Fleet
 
 BOOTSTRAP_TEXT = "$ErrorActionPreference = 'Stop'\n$payload = [Console]::In.ReadToEnd() | ConvertFrom-Json\n"
 

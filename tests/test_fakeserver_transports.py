@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from toolkit.errors import AuthError, ConfigError, ConnectError, ProtocolError, RemoteError, RemoteTimeout
-from toolkit.fakeserver import FakeWinrmServer, Fault
-from toolkit.remote import FakeRemote, connect
+from toolkit.remote import connect
 from toolkit.resources import demo_fixtures_dir, script_text
 from toolkit.services.audit import audit_server
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.fakeserver import FakeWinrmServer, Fault
+from toolkit.testing.simulator import Fleet
 
 pytest.importorskip("toolkit.remote.psrp", reason="PsrpRemote not in the tree yet")
 pytest.importorskip("toolkit.remote.winrm", reason="WinrmRemote not in the tree yet")

@@ -13,10 +13,10 @@ from toolkit.audit_log import AuditLog
 from toolkit.cli import main
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_REFUSED, Finding, Severity, Target
 from toolkit.model import DenialOfExistence, ServerInventory
-from toolkit.remote import FakeRemote
 from toolkit.services.audit import collect
 from toolkit.services.fix import finding_key, plan_fixes
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 
 def mini_rules(inv: ServerInventory) -> list[Finding]:

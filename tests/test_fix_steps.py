@@ -13,16 +13,15 @@ from click.testing import CliRunner
 
 from tests.bind_fixtures import require_bind
 from toolkit.cli import main
-from toolkit.dnsview.bind import BindServer, KeySpec, ZoneSpec
 from toolkit.errors import CmdletError
 from toolkit.policy import load_policy
-from toolkit.remote import FakeRemote
 from toolkit.remote.base import RemoteResult
-from toolkit.remote.fake import Call
 from toolkit.services.admin import Options
 from toolkit.services.audit import DnsViewOptions, audit_server
 from toolkit.services.fix import FixItem, Plan, apply_plan, plan_server, result_lines
-from toolkit.simulator import Fleet
+from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec
+from toolkit.testing.fake_remote import Call, FakeRemote
+from toolkit.testing.simulator import Fleet
 
 NSEC3 = "nsec3.corp.example"
 RSA = (KeySpec("RSASHA256", 2048, ksk=True), KeySpec("RSASHA256", 1024))

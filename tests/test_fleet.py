@@ -10,12 +10,12 @@ import pytest
 from toolkit.errors import ConfigError
 from toolkit.fleet import (
     Credential,
-    demo_inventory,
     load_inventory,
     parse_host_list,
     parse_toml_inventory,
 )
 from toolkit.remote.base import ConnectionOptions
+from toolkit.testing.fake_remote import demo_inventory
 
 INVENTORY = """\
 # the estate

@@ -19,9 +19,9 @@ from toolkit.model import (
     ZoneDnssecSettings,
 )
 from toolkit.model.enums import ZoneType
-from toolkit.remote import FakeRemote
 from toolkit.services.audit import collect
-from toolkit.simulator import Fleet, SimulatedServer
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet, SimulatedServer
 
 
 def _inv(server: SimulatedServer, zone: str) -> ServerInventory:

@@ -13,9 +13,9 @@ from toolkit.drift import diff_scans, render_drift
 from toolkit.errors import ConnectError
 from toolkit.fleet import HostSpec
 from toolkit.history import History
-from toolkit.remote import FakeRemote
 from toolkit.services.scan import Scanner, ScanOptions
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 HOSTS = {"dns1": "dns1", "dns2": "dns2", "dns4": "dns4", "flappy": "dns4"}
 
@@ -98,9 +98,9 @@ def test_a_clock_that_moves_is_not_a_rollover() -> None:
     """The same simulated server read a day apart (its fixture times are relative to its start)
     shows no rolled key; a rollover made between the two reads does."""
     from toolkit.drift import diff_inventories
-    from toolkit.remote import FakeRemote
     from toolkit.resources import demo_fixtures_dir
     from toolkit.services.audit import collect
+    from toolkit.testing.fake_remote import FakeRemote
 
     t1 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     first = collect(FakeRemote(Fleet.load(demo_fixtures_dir(), now=t1).get("dns1")))

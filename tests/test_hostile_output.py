@@ -21,10 +21,10 @@ from toolkit.errors import NormaliseError, ProtocolError, RemoteError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_INTERNAL
 from toolkit.fleet import HostSpec
 from toolkit.normalise import load_file
-from toolkit.remote import load_fleet
 from toolkit.remote.base import ClosingRemote, RemoteResult, parse_script_output
 from toolkit.safetext import for_terminal
 from toolkit.services.scan import Scanner, ScanOptions
+from toolkit.testing.fake_remote import load_fleet
 
 HUGE = "9" * 5000  # beyond Python's 4,300-digit limit for int("...")
 DEEP = "[" * 50_000 + "]" * 50_000

@@ -21,14 +21,14 @@ from pypsrp.wsman import WSMan
 
 from toolkit.cli import main
 from toolkit.errors import CmdletError, ConfigError, ProtocolError
-from toolkit.fakeserver import FakeWinrmServer
-from toolkit.fakeserver.replay import ReplayServer, load_recorded
 from toolkit.normalise import clixml
 from toolkit.remote import connect
 from toolkit.remote.jea import JeaRefusal
 from toolkit.remote.psrp import PsrpRemote
 from toolkit.services import jea as jea_service
 from toolkit.services.audit import audit_server, collect
+from toolkit.testing.fakeserver import FakeWinrmServer
+from toolkit.testing.fakeserver.replay import ReplayServer, load_recorded
 
 JEA = "windns.JEA"
 RECORDINGS = Path(__file__).parent / "data" / "wsman-recordings"
@@ -70,7 +70,7 @@ def test_the_jea_audit_finds_what_the_script_audit_finds(fake: FakeWinrmServer, 
 
 
 def jea_service_role() -> list[str]:
-    from toolkit.fakeserver.jea import ROLE_CMDLETS
+    from toolkit.testing.fakeserver.jea import ROLE_CMDLETS
 
     return list(ROLE_CMDLETS)
 

@@ -25,8 +25,8 @@ from click.testing import CliRunner, Result
 
 from tests.krb5_realm import SERVICE_HOST, Realm, missing_tools, set_ccache_clock_offset
 from toolkit.cli import main
-from toolkit.fakeserver import FakeWinrmServer
 from toolkit.remote.kerberos import kerberos_missing
+from toolkit.testing.fakeserver import FakeWinrmServer
 
 TRANSPORTS = ("psrp", "winrm")
 

@@ -10,11 +10,11 @@ from click.testing import CliRunner
 
 from toolkit.cli import main
 from toolkit.policy import PROFILES, load_policy
-from toolkit.remote import FakeRemote
 from toolkit.services import admin
 from toolkit.services.audit import audit_server
 from toolkit.services.fix import plan_server
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 #: (server, zone): RSA, ECDSA P-256, a signed zone missing its ZSK, an unsigned one, ECDSA P-384
 #: (allowed, not recommended) and RSA/SHA-1 (forbidden)

@@ -34,7 +34,7 @@ from toolkit.normalise import (
     trust_anchor_from_json,
     zone_from_json,
 )
-from toolkit.simulator import Fleet
+from toolkit.testing.simulator import Fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "fixtures" / "raw"

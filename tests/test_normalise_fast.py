@@ -42,7 +42,7 @@ from toolkit.normalise import fast as fastmod
 from toolkit.normalise.cim import Record
 from toolkit.normalise.records import signing_key_from_json, zone_head_from_json, zone_settings_from_json
 from toolkit.normalise.table import read_table
-from toolkit.simulator import Fleet
+from toolkit.testing.simulator import Fleet
 
 ZONE = "corp.example"
 MANY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

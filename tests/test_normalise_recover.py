@@ -295,7 +295,8 @@ def tamper_inventory(monkeypatch: pytest.MonkeyPatch, tamper: Callable[[dict[str
     own projection (``[long]$Key.KeyLength``, ``[bool]...``), so a value a cmdlet could never return
     would fail the way the script fails, or be cast, and never reach the document as it is."""
     from toolkit import jsontext
-    from toolkit.remote import FakeRemote, RemoteResult
+    from toolkit.remote import RemoteResult
+    from toolkit.testing.fake_remote import FakeRemote
 
     real = FakeRemote.run
 

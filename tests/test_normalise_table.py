@@ -18,7 +18,7 @@ from toolkit.model import INVENTORY_SCHEMA_VERSION
 from toolkit.normalise import columns, dump_inventory, normalise_inventory
 from toolkit.normalise.inventory import STAGE_KEYS
 from toolkit.normalise.table import KEY_COLUMNS, read_table
-from toolkit.simulator import Fleet
+from toolkit.testing.simulator import Fleet
 
 
 def doc2() -> dict[str, Any]:

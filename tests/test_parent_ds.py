@@ -17,11 +17,11 @@ from click.testing import CliRunner, Result
 from tests.bind_fixtures import require_bind
 from toolkit.audit_log import AuditLog
 from toolkit.cli import main
-from toolkit.dnsview.bind import BindServer, KeySpec, ZoneSpec
 from toolkit.findings import EXIT_REFUSED
-from toolkit.remote import FakeRemote
 from toolkit.resources import demo_fixtures_dir
-from toolkit.simulator import Fleet
+from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 ROLLOVER = "rollover.corp.example"
 ECDSA = (KeySpec("ECDSAP256SHA256", ksk=True), KeySpec("ECDSAP256SHA256"))

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from toolkit.errors import ConfigError, ConnectError, RemoteTimeout
-from toolkit.remote import ConnectionOptions, FakeRemote, connect
-from toolkit.simulator import Fleet
+from toolkit.remote import ConnectionOptions, connect
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 
 def test_fake_records_calls_and_returns_json_copy(fleet: Fleet) -> None:

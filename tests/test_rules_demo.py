@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from toolkit.cli import main
 from toolkit.findings import Finding, HostReport, Severity
 from toolkit.policy import PROFILES, load_policy
-from toolkit.remote import FakeRemote
 from toolkit.rules import RULES
 from toolkit.rules.join_rules import JOIN_RULES
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 HEALTHY = {"corp.example", "ecdsa.corp.example", "shop.corp.example", "branch.example", "lab.example"}
 #: the rules the inventory engine runs; the join rules (area DNS) need a DNS view (test_dns_audit.py)

@@ -14,9 +14,10 @@ from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, 
 from toolkit.findings import EXIT_INCOMPLETE, HostReport, Severity
 from toolkit.fleet import FakeBehaviour, HostSpec
 from toolkit.normalise import normalise_inventory
-from toolkit.remote import FakeRemote, RemoteResult
+from toolkit.remote import RemoteResult
 from toolkit.services.scan import Scanner, ScanOptions, default_connector
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 FAST = dict(backoff=0.01, backoff_max=0.02)
 

@@ -11,9 +11,10 @@ from typing import Any
 from toolkit.errors import ConnectError
 from toolkit.findings import HostReport
 from toolkit.fleet import HostSpec
-from toolkit.remote import FakeRemote, RemoteResult
+from toolkit.remote import RemoteResult
 from toolkit.services.scan import Scanner, ScanOptions
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 
 def _hosts(n: int) -> list[HostSpec]:

@@ -22,10 +22,11 @@ from toolkit.findings import EXIT_INCOMPLETE, Severity
 from toolkit.fleet import HostSpec
 from toolkit.normalise import normalise_inventory
 from toolkit.normalise.selfcheck import ALL_ZONES, NOT_ASKED, check_answer
-from toolkit.remote import FakeRemote, RemoteResult
+from toolkit.remote import RemoteResult
 from toolkit.services.audit import collect
 from toolkit.services.scan import Scanner, ScanOptions
-from toolkit.simulator import Fleet
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet
 
 Doc = dict[str, Any]
 
@@ -201,7 +202,7 @@ def test_a_key_that_cannot_be_projected_costs_its_zone_an_error_not_the_host(
     """inventory.ps1 records KeysListed only after every key was projected (its mirror, the same):
     a projection that throws inside the zone's try leaves that zone's error and no count, so the
     self-check still passes and every other zone is audited."""
-    from toolkit.simulator import projection
+    from toolkit.testing.simulator import projection
 
     real = projection.convert_key
 

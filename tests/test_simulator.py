@@ -8,7 +8,7 @@ import pytest
 
 from tests.inventory_docs import nested
 from toolkit.errors import CmdletError, ConfigError
-from toolkit.simulator import Fleet, SimulatedServer
+from toolkit.testing.simulator import Fleet, SimulatedServer
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -24,8 +24,13 @@ def _doc(**zone_extra: object) -> dict[str, object]:
                 "IsSigned": True,
                 "DnsSecSetting": {"ZoneName": "a.example", "PropagationTime": "2d"},
                 "SigningKeys": [
-                    {"KeyType": "KeySigningKey", "CryptoAlgorithm": "RsaSha256", "RolloverPeriod": "755d",
-                     "NextRolloverTime": "now+30d", "LastRolloverTime": "now-1h"}
+                    {
+                        "KeyType": "KeySigningKey",
+                        "CryptoAlgorithm": "RsaSha256",
+                        "RolloverPeriod": "755d",
+                        "NextRolloverTime": "now+30d",
+                        "LastRolloverTime": "now-1h",
+                    }
                 ],
                 **zone_extra,
             },
@@ -68,8 +73,12 @@ def test_zone_fault_is_recorded_and_other_sections_survive() -> None:
     assert z["SigningKeys"] == []
     assert z["DnsSecSetting"]["ZoneName"] == "a.example"
     assert z["Errors"] == [
-        {"Stage": "Get-DnsServerSigningKey", "Code": 9107, "Message": "not accessible",
-         "FullyQualifiedErrorId": "WIN32 9107,Get-DnsServerSigningKey"}
+        {
+            "Stage": "Get-DnsServerSigningKey",
+            "Code": 9107,
+            "Message": "not accessible",
+            "FullyQualifiedErrorId": "WIN32 9107,Get-DnsServerSigningKey",
+        }
     ]
     assert "Faults" not in z and "Illustrates" not in z
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from toolkit.normalise import normalise_document
-from toolkit.simulator import Fleet, doctor, ps51, runspace
-from toolkit.simulator.powershell import NotSimulated
+from toolkit.testing.simulator import Fleet, doctor, ps51, runspace
+from toolkit.testing.simulator.powershell import NotSimulated
 
 RAW = Path(__file__).resolve().parent.parent / "fixtures" / "raw"
 REFERENCE = RAW.parent / "reference"

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from toolkit.errors import ProtocolError
-from toolkit.remote import FakeRemote
 from toolkit.resources import expand_includes, ps_scripts_dir, script_text
 from toolkit.services.audit import collect
-from toolkit.simulator import Fleet, reads
-from toolkit.simulator.mirror import MIRRORS, script_sha256
-from toolkit.simulator.powershell import ps_array, ps_foreach
-from toolkit.simulator.server import _registry
+from toolkit.testing.fake_remote import FakeRemote
+from toolkit.testing.simulator import Fleet, reads
+from toolkit.testing.simulator.mirror import MIRRORS, script_sha256
+from toolkit.testing.simulator.powershell import ps_array, ps_foreach
+from toolkit.testing.simulator.server import _registry
 
 NEW_CONDITION = "if ($PSBoundParameters.ContainsKey('ZoneName')) {"
 OLD_CONDITION = "if (@($ZoneName).Count -gt 0) {"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.inventory_docs import nested
 from toolkit.errors import CmdletError
-from toolkit.simulator import Fleet, SimulatedServer
+from toolkit.testing.simulator import Fleet, SimulatedServer
 
 
 def _key(server: SimulatedServer, zone: str, key_type: str) -> dict[str, Any]:
@@ -330,7 +330,7 @@ def test_every_simulated_script_has_a_real_script_that_parses_and_back() -> None
     import tree_sitter_powershell
 
     from toolkit.resources import ps_scripts_dir
-    from toolkit.simulator.server import _registry
+    from toolkit.testing.simulator.server import _registry
 
     handlers = _registry()
     shipped = {p.stem for p in ps_scripts_dir().glob("*.ps1") if not p.stem.startswith("_")}

@@ -28,8 +28,9 @@ from tests.windows.target import (
 )
 from toolkit.cli import main
 from toolkit.model import Zone
-from toolkit.remote import ConnectionOptions, FakeRemote, connect, load_fleet
+from toolkit.remote import ConnectionOptions, connect
 from toolkit.services.audit import collect
+from toolkit.testing.fake_remote import FakeRemote, load_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 CYCLE_ZONE = "cycle.windns.test"

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from toolkit.errors import CmdletError, ConnectError, ProtocolError, RemoteError, RemoteTimeout
-from toolkit.fakeserver.replay import Recorded, ReplayServer, load_recorded
 from toolkit.remote import ConnectionOptions
 from toolkit.remote._errors import fault_details
 from toolkit.remote.psrp import PsrpRemote
 from toolkit.remote.winrm import WinrmRemote
+from toolkit.testing.fakeserver.replay import Recorded, ReplayServer, load_recorded
 
 DATA = Path(__file__).parent / "data" / "wsman-recordings"
 

@@ -1,6 +1,6 @@
 """What Windows allows for DNSSEC keys and zone settings: one set of rules for everyone.
 
-The simulated server (``toolkit.simulator.writes``) refuses what Windows refuses with these
+The simulated server (``toolkit.testing.simulator.writes``) refuses what Windows refuses with these
 rules, and the pre-flight guard (``toolkit.guard``) predicts the same refusals before anything
 is sent. Each check takes plain values and returns ``None`` or a ``Violation`` naming the
 Win32 code and the reason; callers decide whether it becomes a ``CmdletError`` (the server

@@ -77,7 +77,6 @@ __all__ = [
     "FakeBehaviour",
     "FleetInventory",
     "HostSpec",
-    "demo_inventory",
     "hosts_from_names",
     "load_inventory",
     "parse_host",
@@ -772,21 +771,3 @@ def hosts_from_names(
             raise ConfigError(f"{option}: {exc}") from None
         hosts.append(HostSpec(name=n, address=address, port=port, transport=transport))
     return FleetInventory(hosts=tuple(hosts), source="<command line>")
-
-
-def demo_inventory(fixtures: Path | None = None, *, include_unreadable: bool = False) -> FleetInventory:
-    """The simulated servers of the demo fleet (or ``fixtures``), over the fake transport.
-
-    Servers whose whole inventory fails (the demo's access-denied DNS3) are left out unless
-    ``include_unreadable``: the demo scan shows a fleet with findings (exit 1), and
-    ``--demo-all`` shows what a host error looks like (exit 2).
-    """
-    from toolkit.remote import load_fleet
-
-    fleet = load_fleet(fixtures)
-    hosts = tuple(
-        HostSpec(name=s.name, address=s.name, transport="fake")
-        for s in fleet
-        if include_unreadable or "Inventory" not in s.faults
-    )
-    return FleetInventory(hosts=hosts, source="<demo fleet>")

@@ -115,8 +115,8 @@ def admin_options(
 
 def persist_fake_state(app: AppContext, remote: Remote) -> None:
     """With --transport fake --fixtures DIR, write the simulated state back to DIR."""
-    from toolkit.remote import FakeRemote
     from toolkit.resources import demo_fixtures_dir
+    from toolkit.testing.fake_remote import FakeRemote
 
     if not isinstance(remote, FakeRemote) or app.fixtures is None:
         return

@@ -252,8 +252,8 @@ def dns_check(
 @click.pass_obj
 def dns_serve_demo(app: AppContext, lifetime: float, port: int | None, workdir: Path | None) -> None:
     """Serve the demo fleet's signed zones with BIND on 127.0.0.1 until Ctrl-C or --lifetime."""
-    from toolkit.dnsview.bind import BindServer
-    from toolkit.dnsview.demo import demo_specs
+    from toolkit.testing.bind import BindServer
+    from toolkit.testing.bind_demo import demo_specs
 
     specs = demo_specs(app.fixtures)
     server = BindServer(specs, workdir=workdir, port=port, lifetime=lifetime)

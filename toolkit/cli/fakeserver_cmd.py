@@ -12,19 +12,24 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from toolkit.cli._signals import stop_on_signals
 from toolkit.cli.app import PASSWORD_ENV, main
 from toolkit.errors import ConfigError
-from toolkit.fakeserver import FAULT_KINDS, NO_DNSSERVER_CONFIGURATION, Credentials, FakeWinrmServer, Fault
 from toolkit.remote.redact import remember_secret
+
+if TYPE_CHECKING:
+    from toolkit.testing.fakeserver import Fault
 
 __all__ = ["fake_server"]
 
 
 def _parse_fault(text: str) -> tuple[str, Fault]:
+    from toolkit.testing.fakeserver import FAULT_KINDS, Fault
+
     host, sep, kind = text.partition(":")
     if not sep or not host or not kind:
         raise click.BadParameter(f"{text!r}: use HOST:KIND (kinds: {', '.join(sorted(FAULT_KINDS))})")
@@ -103,6 +108,8 @@ def fake_server(
     The password is WINDNS_PASSWORD when set, otherwise a random one written to the
     credentials file (DOMAIN:USER:PASSWORD, the NTLM_USER_FILE format).
     """
+    from toolkit.testing.fakeserver import NO_DNSSERVER_CONFIGURATION, Credentials, FakeWinrmServer, Fault
+
     password = os.environ.get(PASSWORD_ENV)
     creds = Credentials(username=username, password=password) if password else Credentials(username=username)
     remember_secret(creds.password)
@@ -146,8 +153,8 @@ def fake_server(
                     f"cannot listen on 127.0.0.1 from port {port_base}: {exc.strerror or exc}"
                 ) from None
             if with_dns:
-                from toolkit.dnsview.bind import BindServer
-                from toolkit.dnsview.demo import demo_specs
+                from toolkit.testing.bind import BindServer
+                from toolkit.testing.bind_demo import demo_specs
 
                 dns_side = BindServer(demo_specs(fixtures_dir), lifetime=duration + 30 if duration else 86400)
                 dns_side.start()

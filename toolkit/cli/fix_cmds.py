@@ -145,7 +145,7 @@ def _fix_hosts(app: AppContext) -> list[str]:
     if app.server:
         return [app.server]
     if app.transport == "fake":
-        from toolkit.remote import load_fleet
+        from toolkit.testing.fake_remote import load_fleet
 
         return [s.name for s in load_fleet(app.fixtures)]
     raise click.UsageError("no server given: use --server NAME")

@@ -314,7 +314,7 @@ def demo_group(ctx: click.Context, app: AppContext, fmt: str) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from toolkit.remote import load_fleet
+    from toolkit.testing.fake_remote import load_fleet
 
     fleet = load_fleet(app.fixtures)
     servers: list[dict[str, Any]] = [

@@ -286,7 +286,7 @@ def scan_cmd(
       4  bad inventory, policy or other configuration
       5  another scan holds the lock on the history database
     """
-    from toolkit.fleet import demo_inventory, hosts_from_names, load_inventory
+    from toolkit.fleet import hosts_from_names, load_inventory
     from toolkit.history import History, ScanLocked, demo_db_path, prepare_db_path, scan_lock
     from toolkit.remote.base import ConnectionOptions
     from toolkit.render import CHECKLIST_FORMATS, FORMATS
@@ -316,6 +316,8 @@ def scan_cmd(
     )
     transport = app.transport
     if demo or demo_all:
+        from toolkit.testing.fake_remote import demo_inventory
+
         fleet = demo_inventory(app.fixtures, include_unreadable=demo_all)
         transport = "fake"
     elif inventory is not None:

@@ -2,7 +2,7 @@
 
 ``zone_view`` / ``zone_views`` ask a server (and the parent, for DS) with dnspython; the
 descriptors in ``toolkit.dnsview.descriptors`` are what the join rules in
-``toolkit.rules.join_rules`` compare with the server's own view. ``toolkit.dnsview.bind`` runs a
+``toolkit.rules.join_rules`` compare with the server's own view. ``toolkit.testing.bind`` runs a
 real BIND ``named`` for the demo and the tests.
 
 The query functions are loaded on first use (dnspython's resolver and DNSSEC modules are not

@@ -561,4 +561,3 @@ def trust_point(obj: Any) -> TrustPoint | None:
         )
     except (NotPlain, TypeError):
         return None
-

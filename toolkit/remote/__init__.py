@@ -4,55 +4,51 @@
 
 - ``psrp`` (default): ``PsrpRemote``, pypsrp RunspacePool reused for every call to the host;
 - ``winrm``: ``WinrmRemote``, pywinrm cmd shell, parameters as one base64 JSON payload;
-- ``fake``: ``FakeRemote`` over a simulated server from the demo fleet or ``fixtures``.
+- ``fake``: ``FakeRemote`` over a simulated server from the demo fleet or ``fixtures``. It is a
+  test double (``toolkit.testing``), imported only when this transport is chosen.
+
+``MockRemote(handler)`` answers every call with a function of yours, for your own tests.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from toolkit.errors import ConfigError
 from toolkit.remote.base import AUTH_METHODS, ConnectionOptions, Remote, RemoteResult, parse_script_output
-from toolkit.remote.fake import Call, FakeRemote
-
-if TYPE_CHECKING:
-    from toolkit.simulator import Fleet
+from toolkit.remote.mock import MockRemote
 
 __all__ = [
     "AUTH_METHODS",
     "TRANSPORTS",
-    "Call",
     "ConnectionOptions",
-    "FakeRemote",
+    "MockRemote",
     "Remote",
     "RemoteResult",
     "connect",
-    "load_fleet",
     "parse_script_output",
 ]
 
 TRANSPORTS = ("psrp", "winrm", "fake")
 
-_FLEETS: dict[Path, Fleet] = {}
 
-
-def load_fleet(fixtures: Path | None = None) -> Fleet:
-    """The simulated fleet in ``fixtures`` (default: the bundled demo), loaded once per process
-    so writes made through one FakeRemote are seen by the next."""
-    from toolkit.resources import demo_fixtures_dir
-    from toolkit.simulator import Fleet
-
-    directory = (fixtures or demo_fixtures_dir()).resolve()
-    fleet = _FLEETS.get(directory)
-    if fleet is None:
-        fleet = _FLEETS[directory] = Fleet.load(directory)
-    return fleet
-
-
-def connect(opts: ConnectionOptions, transport: str = "psrp", *, fixtures: Path | None = None) -> Remote:
+def connect(
+    opts: ConnectionOptions,
+    transport: str = "psrp",
+    *,
+    fixtures: Path | None = None,
+    name: str | None = None,
+    latency: float = 0.0,
+    fail_with: BaseException | None = None,
+) -> Remote:
+    """Open ``opts.host`` over ``transport``. ``name`` (the inventory's name for the host),
+    ``latency`` and ``fail_with`` (a simulated host's delay and failure) apply to the fake
+    transport only."""
     if transport == "fake":
-        return FakeRemote(load_fleet(fixtures).get(opts.host))
+        # The one door from the product into the test doubles: the fake transport.
+        from toolkit.testing.fake_remote import open_fake
+
+        return open_fake(opts.host, fixtures=fixtures, name=name, latency=latency, fail_with=fail_with)
     if transport == "psrp":
         from toolkit.remote.psrp import PsrpRemote
 

@@ -116,17 +116,20 @@ def default_connector(
     """A connector that opens each host with its effective settings over ``base``."""
 
     def open_host(spec: HostSpec) -> Remote:
-        kind = spec.transport or transport
-        if kind == "fake":
-            from toolkit.remote import FakeRemote, load_fleet
-
-            fake = spec.fake or FakeBehaviour()
-            fail = _FAKE_ERRORS[fake.fail]() if fake.fail else None
-            return FakeRemote(
-                load_fleet(fixtures).get(spec.address), host=spec.name, latency=fake.latency, fail_with=fail
-            )
         from toolkit.remote import connect
 
+        kind = spec.transport or transport
+        if kind == "fake":
+            fake = spec.fake or FakeBehaviour()
+            fail = _FAKE_ERRORS[fake.fail]() if fake.fail else None
+            return connect(
+                ConnectionOptions(host=spec.address),
+                "fake",
+                fixtures=fixtures,
+                name=spec.name,
+                latency=fake.latency,
+                fail_with=fail,
+            )
         opts = spec.connection_options(base, fallback_password=fallback_password, host_timeout=host_timeout)
         return connect(opts, kind)
 

@@ -2,9 +2,9 @@
 
 Every block below names the script lines it mirrors (``# inventory.ps1 L169``, lines of the
 file in ps_scripts/, before its ``# windns:include`` line is expanded) and calls the cmdlet fakes
-(``toolkit.simulator.cmdlets``) where the script calls the cmdlet, the projection twins
-(``toolkit.simulator.projection``) where it calls ``_projection.ps1``, and the PowerShell
-semantics helpers (``toolkit.simulator.powershell``) where PowerShell differs from Python.
+(``toolkit.testing.simulator.cmdlets``) where the script calls the cmdlet, the projection twins
+(``toolkit.testing.simulator.projection``) where it calls ``_projection.ps1``, and the PowerShell
+semantics helpers (``toolkit.testing.simulator.powershell``) where PowerShell differs from Python.
 Nothing here knows what the document is meant to hold: it holds what the script would print.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import CmdletError
-from toolkit.simulator import projection as pj
-from toolkit.simulator.cmdlets import Cmdlets
-from toolkit.simulator.mirror import mirrors
-from toolkit.simulator.powershell import (
+from toolkit.testing.simulator import projection as pj
+from toolkit.testing.simulator.cmdlets import Cmdlets
+from toolkit.testing.simulator.mirror import mirrors
+from toolkit.testing.simulator.powershell import (
     Param,
     bind,
     error_record,
@@ -32,7 +32,7 @@ from toolkit.simulator.powershell import (
 )
 
 if TYPE_CHECKING:
-    from toolkit.simulator.server import SimulatedServer
+    from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = ["HANDLERS", "inventory", "new_windns_error", "zone_branch"]
 
@@ -148,7 +148,7 @@ _PARAMS = (Param("ZoneName", "string[]"),)  # L20-L23 param([string[]]$ZoneName)
 @mirrors("inventory.ps1", sha256="d15bd6b9a5b6ee910fb74b1b8228f220c7eddbb76b03c3d3e69f9d97492c9096")
 def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     """What ``inventory.ps1`` prints (docs/inventory-schema.md, schema 2)."""
-    from toolkit.simulator.server import iso
+    from toolkit.testing.simulator.server import iso
 
     variables, bound = bind("inventory", params, _PARAMS)
     zone_name = variables["ZoneName"]

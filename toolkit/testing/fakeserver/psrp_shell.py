@@ -35,7 +35,7 @@ from psrpcore.types import (
     add_note_property,
 )
 
-from toolkit.fakeserver.scripts import ErrorInfo, Outcome
+from toolkit.testing.fakeserver.scripts import ErrorInfo, Outcome
 
 __all__ = ["PsrpShell", "plain_value"]
 
@@ -208,8 +208,8 @@ class PsrpShell:
         """A NoLanguage session: any script fails the pipeline (ScriptsNotAllowed); each command
         runs in turn, its failure a non-terminating error; an invisible one fails the pipeline."""
         from toolkit.errors import CmdletError
-        from toolkit.fakeserver.jea import UnknownCommand, command_not_found, scripts_not_allowed
-        from toolkit.fakeserver.scripts import error_info
+        from toolkit.testing.fakeserver.jea import UnknownCommand, command_not_found, scripts_not_allowed
+        from toolkit.testing.fakeserver.scripts import error_info
 
         script = next((c for c in ps.commands if c.is_script), None)
         if script is not None:

@@ -103,7 +103,7 @@ def _resolve(obj: Any, now: datetime, path: str) -> Any:
 
 def _registry() -> dict[str, Handler]:
     # Imported here, not at module top: reads/writes import this module for types.
-    from toolkit.simulator import doctor, export, reads, writes
+    from toolkit.testing.simulator import doctor, export, reads, writes
 
     return {**reads.HANDLERS, **writes.HANDLERS, **export.HANDLERS, **doctor.HANDLERS}
 
@@ -164,7 +164,7 @@ class SimulatedServer:
 
     # -- dispatch -------------------------------------------------------------------------
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> Any:
-        """Run the mirror of ``ps_scripts/<script>.ps1`` (``toolkit.simulator.reads``/``writes``/
+        """Run the mirror of ``ps_scripts/<script>.ps1`` (``toolkit.testing.simulator.reads``/``writes``/
         ``export``) over the state; returns the JSON-able document it prints, built afresh by the
         script's projections, so it shares nothing with the state."""
         handler = self._handler(script)

@@ -28,8 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from toolkit.fakeserver import wsman
-from toolkit.fakeserver.auth import (
+from toolkit.testing.fakeserver import wsman
+from toolkit.testing.fakeserver.auth import (
     AuthFailed,
     ConnectionAuth,
     Credentials,
@@ -37,13 +37,13 @@ from toolkit.fakeserver.auth import (
     unwrap_message,
     wrap_message,
 )
-from toolkit.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
-from toolkit.fakeserver.jea import NO_LANGUAGE_CONFIGURATION
-from toolkit.fakeserver.psrp_shell import PsrpShell
-from toolkit.fakeserver.scripts import ExtraScripts, Outcome, ScriptCatalogue, Session
-from toolkit.fakeserver.tls import SelfSignedCert, make_self_signed
-from toolkit.fakeserver.winrs_shell import WinrsShell
-from toolkit.simulator import Fleet, SimulatedServer
+from toolkit.testing.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
+from toolkit.testing.fakeserver.jea import NO_LANGUAGE_CONFIGURATION
+from toolkit.testing.fakeserver.psrp_shell import PsrpShell
+from toolkit.testing.fakeserver.scripts import ExtraScripts, Outcome, ScriptCatalogue, Session
+from toolkit.testing.fakeserver.tls import SelfSignedCert, make_self_signed
+from toolkit.testing.fakeserver.winrs_shell import WinrsShell
+from toolkit.testing.simulator import Fleet, SimulatedServer
 
 __all__ = ["NO_DNSSERVER_CONFIGURATION", "FakeWinrmServer", "HostEndpoint", "HostStats"]
 
@@ -317,7 +317,7 @@ class HostEndpoint:
 
     def run_cmdlet(self, name: str, params: Mapping[str, Any]) -> list[Any]:
         """Run one command in a NoLanguage (JEA) session: a visible cmdlet of the role only."""
-        from toolkit.fakeserver.jea import run_cmdlet
+        from toolkit.testing.fakeserver.jea import run_cmdlet
 
         with self.stats.lock:
             self.stats.cmdlets.append(name)
@@ -506,7 +506,7 @@ class FakeWinrmServer:
         keytab: Path | None = None,
     ) -> None:
         if fleet is None:
-            from toolkit.remote import load_fleet
+            from toolkit.testing.fake_remote import load_fleet
 
             fleet = load_fleet(fixtures)
         self.fleet = fleet

@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from toolkit.simulator.cmdlets import Cmdlets, invoke
-from toolkit.simulator.mirror import mirrors
-from toolkit.simulator.powershell import Param, bind, prop, ps_array, ps_string, strict_mode
+from toolkit.testing.simulator.cmdlets import Cmdlets, invoke
+from toolkit.testing.simulator.mirror import mirrors
+from toolkit.testing.simulator.powershell import Param, bind, prop, ps_array, ps_string, strict_mode
 
 if TYPE_CHECKING:
-    from toolkit.simulator.server import SimulatedServer
+    from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = ["HANDLERS", "convert_record"]
 

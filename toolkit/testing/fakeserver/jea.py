@@ -8,7 +8,7 @@ FullyQualifiedErrorId ``ScriptsNotAllowed``, category ParserError. Commands the 
 file does not make visible are not found, as in any session. The visible ones are
 ``ROLE_CMDLETS``, the role capability file of ``docs/jea.md``.
 
-Cmdlets run on the simulated server through the cmdlet fakes (``toolkit.simulator.cmdlets``);
+Cmdlets run on the simulated server through the cmdlet fakes (``toolkit.testing.simulator.cmdlets``);
 what they return goes back as CIM instances (type names
 ``Microsoft.Management.Infrastructure.CimInstance#root/Microsoft/Windows/DNS/<Class>``), with
 TimeSpans and DateTimes as CLIXML ``TS`` and ``DT``. A cmdlet failure is a non-terminating error
@@ -33,8 +33,8 @@ from psrpcore.types import (
 )
 
 from toolkit.errors import CmdletError
-from toolkit.simulator import SimulatedServer
-from toolkit.simulator.cmdlets import Cmdlets, invoke
+from toolkit.testing.simulator import SimulatedServer
+from toolkit.testing.simulator.cmdlets import Cmdlets, invoke
 
 __all__ = [
     "NO_LANGUAGE_CONFIGURATION",

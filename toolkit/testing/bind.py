@@ -10,7 +10,7 @@ deletes the temporary directory, as does a ``start()`` that fails or is interrup
 
 A ``ZoneSpec`` can be deliberately out of sync with what the Windows side reports (a KSK whose DS
 was never updated at the parent, a key never published, NSEC3 parameters changed but not re-signed):
-``toolkit.dnsview.demo`` builds those specs from the demo fleet.
+``toolkit.testing.bind_demo`` builds those specs from the demo fleet.
 
 BIND comes from Debian's packages: ``apt-get install bind9 bind9-utils bind9-dnsutils``.
 """

@@ -19,9 +19,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from toolkit.dnsview.bind import KeySpec, ZoneSpec
 from toolkit.errors import WindnsError
 from toolkit.model.enums import CryptoAlgorithm, DsDigest
+from toolkit.testing.bind import KeySpec, ZoneSpec
 
 __all__ = ["DRIFT", "Drift", "demo_specs", "fleet_specs", "zone_spec"]
 
@@ -167,7 +167,7 @@ def demo_specs(fixtures: Path | None = None) -> list[ZoneSpec]:
     keys the audit account cannot read (Win32 9107) is still served with them, as on Windows.
     """
     from toolkit.resources import demo_fixtures_dir
-    from toolkit.simulator import Fleet
+    from toolkit.testing.simulator import Fleet
 
     fleet = Fleet.load(fixtures or demo_fixtures_dir())
     return fleet_specs({"Zones": server.state.get("Zones") or []} for server in fleet)

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.errors import ConfigError
-from toolkit.simulator.server import SimulatedServer
+from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = ["Fleet"]
 

@@ -1,6 +1,6 @@
 """Public key material of a simulated key: a stable, well-formed DNSKEY derived from the key's
 pointer (a model: Windows keeps real keys), and its DS records. Used by the fake
-``Export-DnsServerDnsSecPublicKey`` (``toolkit.simulator.cmdlets``)."""
+``Export-DnsServerDnsSecPublicKey`` (``toolkit.testing.simulator.cmdlets``)."""
 
 from __future__ import annotations
 

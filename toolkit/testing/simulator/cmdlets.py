@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
-from toolkit.simulator.runspace import DNSSERVER_COMMANDS, command_not_found, current_session
+from toolkit.testing.simulator.runspace import DNSSERVER_COMMANDS, command_not_found, current_session
 
 if TYPE_CHECKING:
-    from toolkit.simulator.server import SimulatedServer
+    from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = ["MESSAGES", "SPLAT", "CimError", "CimInstance", "Cmdlets", "invoke", "win32"]
 
@@ -158,7 +158,7 @@ class CimError(CmdletError):
 
 class CimInstance(dict[str, Any]):
     """A CIM instance a cmdlet writes: its properties by name, and beside them what ConvertTo-Json
-    prints of it besides (``toolkit.simulator.ps51``): its class (``CimSystemProperties.ClassName``)
+    prints of it besides (``toolkit.testing.simulator.ps51``): its class (``CimSystemProperties.ClassName``)
     and the server it came from (``PSComputerName``)."""
 
     def __init__(self, properties: Mapping[str, Any], *, class_name: str, computer_name: str) -> None:
@@ -652,7 +652,7 @@ class Cmdlets:
 
     def _schedule(self, key: dict[str, Any], offset: float = 0.0) -> None:
         # A model, not Windows: the next rollover is one period (or the first offset) from now.
-        from toolkit.simulator.server import iso
+        from toolkit.testing.simulator.server import iso
 
         period = key.get("RolloverPeriod")
         if key.get("IsRolloverEnabled") and period:
@@ -710,7 +710,7 @@ class Cmdlets:
         """PSD Step-DnsServerSigningKeyRollover: "forces a KSK rollover waiting for parent DS update";
         another status is 9128 DNS_ERROR_ROLLOVER_NOT_POKEABLE (REF 3.1)."""
         del force
-        from toolkit.simulator.server import iso
+        from toolkit.testing.simulator.server import iso
 
         cmdlet = lim.CMDLETS["key_rollover:step"]
         z, key = self._rollover_key(zone, key_id, cmdlet)
@@ -731,7 +731,7 @@ class Cmdlets:
         9121 on an unsigned zone (REF 3.1). A model: the rollover completes at once, a KSK then waits
         in KskWaitingForDSUpdate until stepped."""
         del force
-        from toolkit.simulator.server import iso
+        from toolkit.testing.simulator.server import iso
 
         cmdlet = lim.CMDLETS["key_rollover:now"]
         out: list[dict[str, Any]] = []
@@ -898,7 +898,7 @@ class Cmdlets:
         the active KSKs' (UNCONFIRMED: which keys Windows exports); an unsigned zone is 9121
         (UNCONFIRMED). The file's text is zone-file lines (UNCONFIRMED)."""
         del force
-        from toolkit.simulator import keymaterial
+        from toolkit.testing.simulator import keymaterial
 
         cmdlet = lim.CMDLETS["zone_export_keys"]
         z = self._primary(zone, cmdlet)

@@ -3,11 +3,11 @@ transliterated line by line.
 
 Every block below names the script lines it mirrors (``# doctor_probe.ps1 L58``, lines of the
 ``.ps1`` file) and calls the fakes where the script calls PowerShell: the session's automatic
-variables and core cmdlets (``toolkit.simulator.runspace``: ``$PSVersionTable``, ``Get-Module``,
-``Get-Command``...), the DnsServer cmdlet fakes (``toolkit.simulator.cmdlets``) and, where the raw
+variables and core cmdlets (``toolkit.testing.simulator.runspace``: ``$PSVersionTable``, ``Get-Module``,
+``Get-Command``...), the DnsServer cmdlet fakes (``toolkit.testing.simulator.cmdlets``) and, where the raw
 sample pipes their objects into ``ConvertTo-Json -Depth N``, the 5.1 printer
-(``toolkit.simulator.ps51.convert_to_json``). Both scripts depend on the session they run in, not
-only on the server: the front door that knows it (``toolkit.fakeserver``) says so with
+(``toolkit.testing.simulator.ps51.convert_to_json``). Both scripts depend on the session they run in, not
+only on the server: the front door that knows it (``toolkit.testing.fakeserver``) says so with
 ``session(...)``.
 
 Each script ends with ``Write-Output (ConvertTo-Json -InputObject $doc -Depth 5 -Compress)``; as the
@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import CmdletError
-from toolkit.simulator import ps51
-from toolkit.simulator.cmdlets import Cmdlets, invoke
-from toolkit.simulator.mirror import mirrors
-from toolkit.simulator.powershell import (
+from toolkit.testing.simulator import ps51
+from toolkit.testing.simulator.cmdlets import Cmdlets, invoke
+from toolkit.testing.simulator.mirror import mirrors
+from toolkit.testing.simulator.powershell import (
     NotSimulated,
     Param,
     assign,
@@ -42,10 +42,10 @@ from toolkit.simulator.powershell import (
     select_first,
     select_first_n,
 )
-from toolkit.simulator.runspace import Runspace, Session, command_not_found, current_session, session
+from toolkit.testing.simulator.runspace import Runspace, Session, command_not_found, current_session, session
 
 if TYPE_CHECKING:
-    from toolkit.simulator.server import SimulatedServer
+    from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = [
     "DEFAULT_COMMANDS",

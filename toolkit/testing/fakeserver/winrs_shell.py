@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from toolkit.fakeserver.scripts import ErrorInfo, Outcome
+from toolkit.testing.fakeserver.scripts import ErrorInfo, Outcome
 
 __all__ = ["WinrsShell", "clixml_error", "parse_encoded_command"]
 

@@ -1,9 +1,9 @@
 """DnsServer cmdlet objects as Windows PowerShell 5.1's ``ConvertTo-Json -Depth 4`` prints them.
 
 ``convert_to_json`` is the fake of ``<objects> | ConvertTo-Json -Depth <n>`` that the
-``raw_sample.ps1`` mirror (``toolkit/simulator/doctor.py``) calls where the script pipes the
+``raw_sample.ps1`` mirror (``toolkit/testing/simulator/doctor.py``) calls where the script pipes the
 cmdlets' objects into ConvertTo-Json: each zone, signing key and zone setting the cmdlet fakes
-(``toolkit.simulator.cmdlets``) returned, printed as the raw CIM object in 5.1's layout. Every
+(``toolkit.testing.simulator.cmdlets``) returned, printed as the raw CIM object in 5.1's layout. Every
 shape here is taken from ``fixtures/raw/``:
 
 - the layout (``to_json``): ``fixtures/raw/ps51-*.json``, which it reprints byte for byte from
@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from toolkit.simulator.cmdlets import CimInstance
-from toolkit.simulator.powershell import NotSimulated
+from toolkit.testing.simulator.cmdlets import CimInstance
+from toolkit.testing.simulator.powershell import NotSimulated
 
 __all__ = [
     "convert_to_json",

@@ -11,14 +11,16 @@ import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from toolkit import jsontext
 from toolkit.errors import RemoteError
+from toolkit.fleet import FleetInventory, HostSpec
 from toolkit.remote.base import ClosingRemote, RemoteResult
-from toolkit.simulator import SimulatedServer
+from toolkit.testing.simulator import Fleet, SimulatedServer
 
-__all__ = ["Call", "FakeRemote"]
+__all__ = ["Call", "FakeRemote", "demo_inventory", "load_fleet", "open_fake"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +78,45 @@ class FakeRemote(ClosingRemote):
     def close(self) -> None:
         self.closed = True
 
+
+_FLEETS: dict[Path, Fleet] = {}
+
+
+def load_fleet(fixtures: Path | None = None) -> Fleet:
+    """The simulated fleet in ``fixtures`` (default: the bundled demo), loaded once per process
+    so writes made through one FakeRemote are seen by the next."""
+    from toolkit.resources import demo_fixtures_dir
+
+    directory = (fixtures or demo_fixtures_dir()).resolve()
+    fleet = _FLEETS.get(directory)
+    if fleet is None:
+        fleet = _FLEETS[directory] = Fleet.load(directory)
+    return fleet
+
+
+def open_fake(
+    address: str,
+    *,
+    fixtures: Path | None = None,
+    name: str | None = None,
+    latency: float = 0.0,
+    fail_with: BaseException | None = None,
+) -> FakeRemote:
+    """The ``fake`` transport: simulated server ``address`` of the fleet in ``fixtures``."""
+    return FakeRemote(load_fleet(fixtures).get(address), host=name, latency=latency, fail_with=fail_with)
+
+
+def demo_inventory(fixtures: Path | None = None, *, include_unreadable: bool = False) -> FleetInventory:
+    """The simulated servers of the demo fleet (or ``fixtures``), over the fake transport.
+
+    Servers whose whole inventory fails (the demo's access-denied DNS3) are left out unless
+    ``include_unreadable``: the demo scan shows a fleet with findings (exit 1), and
+    ``--demo-all`` shows what a host error looks like (exit 2).
+    """
+    fleet = load_fleet(fixtures)
+    hosts = tuple(
+        HostSpec(name=s.name, address=s.name, transport="fake")
+        for s in fleet
+        if include_unreadable or "Inventory" not in s.faults
+    )
+    return FleetInventory(hosts=hosts, source="<demo fleet>")

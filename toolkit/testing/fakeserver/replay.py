@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from toolkit.fakeserver import wsman
+from toolkit.testing.fakeserver import wsman
 
 __all__ = ["Recorded", "ReplayServer", "load_recorded"]
 

@@ -4,10 +4,10 @@
 ``$ExecutionContext.SessionState.LanguageMode``, ``$PSSenderInfo``, ``$env:COMPUTERNAME``,
 ``[System.Environment]::OSVersion``, ``Get-Module -ListAvailable -Name`` and ``Get-Command -Name``.
 ``Runspace`` answers those for one script run, in the session the front door says the script
-runs in (``session(...)``; ``toolkit.fakeserver`` knows it): without it, a full
+runs in (``session(...)``; ``toolkit.testing.fakeserver`` knows it): without it, a full
 ``Microsoft.PowerShell`` session with the DnsServer module. A session configuration may lack the
 module (a JEA endpoint that does not expose it); then the DnsServer cmdlet fakes
-(``toolkit.simulator.cmdlets``) raise ``command_not_found`` too.
+(``toolkit.testing.simulator.cmdlets``) raise ``command_not_found`` too.
 
 Objects are dicts of the members the scripts read (about_Properties: names ignore case). A .NET
 ``Version`` and an enum value are held as the text ``[string]`` makes of them (``2.0.0.0``,
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from toolkit.errors import CmdletError
 
 if TYPE_CHECKING:
-    from toolkit.simulator.server import SimulatedServer
+    from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = [
     "CORE_COMMANDS",

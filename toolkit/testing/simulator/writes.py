@@ -5,7 +5,7 @@ Each handler binds the script's ``param()`` block (``powershell.bind``: names, t
 ValidateSet, Mandatory), turns on strict mode where the script does (``Set-StrictMode -Version
 2.0``), builds the same ``$arguments`` hashtable and calls the cmdlet fake with it
 (``cmdlets.invoke``: the splat), then projects what the script projects. Windows's validation
-and its Win32 codes live in the cmdlet fakes (``toolkit.simulator.cmdlets``); a refused change
+and its Win32 codes live in the cmdlet fakes (``toolkit.testing.simulator.cmdlets``); a refused change
 raises ``CmdletError`` there and ends the script, as ``$ErrorActionPreference = 'Stop'`` does.
 Line numbers are those of the ``.ps1`` file.
 """
@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from toolkit.simulator import projection as pj
-from toolkit.simulator.cmdlets import Cmdlets, invoke
-from toolkit.simulator.mirror import mirrors
-from toolkit.simulator.powershell import (
+from toolkit.testing.simulator import projection as pj
+from toolkit.testing.simulator.cmdlets import Cmdlets, invoke
+from toolkit.testing.simulator.mirror import mirrors
+from toolkit.testing.simulator.powershell import (
     Param,
     assign,
     bind,
@@ -29,7 +29,7 @@ from toolkit.simulator.powershell import (
 )
 
 if TYPE_CHECKING:
-    from toolkit.simulator.server import SimulatedServer
+    from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = ["HANDLERS"]
 

@@ -3,7 +3,7 @@
 Each twin is a transliteration: the same members read the same way (``$Obj.Name`` is ``prop``,
 ``Get-WindnsMember`` is ``get_member``), the same casts (``ps_string``, ``ps_long``, ``ps_bool``),
 the same order of keys in the ``[ordered]@{}`` it returns. The objects are what the cmdlet fakes
-(``toolkit.simulator.cmdlets``) return: dicts of CIM properties, TimeSpans as ``timedelta``,
+(``toolkit.testing.simulator.cmdlets``) return: dicts of CIM properties, TimeSpans as ``timedelta``,
 DateTimes as ``datetime``.
 """
 
@@ -12,7 +12,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from toolkit.simulator.powershell import has_member, member, prop, ps_array, ps_bool, ps_long, ps_string
+from toolkit.testing.simulator.powershell import (
+    has_member,
+    member,
+    prop,
+    ps_array,
+    ps_bool,
+    ps_long,
+    ps_string,
+)
 
 __all__ = [
     "convert_bool",
@@ -95,7 +103,7 @@ def convert_seconds(span: Any) -> float | None:
 
 # L53-L58 ConvertTo-WindnsIsoTime
 def convert_iso_time(date: Any) -> str | None:
-    from toolkit.simulator.server import iso
+    from toolkit.testing.simulator.server import iso
 
     if date is None:
         return None

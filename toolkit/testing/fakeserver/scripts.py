@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import CmdletError
-from toolkit.fakeserver.faults import Fault
-from toolkit.simulator import SimulatedServer, doctor
-from toolkit.simulator.doctor import Session
+from toolkit.testing.fakeserver.faults import Fault
+from toolkit.testing.simulator import SimulatedServer, doctor
+from toolkit.testing.simulator.doctor import Session
 
 __all__ = ["BOOTSTRAP", "ErrorInfo", "Outcome", "ScriptCatalogue", "Session", "error_info"]
 

@@ -247,7 +247,7 @@ def error_record(exc: CmdletError) -> dict[str, Any]:
     """The ``$_`` of a ``catch`` block for a failed cmdlet, as the members New-WindnsError reads:
     ``FullyQualifiedErrorId``, ``Exception.Message`` and, on a CimException,
     ``Exception.ErrorData.error_Code`` (reference section 2, CimJobException.cs)."""
-    from toolkit.simulator.cmdlets import CimError
+    from toolkit.testing.simulator.cmdlets import CimError
 
     message = exc.args[0] if exc.args else str(exc)
     exception: dict[str, Any] = {"Message": message}

@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Mirror:
     script: str  # "inventory.ps1"
     sha256: str  # of the expanded text the mirror was read against
-    module: str  # where the mirror lives ("toolkit/simulator/reads.py")
+    module: str  # where the mirror lives ("toolkit/testing/simulator/reads.py")
     handler: str  # the function's name
 
 
