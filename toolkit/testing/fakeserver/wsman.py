@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 __all__ = [
     "ACTIONS",
     "COMMAND_NOT_FOUND_TEXT",
+    "ENVELOPE_LIMIT_CODE",
+    "ENVELOPE_LIMIT_TEXT",
     "NS",
     "OPERATION_TIMEOUT_CODE",
     "WSManRequest",
@@ -149,6 +151,8 @@ def envelope(request: WSManRequest, body: ET.Element | None = None) -> bytes:
 
 #: code -> (SOAP code, subcode, FaultDetail) as Windows sends them (pypsrp's recordings:
 #: test_psrp_long_running_cmdlet.yml#4, test_psrp_receive_failure.yml#3)
+#: 0x80338111, a request larger than the server's MaxEnvelopeSizekb
+ENVELOPE_LIMIT_CODE = 2150859025
 _FAULT_SHAPES = {
     OPERATION_TIMEOUT_CODE: ("s:Receiver", "w:TimedOut", None),
     2150858843: (
@@ -156,7 +160,19 @@ _FAULT_SHAPES = {
         "w:InvalidSelectors",
         "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
     ),
+    # DSP0226 6.2: wsman:EncodingLimit with the MaxEnvelopeSize detail for a request too large
+    ENVELOPE_LIMIT_CODE: (
+        "s:Sender",
+        "w:EncodingLimit",
+        "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize",
+    ),
 }
+#: the text behind 0x80338111 (ERROR_WSMAN_QUOTA_MAX_ENVELOPE_SIZE as PowerShell reports it, e.g.
+#: dsccommunity/SharePointDsc#670); UNCONFIRMED by a recording of the server's own fault
+ENVELOPE_LIMIT_TEXT = (
+    "The WS-Management service cannot process the request because the request size exceeded the "
+    "configured MaxEnvelopeSize quota. "
+)
 #: the text Windows gives with 2150858843 for a command it does not know (same recordings)
 COMMAND_NOT_FOUND_TEXT = (
     "The Windows Remote Shell received a request to perform an operation on a command identifier that "
