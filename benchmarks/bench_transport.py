@@ -46,7 +46,9 @@ def _template() -> tuple[dict[str, Any], dict[str, Any]]:
     return doc, zone
 
 
-def synthetic_fleet(servers: int, zones: int) -> Fleet:
+def synthetic_fleet(servers: int, zones: int, zone_name: str = "z{z:03d}.bench.example") -> Fleet:
+    """``servers`` copies of a demo server, each with ``zones`` copies of one signed zone, named
+    by ``zone_name`` (a format string of ``z``, the zone's number)."""
     doc, zone = _template()
     sims: dict[str, SimulatedServer] = {}
     for s in range(servers):
@@ -56,7 +58,7 @@ def synthetic_fleet(servers: int, zones: int) -> Fleet:
         d["Zones"] = []
         for z in range(zones):
             zz = copy.deepcopy(zone)
-            zz["ZoneName"] = f"z{z:03d}.bench.example"
+            zz["ZoneName"] = zone_name.format(z=z)
             for k in zz.get("SigningKeys", []):
                 k.pop("KeyId", None)
                 k["ZoneName"] = zz["ZoneName"]

@@ -49,7 +49,8 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], list[str]]:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[list[str]]:
-    proc, lines = _start("--for", "120", "--dns")
+    # a server configured for 150 KB (Windows' smaller default): the audits below go through it
+    proc, lines = _start("--for", "120", "--dns", "--max-envelope-kb", "150")
     try:
         yield lines
     finally:
@@ -80,6 +81,7 @@ def test_announces_address_credentials_and_servers(served: list[str]) -> None:
     announced = set(re.findall(r"DNS\d\.\S+", text))
     assert {"DNS1.corp.example", "DNS2.corp.example", "DNS4.branch.example"} <= announced
     assert PASSWORD not in text  # the password is referenced, never printed
+    assert "envelopes: up to 150 KiB (MaxEnvelopeSizekb)" in served
 
 
 @pytest.mark.parametrize("transport", ["psrp", "winrm"])
@@ -117,6 +119,7 @@ def test_wrong_password_is_one_line_and_non_zero(runner: CliRunner, served: list
         (["--fault", "nocolon"], 3, "HOST:KIND"),
         (["--fault", "dns1:explode"], 3, "explode"),
         (["--only", "dns9"], 4, "dns9"),
+        (["--max-envelope-kb", "8"], 3, "--max-envelope-kb"),  # MS-WSMV 2.2.4.10: at least 32
     ],
 )
 def test_bad_options_are_one_line_errors(runner: CliRunner, argv: list[str], code: int, text: str) -> None:

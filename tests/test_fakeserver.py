@@ -346,3 +346,18 @@ def test_wire_faults_declared_in_a_fixture_apply_to_that_host(tmp_path: Path) ->
         assert time.perf_counter() - start >= 0.3 * slow.stats.exchanges * 0.9
         with pytest.raises(ConnectError), connect(fake.connection_options(broken.name), "psrp") as remote:
             remote.run("inventory", {})
+
+
+def test_max_envelope_kb_is_enforced(fake: FakeWinrmServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fake, "max_envelope_kb", 150)
+    ep = fake.endpoint(FIRST)
+    with pytest.raises(WSManFaultError) as info:  # asks for 500 KiB answers from a 150 KiB server
+        wsman(fake, FIRST, max_envelope_size=512000).get_server_config()
+    assert int(info.value.code) == 2150859025
+    with pytest.raises(WSManFaultError) as info:  # a request larger than 150 KiB
+        wsman(fake, FIRST).get("http://schemas.microsoft.com/wbem/wsman/1/config/" + "x" * 160_000)
+    assert int(info.value.code) == 2150859025
+    assert ep.stats.envelope_refusals == 2
+    w = wsman(fake, FIRST)
+    w.update_max_payload_size()  # the server's own answer is within its limit
+    assert w.max_envelope_size == 150 * 1024

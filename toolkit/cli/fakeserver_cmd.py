@@ -77,6 +77,13 @@ def _parse_fault(text: str) -> tuple[str, Fault]:
     "--fault", "fault_specs", multiple=True, metavar="HOST:KIND", help="Inject a fault on one host."
 )
 @click.option(
+    "--max-envelope-kb",
+    type=click.IntRange(32),
+    default=500,
+    show_default=True,
+    help="The servers' MaxEnvelopeSizekb: larger requests are refused (Windows' default is 150 or 500).",
+)
+@click.option(
     "--dns",
     "with_dns",
     is_flag=True,
@@ -100,6 +107,7 @@ def fake_server(
     config_names: tuple[str, ...],
     latency: float,
     fault_specs: tuple[str, ...],
+    max_envelope_kb: int,
     with_dns: bool,
     duration: float | None,
 ) -> None:
@@ -123,6 +131,7 @@ def fake_server(
             credentials=creds,
             configuration_names=names,
             keytab=keytab.resolve() if keytab is not None else None,
+            max_envelope_kb=max_envelope_kb,
         )
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
@@ -173,6 +182,7 @@ def fake_server(
                     f"kerberos: tickets for the service principals in {keytab} (HTTP/<name>; connect with "
                     "--server <name> --auth kerberos)"
                 )
+            click.echo(f"envelopes: up to {max_envelope_kb} KiB (MaxEnvelopeSizekb)")
             click.echo(
                 f"session configurations: {', '.join(names)} "
                 f"({NO_DNSSERVER_CONFIGURATION}: a JEA-style endpoint without the DnsServer module)"

@@ -11,6 +11,7 @@ WSMan fault 2150858793 (OperationTimeout)              ``RemoteTimeout``
 HTTP 401/403, authentication errors, WSMan fault 5     ``AuthError``
 WSMan fault 2150858843 about the shell (shell gone)    ``ConnectError``
 WSMan fault 2150858843 about a command (unknown id)    ``ProtocolError``
+WSMan fault 2150859025 (envelope above the limit)      ``ProtocolError``
 other WSMan faults (quota...), bad XML, fragments      ``ProtocolError``
 =====================================================  =================
 
@@ -38,6 +39,7 @@ from toolkit.remote import redact
 
 __all__ = [
     "WSMAN_ACCESS_DENIED",
+    "WSMAN_ENVELOPE_TOO_LARGE",
     "WSMAN_OPERATION_TIMEOUT",
     "WSMAN_QUOTA_EXCEEDED",
     "WSMAN_SHELL_NOT_FOUND",
@@ -61,6 +63,7 @@ WSMAN_ACCESS_DENIED = 5
 WSMAN_OPERATION_TIMEOUT = 2150858793  # 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
 WSMAN_SHELL_NOT_FOUND = 2150858843  # 0x8033805B invalid selectors: no such shell, or no such command
 WSMAN_QUOTA_EXCEEDED = 2150859174  # 0x803381A6 maximum number of shells for this user
+WSMAN_ENVELOPE_TOO_LARGE = 2150859025  # 0x80338111 a message above the server's MaxEnvelopeSizekb
 _WSMAN_INVALID_RESOURCE = 2150858752  # 0x80338000 e.g. an unknown session configuration
 
 _HRESULT_WIN32 = 0x80070000
@@ -304,6 +307,12 @@ def wsman_fault_error(code: int | str | None, reason: str | None, *, endpoint: s
         )
     if number == _WSMAN_INVALID_RESOURCE:
         return ProtocolError(f"{endpoint}: {detail}")
+    if number == WSMAN_ENVELOPE_TOO_LARGE:
+        return ProtocolError(
+            f"{endpoint}: the server refused a message as larger than its MaxEnvelopeSizekb setting, which "
+            "is below the size it reported, or the 150 KiB used when its configuration cannot be read "
+            f"(WSMan fault {number} {hex_code(number)}: {detail})"
+        )
     shown = (
         f"WSMan fault {number} {hex_code(number)}"
         if number is not None

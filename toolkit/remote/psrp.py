@@ -32,7 +32,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _errors, kerberos
+from toolkit.remote import _envelope, _errors, kerberos
 from toolkit.remote.base import (
     ClosingRemote,
     ConnectionOptions,
@@ -64,8 +64,16 @@ class CommandDeadline(Exception):
 
 
 class _WSMan(WSMan):
-    """pypsrp's WSMan, with Receive retried on a WS-Management OperationTimeout fault until the
-    command's deadline, and faults read with their deepest Windows text.
+    """pypsrp's WSMan, with envelopes sized by the server's own ``MaxEnvelopeSizekb``, Receive
+    retried on a WS-Management OperationTimeout fault until the command's deadline, and faults
+    read with their deepest Windows text.
+
+    pypsrp starts at 150 KiB and, once the server says it speaks PSRP 2.2 or later, moves to
+    500 KiB without asking (``RunspacePool._process_session_capability`` calls
+    ``update_max_payload_size(512000)``): a server configured for 150 KiB then refuses every
+    request with fault 2150859025. Here the server's configuration is asked once (a Get of
+    winrm/config, ``server_envelope_size``) before the pool is created, and no size above it is
+    ever used; when the configuration cannot be read, 150 KiB.
 
     A Receive that times out means "nothing to say yet": pypsrp already retries it while a
     pipeline runs, but not while a pool opens, and never gives up. Here each Receive waits at most
@@ -75,6 +83,38 @@ class _WSMan(WSMan):
     """
 
     deadline: float | None = None
+    #: the server's MaxEnvelopeSizekb x 1024 once asked (None: not yet)
+    server_envelope: int | None = None
+
+    def server_envelope_size(self) -> int:
+        """The server's MaxEnvelopeSizekb in bytes, asked once; ``FALLBACK_ENVELOPE_SIZE`` when
+        the configuration is refused (a user who is not an administrator) or holds no size."""
+        if self.server_envelope is None:
+            size: int | None = None
+            asked, self.max_envelope_size = self.max_envelope_size, _envelope.CONFIG_GET_ENVELOPE
+            try:
+                size = _envelope.size_from_config(self.get_server_config())
+                why = "no usable MaxEnvelopeSizekb in it"
+            except WSManFaultError as exc:
+                why = f"WSMan fault {_fault_code(exc) or exc.code}"
+            except ET.ParseError:
+                why = "XML that cannot be parsed"
+            finally:
+                self.max_envelope_size = asked
+            if size is None:
+                size = _envelope.FALLBACK_ENVELOPE_SIZE
+                log.debug(
+                    "%s: winrm/config not read (%s): envelopes of %d bytes", self.transport.server, why, size
+                )
+            self.server_envelope = size
+        return self.server_envelope
+
+    def update_max_payload_size(self, max_payload_size: int | None = None) -> None:
+        """Size envelopes by the server: ``max_payload_size`` (pypsrp's 512000 guess) is capped
+        at what the server accepts; None takes the server's size."""
+        limit = self.server_envelope_size()
+        size = limit if max_payload_size is None else min(max_payload_size, limit)
+        super().update_max_payload_size(size)
 
     def receive(
         self,
@@ -223,12 +263,18 @@ class PsrpRemote(ClosingRemote):
             return self._pool
         try:
             wsman = self._wsman_factory(self.opts)
-            pool = self._pool_factory(wsman, self.opts)
         except ValueError as exc:  # pypsrp refusing a combination of options
             raise ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}") from None
         self._wsman = wsman
         self._arm()
         try:
+            if isinstance(wsman, _WSMan):
+                # before the pool exists: its fragmenter takes the payload size at creation
+                wsman.update_max_payload_size()
+            try:
+                pool = self._pool_factory(wsman, self.opts)
+            except ValueError as exc:
+                raise ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}") from None
             pool.open()
         except BaseException:
             self._discard()

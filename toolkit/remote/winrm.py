@@ -22,11 +22,13 @@ import math
 import os
 import threading
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+import xmltodict
 from winrm.exceptions import (
     AuthenticationError,
     WinRMError,
@@ -38,7 +40,7 @@ from winrm.protocol import Protocol
 from winrm.transport import Transport
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _errors, kerberos
+from toolkit.remote import _envelope, _errors, kerberos
 from toolkit.remote._clixml import parse_error_view, parse_stderr
 from toolkit.remote.base import (
     ClosingRemote,
@@ -65,8 +67,10 @@ BOOTSTRAP = "_winrm_bootstrap"
 MAX_COMMAND_LINE = 8191
 _EXECUTABLE = "powershell.exe"
 _UTF8_CODEPAGE = 65001
-#: bytes of stdin per Send request: well inside a 150 KiB envelope once base64-encoded
+#: bytes of stdin per Send request at most: well inside a 150 KiB envelope once base64-encoded
 _STDIN_CHUNK = 96 * 1024
+#: room for the SOAP header and the Send body around the base64 stdin of one Send
+_SEND_OVERHEAD = 8 * 1024
 
 ProtocolFactory = Callable[[ConnectionOptions], Any]
 
@@ -127,14 +131,43 @@ class OperationTimedOut(WinRMOperationTimeoutError):
 
 
 class _Protocol(Protocol):
-    """pywinrm's Protocol asking for 500 KiB envelopes instead of 150 KiB (its fixed header value),
-    keeping the text of an OperationTimeout fault.
+    """pywinrm's Protocol with envelopes sized by the server's ``MaxEnvelopeSizekb`` (pywinrm
+    always asks for 150 KiB), keeping the text of an OperationTimeout fault.
 
-    Every server with the DnsServer module (Windows Server 2012 and later) allows 500 KiB, the
-    size pypsrp also moves to on such servers; large outputs then take a third of the Receives.
+    ``learn_envelope_size`` asks the server's configuration once (a Get of winrm/config, as
+    pypsrp does); a server at 500 KiB then answers large outputs in a third of the Receives, and
+    one configured lower is never sent more than it accepts. Until then, and when the
+    configuration cannot be read, 150 KiB.
     """
 
-    max_envelope_size = 512000
+    max_envelope_size = _envelope.FALLBACK_ENVELOPE_SIZE
+
+    def learn_envelope_size(self) -> int:
+        """Ask the server's MaxEnvelopeSizekb and use it for every later request; the fallback
+        when the Get is refused (a user who is not an administrator) or holds no size."""
+        message_id = uuid.uuid4()
+        req = {
+            "env:Envelope": self.build_wsman_header(
+                action=_envelope.GET_ACTION, resource_uri=_envelope.CONFIG_URI, message_id=message_id
+            )
+        }
+        req["env:Envelope"]["env:Header"]["w:MaxEnvelopeSize"]["#text"] = str(_envelope.CONFIG_GET_ENVELOPE)
+        req["env:Envelope"]["env:Body"] = {}
+        size: int | None = None
+        try:
+            size = _envelope.size_from_config(ET.fromstring(self.send_message(xmltodict.unparse(req))))
+            why = "no usable MaxEnvelopeSizekb in it"
+        except WSManFaultError as exc:
+            why = f"WSMan fault {exc.wsman_fault_code or exc.code}"
+        except ET.ParseError:
+            why = "XML that cannot be parsed"
+        if size is None:
+            size = _envelope.FALLBACK_ENVELOPE_SIZE
+            log.debug(
+                "%s: winrm/config not read (%s): envelopes of %d bytes", self.transport.endpoint, why, size
+            )
+        self.max_envelope_size = size
+        return size
 
     def build_wsman_header(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         header: dict[str, Any] = super().build_wsman_header(*args, **kwargs)
@@ -253,6 +286,8 @@ class WinrmRemote(ClosingRemote):
         except (ValueError, WinRMError) as exc:
             raise ConfigError(f"{self.host}: unusable connection options: {self._scrub(exc)}") from None
         self._protocol = protocol
+        if isinstance(protocol, _Protocol):
+            protocol.learn_envelope_size()
         shell_id = protocol.open_shell(noprofile=True, codepage=_UTF8_CODEPAGE)
         self._shell_id = str(shell_id)
         log.debug("%s: cmd shell opened", self.host)
@@ -283,8 +318,9 @@ class WinrmRemote(ClosingRemote):
             try:
                 protocol, shell_id = self._open()
                 command_id = protocol.run_command(shell_id, command, arguments)
-                for at in range(0, len(payload), _STDIN_CHUNK):
-                    chunk, last = payload[at : at + _STDIN_CHUNK], at + _STDIN_CHUNK >= len(payload)
+                step = _stdin_chunk(protocol)
+                for at in range(0, len(payload), step):
+                    chunk, last = payload[at : at + step], at + step >= len(payload)
                     protocol.send_command_input(shell_id, command_id, chunk, end=last)
                 stdout, stderr, exit_code = self._output(protocol, shell_id, command_id, deadline)
                 self._cleanup(protocol, shell_id, command_id)
@@ -445,6 +481,14 @@ class WinrmRemote(ClosingRemote):
                 except Exception as exc:  # noqa: BLE001 - the results are in hand
                     log.debug("%s: closing the shell failed: %s", self.host, self._scrub(exc))
             self._discard()
+
+
+def _stdin_chunk(protocol: Any) -> int:
+    """Bytes of stdin per Send: base64 of them and the Send around it fit the envelope size."""
+    size = getattr(protocol, "max_envelope_size", _envelope.FALLBACK_ENVELOPE_SIZE)
+    if not isinstance(size, int):
+        size = _envelope.FALLBACK_ENVELOPE_SIZE
+    return max(1024, min(_STDIN_CHUNK, (size - _SEND_OVERHEAD) // 4 * 3))
 
 
 def _no_ntlm_challenge(exc: BaseException) -> bool:

@@ -73,6 +73,7 @@ class HostStats:
         self.requests: list[bytes] = []  # decrypted SOAP envelopes, in order
         self.scripts: list[str] = []  # text of every script the host was asked to run
         self.cmdlets: list[str] = []  # every command run in a NoLanguage (JEA) session
+        self.envelope_refusals = 0  # requests refused for exceeding max_envelope_kb
 
     def reset(self) -> None:
         with self.lock:
@@ -83,6 +84,7 @@ class HostStats:
             self.requests.clear()
             self.scripts.clear()
             self.cmdlets.clear()
+            self.envelope_refusals = 0
 
     @property
     def wire_text(self) -> str:
@@ -237,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
             ep.stats.operations[request.operation] += 1
             if ep.stats.capture:
                 ep.stats.requests.append(body)
-        status, response = ep.answer(request, self)
+        status, response = ep.answer(request, self, len(body))
         if status == 0:  # reset or hang: nothing to send
             return
         self._reply(status, response, encrypt=encrypted, headers=headers)
@@ -324,7 +326,15 @@ class HostEndpoint:
         return run_cmdlet(self.simulated, name, params)
 
     # -- WS-Management --------------------------------------------------------------------
-    def answer(self, req: wsman.WSManRequest, handler: _Handler) -> tuple[int, bytes]:
+    def answer(self, req: wsman.WSManRequest, handler: _Handler, size: int = 0) -> tuple[int, bytes]:
+        limit = self.owner.max_envelope_kb * 1024
+        if size > limit or req.max_envelope_size > limit:
+            # stricter than MS-WSMAN 3.1.4.1.9 (which lowers a MaxEnvelopeSize above the setting):
+            # a client that asks for more than the server's MaxEnvelopeSizekb, or sends a larger
+            # envelope, is refused, so that tests see a client assuming a bigger limit
+            with self.stats.lock:
+                self.stats.envelope_refusals += 1
+            return self._fault(req, wsman.ENVELOPE_LIMIT_CODE, wsman.ENVELOPE_LIMIT_TEXT)
         fault = self.faults.take(req.operation, ["reset", "hang", "truncate", *WSMAN_FAULTS])
         if fault is not None:
             if fault.kind == "reset":

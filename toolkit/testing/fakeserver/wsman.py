@@ -11,10 +11,13 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape as xml_escape
 
 __all__ = [
     "ACTIONS",
     "COMMAND_NOT_FOUND_TEXT",
+    "ENVELOPE_LIMIT_CODE",
+    "ENVELOPE_LIMIT_TEXT",
     "NS",
     "OPERATION_TIMEOUT_CODE",
     "WSManRequest",
@@ -149,6 +152,8 @@ def envelope(request: WSManRequest, body: ET.Element | None = None) -> bytes:
 
 #: code -> (SOAP code, subcode, FaultDetail) as Windows sends them (pypsrp's recordings:
 #: test_psrp_long_running_cmdlet.yml#4, test_psrp_receive_failure.yml#3)
+#: 0x80338111, a request larger than the server's MaxEnvelopeSizekb
+ENVELOPE_LIMIT_CODE = 2150859025
 _FAULT_SHAPES = {
     OPERATION_TIMEOUT_CODE: ("s:Receiver", "w:TimedOut", None),
     2150858843: (
@@ -156,7 +161,19 @@ _FAULT_SHAPES = {
         "w:InvalidSelectors",
         "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
     ),
+    # DSP0226 6.2: wsman:EncodingLimit with the MaxEnvelopeSize detail for a request too large
+    ENVELOPE_LIMIT_CODE: (
+        "s:Sender",
+        "w:EncodingLimit",
+        "http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/MaxEnvelopeSize",
+    ),
 }
+#: the text behind 0x80338111 (ERROR_WSMAN_QUOTA_MAX_ENVELOPE_SIZE as PowerShell reports it, e.g.
+#: dsccommunity/SharePointDsc#670); UNCONFIRMED by a recording of the server's own fault
+ENVELOPE_LIMIT_TEXT = (
+    "The WS-Management service cannot process the request because the request size exceeded the "
+    "configured MaxEnvelopeSize quota. "
+)
 #: the text Windows gives with 2150858843 for a command it does not know (same recordings)
 COMMAND_NOT_FOUND_TEXT = (
     "The Windows Remote Shell received a request to perform an operation on a command identifier that "
@@ -279,12 +296,65 @@ def receive_response(
     return envelope(request, resp)
 
 
+#: the winrm/config GetResponse as Windows sends it: the envelope and the body of pypsrp's recording
+#: test_wsman_update_envelope_size_150.yml (message 0; tests/data/wsman-recordings/ keeps it), with
+#: the endpoint's own MaxEnvelopeSizekb. The rest of the configuration is the recorded host's.
+_CONFIG_RESPONSE = (
+    '<s:Envelope xml:lang="en-US" xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+    'xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+    'xmlns:x="http://schemas.xmlsoap.org/ws/2004/09/transfer" '
+    'xmlns:w="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd" '
+    'xmlns:p="http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd">'
+    "<s:Header><a:Action>http://schemas.xmlsoap.org/ws/2004/09/transfer/GetResponse</a:Action>"
+    "<a:MessageID>uuid:{message_id}</a:MessageID>"
+    "<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
+    "<a:RelatesTo>{relates_to}</a:RelatesTo></s:Header><s:Body>"
+    '<cfg:Config xmlns:cfg="http://schemas.microsoft.com/wbem/wsman/1/config">'
+    "<cfg:MaxEnvelopeSizekb>{max_envelope_kb}</cfg:MaxEnvelopeSizekb>"
+    "<cfg:MaxTimeoutms>60000</cfg:MaxTimeoutms><cfg:MaxBatchItems>32000</cfg:MaxBatchItems>"
+    "<cfg:MaxProviderRequests>4294967295</cfg:MaxProviderRequests><cfg:Client>"
+    "<cfg:NetworkDelayms>5000</cfg:NetworkDelayms><cfg:URLPrefix>wsman</cfg:URLPrefix>"
+    "<cfg:AllowUnencrypted>false</cfg:AllowUnencrypted><cfg:Auth><cfg:Basic>true</cfg:Basic>"
+    "<cfg:Digest>true</cfg:Digest><cfg:Kerberos>true</cfg:Kerberos>"
+    "<cfg:Negotiate>true</cfg:Negotiate><cfg:Certificate>true</cfg:Certificate>"
+    "<cfg:CredSSP>false</cfg:CredSSP></cfg:Auth><cfg:DefaultPorts><cfg:HTTP>5985</cfg:HTTP>"
+    "<cfg:HTTPS>5986</cfg:HTTPS></cfg:DefaultPorts><cfg:TrustedHosts></cfg:TrustedHosts>"
+    "</cfg:Client><cfg:Service>"
+    "<cfg:RootSDDL>O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)</cfg:RootSDDL>"
+    "<cfg:MaxConcurrentOperations>4294967295</cfg:MaxConcurrentOperations>"
+    "<cfg:MaxConcurrentOperationsPerUser>1500</cfg:MaxConcurrentOperationsPerUser>"
+    "<cfg:EnumerationTimeoutms>240000</cfg:EnumerationTimeoutms>"
+    "<cfg:MaxConnections>300</cfg:MaxConnections>"
+    "<cfg:MaxPacketRetrievalTimeSeconds>120</cfg:MaxPacketRetrievalTimeSeconds>"
+    "<cfg:AllowUnencrypted>false</cfg:AllowUnencrypted><cfg:Auth><cfg:Basic>true</cfg:Basic>"
+    "<cfg:Kerberos>true</cfg:Kerberos><cfg:Negotiate>true</cfg:Negotiate>"
+    "<cfg:Certificate>false</cfg:Certificate><cfg:CredSSP>true</cfg:CredSSP>"
+    "<cfg:CbtHardeningLevel>Relaxed</cfg:CbtHardeningLevel></cfg:Auth><cfg:DefaultPorts>"
+    "<cfg:HTTP>5985</cfg:HTTP><cfg:HTTPS>5986</cfg:HTTPS></cfg:DefaultPorts>"
+    "<cfg:IPv4Filter>*</cfg:IPv4Filter><cfg:IPv6Filter>*</cfg:IPv6Filter>"
+    "<cfg:EnableCompatibilityHttpListener>false</cfg:EnableCompatibilityHttpListener>"
+    "<cfg:EnableCompatibilityHttpsListener>false</cfg:EnableCompatibilityHttpsListener>"
+    "<cfg:CertificateThumbprint></cfg:CertificateThumbprint>"
+    "<cfg:AllowRemoteAccess>true</cfg:AllowRemoteAccess></cfg:Service><cfg:Winrs>"
+    "<cfg:AllowRemoteShellAccess>true</cfg:AllowRemoteShellAccess>"
+    "<cfg:IdleTimeout>7200000</cfg:IdleTimeout>"
+    "<cfg:MaxConcurrentUsers>2147483647</cfg:MaxConcurrentUsers>"
+    "<cfg:MaxShellRunTime>2147483647</cfg:MaxShellRunTime>"
+    "<cfg:MaxProcessesPerShell>2147483647</cfg:MaxProcessesPerShell>"
+    "<cfg:MaxMemoryPerShellMB>2147483647</cfg:MaxMemoryPerShellMB>"
+    "<cfg:MaxShellsPerUser>2147483647</cfg:MaxShellsPerUser></cfg:Winrs></cfg:Config>"
+    "</s:Body></s:Envelope>"
+)
+
+
 def config_response(request: WSManRequest, max_envelope_kb: int) -> bytes:
-    cfg = element("cfg", "Config")
-    sub(cfg, "cfg", "MaxEnvelopeSizekb", str(max_envelope_kb))
-    sub(cfg, "cfg", "MaxTimeoutms", "60000")
-    sub(cfg, "cfg", "MaxBatchItems", "32000")
-    return envelope(request, cfg)
+    """The GetResponse of winrm/config (see ``_CONFIG_RESPONSE``) for ``request``."""
+    text = _CONFIG_RESPONSE.format(
+        message_id=str(uuid.uuid4()).upper(),
+        relates_to=xml_escape(request.message_id),
+        max_envelope_kb=int(max_envelope_kb),
+    )
+    return text.encode("utf-8")
 
 
 def shell_state_response(request: WSManRequest, shell_id: str, resource_uri: str) -> bytes:
