@@ -14,6 +14,7 @@ from typing import Any
 
 from toolkit import jsontext
 from toolkit.errors import CmdletError, ConfigError
+from toolkit.testing.simulator.powershell import iso
 
 __all__ = ["FIXTURE_VERSION", "SimulatedServer", "iso", "parse_fixture_time"]
 
@@ -55,11 +56,6 @@ TIME_FIELDS = frozenset(
         "LastSuccessfulActiveRefreshTime",
     }
 )
-
-
-def iso(dt: datetime) -> str:
-    """ISO 8601 UTC as PowerShell's ``ToUniversalTime().ToString('o')`` prints it."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
 def parse_fixture_time(value: str, now: datetime) -> str:
