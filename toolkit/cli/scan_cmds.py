@@ -413,7 +413,7 @@ def scan_cmd(
             )
         trend_points = _trend(history, scan_id, trend) if history is not None and fmt == "html" else None
         if fmt in CHECKLIST_FORMATS and output is not None:
-            from toolkit.render.ckl import write_checklist_output
+            from toolkit.render.checklist_files import write_checklist_output
 
             paths = write_checklist_output(report, output, policy, fmt)
             log.info("wrote %d checklist(s) to %s", len(paths), output)
