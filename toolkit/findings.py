@@ -11,7 +11,7 @@ import enum
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from toolkit.model import ServerInventory
@@ -32,6 +32,7 @@ __all__ = [
     "Report",
     "Severity",
     "Target",
+    "fmt_td",
     "sort_findings",
 ]
 
@@ -208,3 +209,14 @@ class Report:
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: f.sort_key))
+
+
+def fmt_td(value: timedelta | None) -> str | None:
+    """A timedelta as the shortest exact ``Nd``/``Nh``/``Nm``/``Ns`` text (``None`` stays None)."""
+    if value is None:
+        return None
+    secs = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs and secs % size == 0:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"

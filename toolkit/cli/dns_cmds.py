@@ -158,7 +158,7 @@ def dns_check(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 3 usage error,
     4 bad address, policy or configuration.
     """
-    from toolkit.rules.join_rules import evaluate_join
+    from toolkit.rules.join_engine import evaluate_join
 
     if not dns_server:
         hint = " (--server names the WinRM host)" if app.server else ""

@@ -195,7 +195,7 @@ def audit_inventory(
     ``now`` judges the inventory; the DNS views are judged as of when they were queried.
     """
     from toolkit.rules import evaluate
-    from toolkit.rules.join_rules import evaluate_join
+    from toolkit.rules.join_engine import evaluate_join
 
     findings, suppressed = evaluate(inv, policy, now=now)
     if dns_views is not None:
