@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 from toolkit.errors import ConfigError
-from toolkit.model import ServerInventory, SigningKey, Zone
+from toolkit.model import ServerInventory, SigningKey, Zone, zone_key
 from toolkit.safetext import for_terminal
 
 if TYPE_CHECKING:
@@ -203,17 +203,17 @@ def inventory_key_rows(
     ``toolkit.services.key_tags``), each with its key tag."""
     from toolkit.services.key_tags import KeyTag
 
-    wanted = {z.lower().rstrip(".") for z in zones}
+    wanted = {zone_key(z) for z in zones}
     unknown = KeyTag(None, "not looked up")
     return [
         key_row(
             inv.server.name,
             k,
-            tags.get((z.name.lower().rstrip("."), k.key_id), unknown) if tags is not None else None,
+            tags.get((zone_key(z.name), k.key_id), unknown) if tags is not None else None,
             ds=ds,
         )
         for z in inv.zones
-        if not wanted or z.name.lower().rstrip(".") in wanted
+        if not wanted or zone_key(z.name) in wanted
         for k in z.keys
     ]
 

@@ -26,7 +26,7 @@ from toolkit.cli.output import (
 )
 from toolkit.errors import ConfigError
 from toolkit.findings import EXIT_INCOMPLETE
-from toolkit.model import ServerInventory
+from toolkit.model import ServerInventory, zone_key
 from toolkit.safetext import for_terminal
 
 __all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
@@ -133,7 +133,7 @@ def keys_list(
         inv = load_file(offline)
         if tags:
             unknown = KeyTag(None, "saved file: no export")
-            key_tags = {(z.name.lower().rstrip("."), k.key_id): unknown for z in inv.zones for k in z.keys}
+            key_tags = {(zone_key(z.name), k.key_id): unknown for z in inv.zones for k in z.keys}
     else:
         from toolkit.services.audit import collect
         from toolkit.services.key_tags import key_tags as look_up
@@ -168,11 +168,11 @@ def keys_list(
 def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[str], list[str]]:
     """Of the zones asked for (all zones when none is): those the server does not have, and why
     others' keys are unknown."""
-    by_name = {z.name.lower().rstrip("."): z for z in inv.zones}
+    by_name = {zone_key(z.name): z for z in inv.zones}
     unknown: list[str] = []
     unreadable: list[str] = []
     for name in zones or [z.name for z in inv.zones]:
-        zone = by_name.get(name.lower().rstrip("."))
+        zone = by_name.get(zone_key(name))
         errors = zone.errors if zone is not None else ()
         if zone is None or any(e.code == 9601 for e in errors):
             unknown.append(name)
@@ -260,9 +260,9 @@ def only_zones(inv: ServerInventory, zones: Sequence[str], *, where: str) -> Ser
     not hold and the zones it does hold."""
     if not zones:
         return inv
-    wanted = {z.lower().rstrip(".") for z in zones}
-    have = {z.name.lower().rstrip(".") for z in inv.zones}
-    missing = [z for z in zones if z.lower().rstrip(".") not in have]
+    wanted = {zone_key(z) for z in zones}
+    have = {zone_key(z.name) for z in inv.zones}
+    missing = [z for z in zones if zone_key(z) not in have]
     if missing:
         names = [z.name for z in inv.zones]
         held = ", ".join(names[:_ZONES_SHOWN]) + (
@@ -272,7 +272,7 @@ def only_zones(inv: ServerInventory, zones: Sequence[str], *, where: str) -> Ser
             f"{'zones' if len(missing) > 1 else 'zone'} {', '.join(missing)} not in {where} "
             f"(it holds {held or 'no zone'})"
         )
-    return inv.replace(zones=tuple(z for z in inv.zones if z.name.lower().rstrip(".") in wanted))
+    return inv.replace(zones=tuple(z for z in inv.zones if zone_key(z.name) in wanted))
 
 
 def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> None:

@@ -22,6 +22,7 @@ from datetime import timedelta
 from typing import TextIO
 
 from toolkit.findings import Finding, HostReport, Report, Severity
+from toolkit.model import zone_key
 from toolkit.policy import Policy
 from toolkit.render.common import rule_title
 from toolkit.rollovers import RolloverEntry, rollover_calendar
@@ -189,7 +190,7 @@ def _served_tags(host: HostReport) -> dict[str, list[str]]:
         for zone, seen in zones.items():
             keys = seen.get("keys") if isinstance(seen, Mapping) else None
             if isinstance(keys, list | tuple):
-                out[str(zone).lower().rstrip(".")] = [str(k) for k in keys]
+                out[zone_key(str(zone))] = [str(k) for k in keys]
     return out
 
 
@@ -198,7 +199,7 @@ def _key_cell(f: Finding, tags: Mapping[str, list[str]]) -> str:
     tag = f.evidence.get("key_tag")
     if isinstance(tag, int) and str(tag) != f.target.key_id:
         parts.append(f'<span class="muted">tag {tag}</span>')
-    served = tags.get((f.target.zone or "").lower().rstrip("."), [])
+    served = tags.get(zone_key(f.target.zone or ""), [])
     if served and f.target.key_id:
         parts.append(f'<br><span class="muted">served: {esc("; ".join(served))}</span>')
     return "".join(parts)

@@ -49,6 +49,7 @@ from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.findings import Severity, fmt_td
+from toolkit.model import zone_key
 from toolkit.rules.registry import RULES_BY_ID
 from toolkit.rules.thresholds import Thresholds
 
@@ -87,7 +88,7 @@ class Suppression:
             return False
         if zone is None:
             return self.zone == "*"
-        return fnmatch.fnmatchcase(zone.lower().rstrip("."), self.zone.lower().rstrip("."))
+        return fnmatch.fnmatchcase(zone_key(zone), zone_key(self.zone))
 
 
 @dataclass(frozen=True, slots=True)

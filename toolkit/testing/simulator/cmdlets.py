@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
+from toolkit.model import zone_key
 from toolkit.testing.simulator.powershell import CimError, iso
 from toolkit.testing.simulator.runspace import DNSSERVER_COMMANDS, command_not_found, current_session
 
@@ -453,10 +454,10 @@ class Cmdlets:
             )
         self._fault(cmdlet)
         self._trust_anchors_zone(cmdlet)
-        want = name.lower().rstrip(".")
+        want = zone_key(name)
         out = []
         for a in self._state.get("TrustAnchors") or []:
-            if str(a.get("TrustAnchorName", "")).lower().rstrip(".") != want:
+            if zone_key(str(a.get("TrustAnchorName", ""))) != want:
                 continue  # an anchor of another name (matching ignoring case and trailing dot: UNCONFIRMED)
             obj = _cim(a, TRUST_ANCHOR_PROPERTIES)
             # MOF DnsServerResourceRecordDnsKey / DnsServerResourceRecordDS (REF 1.6)

@@ -14,6 +14,7 @@ from typing import Any
 
 from toolkit import jsontext
 from toolkit.errors import CmdletError, ConfigError
+from toolkit.model import zone_key
 from toolkit.testing.simulator.powershell import iso
 
 __all__ = ["FIXTURE_VERSION", "SimulatedServer", "iso", "parse_fixture_time"]
@@ -185,9 +186,9 @@ class SimulatedServer:
 
     # -- state helpers used by handlers ---------------------------------------------------
     def find_zone(self, name: str) -> dict[str, Any] | None:
-        key = name.lower().rstrip(".")
+        key = zone_key(name)
         for z in self.state["Zones"]:
-            if str(z["ZoneName"]).lower().rstrip(".") == key:
+            if zone_key(str(z["ZoneName"])) == key:
                 return z  # type: ignore[no-any-return]
         return None
 
