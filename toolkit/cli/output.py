@@ -29,20 +29,40 @@ if TYPE_CHECKING:
     from toolkit.services.key_tags import KeyTag
 
 __all__ = [
+    "CHECKLIST_FORMATS",
     "KEY_LIST_COLUMNS",
     "KEY_TABLE_COLUMNS",
     "LIST_FORMATS",
+    "REPORT_FORMATS",
     "ZONE_TABLE_COLUMNS",
     "emit",
     "format_option",
     "key_row",
-    "policy_options",
     "policy_and_threshold",
+    "policy_options",
+    "report_format_option",
     "write_atomically",
     "zone_row",
 ]
 
 LIST_FORMATS = ("table", "json", "csv")
+#: The report formats (audit, scan, history show): the names of ``toolkit.render.FORMATS``, kept
+#: here so that building the CLI loads no renderer (a test keeps the two lists the same).
+REPORT_FORMATS = (
+    "table",
+    "json",
+    "csv",
+    "sarif",
+    "github",
+    "gitlab",
+    "junit",
+    "html",
+    "prometheus",
+    "ckl",
+    "cklb",
+)
+#: the STIG checklists: one document per server (``toolkit.render.CHECKLIST_FORMATS``)
+CHECKLIST_FORMATS = ("ckl", "cklb")
 #: The columns of a key listing in table format (``keys list``, and the keys a change prints).
 KEY_TABLE_COLUMNS = (
     "zone",
@@ -95,6 +115,21 @@ def format_option(choices: Sequence[str] = LIST_FORMATS, default: str = "table")
         default=default,
         show_default=True,
         help="Output format.",
+    )
+
+
+def report_format_option(help: str) -> Callable[[F], F]:
+    """The ``--format/-f`` option of the report commands (audit, scan, history show):
+    one of ``REPORT_FORMATS``, shown as FORMAT with the command's own ``help``."""
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(REPORT_FORMATS),
+        default="table",
+        show_default=True,
+        metavar="FORMAT",
+        help=help,
     )
 
 

@@ -21,6 +21,7 @@ from toolkit.cli.output import (
     key_table_row,
     policy_and_threshold,
     policy_options,
+    report_format_option,
     write_atomically,
     zone_row,
 )
@@ -189,15 +190,9 @@ def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[st
 @zone_option
 @offline_option
 @policy_options()
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    help="table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl (STIG Viewer checklist) "
-    "or cklb (STIG Viewer 3).",
+@report_format_option(
+    "table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl (STIG Viewer checklist) "
+    "or cklb (STIG Viewer 3)."
 )
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
@@ -229,11 +224,8 @@ def audit_cmd(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the server could
     not be audited, 3 usage error, 4 bad input or configuration.
     """
-    from toolkit.render import FORMATS
     from toolkit.services.audit import audit_inventory, audit_server, collect_dns, report_for
 
-    if fmt not in FORMATS:
-        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout)
     policy, threshold = policy_and_threshold(policy_file, profile, fail_on)
     if offline is not None:
