@@ -33,7 +33,7 @@ from toolkit.catalogue_advice import EXPLANATIONS
 from toolkit.catalogue_data import ALIASES, BASE_CONSTANTS, MESSAGES
 from toolkit.errors import ConfigError, describe_code, win32_hex
 
-__all__ = ["CATALOGUE", "Win32Error", "describe_code", "get", "known_ranges", "lookup"]
+__all__ = ["CATALOGUE", "Win32Error", "describe_code", "describe_win32", "get", "known_ranges", "lookup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +110,14 @@ _HRESULT_WIN32 = 0x80070000
 def get(code: int) -> Win32Error | None:
     """The catalogue entry for ``code``, or None when the code is not a known Win32 DNS error."""
     return CATALOGUE.get(code)
+
+
+def describe_win32(code: int) -> str:
+    """``DNS_ERROR_X (9104, 0x2390)`` when the catalogue knows the code, else ``1460 (0x05B4)``."""
+    entry = CATALOGUE.get(code)
+    if entry is not None:
+        return f"{entry.name} ({code}, 0x{code:04X})"
+    return f"{code} (0x{code:04X})"
 
 
 def known_ranges() -> str:

@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
-from toolkit.findings import Finding, HostReport, Report, Severity
+from toolkit.findings import Finding, HostReport, Report, RuleBook, Severity
 from toolkit.model import zone_key
 from toolkit.policy import Policy
-from toolkit.render.common import rule_title
 from toolkit.rollovers import RolloverEntry, rollover_calendar
-from toolkit.rules import get_rule
 
 __all__ = ["TIMELINE_DAYS", "TrendPoint", "render", "render_html"]
 
@@ -205,20 +203,20 @@ def _key_cell(f: Finding, tags: Mapping[str, list[str]]) -> str:
     return "".join(parts)
 
 
-def _remediation(rule_id: str) -> str:
-    rule = get_rule(rule_id)
+def _remediation(rule_id: str, rules: RuleBook) -> str:
+    rule = rules.get(rule_id)
     if rule is None or not rule.remediation:
         return ""
     return f"<details><summary>Remediation</summary><pre>{esc(rule.remediation)}</pre></details>"
 
 
-def _finding_row(f: Finding, tags: Mapping[str, list[str]]) -> str:
+def _finding_row(f: Finding, tags: Mapping[str, list[str]], rules: RuleBook) -> str:
     sev = f.severity
     return (
         f'<tr><td data-v="{int(sev)}">{_sev_badge(sev.label)}</td>'
-        f"<td><code>{esc(f.rule_id)}</code></td><td>{esc(rule_title(f.rule_id))}</td>"
+        f"<td><code>{esc(f.rule_id)}</code></td><td>{esc(rules.title(f.rule_id))}</td>"
         f"<td>{esc(f.target.server)}</td><td>{esc(f.target.zone or '')}</td>"
-        f"<td>{_key_cell(f, tags)}</td><td>{esc(f.message)}{_remediation(f.rule_id)}</td></tr>"
+        f"<td>{_key_cell(f, tags)}</td><td>{esc(f.message)}{_remediation(f.rule_id, rules)}</td></tr>"
     )
 
 
@@ -389,7 +387,7 @@ def render_html(
     rows = [(f, tags) for h in report.hosts for tags in (_served_tags(h),) for f in h.findings]
     rows.sort(key=lambda ft: (-int(ft[0].severity), ft[0].sort_key))
     for f, tags in rows:
-        w(_finding_row(f, tags))
+        w(_finding_row(f, tags, report.rules))
     w("</tbody></table></section>\n")
     if report.suppressed:
         w(

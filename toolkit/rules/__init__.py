@@ -14,12 +14,13 @@ from toolkit.rules.base import AREAS, Hit, Rule, ServerContext, ZoneContext
 from toolkit.rules.engine import evaluate, evaluate_rules
 from toolkit.rules.explain import explain_rule, rule_help
 from toolkit.rules.join_engine import evaluate_join
-from toolkit.rules.registry import RULES, RULES_BY_ID, get_rule
+from toolkit.rules.registry import RULE_BOOK, RULES, RULES_BY_ID, get_rule
 
 __all__ = [
     "AREAS",
     "RULES",
     "RULES_BY_ID",
+    "RULE_BOOK",
     "Hit",
     "Rule",
     "ServerContext",

@@ -21,6 +21,7 @@ from toolkit.findings import HostError, HostReport, Report, sort_findings
 from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
+from toolkit.rules.registry import RULE_BOOK
 
 if TYPE_CHECKING:
     from toolkit.dnsview.query import QueryOptions
@@ -244,4 +245,5 @@ def report_for(hosts: Sequence[HostReport], policy: Policy | None = None, *, dur
         generated_at=datetime.now(UTC),
         policy_name=policy.name if policy is not None else "baseline",
         duration=duration,
+        rules=RULE_BOOK,
     )
