@@ -47,9 +47,9 @@ zone_option = click.option(
 def load_inventory(app: AppContext, offline: Path | None, zones: Sequence[str] = ()) -> ServerInventory:
     """From a saved file, or one inventory run on the server."""
     if offline is not None:
-        from toolkit.normalise import load_file
+        from toolkit.services.audit import load_saved
 
-        return load_file(offline)
+        return load_saved(offline)
     from toolkit.services.audit import collect
 
     with app.open_remote() as remote:
@@ -128,10 +128,10 @@ def keys_list(
         raise click.UsageError("--ds needs the key tags: drop --no-tags")
     key_tags: dict[tuple[str, str], Any] | None = None
     if offline is not None:
-        from toolkit.normalise import load_file
+        from toolkit.services.audit import load_saved
         from toolkit.services.key_tags import KeyTag
 
-        inv = load_file(offline)
+        inv = load_saved(offline)
         if tags:
             unknown = KeyTag(None, "saved file: no export")
             key_tags = {(zone_key(z.name), k.key_id): unknown for z in inv.zones for k in z.keys}
@@ -224,14 +224,12 @@ def audit_cmd(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the server could
     not be audited, 3 usage error, 4 bad input or configuration.
     """
-    from toolkit.services.audit import audit_inventory, audit_server, collect_dns, report_for
+    from toolkit.services.audit import audit_inventory, audit_server, collect_dns, load_saved, report_for
 
     dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout)
     policy, threshold = policy_and_threshold(policy_file, profile, fail_on)
     if offline is not None:
-        from toolkit.normalise import load_file
-
-        inv = only_zones(load_file(offline), zones, where=str(offline))
+        inv = only_zones(load_saved(offline), zones, where=str(offline))
         views = collect_dns(inv, dns, host=inv.server.name) if dns is not None else None
         host = audit_inventory(inv, policy, dns_views=views)
     else:
