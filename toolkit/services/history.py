@@ -45,12 +45,19 @@ def scan_db_path(db: Path | None, *, record: bool = True, demo: bool = False) ->
 class ScanRecording:
     """One scan's rows in the history (or nothing, for a scan recorded nowhere)."""
 
-    def __init__(self, history: History | None, scan_id: int, positions: dict[str, int]) -> None:
+    def __init__(
+        self,
+        history: History | None,
+        scan_id: int,
+        positions: dict[str, int],
+        resources: ExitStack | None = None,
+    ) -> None:
         self.history = history
         #: the scan's id in the history (0 when it is recorded nowhere)
         self.scan_id = scan_id
         self._positions = positions
-        self._stack = ExitStack()
+        #: the lock and the open database, released by ``close``
+        self._resources = resources if resources is not None else ExitStack()
         #: why the recording stopped early, if it did (the scan itself went on)
         self.write_failed: str | None = None
 
@@ -81,9 +88,7 @@ class ScanRecording:
         except BaseException:
             stack.close()
             raise
-        recording = cls(history, scan_id, positions)
-        recording._stack = stack
-        return recording
+        return cls(history, scan_id, positions, stack)
 
     @property
     def recorded(self) -> bool:
@@ -117,7 +122,7 @@ class ScanRecording:
 
     def close(self) -> None:
         """Close the database and release the lock."""
-        self._stack.close()
+        self._resources.close()
 
     def __enter__(self) -> Self:
         return self
