@@ -20,7 +20,7 @@ from toolkit.dnsview import QueryOptions, ZoneDnsView, ZoneQuery, parse_target, 
 from toolkit.findings import Severity
 from toolkit.model import SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType, RolloverStatus, ZoneType
-from toolkit.rules.join_rules import evaluate_join
+from toolkit.rules.join_engine import evaluate_join
 from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec, which
 from toolkit.testing.bind_demo import DRIFT
 

@@ -16,7 +16,8 @@ from toolkit.findings import Finding, HostError, HostReport, Report, Severity, T
 from toolkit.model import ServerInfo, ServerInventory, SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import CryptoAlgorithm, DenialOfExistence, KeyType, ZoneType
 from toolkit.policy import load_policy, parse_policy
-from toolkit.render.ckl import REQUIREMENTS, ckl_document, render_ckl, write_checklist_output, write_ckl_files
+from toolkit.render.checklist_files import write_checklist_output, write_ckl_files
+from toolkit.render.ckl import REQUIREMENTS, ckl_document, render_ckl
 from toolkit.render.cklb import CKLB_STATUS, cklb_document, render_cklb
 
 VULNS_2022 = {
@@ -210,7 +211,7 @@ def test_checklist_files_stay_in_their_directory_whatever_the_server_name(tmp_pa
 def test_servers_whose_names_make_the_same_file_name_get_a_file_each(
     tmp_path: Path, fmt: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from toolkit.render.ckl import write_checklists
+    from toolkit.render.checklist_files import write_checklists
 
     base = _host(_zone("branch.example"))
     names = ["x y", "x_y", "X..Y", "dns1", "DNS1"]

@@ -115,3 +115,15 @@ def test_tls_to_a_plain_http_port_says_use_no_ssl(
 def test_explain_an_unknown_code_is_one_line(runner: CliRunner) -> None:
     r = runner.invoke(main, ["explain", "no-such-code"])
     assert r.exit_code == EXIT_CONFIG and r.stderr.count("\n") == 1
+
+
+def test_report_format_choices_are_the_renderers() -> None:
+    from toolkit.cli.output import CHECKLIST_FORMATS, REPORT_FORMATS
+    from toolkit.render import CHECKLIST_FORMATS as RENDERED_CHECKLISTS
+    from toolkit.render import FORMATS
+
+    assert REPORT_FORMATS == tuple(FORMATS)
+    assert frozenset(CHECKLIST_FORMATS) == RENDERED_CHECKLISTS
+    for path in (("audit",), ("scan",), ("history", "show")):
+        fmt = _option(_command(*path), "--format")
+        assert isinstance(fmt.type, click.Choice) and tuple(fmt.type.choices) == REPORT_FORMATS, path

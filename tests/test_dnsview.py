@@ -13,7 +13,7 @@ import pytest
 
 from toolkit.dnsview import QueryOptions, ZoneQuery, parse_target, zone_view, zone_views
 from toolkit.errors import ConfigError
-from toolkit.rules.join_rules import evaluate_join
+from toolkit.rules.join_engine import evaluate_join
 from toolkit.testing.bind import free_port
 
 FAST = QueryOptions(timeout=0.3, retries=1, concurrency=4)

@@ -30,7 +30,8 @@ from toolkit.model import ServerInventory
 from toolkit.model.enums import RolloverStatus
 from toolkit.policy import load_policy, parse_policy
 from toolkit.rules import RULES, explain_rule, get_rule
-from toolkit.rules.join_rules import JOIN_RULES, JoinRule, evaluate_join
+from toolkit.rules.join_engine import evaluate_join
+from toolkit.rules.join_rules import JOIN_RULES, JoinRule
 
 H = timedelta(hours=1)
 FQDN = ZONE + "."

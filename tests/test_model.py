@@ -135,3 +135,12 @@ def test_inventory_lookup_and_duplicates() -> None:
     assert list(inv.iter_keys()) == [z.keys[0]]
     with pytest.raises(ValueError, match="appears twice"):
         ServerInventory(server=ServerInfo(name="S"), zones=(z, z))
+
+
+def test_zone_key_is_one_identity_for_every_spelling_of_a_zone() -> None:
+    from toolkit.model import zone_key
+
+    assert zone_key("Corp.Example.") == zone_key("corp.example") == "corp.example"
+    assert zone_key(".") == zone_key("") == ""
+    assert zone_key("TrustAnchors") == "trustanchors"
+    assert zone_key("corp.example") != zone_key("corp.example.com")

@@ -34,10 +34,11 @@ from tests.rules_fixtures import NOW
 from toolkit.cli import main
 from toolkit.findings import Finding, HostError, HostReport, Listing, Report, Severity, Target
 from toolkit.render import render
-from toolkit.render.common import host_place, rule_title
+from toolkit.render.common import host_place
 from toolkit.render.github import workflow_commands
 from toolkit.render.gitlab import code_quality
 from toolkit.render.sarif import sarif_dict
+from toolkit.rules import RULE_BOOK
 
 DATA = Path(__file__).parent / "data"
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -186,7 +187,7 @@ def _report() -> Report:
         HostReport("dns1", findings=findings, listed_at=Listing("fleet.toml", 4)),
         HostReport("dns3", error=HostError("dns3", "auth", "bad password, try: again")),
     )
-    return Report(hosts, generated_at=NOW, not_scanned=("dns9",))
+    return Report(hosts, generated_at=NOW, not_scanned=("dns9",), rules=RULE_BOOK)
 
 
 def test_sarif_host_errors_are_notifications_with_a_location() -> None:
@@ -233,7 +234,7 @@ def test_github_annotations_parse_and_carry_file_line_and_level() -> None:
     assert props == {
         "file": "fleet.toml",
         "line": "4",
-        "title": f"windns NSEC001 (info): {rule_title('NSEC001')}",
+        "title": f"windns NSEC001 (info): {RULE_BOOK.title('NSEC001')}",
     }
     # a host error, and the hosts an interruption left, are errors; dns3 is in no file
     err = next(p for p in parsed if "dns3" in p[1].get("title", ""))

@@ -17,6 +17,7 @@ from rules_fixtures import NOW, inventory
 from toolkit.findings import Finding, HostError, HostReport, Report, Severity, Target
 from toolkit.render import FORMATS, render
 from toolkit.render.html import TrendPoint, render_html
+from toolkit.rules import RULE_BOOK
 
 
 class _Collect(HTMLParser):
@@ -60,7 +61,7 @@ def _report() -> Report:
         HostReport("dns1", inventory=inventory(), findings=tuple(f), duration=1.5),
         HostReport("dns3", error=HostError("dns3", "cmdlet", "Access is denied.", 5)),
     )
-    return Report(hosts=hosts, generated_at=NOW, policy_name="baseline", duration=2.0)
+    return Report(hosts=hosts, generated_at=NOW, policy_name="baseline", duration=2.0, rules=RULE_BOOK)
 
 
 def _html(trend: list[TrendPoint] | None = None) -> str:
@@ -142,7 +143,7 @@ def _timeline_report() -> Report:
         "RsaSha1",
     )
     host = HostReport("dns1", inventory=inventory(z), findings=(record, old_alg))
-    return Report(hosts=(host,), generated_at=NOW)
+    return Report(hosts=(host,), generated_at=NOW, rules=RULE_BOOK)
 
 
 def _circles(text: str) -> dict[str, tuple[float, str, str]]:

@@ -165,20 +165,54 @@ def test_concurrency_is_bounded_and_used(fleet: Fleet) -> None:
     def connector(spec: HostSpec) -> Any:
         return _Counting(FakeRemote(fleet.get("dns1"), host=spec.name), delay)
 
-    t0 = time.perf_counter()
     report = Scanner(
         _hosts(*(f"h{i}" for i in range(n))), connector, options=ScanOptions(concurrency=conc)
     ).run()
-    wall = time.perf_counter() - t0
-    assert len(report.report.hosts) == n and _Counting.peak == conc
-    assert wall < (n / conc) * delay * 3 + 0.5  # parallel, not 12 x 50 ms in a row
+    # parallel (conc hosts at once at some point), never more than conc, and every call ended
+    assert len(report.report.hosts) == n and _Counting.peak == conc and _Counting.active == 0
+
+
+class _Hung:
+    """A Remote whose calls block until ``release`` is set: ``started`` and ``finished`` count
+    them, so a test can tell the scan ended while a call was still running."""
+
+    def __init__(self, inner: FakeRemote, release: threading.Event) -> None:
+        self.inner, self.release, self.host = inner, release, inner.host
+        self.started = threading.Event()
+        self.finished: list[str] = []
+
+    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        self.started.set()
+        self.release.wait(60)
+        self.finished.append(script)
+        return self.inner.run(script, params)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> _Hung:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
 
 
 def test_per_host_timeout_reports_the_host_and_moves_on(fleet: Fleet) -> None:
-    conn = Connector(fleet, {"hung": {"latency": 1.0}, "fine": {}})
-    t0 = time.perf_counter()
-    outcome = Scanner(_hosts("hung", "fine"), conn, options=ScanOptions(host_timeout=0.15, retries=0)).run()
-    assert time.perf_counter() - t0 < 0.9
+    release = threading.Event()
+    hung = _Hung(FakeRemote(fleet.get("dns1"), host="hung"), release)
+    fine = Connector(fleet, {"fine": {}})
+
+    def conn(spec: HostSpec) -> Any:
+        return hung if spec.name == "hung" else fine(spec)
+
+    try:
+        outcome = Scanner(
+            _hosts("hung", "fine"), conn, options=ScanOptions(host_timeout=0.15, retries=0)
+        ).run()
+        # the scan ended while the hung host's call was still running: it did not wait for it
+        assert hung.started.is_set() and hung.finished == []
+    finally:
+        release.set()
     by = {h.server: h for h in outcome.report.hosts}
     assert by["fine"].ok
     assert by["hung"].error is not None and by["hung"].error.kind == "timeout"
@@ -212,12 +246,29 @@ def test_stop_lets_running_hosts_finish_and_skips_the_rest(fleet: Fleet) -> None
 
 
 def test_stop_with_no_grace_abandons_running_hosts(fleet: Fleet) -> None:
-    conn = Connector(fleet, {"a": {"latency": 0.3}, "b": {"latency": 0.3}, "c": {}})
+    release = threading.Event()
+    running = {n: _Hung(FakeRemote(fleet.get("dns1"), host=n), release) for n in ("a", "b")}
+    rest = Connector(fleet, {"c": {}})
+
+    def conn(spec: HostSpec) -> Any:
+        return running[spec.name] if spec.name in running else rest(spec)
+
     scanner = Scanner(_hosts("a", "b", "c"), conn, options=ScanOptions(concurrency=2, grace=0.0))
-    threading.Timer(0.05, scanner.stop).start()
-    t0 = time.perf_counter()
-    outcome = scanner.run()
-    assert time.perf_counter() - t0 < 0.28
+
+    def stop_once_both_run() -> None:
+        if all(r.started.wait(30) for r in running.values()):
+            scanner.stop()
+
+    stopper = threading.Thread(target=stop_once_both_run)
+    stopper.start()
+    try:
+        outcome = scanner.run()
+        # no grace: the scan ended with both calls still running
+        assert all(r.finished == [] for r in running.values())
+    finally:
+        release.set()
+        stopper.join()
+    assert rest.calls("c") == 0  # never started
     assert outcome.report.interrupted and outcome.report.hosts == ()
     assert sorted(outcome.abandoned) == ["a", "b"] and outcome.not_started == ("c",)
     # cut off at the end of the grace time: not scanned either

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from toolkit.model import zone_key
+
 __all__ = ["WELL_KNOWN_ZONES", "Anonymiser", "Replacement", "strings_of"]
 
 WELL_KNOWN_ZONES = frozenset(
@@ -64,7 +66,7 @@ class Replacement:
 
 
 def _name_key(name: str) -> str:
-    return name.strip().rstrip(".").lower()
+    return zone_key(name.strip())
 
 
 def _is_name(text: str) -> bool:

@@ -31,9 +31,9 @@ from types import MappingProxyType
 
 from toolkit.catalogue_advice import EXPLANATIONS
 from toolkit.catalogue_data import ALIASES, BASE_CONSTANTS, MESSAGES
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, describe_code, win32_hex
 
-__all__ = ["CATALOGUE", "Win32Error", "describe_code", "get", "known_ranges", "lookup"]
+__all__ = ["CATALOGUE", "Win32Error", "describe_code", "describe_win32", "get", "known_ranges", "lookup"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +51,10 @@ class Win32Error:
     @property
     def hex(self) -> str:
         """The code as Windows tools print it: ``0x2390`` (at least four upper-case digits)."""
-        return _hex(self.code)
+        return win32_hex(self.code)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code}, {self.hex}): {self.message}"
-
-
-def _hex(code: int) -> str:
-    return f"0x{code:04X}"
 
 
 def _build() -> Mapping[int, Win32Error]:
@@ -116,14 +112,12 @@ def get(code: int) -> Win32Error | None:
     return CATALOGUE.get(code)
 
 
-def describe_code(code: int) -> str:
-    """``DNS_ERROR_X (9104, 0x2390)`` for a known code, ``Win32 error 1234 (0x04D2)`` otherwise."""
-    err = CATALOGUE.get(code)
-    if err is not None:
-        return f"{err.name} ({err.code}, {err.hex})"
-    if code < 0:
-        return f"Win32 error {code}"
-    return f"Win32 error {code} ({_hex(code)})"
+def describe_win32(code: int) -> str:
+    """``DNS_ERROR_X (9104, 0x2390)`` when the catalogue knows the code, else ``1460 (0x05B4)``."""
+    entry = CATALOGUE.get(code)
+    if entry is not None:
+        return f"{entry.name} ({code}, 0x{code:04X})"
+    return f"{code} (0x{code:04X})"
 
 
 def known_ranges() -> str:
@@ -177,7 +171,7 @@ def lookup(text: str) -> Win32Error:
     if code in BASE_CONSTANTS:
         name, what = BASE_CONSTANTS[code]
         raise ConfigError(
-            f"{code} ({_hex(code)}) is {name}, {what}: "
+            f"{code} ({win32_hex(code)}) is {name}, {what}: "
             "a range base in winerror.h, not an error Windows reports"
         )
     raise ConfigError(f"unknown Win32 DNS error code {code} (known: {known_ranges()})")

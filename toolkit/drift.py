@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from toolkit.findings import Finding, HostError
-from toolkit.model import ServerInventory, SigningKey
+from toolkit.model import ServerInventory, SigningKey, zone_key
 
 if TYPE_CHECKING:
     from toolkit.history import History, ScanRecord
@@ -143,7 +143,7 @@ def _plain(v: Any) -> Any:
 
 
 def _fid(host: str, f: Finding) -> tuple[str, str, str, str]:
-    return (host.lower(), f.rule_id, (f.target.zone or "").lower().rstrip("."), f.target.key_id or "")
+    return (host.lower(), f.rule_id, zone_key(f.target.zone or ""), f.target.key_id or "")
 
 
 def _keys(inv: ServerInventory) -> dict[str, SigningKey]:
@@ -189,8 +189,8 @@ def diff_inventories(
         ov, nv = getattr(sa, fld.name), getattr(sb, fld.name)
         if ov != nv:
             settings.append(SettingChange(host, None, fld.name, ov, nv))
-    za = {z.name.lower().rstrip("."): z for z in a.zones}
-    zb = {z.name.lower().rstrip("."): z for z in b.zones}
+    za = {zone_key(z.name): z for z in a.zones}
+    zb = {zone_key(z.name): z for z in b.zones}
     for name in sorted(za.keys() | zb.keys()):
         old_z, new_z = za.get(name), zb.get(name)
         if old_z is None or new_z is None:

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import re
 
+from toolkit.catalogue_data import MESSAGES
+
 __all__ = [
     "AuthError",
     "CmdletError",
@@ -39,8 +41,28 @@ __all__ = [
     "RemoteError",
     "RemoteTimeout",
     "WindnsError",
+    "describe_code",
     "parse_win32_code",
+    "win32_hex",
 ]
+
+#: Microsoft's symbolic name of each known Win32 DNS error code (``toolkit.catalogue`` has the rest).
+_NAMES = {code: name for code, name, _message in MESSAGES}
+
+
+def win32_hex(code: int) -> str:
+    """The code as Windows tools print it: ``0x2390`` (at least four upper-case digits)."""
+    return f"0x{code:04X}"
+
+
+def describe_code(code: int) -> str:
+    """``DNS_ERROR_X (9104, 0x2390)`` for a known code, ``Win32 error 1234 (0x04D2)`` otherwise."""
+    name = _NAMES.get(code)
+    if name is not None:
+        return f"{name} ({code}, {win32_hex(code)})"
+    if code < 0:
+        return f"Win32 error {code}"
+    return f"Win32 error {code} ({win32_hex(code)})"
 
 
 class WindnsError(Exception):
@@ -128,8 +150,6 @@ class CmdletError(RemoteError):
         self.fully_qualified_error_id = fully_qualified_error_id
         prefix = ""
         if code is not None:
-            from toolkit.catalogue import describe_code
-
             prefix = f"{describe_code(code)}: "
         where = f"{cmdlet}: " if cmdlet else ""
         super().__init__(f"{where}{prefix}{message}", host=host)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
 from toolkit.model import ServerInventory
 
@@ -30,8 +30,11 @@ __all__ = [
     "HostReport",
     "Listing",
     "Report",
+    "RuleBook",
+    "RuleInfo",
     "Severity",
     "Target",
+    "fmt_td",
     "sort_findings",
 ]
 
@@ -135,6 +138,70 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """What a report knows of one rule: the registry's metadata, without its check.
+
+    ``references`` are all of them (the rule's own, its DISA STIG ids, the Win32 error it
+    predicts); ``dns_view`` marks a join rule, which runs only with the DNS view (area DNS).
+    """
+
+    id: str
+    title: str
+    severity: Severity
+    scope: Literal["zone", "server"]
+    checks: str = ""
+    why: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    dns_view: bool = False
+
+    @property
+    def area(self) -> str:
+        return self.id.rstrip("0123456789")
+
+
+class _Selecting(Protocol):
+    def is_selected(self, rule_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleBook:
+    """The rules a report's findings come from, in registry order (``toolkit.rules.RULE_BOOK``
+    for every report the toolkit builds). Renderers read titles, help and the list of rules that
+    ran from here; a report built without one names its rules by id."""
+
+    rules: tuple[RuleInfo, ...] = ()
+    _by_id: Mapping[str, RuleInfo] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {r.id: r for r in self.rules})
+
+    def __iter__(self) -> Iterator[RuleInfo]:
+        return iter(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def get(self, rule_id: str) -> RuleInfo | None:
+        """The rule with this id (case-insensitive), or None."""
+        return self._by_id.get(rule_id.strip().upper())
+
+    def title(self, rule_id: str) -> str:
+        """The rule's title, or its id when the book does not hold it."""
+        rule = self.get(rule_id)
+        return rule.title if rule is not None else rule_id
+
+    def selected(self, policy: _Selecting | None = None, *, dns_view: bool = True) -> tuple[RuleInfo, ...]:
+        """The rules a report under ``policy`` ran (all of them without one); ``dns_view=False``
+        leaves out the join rules: without a DNS view they did not run."""
+        return tuple(
+            r
+            for r in self.rules
+            if (dns_view or not r.dns_view) and (policy is None or policy.is_selected(r.id))
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class HostReport:
     server: str
     inventory: ServerInventory | None = None
@@ -164,6 +231,8 @@ class Report:
     #: hosts of the inventory a stopped scan never scanned (not started, or cut off at the end
     #: of the grace time), in inventory order; ``hosts`` has the ones it did
     not_scanned: tuple[str, ...] = ()
+    #: the metadata of the rules the findings come from (titles, help, the rules that ran)
+    rules: RuleBook = field(default_factory=RuleBook)
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -208,3 +277,14 @@ class Report:
 
 def sort_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: f.sort_key))
+
+
+def fmt_td(value: timedelta | None) -> str | None:
+    """A timedelta as the shortest exact ``Nd``/``Nh``/``Nm``/``Ns`` text (``None`` stays None)."""
+    if value is None:
+        return None
+    secs = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs and secs % size == 0:
+            return f"{secs // size}{unit}"
+    return f"{secs}s"

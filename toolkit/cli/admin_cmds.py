@@ -124,10 +124,7 @@ def _show_notes(outcome: admin.Outcome, fmt: str) -> None:
 def _show_keys(outcome: admin.Outcome, fmt: str) -> None:
     if outcome.dry_run or outcome.data is None:
         return
-    from toolkit.normalise import signing_key_from_json
-
-    records = outcome.data if isinstance(outcome.data, list) else [outcome.data]
-    rows = [key_row(outcome.server, signing_key_from_json(r, f"$[{i}]")) for i, r in enumerate(records)]
+    rows = [key_row(outcome.server, k) for k in outcome.signing_keys()]
     emit(rows, fmt, columns=KEY_TABLE_COLUMNS if fmt == "table" else None)
 
 

@@ -79,7 +79,10 @@ class AppContext:
             raise ConfigError(f"no password: set {PASSWORD_ENV} (no terminal to prompt on)")
         return None
 
-    def connection_options(self, host: str | None = None) -> ConnectionOptions:
+    def connection_options(self, host: str | None = None, *, password: bool = True) -> ConnectionOptions:
+        """The command line's connection settings for ``host`` (default ``--server``): the one
+        place they become ``ConnectionOptions``. ``password=False`` leaves the password out (a scan
+        resolves each host's credential when it connects; no prompt here)."""
         return ConnectionOptions(
             host=host or self.require_server(),
             port=self.port,
@@ -88,7 +91,7 @@ class AppContext:
             ca_bundle=self.ca_bundle,
             auth=self.auth,
             username=self.username,
-            password=self.password(),
+            password=self.password() if password else None,
             configuration_name=self.configuration_name,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,

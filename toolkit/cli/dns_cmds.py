@@ -158,7 +158,7 @@ def dns_check(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 3 usage error,
     4 bad address, policy or configuration.
     """
-    from toolkit.rules.join_rules import evaluate_join
+    from toolkit.services.audit import check_views
 
     if not dns_server:
         hint = " (--server names the WinRM host)" if app.server else ""
@@ -170,7 +170,7 @@ def dns_check(
     view = zone_view(
         zone, target, parent=parent, opts=QueryOptions(timeout=timeout, retries=retries), now=now
     )
-    findings, _ = evaluate_join([view], None, policy, server=str(target))
+    findings, _ = check_views([view], policy, server=str(target))
     findings = [f for f in findings if f.rule_id != "DNS000"]
     if fmt == "json":
         click.echo(

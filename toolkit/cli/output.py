@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 from toolkit.errors import ConfigError
-from toolkit.model import ServerInventory, SigningKey, Zone
+from toolkit.model import ServerInventory, SigningKey, Zone, zone_key
 from toolkit.safetext import for_terminal
 
 if TYPE_CHECKING:
@@ -29,20 +29,40 @@ if TYPE_CHECKING:
     from toolkit.services.key_tags import KeyTag
 
 __all__ = [
+    "CHECKLIST_FORMATS",
     "KEY_LIST_COLUMNS",
     "KEY_TABLE_COLUMNS",
     "LIST_FORMATS",
+    "REPORT_FORMATS",
     "ZONE_TABLE_COLUMNS",
     "emit",
     "format_option",
     "key_row",
-    "policy_options",
     "policy_and_threshold",
+    "policy_options",
+    "report_format_option",
     "write_atomically",
     "zone_row",
 ]
 
 LIST_FORMATS = ("table", "json", "csv")
+#: The report formats (audit, scan, history show): the names of ``toolkit.render.FORMATS``, kept
+#: here so that building the CLI loads no renderer (a test keeps the two lists the same).
+REPORT_FORMATS = (
+    "table",
+    "json",
+    "csv",
+    "sarif",
+    "github",
+    "gitlab",
+    "junit",
+    "html",
+    "prometheus",
+    "ckl",
+    "cklb",
+)
+#: the STIG checklists: one document per server (``toolkit.render.CHECKLIST_FORMATS``)
+CHECKLIST_FORMATS = ("ckl", "cklb")
 #: The columns of a key listing in table format (``keys list``, and the keys a change prints).
 KEY_TABLE_COLUMNS = (
     "zone",
@@ -95,6 +115,21 @@ def format_option(choices: Sequence[str] = LIST_FORMATS, default: str = "table")
         default=default,
         show_default=True,
         help="Output format.",
+    )
+
+
+def report_format_option(help: str) -> Callable[[F], F]:
+    """The ``--format/-f`` option of the report commands (audit, scan, history show):
+    one of ``REPORT_FORMATS``, shown as FORMAT with the command's own ``help``."""
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(REPORT_FORMATS),
+        default="table",
+        show_default=True,
+        metavar="FORMAT",
+        help=help,
     )
 
 
@@ -203,17 +238,17 @@ def inventory_key_rows(
     ``toolkit.services.key_tags``), each with its key tag."""
     from toolkit.services.key_tags import KeyTag
 
-    wanted = {z.lower().rstrip(".") for z in zones}
+    wanted = {zone_key(z) for z in zones}
     unknown = KeyTag(None, "not looked up")
     return [
         key_row(
             inv.server.name,
             k,
-            tags.get((z.name.lower().rstrip("."), k.key_id), unknown) if tags is not None else None,
+            tags.get((zone_key(z.name), k.key_id), unknown) if tags is not None else None,
             ds=ds,
         )
         for z in inv.zones
-        if not wanted or z.name.lower().rstrip(".") in wanted
+        if not wanted or zone_key(z.name) in wanted
         for k in z.keys
     ]
 

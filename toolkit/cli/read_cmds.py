@@ -21,12 +21,13 @@ from toolkit.cli.output import (
     key_table_row,
     policy_and_threshold,
     policy_options,
+    report_format_option,
     write_atomically,
     zone_row,
 )
 from toolkit.errors import ConfigError
 from toolkit.findings import EXIT_INCOMPLETE
-from toolkit.model import ServerInventory
+from toolkit.model import ServerInventory, zone_key
 from toolkit.safetext import for_terminal
 
 __all__ = ["audit_cmd", "demo_group", "explain_cmd", "keys_group", "zones_group"]
@@ -46,9 +47,9 @@ zone_option = click.option(
 def load_inventory(app: AppContext, offline: Path | None, zones: Sequence[str] = ()) -> ServerInventory:
     """From a saved file, or one inventory run on the server."""
     if offline is not None:
-        from toolkit.normalise import load_file
+        from toolkit.services.audit import load_saved
 
-        return load_file(offline)
+        return load_saved(offline)
     from toolkit.services.audit import collect
 
     with app.open_remote() as remote:
@@ -127,13 +128,13 @@ def keys_list(
         raise click.UsageError("--ds needs the key tags: drop --no-tags")
     key_tags: dict[tuple[str, str], Any] | None = None
     if offline is not None:
-        from toolkit.normalise import load_file
+        from toolkit.services.audit import load_saved
         from toolkit.services.key_tags import KeyTag
 
-        inv = load_file(offline)
+        inv = load_saved(offline)
         if tags:
             unknown = KeyTag(None, "saved file: no export")
-            key_tags = {(z.name.lower().rstrip("."), k.key_id): unknown for z in inv.zones for k in z.keys}
+            key_tags = {(zone_key(z.name), k.key_id): unknown for z in inv.zones for k in z.keys}
     else:
         from toolkit.services.audit import collect
         from toolkit.services.key_tags import key_tags as look_up
@@ -168,11 +169,11 @@ def keys_list(
 def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[str], list[str]]:
     """Of the zones asked for (all zones when none is): those the server does not have, and why
     others' keys are unknown."""
-    by_name = {z.name.lower().rstrip("."): z for z in inv.zones}
+    by_name = {zone_key(z.name): z for z in inv.zones}
     unknown: list[str] = []
     unreadable: list[str] = []
     for name in zones or [z.name for z in inv.zones]:
-        zone = by_name.get(name.lower().rstrip("."))
+        zone = by_name.get(zone_key(name))
         errors = zone.errors if zone is not None else ()
         if zone is None or any(e.code == 9601 for e in errors):
             unknown.append(name)
@@ -189,15 +190,9 @@ def _unlisted_zones(inv: ServerInventory, zones: Sequence[str]) -> tuple[list[st
 @zone_option
 @offline_option
 @policy_options()
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    help="table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl (STIG Viewer checklist) "
-    "or cklb (STIG Viewer 3).",
+@report_format_option(
+    "table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl (STIG Viewer checklist) "
+    "or cklb (STIG Viewer 3)."
 )
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
@@ -229,17 +224,12 @@ def audit_cmd(
     Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 the server could
     not be audited, 3 usage error, 4 bad input or configuration.
     """
-    from toolkit.render import FORMATS
-    from toolkit.services.audit import audit_inventory, audit_server, collect_dns, report_for
+    from toolkit.services.audit import audit_inventory, audit_server, collect_dns, load_saved, report_for
 
-    if fmt not in FORMATS:
-        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout)
     policy, threshold = policy_and_threshold(policy_file, profile, fail_on)
     if offline is not None:
-        from toolkit.normalise import load_file
-
-        inv = only_zones(load_file(offline), zones, where=str(offline))
+        inv = only_zones(load_saved(offline), zones, where=str(offline))
         views = collect_dns(inv, dns, host=inv.server.name) if dns is not None else None
         host = audit_inventory(inv, policy, dns_views=views)
     else:
@@ -260,9 +250,9 @@ def only_zones(inv: ServerInventory, zones: Sequence[str], *, where: str) -> Ser
     not hold and the zones it does hold."""
     if not zones:
         return inv
-    wanted = {z.lower().rstrip(".") for z in zones}
-    have = {z.name.lower().rstrip(".") for z in inv.zones}
-    missing = [z for z in zones if z.lower().rstrip(".") not in have]
+    wanted = {zone_key(z) for z in zones}
+    have = {zone_key(z.name) for z in inv.zones}
+    missing = [z for z in zones if zone_key(z) not in have]
     if missing:
         names = [z.name for z in inv.zones]
         held = ", ".join(names[:_ZONES_SHOWN]) + (
@@ -272,7 +262,7 @@ def only_zones(inv: ServerInventory, zones: Sequence[str], *, where: str) -> Ser
             f"{'zones' if len(missing) > 1 else 'zone'} {', '.join(missing)} not in {where} "
             f"(it holds {held or 'no zone'})"
         )
-    return inv.replace(zones=tuple(z for z in inv.zones if z.name.lower().rstrip(".") in wanted))
+    return inv.replace(zones=tuple(z for z in inv.zones if zone_key(z.name) in wanted))
 
 
 def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> None:

@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -17,7 +17,14 @@ import click
 
 from toolkit.cli.app import PASSWORD_ENV, AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
-from toolkit.cli.output import emit, policy_and_threshold, policy_options, write_atomically
+from toolkit.cli.output import (
+    CHECKLIST_FORMATS,
+    emit,
+    policy_and_threshold,
+    policy_options,
+    report_format_option,
+    write_atomically,
+)
 from toolkit.cli.params import Seconds
 from toolkit.errors import HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
@@ -63,12 +70,10 @@ def _given_on_command_line(param: str) -> bool:
 def _render_report(
     report: Report, fmt: str, output: Path | None, policy: Any, trend: Any = None, last_success: Any = None
 ) -> None:
-    from toolkit.render import FORMATS, render
+    from toolkit.render import render
     from toolkit.render.html import render_html
     from toolkit.render.prometheus import metrics_text, write_textfile
 
-    if fmt not in FORMATS:
-        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     if fmt == "prometheus" and output is not None:
         write_textfile(report, output, last_success)
     elif fmt == "prometheus":
@@ -206,15 +211,9 @@ def _signals(scanner: Any) -> Iterator[None]:
     help="On SIGINT/SIGTERM, seconds running hosts get to finish.",
 )
 @policy_options()
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    help="table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl or cklb (STIG "
-    "checklists: one file per server in the --output directory).",
+@report_format_option(
+    "table, json, csv, sarif, github, gitlab, junit, html, prometheus, ckl or cklb (STIG "
+    "checklists: one file per server in the --output directory)."
 )
 @click.option(
     "--output",
@@ -287,33 +286,19 @@ def scan_cmd(
       5  another scan holds the lock on the history database
     """
     from toolkit.fleet import hosts_from_names, load_inventory
-    from toolkit.history import History, ScanLocked, demo_db_path, prepare_db_path, scan_lock
-    from toolkit.remote.base import ConnectionOptions
-    from toolkit.render import CHECKLIST_FORMATS, FORMATS
+    from toolkit.history import ScanLocked
+    from toolkit.services.history import ScanRecording, scan_db_path
     from toolkit.services.scan import Scanner, ScanOptions, default_connector
 
-    if fmt not in FORMATS:
-        raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
     if output is not None and output.is_dir() and fmt not in CHECKLIST_FORMATS:
         raise click.BadParameter(f"{output} is a directory", param_hint="--output")
     dns = dns_view_from(dns_flag, dns_server, ds_from, dns_timeout, no_dns=no_dns, scan=True)
     sources = sum(bool(x) for x in (demo or demo_all, inventory is not None, hosts))
     if sources > 1:
         raise click.UsageError("give one of INVENTORY, --demo or --host")
-    base = ConnectionOptions(
-        host="-",
-        port=app.port,
-        ssl=app.ssl,
-        cert_validation=app.cert_validation,
-        ca_bundle=app.ca_bundle,
-        auth=app.auth,
-        username=app.username,
-        configuration_name=app.configuration_name,
-        connect_timeout=app.connect_timeout,
-        read_timeout=app.read_timeout,
-        operation_timeout=app.operation_timeout,
-        allow_basic_over_http=app.allow_basic_over_http,
-    )
+    # the command line's connection settings, under each inventory host's own (no password here:
+    # each host's credential is resolved when it is connected)
+    base = app.connection_options("-", password=False)
     transport = app.transport
     if demo or demo_all:
         from toolkit.testing.fake_remote import demo_inventory
@@ -346,64 +331,33 @@ def scan_cmd(
         zones=zones,
         dns=dns,
     )
+    # WINDNS_DB (or a configured database) is the user's history: a demo scan never writes it
     demo_history = (demo or demo_all) and not _given_on_command_line("db")
-    if no_history:
-        db_path = None
-    elif demo_history:
-        # WINDNS_DB (or a configured database) is the user's history: the demo never writes it
-        db_path = prepare_db_path(None, default=demo_db_path())
-    else:
-        db_path = prepare_db_path(db)
-    order = {h.name: i for i, h in enumerate(fleet.hosts)}  # inventory position, stored with each host
-    with ExitStack() as stack:
-        if db_path is not None:
-            try:
-                stack.enter_context(scan_lock(db_path))
-            except ScanLocked as exc:
-                click.echo(f"windns: {exc}", err=True)
-                ctx.exit(EXIT_LOCKED)
-        history = None if db_path is None else stack.enter_context(History(db_path))
-        scan_id = 0
-        if history is not None:
-            recovered = history.recover_running()
-            if recovered:
-                log.warning("marked %d scan(s) left running by a stopped process as interrupted", recovered)
-            scan_id = history.begin_scan(
-                policy=policy.name,
-                fail_on=threshold.label,
-                # the inventory's identity: history, trends and diffs are kept per inventory
-                source=str(inventory.resolve()) if inventory is not None else fleet.source,
-                hosts=[h.name for h in fleet.hosts],
-            )
-        write_failed: list[str] = []
-
-        def on_host(host: HostReport) -> None:
-            if history is None or write_failed:
-                return
-            try:
-                history.record_host(scan_id, host, position=order.get(host.server))
-            except HistoryError as exc:
-                write_failed.append(str(exc))
-                log.error("history: %s; the scan goes on without recording", exc)
-
+    db_path = scan_db_path(None if demo_history else db, record=not no_history, demo=demo_history)
+    try:
+        recording = ScanRecording.open(
+            db_path,
+            policy=policy.name,
+            fail_on=threshold.label,
+            # the inventory's identity: history, trends and diffs are kept per inventory
+            source=str(inventory.resolve()) if inventory is not None else fleet.source,
+            hosts=[h.name for h in fleet.hosts],
+        )
+    except ScanLocked as exc:
+        click.echo(f"windns: {exc}", err=True)
+        ctx.exit(EXIT_LOCKED)
+    with recording:
         quiet = app.verbosity < 0
         progress = _RichProgress() if sys.stderr.isatty() and not quiet else None
-        scanner = Scanner(fleet.hosts, connector, policy, options=options, on_host=on_host, progress=progress)
+        scanner = Scanner(
+            fleet.hosts, connector, policy, options=options, on_host=recording.on_host, progress=progress
+        )
         log.info("scanning %d host(s) from %s, concurrency %d", len(fleet), fleet.source, concurrency)
         with _signals(scanner):
             outcome = scanner.run()
         report = outcome.report
-        if history is not None:
-            history.finish_scan(
-                scan_id,
-                interrupted=report.interrupted,
-                duration=report.duration,
-                not_scanned=report.not_scanned,
-            )
-            if keep is not None:
-                pruned = history.prune(keep=keep)
-                if pruned:
-                    log.info("pruned %d old scan(s)", len(pruned))
+        recording.finish(report, keep=keep)
+        history, scan_id = recording.history, recording.scan_id
         if report.interrupted:
             click.echo(
                 f"windns: scan interrupted: {len(report.hosts)} of {len(fleet)} host(s) finished, "
@@ -413,7 +367,7 @@ def scan_cmd(
             )
         trend_points = _trend(history, scan_id, trend) if history is not None and fmt == "html" else None
         if fmt in CHECKLIST_FORMATS and output is not None:
-            from toolkit.render.ckl import write_checklist_output
+            from toolkit.render.checklist_files import write_checklist_output
 
             paths = write_checklist_output(report, output, policy, fmt)
             log.info("wrote %d checklist(s) to %s", len(paths), output)
@@ -429,7 +383,7 @@ def scan_cmd(
                 db_path,
             )
         code = report.exit_code(threshold)
-        if write_failed and code < EXIT_INCOMPLETE:
+        if recording.write_failed is not None and code < EXIT_INCOMPLETE:
             code = EXIT_INCOMPLETE
     # Hosts abandoned at their deadline or at the end of the grace time may still hold worker
     # threads; they are daemon threads, so the process exits now all the same.
@@ -479,15 +433,7 @@ def history_list(db: Path | None, demo_db: bool, limit: int, fmt: str) -> None:
 @click.argument("scan", default="latest")
 @db_option
 @demo_db_option
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    default="table",
-    show_default=True,
-    metavar="FORMAT",
-    help="table, json, csv, sarif, github, gitlab, junit, html or prometheus.",
-)
+@report_format_option("table, json, csv, sarif, github, gitlab, junit, html or prometheus.")
 @click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
 )

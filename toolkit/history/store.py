@@ -508,6 +508,8 @@ class History:
 
     def load_report(self, scan_id: int, *, with_inventory: bool = True) -> Report:
         """Rebuild the ``Report`` of a stored scan (for ``history show`` and the renderers)."""
+        from toolkit.rules.registry import RULE_BOOK  # the stored findings' rules, for the renderers
+
         rec = self.get(scan_id)
         found = self.findings(scan_id)
         hosts = []
@@ -531,4 +533,5 @@ class History:
             duration=rec.duration or 0.0,
             interrupted=rec.status != "complete",
             not_scanned=rec.not_scanned,
+            rules=RULE_BOOK,
         )

@@ -1,4 +1,5 @@
-"""The toolkit's model: descriptors (what a server reports) and their enums."""
+"""The toolkit's model: descriptors (what a server reports), their enums, and a zone's identity
+(``zone_key``)."""
 
 from toolkit.model.descriptors import (
     INVENTORY_SCHEMA,
@@ -29,6 +30,7 @@ from toolkit.model.enums import (
     WinEnum,
     ZoneType,
 )
+from toolkit.model.names import zone_key
 
 __all__ = [
     "INVENTORY_SCHEMA",
@@ -56,4 +58,5 @@ __all__ = [
     "ZoneType",
     "ZoneDnssecSettings",
     "ZoneError",
+    "zone_key",
 ]

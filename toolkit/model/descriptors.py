@@ -29,6 +29,7 @@ from toolkit.model.enums import (
     TrustAnchorType,
     ZoneType,
 )
+from toolkit.model.names import zone_key
 
 __all__ = [
     "INVENTORY_SCHEMA",
@@ -208,7 +209,7 @@ class Zone:
         if not self.name:
             raise ValueError("zone name must not be empty")
         for k in self.keys:
-            if k.zone.lower().rstrip(".") != self.name.lower().rstrip("."):
+            if zone_key(k.zone) != zone_key(self.name):
                 raise ValueError(f"key {k.key_id} belongs to zone {k.zone!r}, not {self.name!r}")
 
     @property
@@ -313,15 +314,15 @@ class ServerInventory:
         _check_aware("collected_at", self.collected_at)
         seen: set[str] = set()
         for z in self.zones:
-            key = z.name.lower().rstrip(".")
+            key = zone_key(z.name)
             if key in seen:
                 raise ValueError(f"zone {z.name!r} appears twice")
             seen.add(key)
 
     def zone(self, name: str) -> Zone | None:
-        key = name.lower().rstrip(".")
+        key = zone_key(name)
         for z in self.zones:
-            if z.name.lower().rstrip(".") == key:
+            if zone_key(z.name) == key:
                 return z
         return None
 

@@ -38,6 +38,7 @@ from toolkit.model.enums import (
     WinEnum,
     ZoneType,
 )
+from toolkit.model.names import zone_key
 from toolkit.normalise.cim import MISSING, Record
 from toolkit.normalise.coerce import (
     as_bool,
@@ -79,11 +80,6 @@ E = TypeVar("E", bound=WinEnum)
 UNKNOWN_ZONE_TYPE = ZoneType("Unknown")
 
 _UINT32 = 2**32 - 1
-
-
-def zone_key(name: str) -> str:
-    """How Windows compares zone names: case-insensitive, trailing dot optional."""
-    return name.lower().rstrip(".")
 
 
 def _opt(rec: Record, name: str, conv: Callable[[Any, str], T | None]) -> T | None:

@@ -4,7 +4,7 @@ Every renderer has the signature of ``Renderer``: it writes one report to a text
 nothing else (the exit code comes from ``Report.exit_code``, never from a renderer). Adding a
 format is one import and one entry in ``FORMATS``. The STIG checklists (``ckl``, ``cklb``) are
 one document per server: they render a one-server report, and ``CHECKLIST_FORMATS`` tells the
-commands to write a fleet as one file per server (``toolkit.render.ckl.write_checklists``).
+commands to write a fleet as one file per server (``toolkit.render.checklist_files.write_checklists``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Shared helpers for renderers: finding rows, rule lookup, JSON-safe values, where a host is."""
+"""Shared helpers for renderers: finding rows, JSON-safe values, where a host is.
+
+What renderers show of a rule (title, help, which rules ran) comes with the report
+(``Report.rules``, a ``RuleBook``): no renderer reads the rule registry.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,8 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from toolkit.findings import Finding, HostError, HostReport, Report
-from toolkit.rules import RULES, Rule, get_rule
-from toolkit.rules.base import describe_win32, fmt_td
-from toolkit.rules.join_rules import JOIN_RULES
+from toolkit.catalogue import describe_win32
+from toolkit.findings import Finding, HostError, HostReport, Report, RuleBook, fmt_td
 
 __all__ = [
     "HOST_ARTIFACT_DIR",
@@ -26,14 +28,10 @@ __all__ = [
     "identity_hash",
     "placed_findings",
     "plain",
-    "rule_title",
-    "rules_for",
 ]
 
 #: the stand-in path of a host no inventory file names (``--host``, the demo fleet, the history)
 HOST_ARTIFACT_DIR = "windns/hosts"
-
-_JOIN_IDS = frozenset(r.id for r in JOIN_RULES)
 
 
 def plain(value: Any) -> Any:
@@ -51,15 +49,10 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-def rule_title(rule_id: str) -> str:
-    rule = get_rule(rule_id)
-    return rule.title if rule is not None else rule_id
-
-
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, rules: RuleBook) -> dict[str, Any]:
     d: dict[str, Any] = {
         "rule_id": f.rule_id,
-        "title": rule_title(f.rule_id),
+        "title": rules.title(f.rule_id),
         "severity": f.severity.label,
         "server": f.target.server,
         "zone": f.target.zone,
@@ -82,20 +75,15 @@ def host_error_dict(e: HostError) -> dict[str, Any]:
     }
 
 
-def dns_view_collected(host: HostReport) -> bool:
+def dns_view_collected(host: HostReport, rules: RuleBook) -> bool:
     """Whether this host's audit included the DNS view (``--dns``): it then holds a DNS-area
     finding, active or suppressed (DNS000 records every view). As in the STIG checklists, a view
     whose DNS000 record a policy ignores and that found nothing cannot be told from no view."""
-    return any(f.rule_id in _JOIN_IDS for f in (*host.findings, *host.suppressed))
-
-
-def rules_for(policy: Any, *, dns_view: bool = True) -> tuple[Rule, ...]:
-    """The rules a report under ``policy`` ran (all rules without a policy). ``dns_view=False``
-    leaves out the join rules (area DNS): without a DNS view they did not run."""
-    rules = RULES if dns_view else tuple(r for r in RULES if r.id not in _JOIN_IDS)
-    if policy is None:
-        return rules
-    return tuple(r for r in rules if policy.is_selected(r.id))
+    for f in (*host.findings, *host.suppressed):
+        rule = rules.get(f.rule_id)
+        if rule is not None and rule.dns_view:
+            return True
+    return False
 
 
 # -- where a host is: a file and a line, for reports whose consumers annotate files ------------------

@@ -31,7 +31,7 @@ def render(report: Report, stream: TextIO, *, policy: Policy | None = None, colo
     w.writerow(COLUMNS)
     for status, findings in (("finding", report.findings), ("suppressed", report.suppressed)):
         for f in findings:
-            d = finding_dict(f)
+            d = finding_dict(f, report.rules)
             d["status"] = status
             d["evidence"] = _json.dumps(d["evidence"], sort_keys=True)
             w.writerow([d.get(c) or "" for c in COLUMNS])

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
-from toolkit.findings import Finding, HostReport, Report, Severity
+from toolkit.findings import Finding, HostReport, Report, RuleBook, Severity
+from toolkit.model import zone_key
 from toolkit.policy import Policy
-from toolkit.render.common import rule_title
 from toolkit.rollovers import RolloverEntry, rollover_calendar
-from toolkit.rules import get_rule
 
 __all__ = ["TIMELINE_DAYS", "TrendPoint", "render", "render_html"]
 
@@ -189,7 +188,7 @@ def _served_tags(host: HostReport) -> dict[str, list[str]]:
         for zone, seen in zones.items():
             keys = seen.get("keys") if isinstance(seen, Mapping) else None
             if isinstance(keys, list | tuple):
-                out[str(zone).lower().rstrip(".")] = [str(k) for k in keys]
+                out[zone_key(str(zone))] = [str(k) for k in keys]
     return out
 
 
@@ -198,26 +197,26 @@ def _key_cell(f: Finding, tags: Mapping[str, list[str]]) -> str:
     tag = f.evidence.get("key_tag")
     if isinstance(tag, int) and str(tag) != f.target.key_id:
         parts.append(f'<span class="muted">tag {tag}</span>')
-    served = tags.get((f.target.zone or "").lower().rstrip("."), [])
+    served = tags.get(zone_key(f.target.zone or ""), [])
     if served and f.target.key_id:
         parts.append(f'<br><span class="muted">served: {esc("; ".join(served))}</span>')
     return "".join(parts)
 
 
-def _remediation(rule_id: str) -> str:
-    rule = get_rule(rule_id)
+def _remediation(rule_id: str, rules: RuleBook) -> str:
+    rule = rules.get(rule_id)
     if rule is None or not rule.remediation:
         return ""
     return f"<details><summary>Remediation</summary><pre>{esc(rule.remediation)}</pre></details>"
 
 
-def _finding_row(f: Finding, tags: Mapping[str, list[str]]) -> str:
+def _finding_row(f: Finding, tags: Mapping[str, list[str]], rules: RuleBook) -> str:
     sev = f.severity
     return (
         f'<tr><td data-v="{int(sev)}">{_sev_badge(sev.label)}</td>'
-        f"<td><code>{esc(f.rule_id)}</code></td><td>{esc(rule_title(f.rule_id))}</td>"
+        f"<td><code>{esc(f.rule_id)}</code></td><td>{esc(rules.title(f.rule_id))}</td>"
         f"<td>{esc(f.target.server)}</td><td>{esc(f.target.zone or '')}</td>"
-        f"<td>{_key_cell(f, tags)}</td><td>{esc(f.message)}{_remediation(f.rule_id)}</td></tr>"
+        f"<td>{_key_cell(f, tags)}</td><td>{esc(f.message)}{_remediation(f.rule_id, rules)}</td></tr>"
     )
 
 
@@ -388,7 +387,7 @@ def render_html(
     rows = [(f, tags) for h in report.hosts for tags in (_served_tags(h),) for f in h.findings]
     rows.sort(key=lambda ft: (-int(ft[0].severity), ft[0].sort_key))
     for f, tags in rows:
-        w(_finding_row(f, tags))
+        w(_finding_row(f, tags, report.rules))
     w("</tbody></table></section>\n")
     if report.suppressed:
         w(

@@ -42,8 +42,8 @@ def report_dict(report: Report, policy: Policy | None = None) -> dict[str, Any]:
         "summary": report.summary(),
         "hosts": hosts,
         "not_scanned": list(report.not_scanned),
-        "findings": [finding_dict(f) for f in report.findings],
-        "suppressed": [finding_dict(f) for f in report.suppressed],
+        "findings": [finding_dict(f, report.rules) for f in report.findings],
+        "suppressed": [finding_dict(f, report.rules) for f in report.suppressed],
     }
 
 

@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import TextIO
 
-from toolkit.findings import Finding, HostReport, Report
+from toolkit.findings import Finding, HostReport, Report, RuleBook
 from toolkit.policy import Policy
-from toolkit.render.common import dns_view_collected, rules_for
+from toolkit.render.common import dns_view_collected
 from toolkit.safetext import for_xml
 
 __all__ = ["classname", "junit_tree", "render"]
@@ -46,7 +46,9 @@ def _fill(case: ET.Element, active: list[Finding], suppressed: list[Finding]) ->
     return 0, 0
 
 
-def _suite(root: ET.Element, host: HostReport, policy: Policy | None, timestamp: str) -> None:
+def _suite(
+    root: ET.Element, host: HostReport, policy: Policy | None, timestamp: str, rules: RuleBook
+) -> None:
     suite = ET.SubElement(root, "testsuite", {"name": host.server, "timestamp": timestamp})
     tests = failures = errors = skipped = 0
     if host.error is not None or host.inventory is None:
@@ -69,7 +71,7 @@ def _suite(root: ET.Element, host: HostReport, policy: Policy | None, timestamp:
         for f in host.suppressed:
             supp[(f.rule_id, f.target.zone)].append(f)
         zones = [z.name for z in host.inventory.zones]
-        for rule in rules_for(policy, dns_view=dns_view_collected(host)):
+        for rule in rules.selected(policy, dns_view=dns_view_collected(host, rules)):
             targets: list[str | None] = list(zones) if rule.scope == "zone" else [None]
             if rule.scope == "server":  # server rules may name zones (trust anchor names)
                 targets += sorted({z for (rid, z) in (*found, *supp) if rid == rule.id and z is not None})
@@ -90,7 +92,7 @@ def junit_tree(report: Report, policy: Policy | None = None) -> ET.Element:
     root = ET.Element("testsuites", {"name": "windns audit"})
     stamp = report.generated_at.replace(microsecond=0).isoformat()
     for host in report.hosts:
-        _suite(root, host, policy, stamp)
+        _suite(root, host, policy, stamp, report.rules)
     for attr in ("tests", "failures", "errors", "skipped"):
         root.set(attr, str(sum(int(s.get(attr, "0")) for s in root)))
     root.set("time", f"{report.duration:.3f}")

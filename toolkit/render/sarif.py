@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from toolkit.__about__ import __version__
-from toolkit.findings import Finding, Report, Severity
+from toolkit.findings import Finding, Report, RuleInfo, Severity
 from toolkit.policy import Policy
 from toolkit.render.common import (
     Place,
@@ -30,9 +30,7 @@ from toolkit.render.common import (
     identity_hash,
     placed_findings,
     plain,
-    rules_for,
 )
-from toolkit.rules import Rule, get_rule
 
 __all__ = ["LEVELS", "SARIF_SCHEMA", "render", "sarif_dict"]
 
@@ -54,8 +52,8 @@ SECURITY_SEVERITY = {
 }
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
-    refs = list(rule.all_references())
+def _rule(rule: RuleInfo) -> dict[str, Any]:
+    refs = list(rule.references)
     help_text = (
         f"{rule.checks}\n\nWhy it matters: {rule.why}\n\nRemediation:\n{rule.remediation}\n\nReferences:\n"
         + "\n".join(f"- {r}" for r in refs)
@@ -133,9 +131,9 @@ def _result(f: Finding, index: Mapping[str, int], place: Place, occurrence: int)
 def sarif_dict(report: Report, policy: Policy | None = None, *, root: Path | None = None) -> dict[str, Any]:
     """The SARIF log; inventory paths are relative to ``root`` (default: the working directory,
     the repository root in CI) when they lie inside it."""
-    rules = list(rules_for(policy))
+    rules = list(report.rules.selected(policy))
     present = {f.rule_id for f in (*report.findings, *report.suppressed)}
-    rules += [r for rid in sorted(present) if (r := get_rule(rid)) is not None and r not in rules]
+    rules += [r for rid in sorted(present) if (r := report.rules.get(rid)) is not None and r not in rules]
     index = {r.id: i for i, r in enumerate(rules)}
     notifications = [
         {

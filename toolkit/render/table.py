@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from itertools import groupby
 from typing import TextIO
 
+from toolkit.catalogue import describe_win32
 from toolkit.findings import Finding, Report, Severity
 from toolkit.policy import Policy
-from toolkit.rules.base import describe_win32
 from toolkit.safetext import for_terminal
 
 __all__ = ["STYLES", "render"]

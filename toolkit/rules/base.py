@@ -17,18 +17,18 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, overload
 
 from toolkit import catalogue
-from toolkit.catalogue import Win32Error
-from toolkit.findings import Severity
+from toolkit.catalogue import Win32Error, describe_win32
+from toolkit.findings import Severity, fmt_td
 from toolkit.model import ServerInventory, SigningKey, Zone, ZoneDnssecSettings
 from toolkit.model.enums import DenialOfExistence, DsDigest, KeyState, KeyType, ZoneType
 
 if TYPE_CHECKING:
-    from toolkit.policy import Thresholds
+    from toolkit.rules.thresholds import Thresholds
 
 __all__ = [
     "AREAS",
@@ -536,22 +536,3 @@ def lowered(names: tuple[str, ...]) -> frozenset[str]:
 def win32_entry(code: int) -> Win32Error | None:
     """The catalogue's entry for ``code``, or None for a code it does not know."""
     return catalogue.get(code)
-
-
-def describe_win32(code: int) -> str:
-    """``DNS_ERROR_X (9104, 0x2390)`` when the catalogue knows the code, else ``1460 (0x05B4)``."""
-    entry = catalogue.get(code)
-    if entry is not None:
-        return f"{entry.name} ({code}, 0x{code:04X})"
-    return f"{code} (0x{code:04X})"
-
-
-def fmt_td(value: timedelta | None) -> str | None:
-    """A timedelta as the shortest exact ``Nd``/``Nh``/``Nm``/``Ns`` text (``None`` stays None)."""
-    if value is None:
-        return None
-    secs = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs and secs % size == 0:
-            return f"{secs // size}{unit}"
-    return f"{secs}s"

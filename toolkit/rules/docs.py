@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from toolkit.policy import PROFILES, load_policy
 from toolkit.rules.base import AREAS
+from toolkit.rules.policy import PROFILES, load_policy
 from toolkit.rules.registry import RULES
 
 __all__ = ["rules_markdown"]

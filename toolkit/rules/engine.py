@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 from toolkit.findings import Finding, Severity, Target, sort_findings
 from toolkit.model import ServerInventory, Zone
-from toolkit.policy import Policy, Suppression, default_policy
 from toolkit.rules.base import FactsLike, Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
+from toolkit.rules.policy import Policy, Suppression, default_policy
 from toolkit.rules.profile import zone_profile
 from toolkit.rules.registry import RULES
 

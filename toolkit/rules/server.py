@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from toolkit.findings import Severity
-from toolkit.model import ZoneError
+from toolkit.model import ZoneError, zone_key
 from toolkit.model.enums import KeyMasterStatus, TrustAnchorState
 from toolkit.rules.base import Hit, Rule, ServerContext, ZoneContext, describe_win32, win32_entry
 
@@ -96,7 +96,7 @@ def unsigned_primary(ctx: ZoneContext) -> Sequence[Hit]:
     z = ctx.zone
     if not ctx.is_primary or z.is_auto_created or ctx.signed:
         return ()
-    if z.name.lower().rstrip(".") == "trustanchors":
+    if zone_key(z.name) == "trustanchors":
         return ()
     return [Hit("primary zone is not signed", {"is_signed": False, "is_ds_integrated": z.is_ds_integrated})]
 
@@ -135,7 +135,7 @@ def no_zones(ctx: ServerContext) -> Sequence[Hit]:
     mistaken for "every zone is fine". A full audit's answer passed the self-check, so this is
     what the server listed (toolkit.normalise.selfcheck)."""
     zones = ctx.inventory.zones
-    own = [z for z in zones if not z.is_auto_created and z.name.lower().rstrip(".") != "trustanchors"]
+    own = [z for z in zones if not z.is_auto_created and zone_key(z.name) != "trustanchors"]
     if own:
         return ()
     return [

@@ -32,7 +32,7 @@ from toolkit import dnssec_limits as lim
 from toolkit.audit_log import AuditLog, Operator
 from toolkit.errors import CmdletError, GuardError, WindnsError
 from toolkit.guard import Preflight, preflight
-from toolkit.model import ServerInventory, Zone
+from toolkit.model import ServerInventory, SigningKey, Zone
 from toolkit.remote.base import Remote
 
 if TYPE_CHECKING:
@@ -170,6 +170,14 @@ class Outcome:
     @property
     def plan_line(self) -> str:
         return f"{self.server}: {self.change.command_line()}"
+
+    def signing_keys(self) -> list[SigningKey]:
+        """The signing keys the change's script printed (add, set, rollover), as descriptors;
+        ``NormaliseError`` (one line) when the output is not keys."""
+        from toolkit.normalise import signing_key_from_json
+
+        records = self.data if isinstance(self.data, list) else [] if self.data is None else [self.data]
+        return [signing_key_from_json(r, f"$[{i}]") for i, r in enumerate(records)]
 
 
 # -- the engine ---------------------------------------------------------------------------------

@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING
 
 from toolkit.dnsview.descriptors import DnsProblem, ZoneDnsView
 from toolkit.errors import ConfigError, WindnsError
-from toolkit.findings import HostError, HostReport, Report, sort_findings
+from toolkit.findings import Finding, HostError, HostReport, Report, sort_findings
 from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
+from toolkit.rules.registry import RULE_BOOK
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from toolkit.dnsview.query import QueryOptions
     from toolkit.fleet import HostSpec
     from toolkit.policy import Policy
@@ -33,9 +36,11 @@ __all__ = [
     "DnsViewOptions",
     "audit_inventory",
     "audit_server",
+    "check_views",
     "collect",
     "collect_dns",
     "dns_for_host",
+    "load_saved",
     "report_for",
 ]
 
@@ -76,6 +81,22 @@ def dns_for_host(spec: HostSpec, base: DnsViewOptions | None) -> DnsViewOptions 
     if not base.all_hosts:
         return None
     return replace(base, server=base.server or spec.address)
+
+
+def load_saved(path: Path) -> ServerInventory:
+    """An inventory saved before (``windns inventory -o``, or a script's JSON): ``--offline``."""
+    from toolkit.normalise import load_file
+
+    return load_file(path)
+
+
+def check_views(
+    views: Sequence[ZoneDnsView], policy: Policy | None = None, *, server: str
+) -> tuple[list[Finding], list[Finding]]:
+    """The join rules over zone views alone (no inventory): ``windns dns check``."""
+    from toolkit.rules.join_engine import evaluate_join
+
+    return evaluate_join(views, None, policy, server=server)
 
 
 def collect(remote: Remote, zones: Sequence[str] | None = None) -> ServerInventory:
@@ -195,7 +216,7 @@ def audit_inventory(
     ``now`` judges the inventory; the DNS views are judged as of when they were queried.
     """
     from toolkit.rules import evaluate
-    from toolkit.rules.join_rules import evaluate_join
+    from toolkit.rules.join_engine import evaluate_join
 
     findings, suppressed = evaluate(inv, policy, now=now)
     if dns_views is not None:
@@ -244,4 +265,5 @@ def report_for(hosts: Sequence[HostReport], policy: Policy | None = None, *, dur
         generated_at=datetime.now(UTC),
         policy_name=policy.name if policy is not None else "baseline",
         duration=duration,
+        rules=RULE_BOOK,
     )

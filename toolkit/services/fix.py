@@ -33,7 +33,7 @@ from toolkit import dnssec_limits as lim
 from toolkit.errors import WindnsError
 from toolkit.findings import Finding, HostReport
 from toolkit.guard import preflight
-from toolkit.model import DenialOfExistence, DsDigest, ServerInventory, Zone
+from toolkit.model import DenialOfExistence, DsDigest, ServerInventory, Zone, zone_key
 from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
 from toolkit.services.admin import Change, Options, Outcome, apply_change, fill_placeholders, indented
@@ -62,7 +62,7 @@ FindingKey = tuple[str, str, str, str]
 def finding_key(f: Finding) -> FindingKey:
     """What identifies a finding across audits (messages may change, targets do not)."""
     t = f.target
-    return (f.rule_id, t.server.lower(), (t.zone or "").lower().rstrip("."), (t.key_id or "").lower())
+    return (f.rule_id, t.server.lower(), zone_key(t.zone or ""), (t.key_id or "").lower())
 
 
 @dataclass(frozen=True, slots=True)

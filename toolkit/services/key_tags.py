@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.errors import WindnsError
-from toolkit.model import CryptoAlgorithm, ServerInventory, SigningKey, Zone
+from toolkit.model import CryptoAlgorithm, ServerInventory, SigningKey, Zone, zone_key
 from toolkit.remote.base import Remote
 
 __all__ = ["DsRecord", "KeyTag", "dnskey_bits", "key_tags", "match_tags"]
@@ -158,10 +158,10 @@ def key_tags(
     """(zone name lower case, key id) -> KeyTag for the keys of ``inv``'s zones (those named in
     ``zones``, all when empty): one export per signed zone with keys, two with ``digests``. An
     export that fails leaves that zone's tags unknown, with the error as the note."""
-    wanted = {z.lower().rstrip(".") for z in zones}
+    wanted = {zone_key(z) for z in zones}
     out: dict[tuple[str, str], KeyTag] = {}
     for zone in inv.zones:
-        name = zone.name.lower().rstrip(".")
+        name = zone_key(zone.name)
         if (wanted and name not in wanted) or not zone.keys:
             continue
         if not zone.signed:

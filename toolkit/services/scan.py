@@ -34,6 +34,7 @@ from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, 
 from toolkit.findings import HostError, HostReport, Report
 from toolkit.fleet import FakeBehaviour, HostSpec
 from toolkit.remote.base import ConnectionOptions, Remote, RemoteResult
+from toolkit.rules.registry import RULE_BOOK
 
 if TYPE_CHECKING:
     from toolkit.policy import Policy
@@ -387,6 +388,7 @@ class Scanner:
             duration=time.perf_counter() - t0,
             interrupted=self._stop.is_set() and bool(not_scanned),
             not_scanned=tuple(name for _, name in not_scanned),
+            rules=RULE_BOOK,
         )
         return ScanOutcome(
             report, not_started=tuple(s.name for _, s in reversed(pending)), abandoned=tuple(abandoned)

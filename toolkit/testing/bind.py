@@ -38,6 +38,7 @@ import dns.rcode
 import dns.zone
 
 from toolkit.errors import ConfigError, WindnsError
+from toolkit.model import zone_key
 
 __all__ = [
     "BIND_PACKAGES",
@@ -149,7 +150,7 @@ class ZoneSpec:
 
 
 def _label(zone: str) -> str:
-    z = zone.rstrip(".").lower()
+    z = zone_key(zone)
     return z or "root"
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import WindnsError
+from toolkit.model import zone_key
 from toolkit.model.enums import CryptoAlgorithm, DsDigest
 from toolkit.testing.bind import KeySpec, ZoneSpec
 
@@ -142,7 +143,7 @@ def fleet_specs(
     for z in zones:
         spec = zone_spec(z, drift.get(str(z.get("ZoneName", "")).lower()))
         if spec is not None:
-            specs[spec.name.lower().rstrip(".")] = spec
+            specs[zone_key(spec.name)] = spec
     by_name = {str(z.get("ZoneName", "")).lower(): z for z in zones}
     for name, spec in list(specs.items()):
         # Windows signs children's DS RRsets with DSSignatureValidityPeriod; dnssec-signzone has

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from toolkit.model import zone_key
 from toolkit.testing.fakeserver import wsman
 from toolkit.testing.fakeserver.auth import (
     AuthFailed,
@@ -614,7 +615,7 @@ class FakeWinrmServer:
         self.stop()
 
     def endpoint(self, name: str) -> HostEndpoint:
-        key = name.lower().rstrip(".")
+        key = zone_key(name)
         ep = self.endpoints.get(key)
         if ep is None:
             matches = [e for k, e in self.endpoints.items() if k.split(".")[0] == key.split(".")[0]]

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from toolkit import dnssec_limits as lim
 from toolkit.errors import CmdletError
+from toolkit.model import zone_key
+from toolkit.testing.simulator.powershell import CimError, iso
 from toolkit.testing.simulator.runspace import DNSSERVER_COMMANDS, command_not_found, current_session
 
 if TYPE_CHECKING:
@@ -141,19 +143,6 @@ _TIMES = frozenset(
         "LastZoneTransferAttempt", "LastSuccessfulZoneTransfer",
     }
 )  # fmt: skip
-
-
-class CimError(CmdletError):
-    """A cmdlet's CimException: ``raw_message`` as ``$_.Exception.Message`` gives it, ``error_code``
-    as ``$_.Exception.ErrorData.error_Code`` (REF section 2)."""
-
-    def __init__(
-        self, message: str, *, code: int | None, cmdlet: str, fully_qualified_error_id: str | None = None
-    ) -> None:
-        self.raw_message = message
-        self.error_code = code
-        fqid = fully_qualified_error_id or (f"WIN32 {code},{cmdlet}" if code is not None else None)
-        super().__init__(message, code=code, cmdlet=cmdlet, fully_qualified_error_id=fqid)
 
 
 class CimInstance(dict[str, Any]):
@@ -465,10 +454,10 @@ class Cmdlets:
             )
         self._fault(cmdlet)
         self._trust_anchors_zone(cmdlet)
-        want = name.lower().rstrip(".")
+        want = zone_key(name)
         out = []
         for a in self._state.get("TrustAnchors") or []:
-            if str(a.get("TrustAnchorName", "")).lower().rstrip(".") != want:
+            if zone_key(str(a.get("TrustAnchorName", ""))) != want:
                 continue  # an anchor of another name (matching ignoring case and trailing dot: UNCONFIRMED)
             obj = _cim(a, TRUST_ANCHOR_PROPERTIES)
             # MOF DnsServerResourceRecordDnsKey / DnsServerResourceRecordDS (REF 1.6)
@@ -652,7 +641,6 @@ class Cmdlets:
 
     def _schedule(self, key: dict[str, Any], offset: float = 0.0) -> None:
         # A model, not Windows: the next rollover is one period (or the first offset) from now.
-        from toolkit.testing.simulator.server import iso
 
         period = key.get("RolloverPeriod")
         if key.get("IsRolloverEnabled") and period:
@@ -710,7 +698,6 @@ class Cmdlets:
         """PSD Step-DnsServerSigningKeyRollover: "forces a KSK rollover waiting for parent DS update";
         another status is 9128 DNS_ERROR_ROLLOVER_NOT_POKEABLE (REF 3.1)."""
         del force
-        from toolkit.testing.simulator.server import iso
 
         cmdlet = lim.CMDLETS["key_rollover:step"]
         z, key = self._rollover_key(zone, key_id, cmdlet)
@@ -731,7 +718,6 @@ class Cmdlets:
         9121 on an unsigned zone (REF 3.1). A model: the rollover completes at once, a KSK then waits
         in KskWaitingForDSUpdate until stepped."""
         del force
-        from toolkit.testing.simulator.server import iso
 
         cmdlet = lim.CMDLETS["key_rollover:now"]
         out: list[dict[str, Any]] = []

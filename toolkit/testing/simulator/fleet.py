@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from toolkit.errors import ConfigError
+from toolkit.model import zone_key
 from toolkit.testing.simulator.server import SimulatedServer
 
 __all__ = ["Fleet"]
@@ -45,7 +46,7 @@ class Fleet:
         return cls(servers=servers, directory=directory)
 
     def get(self, name: str) -> SimulatedServer:
-        key = name.lower().rstrip(".")
+        key = zone_key(name)
         server = self.servers.get(key)
         if server is None:
             # Accept the short name of a fully qualified fixture name and vice versa.

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from toolkit.errors import CmdletError
@@ -242,13 +242,30 @@ def ps_guid(value: Any) -> Any:
         ) from None
 
 
+# -- times -------------------------------------------------------------------------------------
+def iso(dt: datetime) -> str:
+    """ISO 8601 UTC as PowerShell's ``ToUniversalTime().ToString('o')`` prints it."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+
+
 # -- errors --------------------------------------------------------------------------------------
+class CimError(CmdletError):
+    """A cmdlet's CimException: ``raw_message`` as ``$_.Exception.Message`` gives it, ``error_code``
+    as ``$_.Exception.ErrorData.error_Code`` (REF section 2)."""
+
+    def __init__(
+        self, message: str, *, code: int | None, cmdlet: str, fully_qualified_error_id: str | None = None
+    ) -> None:
+        self.raw_message = message
+        self.error_code = code
+        fqid = fully_qualified_error_id or (f"WIN32 {code},{cmdlet}" if code is not None else None)
+        super().__init__(message, code=code, cmdlet=cmdlet, fully_qualified_error_id=fqid)
+
+
 def error_record(exc: CmdletError) -> dict[str, Any]:
     """The ``$_`` of a ``catch`` block for a failed cmdlet, as the members New-WindnsError reads:
     ``FullyQualifiedErrorId``, ``Exception.Message`` and, on a CimException,
     ``Exception.ErrorData.error_Code`` (reference section 2, CimJobException.cs)."""
-    from toolkit.testing.simulator.cmdlets import CimError
-
     message = exc.args[0] if exc.args else str(exc)
     exception: dict[str, Any] = {"Message": message}
     if isinstance(exc, CimError):

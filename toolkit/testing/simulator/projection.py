@@ -14,6 +14,7 @@ from typing import Any
 
 from toolkit.testing.simulator.powershell import (
     has_member,
+    iso,
     member,
     prop,
     ps_array,
@@ -103,8 +104,6 @@ def convert_seconds(span: Any) -> float | None:
 
 # L53-L58 ConvertTo-WindnsIsoTime
 def convert_iso_time(date: Any) -> str | None:
-    from toolkit.testing.simulator.server import iso
-
     if date is None:
         return None
     d = date if isinstance(date, datetime) else datetime.fromisoformat(str(date).replace("Z", "+00:00"))

@@ -23,6 +23,7 @@ from toolkit.testing.simulator.powershell import (
     bind,
     error_record,
     is_null_or_whitespace,
+    iso,
     prop,
     ps_array,
     ps_bool,
@@ -148,8 +149,6 @@ _PARAMS = (Param("ZoneName", "string[]"),)  # L20-L23 param([string[]]$ZoneName)
 @mirrors("inventory.ps1", sha256="d15bd6b9a5b6ee910fb74b1b8228f220c7eddbb76b03c3d3e69f9d97492c9096")
 def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     """What ``inventory.ps1`` prints (docs/inventory-schema.md, schema 2)."""
-    from toolkit.testing.simulator.server import iso
-
     variables, bound = bind("inventory", params, _PARAMS)
     zone_name = variables["ZoneName"]
     ps = Cmdlets(server, "inventory")

@@ -14,6 +14,8 @@ from typing import Any
 
 from toolkit import jsontext
 from toolkit.errors import CmdletError, ConfigError
+from toolkit.model import zone_key
+from toolkit.testing.simulator.powershell import iso
 
 __all__ = ["FIXTURE_VERSION", "SimulatedServer", "iso", "parse_fixture_time"]
 
@@ -55,11 +57,6 @@ TIME_FIELDS = frozenset(
         "LastSuccessfulActiveRefreshTime",
     }
 )
-
-
-def iso(dt: datetime) -> str:
-    """ISO 8601 UTC as PowerShell's ``ToUniversalTime().ToString('o')`` prints it."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
 
 
 def parse_fixture_time(value: str, now: datetime) -> str:
@@ -189,9 +186,9 @@ class SimulatedServer:
 
     # -- state helpers used by handlers ---------------------------------------------------
     def find_zone(self, name: str) -> dict[str, Any] | None:
-        key = name.lower().rstrip(".")
+        key = zone_key(name)
         for z in self.state["Zones"]:
-            if str(z["ZoneName"]).lower().rstrip(".") == key:
+            if zone_key(str(z["ZoneName"])) == key:
                 return z  # type: ignore[no-any-return]
         return None
 
