@@ -313,6 +313,10 @@ def scan_cmd(
         read_timeout=app.read_timeout,
         operation_timeout=app.operation_timeout,
         allow_basic_over_http=app.allow_basic_over_http,
+        certificate_pem=app.certificate_pem,
+        certificate_key_pem=app.certificate_key_pem,
+        kerberos_keytab=app.keytab,
+        kerberos_ccache=app.ccache,
     )
     transport = app.transport
     if demo or demo_all:

@@ -37,6 +37,7 @@ from toolkit.testing.fakeserver.auth import (
     unwrap_message,
     wrap_message,
 )
+from toolkit.testing.fakeserver.certmap import CertificateMapper, CertificateMapping
 from toolkit.testing.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
 from toolkit.testing.fakeserver.jea import NO_LANGUAGE_CONFIGURATION
 from toolkit.testing.fakeserver.psrp_shell import PsrpShell
@@ -69,6 +70,7 @@ class HostStats:
         self.exchanges = 0
         self.operations: Counter[str] = Counter()
         self.mechanisms: Counter[str] = Counter()  # "ntlm", "kerberos", "basic" per handshake
+        self.accounts: Counter[str] = Counter()  # requests run as the account a client certificate maps to
         self.auth_tokens: list[str] = []  # base64 tokens of Authorization / WWW-Authenticate
         self.requests: list[bytes] = []  # decrypted SOAP envelopes, in order
         self.scripts: list[str] = []  # text of every script the host was asked to run
@@ -79,6 +81,7 @@ class HostStats:
             self.exchanges = 0
             self.operations.clear()
             self.mechanisms.clear()
+            self.accounts.clear()
             self.auth_tokens.clear()
             self.requests.clear()
             self.scripts.clear()
@@ -139,7 +142,18 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         owner = self.server.endpoint.owner
-        self.auth = ConnectionAuth(owner.credentials, methods=owner.auth_methods, cbt=owner.channel_binding)
+        peer = (
+            self.connection.getpeercert(binary_form=True)
+            if isinstance(self.connection, ssl.SSLSocket)
+            else None
+        )
+        self.auth = ConnectionAuth(
+            owner.credentials,
+            methods=owner.auth_methods,
+            cbt=owner.channel_binding,
+            peer_certificate=peer,
+            mapper=owner.certificate_mapper,
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -208,6 +222,8 @@ class _Handler(BaseHTTPRequestHandler):
         with ep.stats.lock:
             if self.auth.completed:
                 ep.stats.mechanisms[self.auth.completed] += 1
+            if self.auth.completed == "certificate" and self.auth.certificate_account:
+                ep.stats.accounts[self.auth.certificate_account] += 1
             if ep.stats.capture:
                 ep.stats.auth_tokens += [v.partition(" ")[2] for _, v in headers if " " in v]
         if not ok:
@@ -504,6 +520,8 @@ class FakeWinrmServer:
         faults: Mapping[str, Iterable[Fault]] | None = None,
         scripts_dir: Path | None = None,
         keytab: Path | None = None,
+        client_ca: Path | None = None,
+        certificate_mappings: Iterable[CertificateMapping] = (),
     ) -> None:
         if fleet is None:
             from toolkit.testing.fake_remote import load_fleet
@@ -519,6 +537,18 @@ class FakeWinrmServer:
         methods = {m.lower() for m in auth_methods}
         if keytab is not None:
             methods |= {"negotiate", "kerberos"}
+        mappings = tuple(certificate_mappings)
+        #: client certificates: the CAs whose certificates the TLS handshake takes, and the
+        #: WSMan:\localhost\ClientCertificate table mapping them to accounts (``certmap``)
+        self.client_ca = client_ca
+        self.certificate_mapper: CertificateMapper | None = None
+        if mappings or client_ca is not None:
+            if not tls or client_ca is None:
+                raise ValueError("certificate authentication needs tls=True and a client_ca")
+            self.certificate_mapper = CertificateMapper(client_ca, mappings)
+            methods.add("certificate")
+        if "credssp" in methods and not tls:
+            raise ValueError("the loopback endpoint offers CredSSP over HTTPS only")
         self.auth_methods = frozenset(methods)
         self.configuration_names = tuple(configuration_names)
         self.without_dnsserver = frozenset(c.lower() for c in without_dnsserver)
@@ -575,6 +605,10 @@ class FakeWinrmServer:
             if self.tls and self.cert is None:
                 self.cert = make_self_signed()
                 self.ssl_context = self.cert.server_context()
+            if self.ssl_context is not None and self.client_ca is not None:
+                # ask for a client certificate; one from another CA fails the handshake
+                self.ssl_context.verify_mode = ssl.CERT_OPTIONAL
+                self.ssl_context.load_verify_locations(cafile=str(self.client_ca))
             for ep in self.endpoints.values():
                 ep.start()
         except BaseException:
