@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,10 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from click.testing import CliRunner, Result
 
 from tests.client_certs import ClientCert, TestCA
 from toolkit.cli import main
+from toolkit.errors import AuthError, ConnectError
+from toolkit.remote import _errors
 from toolkit.testing.fakeserver import FakeWinrmServer
 from toolkit.testing.fakeserver.certmap import CertificateMapping
 
@@ -210,3 +214,43 @@ def test_mapping_subject_patterns(subject: str, upn: str, matches: bool) -> None
 def test_mapping_subject_takes_one_star_first_or_last(subject: str) -> None:
     with pytest.raises(ValueError, match="subject"):
         CertificateMapping(subject=subject, issuer="AB" * 20, username="x")
+
+
+# -- what the client makes of a TLS refusal ---------------------------------------------------------
+def _ssl_error(cls: type[ssl.SSLError], reason: str | None, text: str) -> ssl.SSLError:
+    err = cls(1, text)
+    err.reason = reason  # type: ignore[misc] # as the errors OpenSSL raises carry it
+    return err
+
+
+_BAD_CERT = ("SSLV3_ALERT_BAD_CERTIFICATE", "[SSL: SSLV3_ALERT_BAD_CERTIFICATE] sslv3 alert bad certificate")
+_UNKNOWN_CA = ("TLSV1_ALERT_UNKNOWN_CA", "[SSL: TLSV1_ALERT_UNKNOWN_CA] tlsv1 alert unknown ca")
+_EOF = (None, "EOF occurred in violation of protocol")
+
+
+@pytest.mark.parametrize(
+    ("cls", "error", "certificate", "kind", "words"),
+    [
+        (ssl.SSLError, _BAD_CERT, True, AuthError, "refused the client certificate in the TLS handshake"),
+        (ssl.SSLError, _UNKNOWN_CA, True, AuthError, "signed by a CA the server trusts"),
+        (ssl.SSLEOFError, _EOF, True, AuthError, "closed the TLS connection after the client certificate"),
+        (ssl.SSLError, _UNKNOWN_CA, False, ConnectError, "--ca-bundle"),
+    ],
+)
+def test_tls_refusals_with_and_without_a_client_certificate(
+    cls: type[ssl.SSLError],
+    error: tuple[str | None, str],
+    certificate: bool,
+    kind: type[Exception],
+    words: str,
+) -> None:
+    exc = requests.exceptions.SSLError(_ssl_error(cls, *error))
+    err = _errors.requests_error(
+        exc,
+        endpoint="https://dns1:5986/wsman",
+        connect_timeout=1,
+        read_timeout=1,
+        scrub=_errors.Scrubber(None),
+        client_certificate=certificate,
+    )
+    assert type(err) is kind and words in str(err)

@@ -172,6 +172,10 @@ def _refused_our_certificate(exc: BaseException) -> bool:
     return False
 
 
+def _closed_in_handshake(exc: BaseException) -> bool:
+    return any(isinstance(e, ssl.SSLEOFError) for e in _chain(exc))
+
+
 def requests_error(
     exc: requests.RequestException,
     *,
@@ -190,6 +194,12 @@ def requests_error(
             f"{endpoint} refused the client certificate in the TLS handshake ({why}): it must be "
             "signed by a CA the server trusts and allow Client Authentication (extended key usage "
             "1.3.6.1.5.5.7.3.2)"
+        )
+    if isinstance(exc, requests.exceptions.SSLError) and client_certificate and _closed_in_handshake(exc):
+        return AuthError(
+            f"{endpoint} closed the TLS connection after the client certificate was presented ({why}): "
+            "the server may have refused it (it must be signed by a CA the server trusts and allow "
+            "Client Authentication)"
         )
     if isinstance(exc, requests.exceptions.SSLError) and _plain_http(exc):
         return ConnectError(

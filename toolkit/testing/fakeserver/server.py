@@ -123,7 +123,7 @@ class _HTTPServer(ThreadingHTTPServer):
             wrapped = ctx.wrap_socket(request, server_side=True)
             wrapped.settimeout(None)
         except (ssl.SSLError, OSError):
-            request.close()
+            _close_after_alert(request)
             return
         try:
             self.RequestHandlerClass(wrapped, client_address, self)  # type: ignore[arg-type]
@@ -132,6 +132,22 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that went away, or a reset we made on purpose
+
+
+def _close_after_alert(sock: socket.socket) -> None:
+    """Close a connection whose TLS handshake failed so the client reads the alert OpenSSL sent:
+    with TLS 1.3 the client may already have written its request (a client certificate is
+    checked after the client's handshake ends), and closing with that unread would reset the
+    connection and lose the alert."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(2)
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -606,7 +622,11 @@ class FakeWinrmServer:
                 self.cert = make_self_signed()
                 self.ssl_context = self.cert.server_context()
             if self.ssl_context is not None and self.client_ca is not None:
-                # ask for a client certificate; one from another CA fails the handshake
+                # ask for a client certificate; one from another CA fails the handshake. TLS 1.2:
+                # the certificate is checked inside the handshake, so the client reads the alert
+                # (with TLS 1.3 it is checked after the client's handshake ends, and the client
+                # may see the connection close instead)
+                self.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
                 self.ssl_context.verify_mode = ssl.CERT_OPTIONAL
                 self.ssl_context.load_verify_locations(cafile=str(self.client_ca))
             for ep in self.endpoints.values():
