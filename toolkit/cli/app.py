@@ -245,7 +245,7 @@ Shell completion: eval "$(_WINDNS_COMPLETE=bash_source windns)" in ~/.bashrc
     type=click.Path(dir_okay=False),
     envvar="WINDNS_KEYTAB",
     show_envvar=True,
-    help="Kerberos: get the ticket with this keytab (--username names its principal; no kinit).",
+    help="Kerberos without kinit: get the ticket with this keytab (principal: --username, else its first).",
 )
 @click.option(
     "--ccache",
