@@ -158,6 +158,24 @@ def test_a_file_that_is_not_pem_is_one_line(lab: Lab, runner: CliRunner, transpo
     assert "cannot use the client certificate" in line and "PEM" in line
 
 
+def test_an_encrypted_key_is_one_line_and_no_prompt(lab: Lab, runner: CliRunner) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(lab.mapped.key.read_bytes(), password=None)
+    encrypted = lab.directory / "encrypted.key"
+    encrypted.touch(mode=0o600)
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase-1"),
+        )
+    )
+    res = runner.invoke(main, [*lab.argv("psrp", lab.mapped, key=encrypted), "zones", "list"], input="")
+    line = _one_line_error(res, 4)
+    assert f"the client certificate key {encrypted} is encrypted" in line
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_a_certificate_over_plain_http_is_refused(lab: Lab, runner: CliRunner, transport: str) -> None:
     res = runner.invoke(main, [*lab.argv(transport, lab.mapped), "--no-ssl", "zones", "list"])
