@@ -46,6 +46,8 @@ def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathF
         "WINDNS_DB",
         "WINDNS_AUDIT_LOG",
         "WINDNS_CONFIG",
+        "WINDNS_KEYTAB",
+        "WINDNS_CCACHE",
     ):
         monkeypatch.delenv(var, raising=False)
     yield

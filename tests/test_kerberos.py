@@ -180,6 +180,96 @@ def test_negotiate_picks_kerberos_for_the_server_name(lab: Lab, runner: CliRunne
     assert lab.mechanisms() == {"kerberos": 1}
 
 
+# -- --keytab and --ccache: no kinit ---------------------------------------------------------------
+@pytest.mark.parametrize("principal", [True, False], ids=["with-username", "first-principal"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_keytab_option_without_kinit(
+    lab: Lab, demo_zones: list[str], runner: CliRunner, transport: str, principal: bool, tmp_path: Path
+) -> None:
+    lab.reset()
+    env = {"KRB5CCNAME": f"FILE:{tmp_path / 'empty'}", "WINDNS_PASSWORD": "not-used-with-a-keytab"}
+    argv = [*lab.argv(transport), "--auth", "kerberos", "--keytab", str(lab.realm.user_keytab)]
+    if principal:
+        argv += ["-u", lab.realm.principal]
+    res = runner.invoke(main, [*argv, "zones", "list", "-f", "json"], env=env)
+    assert res.exit_code == 0, res.output
+    assert _zones(res.stdout) == demo_zones and lab.mechanisms() == {"kerberos": 1}
+    assert not (tmp_path / "empty").exists()  # the ticket got with the keytab stayed in memory
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_keytab_and_ccache_from_the_environment(
+    lab: Lab, demo_zones: list[str], runner: CliRunner, transport: str, tmp_path: Path
+) -> None:
+    """WINDNS_KEYTAB and WINDNS_CCACHE as --keytab and --ccache, over HTTPS too."""
+    cache = lab.realm.kinit(ccache=tmp_path / "robot-cache")
+    empty = f"FILE:{tmp_path / 'empty'}"
+    for tls, env in (
+        (False, {"KRB5CCNAME": empty, "WINDNS_KEYTAB": str(lab.realm.user_keytab)}),
+        (True, {"KRB5CCNAME": empty, "WINDNS_CCACHE": str(cache)}),
+    ):
+        lab.reset()
+        argv = [*lab.argv(transport, tls=tls), "--auth", "kerberos", "zones", "list", "-f", "json"]
+        res = runner.invoke(main, argv, env=env)
+        assert res.exit_code == 0, (env, res.output)
+        assert _zones(res.stdout) == demo_zones and lab.mechanisms() == {"kerberos": 1}
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_ccache_option_names_the_cache(lab: Lab, runner: CliRunner, transport: str, tmp_path: Path) -> None:
+    """--ccache wins over KRB5CCNAME: the expired default cache is not read."""
+    cache = lab.realm.kinit(ccache=tmp_path / "fresh")
+    lab.reset()
+    argv = [*lab.argv(transport), "--auth", "kerberos", "--ccache", str(cache), "zones", "list"]
+    res = runner.invoke(main, argv, env={"KRB5CCNAME": f"FILE:{lab.expired}"})
+    assert res.exit_code == 0, res.output
+    assert lab.mechanisms() == {"kerberos": 1}
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--keytab", "Kerberos keytab {path} does not exist"),
+        ("--ccache", "Kerberos credential cache {path} does not exist (run kinit -c {path})"),
+    ],
+)
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_missing_keytab_or_ccache_is_one_line_exit_4(
+    lab: Lab, runner: CliRunner, transport: str, option: str, message: str, tmp_path: Path
+) -> None:
+    lab.reset()
+    path = tmp_path / "missing"
+    argv = [*lab.argv(transport), "--auth", "kerberos", option, str(path), "zones", "list"]
+    line = _one_line_error(runner.invoke(main, argv), 4)
+    assert message.format(path=path) in line
+    assert lab.http.endpoint("dns1").stats.exchanges == 0  # refused before connecting
+
+
+def test_keytab_and_ccache_together_are_refused(lab: Lab, runner: CliRunner) -> None:
+    argv = [*lab.argv("psrp"), "--auth", "kerberos", "--keytab", str(lab.realm.user_keytab)]
+    argv += ["--ccache", str(lab.expired), "zones", "list"]
+    line = _one_line_error(runner.invoke(main, argv), 4)
+    assert "give a Kerberos credential cache or a keytab, not both" in line
+
+
+def test_keytab_with_an_auth_that_is_not_kerberos_is_refused(lab: Lab, runner: CliRunner) -> None:
+    argv = [*lab.argv("psrp"), "--auth", "ntlm", "--keytab", str(lab.realm.user_keytab), "zones", "list"]
+    line = _one_line_error(runner.invoke(main, argv), 4)
+    assert "needs auth kerberos or negotiate, not ntlm" in line
+
+
+def test_scan_takes_the_keytab_option_for_hosts_without_their_own(lab: Lab, tmp_path: Path) -> None:
+    """`scan --host` with --keytab: the command line's keytab reaches every host."""
+    lab.reset()
+    env = {**os.environ, "KRB5CCNAME": f"FILE:{tmp_path / 'empty'}", "XDG_DATA_HOME": str(tmp_path / "d")}
+    argv = [sys.executable, "-m", "toolkit", *lab.argv("psrp"), "--auth", "kerberos"]
+    argv += ["--keytab", str(lab.realm.user_keytab), "scan", "--host", SERVICE_HOST, "-f", "json"]
+    proc = subprocess.run([*argv, "--no-history"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    assert [h["ok"] for h in json.loads(proc.stdout)["hosts"]] == [True]
+    assert lab.mechanisms() == {"kerberos": 1}
+
+
 # -- what goes wrong ------------------------------------------------------------------------------
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_wrong_password_is_one_line_exit_2(

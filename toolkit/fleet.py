@@ -189,7 +189,14 @@ class HostSpec:
         username = self.username if self.username is not None else b.username
         password: str | None = None
         ticket = bool(self.keytab or self.ccache)
-        if transport != "fake" and auth != "certificate" and not ticket:
+        # the command line's --keytab/--ccache, for a host that names no way of its own
+        base_ticket = (
+            not ticket
+            and self.credential is None
+            and bool(b.kerberos_keytab or b.kerberos_ccache)
+            and auth in _TICKET_AUTHS
+        )
+        if transport != "fake" and auth != "certificate" and not ticket and not base_ticket:
             if self.credential is not None:
                 password = self.credential.resolve(username, where=self.where)
             elif username:
@@ -221,8 +228,10 @@ class HostSpec:
                 operation_timeout=op,
                 command_timeout=command,
                 allow_basic_over_http=_pick(self.allow_basic_over_http, b.allow_basic_over_http),
-                kerberos_keytab=self.keytab if ticket else b.kerberos_keytab,
-                kerberos_ccache=self.ccache if ticket else b.kerberos_ccache,
+                certificate_pem=b.certificate_pem if auth == "certificate" else None,
+                certificate_key_pem=b.certificate_key_pem if auth == "certificate" else None,
+                kerberos_keytab=self.keytab if ticket else (b.kerberos_keytab if base_ticket else None),
+                kerberos_ccache=self.ccache if ticket else (b.kerberos_ccache if base_ticket else None),
             )
         except ConfigError as exc:
             raise ConfigError(f"{self.where}: {exc}") from None

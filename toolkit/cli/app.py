@@ -50,6 +50,10 @@ class AppContext:
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
     jea: bool = False
     allow_basic_over_http: bool = False
+    certificate_pem: str | None = None
+    certificate_key_pem: str | None = None
+    keytab: str | None = None
+    ccache: str | None = None
     transport: str = "psrp"
     fixtures: Path | None = None
     verbosity: int = 0
@@ -63,7 +67,7 @@ class AppContext:
     def password(self) -> str | None:
         """From WINDNS_PASSWORD, else a prompt on a TTY; never from the command line. Kerberos
         takes a password only from WINDNS_PASSWORD with --username (otherwise the ticket cache)."""
-        if self.transport == "fake" or self.auth == "certificate":
+        if self.transport == "fake" or self.auth == "certificate" or self.keytab or self.ccache:
             return None
         pw = os.environ.get(PASSWORD_ENV)
         if self.auth == "kerberos":
@@ -99,6 +103,10 @@ class AppContext:
             command_timeout=self.command_timeout,
             jea=self.jea,
             allow_basic_over_http=self.allow_basic_over_http,
+            certificate_pem=self.certificate_pem,
+            certificate_key_pem=self.certificate_key_pem,
+            kerberos_keytab=self.keytab,
+            kerberos_ccache=self.ccache,
         )
 
     def open_remote(self, host: str | None = None) -> Remote:
@@ -179,6 +187,7 @@ Global options may also follow the subcommand: `windns keys list --server dns1 -
 \b
 Environment:
   WINDNS_SERVER, WINDNS_USERNAME, WINDNS_TRANSPORT  as --server, --username, --transport
+  WINDNS_KEYTAB, WINDNS_CCACHE  as --keytab, --ccache (Kerberos without kinit)
   WINDNS_PASSWORD   the password (never an option, never in a file)
   WINDNS_CONFIG     the config file (as --config)
   WINDNS_DB         the history database (as --db of scan, history, diff, rollovers)
@@ -233,6 +242,30 @@ Shell completion: eval "$(_WINDNS_COMPLETE=bash_source windns)" in ~/.bashrc
     envvar="WINDNS_USERNAME",
     show_envvar=True,
     help=f"Account; password from {PASSWORD_ENV} or a prompt.",
+)
+@click.option(
+    "--keytab",
+    type=click.Path(dir_okay=False),
+    envvar="WINDNS_KEYTAB",
+    show_envvar=True,
+    help="Kerberos without kinit: get the ticket with this keytab (principal: --username, else its first).",
+)
+@click.option(
+    "--ccache",
+    type=click.Path(dir_okay=False),
+    envvar="WINDNS_CCACHE",
+    show_envvar=True,
+    help="Kerberos: take the ticket from this credential cache instead of the default one.",
+)
+@click.option(
+    "--certificate-pem",
+    type=click.Path(dir_okay=False),
+    help="With --auth certificate: the client certificate (PEM; its UPN is mapped to an account).",
+)
+@click.option(
+    "--certificate-key-pem",
+    type=click.Path(dir_okay=False),
+    help="With --auth certificate: the certificate's private key (PEM, unencrypted, yours only).",
 )
 @click.option(
     "--configuration-name",

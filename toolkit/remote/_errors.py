@@ -155,6 +155,30 @@ def _plain_http(exc: BaseException) -> bool:
     return False
 
 
+#: the TLS alerts a server sends about the certificate the client presented
+_CLIENT_CERT_ALERTS = (
+    "ALERT_BAD_CERTIFICATE",
+    "ALERT_UNSUPPORTED_CERTIFICATE",
+    "ALERT_UNKNOWN_CA",
+    "ALERT_CERTIFICATE_UNKNOWN",
+    "ALERT_CERTIFICATE_EXPIRED",
+    "ALERT_CERTIFICATE_REVOKED",
+    "ALERT_CERTIFICATE_REQUIRED",
+)
+
+
+def _refused_our_certificate(exc: BaseException) -> bool:
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLError) and not isinstance(e, ssl.SSLCertVerificationError):
+            text = f"{e.reason or ''} {e}".upper()
+            return any(alert in text for alert in _CLIENT_CERT_ALERTS)
+    return False
+
+
+def _closed_in_handshake(exc: BaseException) -> bool:
+    return any(isinstance(e, ssl.SSLEOFError) for e in _chain(exc))
+
+
 def requests_error(
     exc: requests.RequestException,
     *,
@@ -162,9 +186,24 @@ def requests_error(
     connect_timeout: float,
     read_timeout: float,
     scrub: Scrubber,
+    client_certificate: bool = False,
 ) -> RemoteError:
-    """A requests exception (raised from inside either library) as a toolkit error."""
+    """A requests exception (raised from inside either library) as a toolkit error.
+    ``client_certificate``: the client presented one (certificate auth), so a TLS alert from the
+    server is the server refusing it."""
     why = scrub(_reason(exc))
+    if isinstance(exc, requests.exceptions.SSLError) and client_certificate and _refused_our_certificate(exc):
+        return AuthError(
+            f"{endpoint} refused the client certificate in the TLS handshake ({why}): it must be "
+            "signed by a CA the server trusts and allow Client Authentication (extended key usage "
+            "1.3.6.1.5.5.7.3.2)"
+        )
+    if isinstance(exc, requests.exceptions.SSLError) and client_certificate and _closed_in_handshake(exc):
+        return AuthError(
+            f"{endpoint} closed the TLS connection after the client certificate was presented ({why}): "
+            "the server may have refused it (it must be signed by a CA the server trusts and allow "
+            "Client Authentication)"
+        )
     if isinstance(exc, requests.exceptions.SSLError) and _plain_http(exc):
         return ConnectError(
             f"TLS connection to {endpoint} failed: {why}: the port answers plain HTTP, not HTTPS "
@@ -191,6 +230,12 @@ def requests_error(
 def auth_rejected(*, endpoint: str, auth: str, username: str | None) -> AuthError:
     """The server answered 401: one sentence for both transports, naming the authentication the
     user asked for (``--auth``), whatever the library made of it (pywinrm sends Negotiate as NTLM)."""
+    if auth == "certificate":
+        return AuthError(
+            f"{endpoint} rejected the client certificate (certificate authentication, HTTP 401): no "
+            "certificate mapping on the server takes it (its UPN and issuer must match a "
+            "WSMan:\\localhost\\ClientCertificate entry, and certificate auth be enabled there)"
+        )
     who = f"user {username}" if username else "the current user"
     return AuthError(f"{endpoint} rejected the credentials of {who} ({auth} authentication, HTTP 401)")
 

@@ -109,6 +109,8 @@ class ConnectionOptions:
     #: the endpoint is a JEA (NoLanguage) one: read with cmdlet commands, send no script
     jea: bool = False
     allow_basic_over_http: bool = False
+    #: certificate auth: the client certificate (PEM) and its unencrypted private key (PEM); the
+    #: key file's path only is kept, its content never leaves the TLS library
     certificate_pem: str | None = None
     certificate_key_pem: str | None = None
     #: Kerberos: take the ticket from this credential cache, or get one with this keytab
@@ -132,6 +134,21 @@ class ConnectionOptions:
                 raise ConfigError(
                     "a Kerberos credential cache or keytab replaces the password: give one of them"
                 )
+        if self.auth == "certificate":
+            if not self.ssl:
+                raise ConfigError(
+                    "certificate authentication needs HTTPS: the client certificate is presented in the "
+                    "TLS handshake (drop --no-ssl; the HTTPS listener's default port is 5986)"
+                )
+            if not self.certificate_pem or not self.certificate_key_pem:
+                raise ConfigError(
+                    "certificate authentication needs the certificate and its private key: "
+                    "--certificate-pem FILE --certificate-key-pem FILE"
+                )
+        elif self.certificate_pem or self.certificate_key_pem:
+            raise ConfigError(
+                f"a client certificate goes with auth certificate, not {self.auth} (--auth certificate)"
+            )
         if self.port is not None and not 0 < self.port < 65536:
             raise ConfigError(f"port out of range: {self.port}")
         if self.auth == "basic" and not self.ssl and not self.allow_basic_over_http:

@@ -167,11 +167,31 @@ def close_on_failed_handshake(auth: Any) -> None:
         return
 
     def response_hook(response: requests.Response, **kwargs: Any) -> Any:
+        # the handshake sends its legs through the response's adapter; a leg's 401 that fails it
+        # (a wrong password: the server's errorCode) is held by no one once the hook raises
+        adapter = getattr(response, "connection", None)
+        legs: list[requests.Response] = []
+        own = adapter is not None and "send" in vars(adapter)
+        if adapter is not None:
+            send = adapter.send
+
+            def recording_send(request: Any, **kw: Any) -> Any:
+                reply = send(request, **kw)
+                legs.append(reply)
+                return reply
+
+            adapter.send = recording_send
         try:
             return original(response, **kwargs)
         except BaseException:
-            _close_response(response)
+            for leg in (response, *legs):
+                _close_response(leg)
             raise
+        finally:
+            if own and adapter is not None:
+                adapter.send = send
+            elif adapter is not None:
+                del adapter.send  # the class's method again
 
     auth.response_hook = response_hook
 
@@ -221,6 +241,12 @@ def _texts(exc: BaseException) -> str:
             if isinstance(inner, BaseException):
                 stack.append(inner)
     return " ".join(" ".join(parts).split())
+
+
+#: a CredSSP server's "logon denied" in a TSRequest errorCode: SEC_E_LOGON_DENIED (0x8009030C, as
+#: pyspnego's acceptor sends it) or STATUS_LOGON_FAILURE (0xC000006D), each as requests-credssp
+#: prints it (hex and unsigned decimal)
+_LOGON_DENIED = ("0x8009030c", "2148074252", "0xc000006d", "3221225581")
 
 
 def explain(exc: BaseException, opts: ConnectionOptions, *, endpoint: str) -> RemoteError | None:
@@ -289,6 +315,9 @@ def explain(exc: BaseException, opts: ConnectionOptions, *, endpoint: str) -> Re
             f"{endpoint}: cannot reach a KDC for the realm: check the [realms] section of krb5.conf "
             "(KRB5_CONFIG) or the _kerberos._tcp SRV records of the domain"
         )
+    if opts.auth == "credssp" and any(code in low for code in _LOGON_DENIED):
+        who = f"user {opts.username}" if opts.username else "the current user"
+        return AuthError(f"{endpoint} rejected the password of {who} (CredSSP: the logon was denied)")
     if "credssp" in low and ("did not response" in low or "did not respond" in low):
         return AuthError(
             f"{endpoint}: the server does not offer CredSSP: enable it there (Enable-WSManCredSSP -Role "

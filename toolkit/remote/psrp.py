@@ -32,7 +32,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _envelope, _errors, kerberos
+from toolkit.remote import _envelope, _errors, clientcert, kerberos
 from toolkit.remote.base import (
     ClosingRemote,
     ConnectionOptions,
@@ -181,6 +181,7 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
     already refused Basic over HTTP unless allowed). Kerberos and CredSSP without their extra are
     a ConfigError naming the install command."""
     kerberos.require(opts)
+    clientcert.check(opts)
     validate = opts.cert_validation
     # pypsrp hands this to requests' ``verify``: a CA bundle path works as well as a bool.
     kwargs: dict[str, Any] = {
@@ -490,6 +491,7 @@ class PsrpRemote(ClosingRemote):
                 connect_timeout=self.opts.connect_timeout,
                 read_timeout=self.opts.read_timeout,
                 scrub=self._scrub,
+                client_certificate=self.opts.auth == "certificate",
             )
         if isinstance(exc, AuthenticationError):
             return _errors.auth_rejected(endpoint=endpoint, auth=self.opts.auth, username=self.opts.username)

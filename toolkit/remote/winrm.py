@@ -40,7 +40,7 @@ from winrm.protocol import Protocol
 from winrm.transport import Transport
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _envelope, _errors, kerberos
+from toolkit.remote import _envelope, _errors, clientcert, kerberos
 from toolkit.remote._clixml import parse_error_view, parse_stderr
 from toolkit.remote.base import (
     ClosingRemote,
@@ -236,6 +236,7 @@ class _KerberosTransport(Transport):
 
 def default_protocol(opts: ConnectionOptions) -> Protocol:
     kerberos.require(opts)
+    clientcert.check(opts)
     read_timeout = max(2, math.ceil(opts.read_timeout))
     operation_timeout = min(max(1, int(opts.operation_timeout)), read_timeout - 1)
     kwargs: dict[str, Any] = {
@@ -437,6 +438,7 @@ class WinrmRemote(ClosingRemote):
                 connect_timeout=self.opts.read_timeout,  # pywinrm has one timeout for both
                 read_timeout=self.opts.read_timeout,
                 scrub=self._scrub,
+                client_certificate=self.opts.auth == "certificate",
             )
         if isinstance(exc, WinRMOperationTimeoutError):
             text = getattr(exc, "text", None)

@@ -1,6 +1,11 @@
-"""Authentication for the loopback endpoint: Basic, and NTLM/Negotiate/Kerberos through
-pyspnego's acceptor, with WinRM message encryption over HTTP (MS-WSMV 2.2.9.1, the reverse of
-what pypsrp's and pywinrm's ``encryption.py`` do on the client side).
+"""Authentication for the loopback endpoint: Basic, NTLM/Negotiate/Kerberos and CredSSP through
+pyspnego's acceptors, with WinRM message encryption over HTTP (MS-WSMV 2.2.9.1, the reverse of
+what pypsrp's and pywinrm's ``encryption.py`` do on the client side), and client certificates
+mapped to an account (``certmap``).
+
+CredSSP (MS-CSSP) is offered over HTTPS only: pyspnego's acceptor runs the TLS handshake inside
+the tokens, then NTLM against the accounts below, then takes the delegated password (which must
+be the account's). CredSSP message encryption over HTTP is not modelled.
 
 Kerberos needs the ``kerberos`` extra (gssapi) and a keytab holding the ``HTTP/<name>``
 service key: the acceptor takes its key from the keytab ``KRB5_KTNAME`` names (the endpoint
@@ -35,6 +40,8 @@ from typing import Any
 import spnego
 import spnego.channel_bindings
 import spnego.exceptions
+
+from toolkit.testing.fakeserver.certmap import MUTUAL_PROFILE, CertificateMapper
 
 __all__ = [
     "ENCRYPTED_PROTOCOL",
@@ -120,14 +127,27 @@ class AuthFailed(Exception):
 
 
 class ConnectionAuth:
-    """The authentication state of one TCP connection (NTLM is connection-oriented)."""
+    """The authentication state of one TCP connection (NTLM and CredSSP are connection-oriented).
+
+    ``peer_certificate`` is the client certificate the TLS handshake gave (DER), which
+    ``mapper`` maps to an account for certificate authentication (``certmap``)."""
 
     def __init__(
-        self, credentials: Credentials, *, methods: frozenset[str], cbt: bytes | None = None
+        self,
+        credentials: Credentials,
+        *,
+        methods: frozenset[str],
+        cbt: bytes | None = None,
+        peer_certificate: bytes | None = None,
+        mapper: CertificateMapper | None = None,
     ) -> None:
         self.credentials = credentials
         self.methods = methods
         self.cbt = cbt
+        self.peer_certificate = peer_certificate
+        self.mapper = mapper
+        #: the account a mapped client certificate runs as
+        self.certificate_account: str | None = None
         self.context: Any = None
         self.scheme = "Negotiate"
         self.authenticated = False  # by Negotiate/NTLM/Kerberos, for the life of the connection
@@ -140,6 +160,8 @@ class ConnectionAuth:
             headers.append(("WWW-Authenticate", "Negotiate"))
         if "kerberos" in self.methods:
             headers.append(("WWW-Authenticate", "Kerberos"))
+        if "credssp" in self.methods:
+            headers.append(("WWW-Authenticate", "CredSSP"))
         if "basic" in self.methods:
             headers.append(("WWW-Authenticate", 'Basic realm="WSMAN"'))
         return headers
@@ -155,8 +177,17 @@ class ConnectionAuth:
             if self.authenticated:
                 return True, []
             return False, self.challenge_headers()
+        if authorization.strip().lower() == MUTUAL_PROFILE and "certificate" in self.methods:
+            account = self.mapper.account_for(self.peer_certificate) if self.mapper else None
+            if account is None:
+                raise AuthFailed()
+            self.certificate_account = account
+            self.completed = "certificate"
+            return True, []
         scheme, _, token = authorization.strip().partition(" ")
         low = scheme.lower()
+        if low == "credssp" and "credssp" in self.methods:
+            return self._credssp(token)
         if low == "basic" and "basic" in self.methods:
             try:
                 user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
@@ -193,6 +224,41 @@ class ConnectionAuth:
             self.mechanism = self.completed = str(getattr(self.context, "negotiated_protocol", None) or low)
             return True, headers
         raise AuthFailed()
+
+    def _credssp(self, token: str) -> tuple[bool, list[tuple[str, str]]]:
+        """One leg of a CredSSP handshake (MS-CSSP) through pyspnego's acceptor: TLS inside the
+        tokens, NTLM (the accounts of NTLM_USER_FILE) inside the TLS, then the delegated password."""
+        try:
+            in_token = base64.b64decode(token)
+        except binascii.Error:
+            raise AuthFailed() from None
+        # every handshake starts with a TLS ClientHello (record type 22, handshake type 1)
+        hello = len(in_token) > 5 and in_token[0] == 0x16 and in_token[5] == 0x01
+        if self.context is None or self.context.complete or hello:
+            self.context = spnego.server(protocol="credssp")
+            self.scheme = "CredSSP"
+            self.authenticated = False
+        try:
+            out = self.context.step(in_token)
+        except (spnego.exceptions.SpnegoError, ValueError, KeyError, struct.error):
+            self.context = None
+            raise AuthFailed() from None
+        headers = [("WWW-Authenticate", f"CredSSP {base64.b64encode(out).decode()}")] if out else []
+        if not self.context.complete:
+            if not out:
+                self.context = None
+                raise AuthFailed()
+            return False, headers
+        delegated = self.context.get_extra_info("client_credential")
+        user = getattr(delegated, "username", "") or ""
+        domain = getattr(delegated, "domain_name", "") or ""
+        password = getattr(delegated, "password", "") or ""
+        if not self.credentials.accepts(f"{domain}\\{user}" if domain else user, password):
+            self.context = None
+            raise AuthFailed()
+        self.authenticated = True
+        self.mechanism = self.completed = "credssp"
+        return True, headers
 
     @property
     def can_wrap(self) -> bool:

@@ -38,6 +38,7 @@ from toolkit.testing.fakeserver.auth import (
     unwrap_message,
     wrap_message,
 )
+from toolkit.testing.fakeserver.certmap import CertificateMapper, CertificateMapping
 from toolkit.testing.fakeserver.faults import WSMAN_FAULTS, Fault, FaultPlan, faults_from_fixture
 from toolkit.testing.fakeserver.jea import NO_LANGUAGE_CONFIGURATION
 from toolkit.testing.fakeserver.psrp_shell import PsrpShell
@@ -70,6 +71,7 @@ class HostStats:
         self.exchanges = 0
         self.operations: Counter[str] = Counter()
         self.mechanisms: Counter[str] = Counter()  # "ntlm", "kerberos", "basic" per handshake
+        self.accounts: Counter[str] = Counter()  # requests run as the account a client certificate maps to
         self.auth_tokens: list[str] = []  # base64 tokens of Authorization / WWW-Authenticate
         self.requests: list[bytes] = []  # decrypted SOAP envelopes, in order
         self.scripts: list[str] = []  # text of every script the host was asked to run
@@ -81,6 +83,7 @@ class HostStats:
             self.exchanges = 0
             self.operations.clear()
             self.mechanisms.clear()
+            self.accounts.clear()
             self.auth_tokens.clear()
             self.requests.clear()
             self.scripts.clear()
@@ -123,7 +126,7 @@ class _HTTPServer(ThreadingHTTPServer):
             wrapped = ctx.wrap_socket(request, server_side=True)
             wrapped.settimeout(None)
         except (ssl.SSLError, OSError):
-            request.close()
+            _close_after_alert(request)
             return
         try:
             self.RequestHandlerClass(wrapped, client_address, self)  # type: ignore[arg-type]
@@ -134,6 +137,22 @@ class _HTTPServer(ThreadingHTTPServer):
         pass  # a client that went away, or a reset we made on purpose
 
 
+def _close_after_alert(sock: socket.socket) -> None:
+    """Close a connection whose TLS handshake failed so the client reads the alert OpenSSL sent:
+    with TLS 1.3 the client may already have written its request (a client certificate is
+    checked after the client's handshake ends), and closing with that unread would reset the
+    connection and lose the alert."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(2)
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
@@ -142,7 +161,18 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         owner = self.server.endpoint.owner
-        self.auth = ConnectionAuth(owner.credentials, methods=owner.auth_methods, cbt=owner.channel_binding)
+        peer = (
+            self.connection.getpeercert(binary_form=True)
+            if isinstance(self.connection, ssl.SSLSocket)
+            else None
+        )
+        self.auth = ConnectionAuth(
+            owner.credentials,
+            methods=owner.auth_methods,
+            cbt=owner.channel_binding,
+            peer_certificate=peer,
+            mapper=owner.certificate_mapper,
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -211,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
         with ep.stats.lock:
             if self.auth.completed:
                 ep.stats.mechanisms[self.auth.completed] += 1
+            if self.auth.completed == "certificate" and self.auth.certificate_account:
+                ep.stats.accounts[self.auth.certificate_account] += 1
             if ep.stats.capture:
                 ep.stats.auth_tokens += [v.partition(" ")[2] for _, v in headers if " " in v]
         if not ok:
@@ -515,6 +547,8 @@ class FakeWinrmServer:
         faults: Mapping[str, Iterable[Fault]] | None = None,
         scripts_dir: Path | None = None,
         keytab: Path | None = None,
+        client_ca: Path | None = None,
+        certificate_mappings: Iterable[CertificateMapping] = (),
     ) -> None:
         if fleet is None:
             from toolkit.testing.fake_remote import load_fleet
@@ -530,6 +564,18 @@ class FakeWinrmServer:
         methods = {m.lower() for m in auth_methods}
         if keytab is not None:
             methods |= {"negotiate", "kerberos"}
+        mappings = tuple(certificate_mappings)
+        #: client certificates: the CAs whose certificates the TLS handshake takes, and the
+        #: WSMan:\localhost\ClientCertificate table mapping them to accounts (``certmap``)
+        self.client_ca = client_ca
+        self.certificate_mapper: CertificateMapper | None = None
+        if mappings or client_ca is not None:
+            if not tls or client_ca is None:
+                raise ValueError("certificate authentication needs tls=True and a client_ca")
+            self.certificate_mapper = CertificateMapper(client_ca, mappings)
+            methods.add("certificate")
+        if "credssp" in methods and not tls:
+            raise ValueError("the loopback endpoint offers CredSSP over HTTPS only")
         self.auth_methods = frozenset(methods)
         self.configuration_names = tuple(configuration_names)
         self.without_dnsserver = frozenset(c.lower() for c in without_dnsserver)
@@ -586,6 +632,14 @@ class FakeWinrmServer:
             if self.tls and self.cert is None:
                 self.cert = make_self_signed()
                 self.ssl_context = self.cert.server_context()
+            if self.ssl_context is not None and self.client_ca is not None:
+                # ask for a client certificate; one from another CA fails the handshake. TLS 1.2:
+                # the certificate is checked inside the handshake, so the client reads the alert
+                # (with TLS 1.3 it is checked after the client's handshake ends, and the client
+                # may see the connection close instead)
+                self.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
+                self.ssl_context.verify_mode = ssl.CERT_OPTIONAL
+                self.ssl_context.load_verify_locations(cafile=str(self.client_ca))
             for ep in self.endpoints.values():
                 ep.start()
         except BaseException:
