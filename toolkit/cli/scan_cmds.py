@@ -178,6 +178,14 @@ def _signals(scanner: Any) -> Iterator[None]:
     help="Hosts audited at the same time.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    show_default="the number of cores",
+    help="Processes sharing those hosts, so the per-host CPU work uses that many cores (1: threads "
+    "in one process; the fake transport always uses threads).",
+)
+@click.option(
     "--host-timeout",
     type=Seconds(0.01),
     default=300.0,
@@ -253,6 +261,7 @@ def scan_cmd(
     groups: tuple[str, ...],
     zones: tuple[str, ...],
     concurrency: int,
+    workers: int | None,
     host_timeout: float,
     retries: int,
     backoff: float,
@@ -291,6 +300,7 @@ def scan_cmd(
     from toolkit.remote.base import ConnectionOptions
     from toolkit.render import CHECKLIST_FORMATS, FORMATS
     from toolkit.services.scan import Scanner, ScanOptions, default_connector
+    from toolkit.services.workers import default_workers
 
     if fmt not in FORMATS:
         raise click.BadParameter(f"choose one of {', '.join(sorted(FORMATS))}", param_hint="--format")
@@ -339,6 +349,7 @@ def scan_cmd(
     )
     options = ScanOptions(
         concurrency=concurrency,
+        workers=workers if workers is not None else default_workers(),
         host_timeout=host_timeout,
         retries=retries,
         backoff=backoff,
