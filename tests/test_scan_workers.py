@@ -268,6 +268,38 @@ def test_the_password_reaches_workers_through_their_pipe_only(fake: FakeWinrmSer
     assert not any(password.encode() in s for s in seen)
 
 
+def test_a_ctrl_c_while_the_workers_start_does_not_kill_them(fake: FakeWinrmServer) -> None:
+    """Ctrl-C reaches the workers too, from the moment they exist: they must not die of it
+    while they import, before they can ignore it."""
+    from toolkit.services.workers import WorkerPool
+
+    scanner = Scanner(_hosts(fake, list(READABLE)), _connector(fake), options=ScanOptions(workers=2))
+    pool = WorkerPool(scanner, 2, lambda index, host: None, ["psrp"])
+    started = threading.Event()
+    poked: set[int] = set()
+
+    def poke() -> None:
+        while not started.is_set():
+            for child in multiprocessing.active_children():
+                if child.pid is not None:
+                    os.kill(child.pid, signal.SIGINT)
+                    poked.add(child.pid)
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=poke)
+    thread.start()
+    try:
+        assert pool.start()
+    finally:
+        started.set()
+        thread.join()
+    try:
+        assert len(poked) == 2 and all(w.process.is_alive() and w.ready.is_set() for w in pool.workers)
+    finally:
+        pool.close()
+    assert multiprocessing.active_children() == []
+
+
 # -- the command ------------------------------------------------------------------------------------
 def _inventory(path: Path, fake: FakeWinrmServer, servers: list[str]) -> Path:
     body = "".join(

@@ -286,7 +286,7 @@ class Scanner:
     ) -> WorkerPool | None:
         """Worker processes for this scan, started and ready; None: threads in this process."""
         count = min(self.options.workers, self.options.concurrency, len(self.hosts))
-        if count < 2 or not getattr(self.connector, "portable", False):
+        if count < 2 or self._stop.is_set() or not getattr(self.connector, "portable", False):
             return None
         transport_of = getattr(self.connector, "transport_of", None)
         transports = {transport_of(h) if transport_of else h.transport for h in self.hosts}
