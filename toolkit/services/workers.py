@@ -23,6 +23,10 @@ them when the scan is over, even one whose thread is stuck in a hung call). A wo
 scanning process has gone (its pipe closed) exits at once. A worker that dies mid-scan costs
 the hosts it had in hand (each reported as an ``internal`` error); the others go to the rest.
 Log records made in a worker are passed, redacted, to the scanning process's logging.
+
+As with any spawned process, a worker imports the main module of the program that started it
+(under another name): a program of its own that scans with ``workers`` above 1 must start its
+scan under ``if __name__ == "__main__":``. The ``windns`` command does.
 """
 
 from __future__ import annotations
