@@ -183,6 +183,14 @@ def _signals(scanner: Any) -> Iterator[None]:
     help="Hosts audited at the same time.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    show_default="the number of cores",
+    help="Processes sharing those hosts, so the per-host CPU work uses that many cores (1: threads "
+    "in one process; the fake transport always uses threads).",
+)
+@click.option(
     "--host-timeout",
     type=Seconds(0.01),
     default=300.0,
@@ -252,6 +260,7 @@ def scan_cmd(
     groups: tuple[str, ...],
     zones: tuple[str, ...],
     concurrency: int,
+    workers: int | None,
     host_timeout: float,
     retries: int,
     backoff: float,
@@ -289,6 +298,7 @@ def scan_cmd(
     from toolkit.history import ScanLocked
     from toolkit.services.history import ScanRecording, scan_db_path
     from toolkit.services.scan import Scanner, ScanOptions, default_connector
+    from toolkit.services.workers import default_workers
 
     if output is not None and output.is_dir() and fmt not in CHECKLIST_FORMATS:
         raise click.BadParameter(f"{output} is a directory", param_hint="--output")
@@ -324,6 +334,7 @@ def scan_cmd(
     )
     options = ScanOptions(
         concurrency=concurrency,
+        workers=workers if workers is not None else default_workers(),
         host_timeout=host_timeout,
         retries=retries,
         backoff=backoff,

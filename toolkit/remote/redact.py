@@ -25,7 +25,15 @@ import logging
 import re
 import threading
 
-__all__ = ["MARK", "SecretFilter", "forget_secrets", "install", "redact", "remember_secret"]
+__all__ = [
+    "MARK",
+    "SecretFilter",
+    "forget_secrets",
+    "install",
+    "redact",
+    "remember_secret",
+    "remembered_secrets",
+]
 
 MARK = "<redacted>"
 
@@ -57,6 +65,12 @@ def remember_secret(secret: str | None) -> None:
     if secret and len(secret) >= 3:
         with _LOCK:
             _SECRETS.add(secret)
+
+
+def remembered_secrets() -> tuple[str, ...]:
+    """The secrets remembered so far (for a worker process that must redact them too)."""
+    with _LOCK:
+        return tuple(_SECRETS)
 
 
 def forget_secrets() -> None:

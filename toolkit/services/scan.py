@@ -15,6 +15,15 @@ finished in, so two runs over the same fleet render the same. Per host:
 ``stop()`` (called from a signal handler) stops dispatching; hosts already running get
 ``grace`` seconds to finish, then the scan ends with ``Report.interrupted`` and the hosts
 never started or cut off in ``Report.not_scanned``.
+
+With ``ScanOptions.workers`` above 1 the hosts are audited in that many worker processes
+(``toolkit.services.workers``), each running its hosts on threads as above, so the CPU work of
+many hosts (the transport's parsing and crypto, normalise, rules) uses more than one core. The
+calling process still dispatches every host, enforces the deadlines and the grace time, calls
+``on_host`` and the progress sink and builds the report, exactly as with threads. Only a
+connector that can travel to another process (``default_connector``'s, or any picklable one
+whose class sets ``portable = True``) is run there, and never for the ``fake`` transport (its
+simulated servers live in this process): otherwise the scan keeps to threads.
 """
 
 from __future__ import annotations
@@ -25,10 +34,10 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteTimeout, WindnsError
 from toolkit.findings import HostError, HostReport, Report
@@ -39,9 +48,11 @@ from toolkit.rules.registry import RULE_BOOK
 if TYPE_CHECKING:
     from toolkit.policy import Policy
     from toolkit.services.audit import DnsViewOptions
+    from toolkit.services.workers import WorkerPool
 
 __all__ = [
     "Connector",
+    "HostConnector",
     "ProgressSink",
     "ScanOptions",
     "ScanOutcome",
@@ -78,10 +89,15 @@ class ScanOptions:
     #: take each host's DNS view too (``audit.dns_for_host``: a host's ``dns_address`` wins);
     #: None: only hosts whose inventory entry names a ``dns_address``
     dns: DnsViewOptions | None = None
+    #: worker processes sharing the ``concurrency`` hosts at once; 1: threads in this process
+    #: (see the module's documentation for when more are used)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if self.workers < 1:
+            raise ValueError("workers must be at least 1")
         if self.retries < 0:
             raise ValueError("retries must be >= 0")
 
@@ -106,6 +122,45 @@ _FAKE_ERRORS: dict[str, Callable[[], WindnsError]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class HostConnector:
+    """Opens each host with its effective settings over ``base`` (``default_connector``'s).
+
+    Plain data, so a scan can send it to its worker processes (through their pipe: the
+    password never appears in a process's arguments or environment)."""
+
+    base: ConnectionOptions | None = None
+    transport: str = "psrp"
+    fixtures: Path | None = None
+    fallback_password: str | None = field(default=None, repr=False)
+    host_timeout: float | None = None
+    #: worker processes may run it (see ``toolkit.services.workers``)
+    portable: ClassVar[bool] = True
+
+    def __call__(self, spec: HostSpec) -> Remote:
+        from toolkit.remote import connect
+
+        kind = spec.transport or self.transport
+        if kind == "fake":
+            fake = spec.fake or FakeBehaviour()
+            fail = _FAKE_ERRORS[fake.fail]() if fake.fail else None
+            return connect(
+                ConnectionOptions(host=spec.address),
+                "fake",
+                fixtures=self.fixtures,
+                name=spec.name,
+                latency=fake.latency,
+                fail_with=fail,
+            )
+        opts = spec.connection_options(
+            self.base, fallback_password=self.fallback_password, host_timeout=self.host_timeout
+        )
+        return connect(opts, kind)
+
+    def transport_of(self, spec: HostSpec) -> str:
+        return spec.transport or self.transport
+
+
 def default_connector(
     base: ConnectionOptions | None = None,
     *,
@@ -115,26 +170,13 @@ def default_connector(
     host_timeout: float | None = None,
 ) -> Connector:
     """A connector that opens each host with its effective settings over ``base``."""
-
-    def open_host(spec: HostSpec) -> Remote:
-        from toolkit.remote import connect
-
-        kind = spec.transport or transport
-        if kind == "fake":
-            fake = spec.fake or FakeBehaviour()
-            fail = _FAKE_ERRORS[fake.fail]() if fake.fail else None
-            return connect(
-                ConnectionOptions(host=spec.address),
-                "fake",
-                fixtures=fixtures,
-                name=spec.name,
-                latency=fake.latency,
-                fail_with=fail,
-            )
-        opts = spec.connection_options(base, fallback_password=fallback_password, host_timeout=host_timeout)
-        return connect(opts, kind)
-
-    return open_host
+    return HostConnector(
+        base,
+        transport=transport,
+        fixtures=fixtures,
+        fallback_password=fallback_password,
+        host_timeout=host_timeout,
+    )
 
 
 class Scanner:
@@ -240,6 +282,21 @@ class Scanner:
                 return replace(host, duration=time.perf_counter() - start)
 
     # -- the fleet -----------------------------------------------------------------------------------
+    def _worker_pool(
+        self, complete: Callable[[int, HostReport], tuple[int, HostSpec] | None]
+    ) -> WorkerPool | None:
+        """Worker processes for this scan, started and ready; None: threads in this process."""
+        count = min(self.options.workers, self.options.concurrency, len(self.hosts))
+        if count < 2 or self._stop.is_set() or not getattr(self.connector, "portable", False):
+            return None
+        transport_of = getattr(self.connector, "transport_of", None)
+        transports = {transport_of(h) if transport_of else h.transport for h in self.hosts}
+        if "fake" in transports:
+            return None  # the simulated servers (and their writes) live in this process
+        from toolkit.services.workers import start_pool
+
+        return start_pool(self, count, complete, transports={t for t in transports if t})
+
     def run(self) -> ScanOutcome:
         opts = self.options
         t0 = time.perf_counter()
@@ -281,10 +338,27 @@ class Scanner:
             running[index] = (spec, time.perf_counter())
             return index, spec
 
+        def complete(index: int, host: HostReport) -> tuple[int, HostSpec] | None:
+            """Hand a finished host to the main thread; the next host to start, if any."""
+            with lock:
+                if running.pop(index, None) is None:
+                    return None  # past its deadline or the grace time: already reported as abandoned
+                done.put((index, host))
+                return take()
+
         def dispatch() -> None:
             with lock:
+                batch = []
                 while (nxt := take()) is not None:
-                    threading.Thread(target=work, args=nxt, name=f"windns-scan-{nxt[0]}", daemon=True).start()
+                    if pool is None:
+                        threading.Thread(
+                            target=work, args=nxt, name=f"windns-scan-{nxt[0]}", daemon=True
+                        ).start()
+                    else:
+                        batch.append(nxt)
+            if pool is not None:
+                for index, spec in batch:  # sent outside the lock: the pool calls complete() too
+                    pool.submit(index, spec)
 
         def work(index: int, spec: HostSpec) -> None:
             nxt: tuple[int, HostSpec] | None = (index, spec)
@@ -294,11 +368,7 @@ class Scanner:
                     host = self.scan_host(spec)
                 except BaseException as exc:  # noqa: BLE001 - scan_host does not raise; if it did, report it
                     host = self._error(spec, exc, time.perf_counter())
-                with lock:
-                    if running.pop(index, None) is None:
-                        return  # past its deadline or the grace time: already reported as abandoned
-                    done.put((index, host))
-                    nxt = take()
+                nxt = complete(index, host)
 
         def finish(index: int, host: HostReport) -> None:
             host = replace(host, listed_at=self.hosts[index].listing)
@@ -322,10 +392,15 @@ class Scanner:
             else:
                 log.info("%s: %d findings (%.1fs)", host.server, len(host.findings), host.duration)
 
+        # With worker processes, the threads run in them; ``complete`` is called here, from the
+        # thread that reads each worker's results, which sends the next host to a worker.
+        pool = self._worker_pool(complete)
         try:
             while True:
                 if self._stop.is_set() and grace_until is None:
                     grace_until = time.perf_counter() + opts.grace
+                    if pool is not None:
+                        pool.stop(self._stop_reason)  # backoff waits end there as they do here
                     if pending:
                         log.warning(
                             "%s: not starting %d host(s); waiting up to %.0fs for %d running",
@@ -377,6 +452,8 @@ class Scanner:
         finally:
             with lock:
                 closed = True
+            if pool is not None:
+                pool.close()  # worker processes end, even one with a host stuck in a call
             if self.progress:
                 self.progress.finished()
         results.sort(key=lambda r: r[0])  # inventory order, whatever the completion order

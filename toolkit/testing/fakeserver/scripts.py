@@ -170,7 +170,9 @@ class ScriptCatalogue:
             return Outcome(error=error_info(exc))
         if fault is not None and fault.kind == "non_json":
             return Outcome(output="WARNING: output truncated by a profile script\r\n{ this is not JSON")
-        out = json.dumps(data, indent=1)
+        # every script prints its document with ConvertTo-Json -Compress, which "omits white space
+        # and indented formatting" (Microsoft: ConvertTo-Json, -Compress): one line
+        out = json.dumps(data, separators=(",", ":"))
         if fault is not None and fault.kind == "large_output":
             pad = max(0, int(fault.size_mb * 1024 * 1024) - len(out))
             out = out + "\n" + " " * pad if not out.startswith(("{", "[")) else out[0] + " " * pad + out[1:]
