@@ -79,6 +79,9 @@ def default_workers() -> int:
 class _Setup:
     """What a worker needs, sent through its pipe as its first message."""
 
+    #: the scanning process's ``Scanner`` class: it travels by name, so this module needs no
+    #: import of ``toolkit.services.scan`` (which imports this one)
+    scanner_type: type[Scanner]
     connector: Connector
     policy: Policy | None
     options: ScanOptions
@@ -191,6 +194,7 @@ class WorkerPool:
         if isinstance(fallback, str):
             secrets = (*secrets, fallback)
         return _Setup(
+            scanner_type=type(self.scanner),
             connector=self.scanner.connector,
             policy=self.scanner.policy,
             options=replace(self.scanner.options, workers=1),
@@ -431,11 +435,10 @@ def _serve(channel: _Channel) -> None:
     import importlib
 
     from toolkit.services import audit  # noqa: F401 - imported before the first host, not during it
-    from toolkit.services.scan import Scanner
 
     for module in setup.imports:
         importlib.import_module(module)
-    scanner = Scanner((), setup.connector, setup.policy, options=setup.options, now=setup.now)
+    scanner = setup.scanner_type((), setup.connector, setup.policy, options=setup.options, now=setup.now)
 
     def scan(index: int, spec: HostSpec) -> None:
         try:
