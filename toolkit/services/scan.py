@@ -417,6 +417,7 @@ class _Gated:
         self._held = False
 
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        self.release()  # a later call (the key export) waits on the network ungated too
         result = self.remote.run(script, params)
         if not self._held:
             # An optimisation only: a holder that takes too long does not stop the others.
