@@ -1,9 +1,12 @@
 """The command groups are shaped alike (`zones` and `keys`: `list` beside the changes), the old
-`zone` spelling keeps working out of sight, and shell completion works as the README says."""
+`zone` spelling keeps working out of sight, shell completion works as the README says, and a
+table too wide for the terminal leaves out lower-priority columns rather than cut an id."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +100,47 @@ def test_completion_offers_commands_not_old_spellings() -> None:
     assert words.split() == ["plain,zones"]
     words = _complete({"_WINDNS_COMPLETE": "bash_complete", "COMP_WORDS": "windns zones ", "COMP_CWORD": "2"})
     assert {"plain,list", "plain,sign", "plain,export-keys"} <= set(words.split())
+
+
+# -- a terminal table never cuts an id -------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _keys_table(monkeypatch: pytest.MonkeyPatch, width: int) -> str:
+    from toolkit.cli.output import KEY_LIST_COLUMNS, emit
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    row = {
+        "zone": "corp.example",
+        "key_type": "KSK",
+        "key_tag": 3185,
+        "algorithm": {"name": "RsaSha256"},
+        "key_length": 2048,
+        "current_state": "Active",
+        "rollover": {"status": "NotRolling", "next": "2028-01-11T07:09:22Z"},
+        "key_id": GUID,
+    }
+    out = _Terminal()
+    emit([row, {**row, "key_type": "ZSK", "key_tag": None}], "table", columns=KEY_LIST_COLUMNS, stream=out)
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+
+
+GUID = "6f048320-1de2-5604-b5d3-041ce093bdb7"
+
+
+def test_a_narrow_terminal_drops_lower_priority_columns_not_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    wide = _keys_table(monkeypatch, 300)
+    assert "left out" not in wide and "rollover.next" in wide and wide.count(GUID) == 2
+    text = _keys_table(monkeypatch, 100)
+    assert "…" not in text and text.count(GUID) == 2  # whole, on one line each
+    assert "RsaSha256" in text and "3185" in text  # tag and algorithm stay beside it
+    note = text.strip().splitlines()[-1]
+    assert note.startswith("(left out to fit the terminal: ") and "rollover.next" in note
+    assert "key_id" not in note and "key_tag" not in note
+    # narrower than the ids themselves: wrapped, still never an ellipsis
+    narrow = _keys_table(monkeypatch, 50)
+    assert "…" not in narrow
+    cells = [line.split("│")[-2].strip() for line in narrow.splitlines() if line.startswith("│")]
+    assert "".join(cells) == GUID * 2
