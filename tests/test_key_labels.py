@@ -246,3 +246,33 @@ def test_rollovers_name_keys_by_the_tags_the_scan_read(runner: CliRunner, tmp_pa
         "key_type",
         "key_tag",
     ]
+
+
+def test_a_scan_worker_reads_no_export_from_a_jea_endpoint() -> None:
+    """The scanner's CPU-gated wrapper tells the audit the endpoint is JEA, as the Remote does."""
+    import threading
+
+    from toolkit import jsontext
+    from toolkit.remote import MockRemote
+    from toolkit.services.audit import audit_server
+    from toolkit.services.scan import _Gated
+
+    capture = Path(__file__).resolve().parents[1] / "fixtures" / "captures" / "demo-dns1" / "inventory.json"
+    answer = jsontext.loads(capture.read_text())
+    seen: list[str] = []
+
+    def handler(script: str, params: Any) -> Any:
+        seen.append(script)
+        return answer
+
+    remote = MockRemote(handler, host="dns1")
+    remote.jea = True  # type: ignore[attr-defined]
+    gated = _Gated(remote, threading.Lock())
+    assert gated.jea
+    try:
+        host = audit_server(gated)  # type: ignore[arg-type]
+    finally:
+        gated.release()
+    named = [f for f in host.findings if f.target.key_id]
+    assert seen == ["inventory"] and named
+    assert all(f.evidence["key_tag_note"] == "not read over a JEA endpoint" for f in named)

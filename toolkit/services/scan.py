@@ -429,6 +429,11 @@ class _Gated:
             self._held = False
             self._gate.release()
 
+    @property
+    def jea(self) -> bool:
+        """Whether the wrapped Remote talks to a JEA endpoint (the audit reads no key export there)."""
+        return bool(getattr(self.remote, "jea", False))
+
     def close(self) -> None:
         self.remote.close()
 
