@@ -52,7 +52,7 @@ def test_demo_zones_served_with_the_inside_shape(views: dict[str, ZoneDnsView]) 
     assert corp.reachable and not corp.problems
     roles = sorted((k.role, k.algorithm_name, k.key_length) for k in corp.keys)
     # KSK 2048 + active ZSK 1024 + pre-published standby ZSK, as dns1 reports
-    assert roles == [("KSK", "RSASHA256", 2048), ("ZSK", "RSASHA256", 1024), ("ZSK", "RSASHA256", 1024)]
+    assert roles == [("KSK", "RsaSha256", 2048), ("ZSK", "RsaSha256", 1024), ("ZSK", "RsaSha256", 1024)]
     assert corp.nsec3param is not None and corp.nsec3param.iterations == 0 and not corp.nsec3param.has_salt
     dnskey_sigs = corp.signatures_over("DNSKEY")
     assert dnskey_sigs and all(s.valid for s in dnskey_sigs)

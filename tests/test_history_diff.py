@@ -85,6 +85,17 @@ def test_diff_reports_findings_keys_settings_and_hosts(fleet: Fleet, tmp_path: P
     )
     js = d.as_dict()
     assert js["hosts"]["recovered"] == ["flappy"] and len(js["keys"]["rolled"]) == 1
+    # a key is named with its algorithm (and its tag, where the scan read it) beside its GUID
+    lines = out.splitlines()
+    removed_line = next(line for line in lines if line.startswith("  removed") and removed_id in line)
+    assert f"tag not read, RsaSha1, id {removed_id}" in removed_line
+    about_removed = [line for line in out.splitlines() if "resolved" in line and removed_id in line]
+    assert about_removed and all(f"RsaSha1, id {removed_id}" in line for line in about_removed)
+    resolved_json = js["findings"]["resolved"]
+    (gone,) = [x for x in resolved_json if x["key_id"] == removed_id and x["rule_id"] == "ALG001"]
+    # the removed key is the zone's one KSK: scan a read its tag from the zone's DNSKEY export
+    assert gone["key_algorithm"] == "RsaSha1" and isinstance(gone["key_tag"], int)
+    assert any(f"KSK tag {gone['key_tag']}, RsaSha1, id {removed_id}" in line for line in about_removed)
 
 
 def test_identical_scans_have_no_drift(fleet: Fleet, tmp_path: Path) -> None:

@@ -61,6 +61,12 @@ def test_the_jea_audit_finds_what_the_script_audit_finds(fake: FakeWinrmServer, 
     assert by_cmdlets.inventory.zones == by_script.inventory.zones
     assert by_cmdlets.inventory.trust_anchors == by_script.inventory.trust_anchors
     assert ep.stats.scripts == []  # not one script was sent
+    # so no key export either: a finding naming a key says its tag was not read, and why
+    named = [f for f in by_cmdlets.findings if f.target.key_id]
+    assert named or host != "dns1"
+    for f in named:
+        assert f.evidence["key_tag"] is None and f.evidence["key_tag_note"] == "not read over a JEA endpoint"
+        assert f.evidence["key_algorithm"]
     assert set(ep.stats.cmdlets) <= set(jea_service_role())
     # a handful of pipelines: os, zones+server, trust points, anchors, one per 10 DNSSEC zones
     dnssec = sum(

@@ -259,8 +259,8 @@ def test_dns013_within_an_algorithm_a_second_algorithm_with_only_a_ksk() -> None
     assert v.missing_roles == () and v.algorithm_gaps == ((13, "ZSK"),)
     found, _ = evaluate_join([v], inventory(), load_policy(profile="rfc"), server=SERVER)
     hit = next(f for f in found if f.rule_id == "DNS013")
-    assert "ECDSAP256SHA256: no ZSK of it signs the zone data" in hit.message
-    assert hit.evidence["missing_by_algorithm"] == ["ECDSAP256SHA256 ZSK"]
+    assert "ECDsaP256Sha256: no ZSK of it signs the zone data" in hit.message
+    assert hit.evidence["missing_by_algorithm"] == ["ECDsaP256Sha256 ZSK"]
 
 
 def test_dns013_within_an_algorithm_the_ksk_signing_everything_is_not_a_zsk() -> None:

@@ -26,7 +26,12 @@ def test_an_audit_over_a_mock_reads_what_the_handler_answers() -> None:
 
     report = audit_server(MockRemote(handler, host="dns1"))
     assert report.error is None
-    assert [s for s, _ in seen] == ["inventory"]
+    # the inventory, then one key export for each zone whose findings name a key (its key tags)
+    assert seen[0][0] == "inventory"
+    naming_keys = {f.target.zone for f in (*report.findings, *report.suppressed) if f.target.key_id}
+    assert naming_keys
+    assert [s for s, _ in seen[1:]] == ["zone_export_keys"] * len(naming_keys)
+    assert {p["ZoneName"] for _, p in seen[1:]} == naming_keys
     zones = {z.name for z in report.inventory.zones} if report.inventory else set()
     assert zones == {z["ZoneName"] for z in answer["Zones"]}
     assert report.findings  # the captured server has problems the rules find

@@ -78,7 +78,7 @@ def test_states_and_order() -> None:
     assert times == sorted(t for t in times if t is not None)
     stuck = next(e for e in entries if e.key_id.endswith("5"))
     assert (
-        "10d" in stuck.detail and stuck.status == "KskWaitingForDSUpdate" and stuck.algorithm == "RSASHA256"
+        "10d" in stuck.detail and stuck.status == "KskWaitingForDSUpdate" and stuck.algorithm == "RsaSha256"
     )
 
 

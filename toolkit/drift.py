@@ -47,6 +47,7 @@ class KeyChange:
     key_id: str
     change: str  # added | removed | rolled
     detail: str = ""
+    algorithm: str = ""  # as Windows spells it, as every output does
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ class Drift:
                 "server": t.server,
                 "zone": t.zone,
                 "key_id": t.key_id,
+                "key_tag": key_tag if isinstance(key_tag := x.evidence.get("key_tag"), int) else None,
+                "key_algorithm": x.evidence.get("key_algorithm") if t.key_id else None,
                 "message": x.message,
             }
 
@@ -167,10 +170,10 @@ def diff_inventories(
     ka, kb = _keys(a), _keys(b)
     for kid in sorted(kb.keys() - ka.keys()):
         k = kb[kid]
-        keys.append(KeyChange(host, k.zone, k.key_type.short, kid, "added"))
+        keys.append(KeyChange(host, k.zone, k.key_type.short, kid, "added", algorithm=k.algorithm.value))
     for kid in sorted(ka.keys() - kb.keys()):
         k = ka[kid]
-        keys.append(KeyChange(host, k.zone, k.key_type.short, kid, "removed"))
+        keys.append(KeyChange(host, k.zone, k.key_type.short, kid, "removed", algorithm=k.algorithm.value))
     for kid in sorted(ka.keys() & kb.keys()):
         old, new = ka[kid], kb[kid]
         what = []
@@ -179,7 +182,11 @@ def diff_inventories(
         if old.active_key != new.active_key:
             what.append("active key changed")
         if what:
-            keys.append(KeyChange(host, new.zone, new.key_type.short, kid, "rolled", "; ".join(what)))
+            keys.append(
+                KeyChange(
+                    host, new.zone, new.key_type.short, kid, "rolled", "; ".join(what), new.algorithm.value
+                )
+            )
         for name in _KEY_SETTINGS:
             ov, nv = getattr(old, name), getattr(new, name)
             if ov != nv:
@@ -282,6 +289,7 @@ def diff_scans(history: History, a_id: int, b_id: int) -> Drift:
 
 def render_drift(d: Drift, out: TextIO) -> None:
     """Plain-text drift report; what came from a server is shown with ``for_terminal``."""
+    from toolkit.render.common import target_label
     from toolkit.safetext import for_terminal
 
     def w(line: str) -> None:  # one line, ending in a newline
@@ -294,13 +302,14 @@ def render_drift(d: Drift, out: TextIO) -> None:
     w(f"Findings: {len(d.new)} new, {len(d.resolved)} resolved, {len(d.unchanged)} unchanged\n")
     for label, items in (("new", d.new), ("resolved", d.resolved)):
         for f in items:
-            w(f"  {label:<9}{f.severity.label.upper():<9}{f.rule_id:<9}{f.target}: {f.message}\n")
+            w(f"  {label:<9}{f.severity.label.upper():<9}{f.rule_id:<9}{target_label(f)}: {f.message}\n")
     by = {c: [k for k in d.keys if k.change == c] for c in ("added", "removed", "rolled")}
     w(f"Keys: {len(by['added'])} added, {len(by['removed'])} removed, {len(by['rolled'])} rolled\n")
     for c in ("added", "removed", "rolled"):
         for k in by[c]:
             extra = f" ({k.detail})" if k.detail else ""
-            w(f"  {c:<9}{k.host} / {k.zone} {k.key_type} {k.key_id}{extra}\n")
+            # an inventory holds no DNSKEY: the tag is not known here (windns keys list reads it)
+            w(f"  {c:<9}{k.host} / {k.zone} {k.key_type} tag not read, {k.algorithm}, id {k.key_id}{extra}\n")
     w(f"Settings changed: {len(d.settings)}\n")
     for s in d.settings:
         where = f"{s.host} / {s.zone}" if s.zone else s.host

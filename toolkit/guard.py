@@ -65,7 +65,7 @@ HINTS: dict[int, str] = {
     9101: "run the change on the zone's key master{master} (--server), or move the role with "
     "Reset-DnsServerZoneKeyMasterRole",
     9102: "re-signing a zone that already has keys needs --resign (with --defaults it drops the keys)",
-    9103: "use NSEC (windns zone dnssec set {zone} --nsec) or a non-SHA-1 algorithm such as RsaSha256",
+    9103: "use NSEC (windns zones dnssec set {zone} --nsec) or a non-SHA-1 algorithm such as RsaSha256",
     9104: "add the missing key first (windns keys add --zone {zone} --type KSK|ZSK), then retry",
     9106: "use an RSA length of 1024-4096 in steps of 64, 256 for ECDsaP256Sha256, 384 for ECDsaP384Sha384",
     9113: "remove a key of that algorithm and type first (at most 3 per zone)",
@@ -77,17 +77,17 @@ HINTS: dict[int, str] = {
     9119: "a signed zone's active keys stay: roll the key over and remove it once retired, "
     "or unsign the zone",
     9120: "the key is already queued for rollover; nothing more to do",
-    9121: "sign the zone first (windns zone sign {zone})",
+    9121: "sign the zone first (windns zones sign {zone})",
     9123: "choose a signature validity of 6-720 hours",
     9124: "lower the NSEC3 iterations (RFC 9276: use 0)",
     9128: "step only applies to a KSK waiting for the parent's DS update (KskWaitingForDSUpdate)",
-    9130: "use NSEC3 with RsaSha1NSec3 keys (windns zone dnssec set {zone} --nsec3)",
+    9130: "use NSEC3 with RsaSha1NSec3 keys (windns zones dnssec set {zone} --nsec3)",
     9601: "check the zone name (windns zones list)",
     9611: "DNSSEC changes apply to primary zones; change the zone on its primary server",
 }
 _NO_SALT_HINT = (
     "give a random salt length of 1-255 bytes, or no salt at all with NSec3UserSalt '-' "
-    "(windns zone dnssec set {zone} --nsec3-salt -)"
+    "(windns zones dnssec set {zone} --nsec3-salt -)"
 )
 
 
@@ -413,7 +413,9 @@ def _zone_dnssec_set(m: _Model, params: Mapping[str, Any]) -> Zone:
     try:
         new = dataclasses.replace(s, **changes)
     except ValueError as exc:
-        m.refuse(None, str(exc), "use values Windows accepts (see windns zone dnssec set --help)", fatal=True)
+        m.refuse(
+            None, str(exc), "use values Windows accepts (see windns zones dnssec set --help)", fatal=True
+        )
         raise AssertionError("unreachable") from None
     after = dataclasses.replace(zone, dnssec=new)
     m.violation(lim.check_denial_compatible(_denial(after), [k.algorithm.value for k in zone.keys]))
@@ -620,7 +622,7 @@ def parent_ds_refusal(zone: Zone, changes: Sequence[KskChange], parent: ParentDs
             return _refusal(
                 f"Windows exports no DNSKEY for {_describe_key(c.key)} of {zone.name}: the parent's DS "
                 "cannot be checked against the new KSK",
-                f"check the key with windns zone export-keys {zone.name}; {_DS_OPTIONS}",
+                f"check the key with windns zones export-keys {zone.name}; {_DS_OPTIONS}",
             )
         missing = [p for p in new if not parent.anchored(p)]
         if missing:
@@ -628,7 +630,7 @@ def parent_ds_refusal(zone: Zone, changes: Sequence[KskChange], parent: ParentDs
                 f"the parent ({where}) publishes no DS for the new KSK of {zone.name} (key tag "
                 f"{_tags(missing)}): {parent.ds_text()}; {c.verb} {_describe_key(c.key)} withdraws the "
                 "old KSK and breaks the chain of trust",
-                f"give the parent the new DS (windns zone export-keys {zone.name} --ds), wait until it "
+                f"give the parent the new DS (windns zones export-keys {zone.name} --ds), wait until it "
                 f"is published, then step; {_DS_OPTIONS}",
             )
     withdrawn = [c for c in changes if c.action != "step"]

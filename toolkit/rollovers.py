@@ -92,13 +92,12 @@ def _entry(server: str, key: SigningKey, now: datetime, ds_wait_max: timedelta) 
         state, detail = "overdue", f"due {_days(now - nxt)} ago"
     else:
         detail = f"in {_days(nxt - now)}"
-    number = key.algorithm.number
     return RolloverEntry(
         server=server,
         zone=key.zone,
         key_type=key.key_type.short,
         key_id=key.key_id,
-        algorithm=number.name if number is not None else key.algorithm.value,
+        algorithm=key.algorithm.value,  # as Windows spells it, as every output does
         next_time=nxt,
         last_time=key.last_rollover_time,
         status=status.value if status is not None else None,

@@ -1,4 +1,4 @@
-"""Admin (write) commands: keys add/remove/set/rollover, zone sign/unsign/dnssec set/export-keys.
+"""Admin (write) commands: keys add/remove/set/rollover, zones sign/unsign/dnssec set/export-keys.
 `windns fix` and `windns demo export` live in ``fix_cmds``; the shared switches in ``changes``.
 
 Each command parses its options, calls one function of ``toolkit.services.admin`` (which reads
@@ -22,10 +22,10 @@ from typing import Any
 import click
 
 from toolkit import dnssec_limits as lim
-from toolkit.cli.app import AppContext, main, pass_app
+from toolkit.cli.app import AppContext, pass_app
 from toolkit.cli.changes import admin_options, change_options, ds_options, persist_fake_state
 from toolkit.cli.output import KEY_TABLE_COLUMNS, emit, format_option, key_row, policy_options
-from toolkit.cli.read_cmds import keys_group
+from toolkit.cli.read_cmds import keys_group, zones_group
 from toolkit.errors import CmdletError
 from toolkit.remote.base import Remote
 from toolkit.services import admin
@@ -431,10 +431,8 @@ _rollover_command(
 )
 
 
-# -- zone ---------------------------------------------------------------------------------------
-@main.group("zone")
-def zone_group() -> None:
-    """Change one zone's signing: sign, unsign, DNSSEC settings, export public keys."""
+# -- zones: the changes (``zones list`` is in read_cmds; ``zone`` is the old, hidden spelling) ----
+zone_group = zones_group
 
 
 @zone_group.command("sign")

@@ -119,6 +119,14 @@ class WindnsGroup(click.Group):
     As the root group it also takes its options after the subcommand (``toolkit.cli.argv``) and
     its defaults, and every command's, from the config file (``toolkit.cli.config``)."""
 
+    #: old spellings of commands, kept working and out of the help: alias -> command
+    ALIASES: dict[str, str] = {"zone": "zones"}
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if ctx.parent is None and cmd_name not in self.commands:
+            cmd_name = self.ALIASES.get(cmd_name, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             from toolkit.cli import argv, config

@@ -103,7 +103,25 @@ def _subcommands(group: click.Group) -> dict[str, click.Command]:
         cmd = group.get_command(ctx, name)
         if cmd is not None:
             out[name] = cmd
+    for alias, name in getattr(group, "ALIASES", {}).items():  # [zone.sign] as [zones.sign]
+        if name in out:
+            out.setdefault(alias, out[name])
     return out
+
+
+def _merge_aliases(root: click.Group, built: dict[str, Any]) -> dict[str, Any]:
+    """The defaults of a command's table under both its names (click looks them up by the name
+    typed): ``[zone.sign]`` applies to ``windns zones sign`` and the other way round."""
+
+    def merge(a: Any, b: Any) -> Any:
+        if not (isinstance(a, dict) and isinstance(b, dict)):
+            return b if b is not None else a
+        return {k: merge(a.get(k), b.get(k)) for k in {**a, **b}}
+
+    for alias, name in getattr(root, "ALIASES", {}).items():
+        if alias in built or name in built:
+            built[alias] = built[name] = merge(built.get(alias), built.get(name))
+    return built
 
 
 class _Builder:
@@ -261,4 +279,4 @@ def default_map(root: click.Group, path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"invalid TOML: {msg}", file=str(path), line=int(m.group(1)) if m else None
         ) from None
-    return _Builder(root, path, text).build(doc)
+    return _merge_aliases(root, _Builder(root, path, text).build(doc))

@@ -316,18 +316,47 @@ def emit(
         from rich.table import Table
         from rich.text import Text
 
-        # wrap a long cell (a GUID, a digest) rather than cut it with an ellipsis
+        console = Console(file=out)
+        cols, cells, dropped = _fit(cols, cells, console.width)
+        # ids stay whole: lower-priority columns go first (above); what still does not fit (a
+        # digest, a terminal narrower than the ids) is wrapped, never cut with an ellipsis
         table = Table(header_style="bold")
         for c in cols:
             table.add_column(c, overflow="fold")
         for line in cells:
             table.add_row(*(Text(v) for v in line))  # as text, never as rich markup
-        Console(file=out).print(table)
+        console.print(table)
+        if dropped:
+            out.write(f"(left out to fit the terminal: {', '.join(dropped)}; -f json or csv shows all)\n")
         return
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)]
     out.write("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)).rstrip() + "\n")
     for line in cells:
         out.write("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() + "\n")
+
+
+#: columns a terminal table never drops or wraps: what names a thing
+_ID_COLUMNS = frozenset({"server", "zone", "key_type", "key_tag", "key_id"})
+
+
+def _fit(cols: list[str], cells: list[list[str]], width: int) -> tuple[list[str], list[list[str]], list[str]]:
+    """``cols`` and ``cells`` without the lower-priority columns (the rightmost that name
+    nothing, first) that a table ``width`` wide has no room for, and the columns left out."""
+    widths = {c: max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(cols)}
+    keep = list(cols)
+    dropped: list[str] = []
+
+    def needed() -> int:  # rich's box: a border and one space each side of every cell
+        return sum(widths[c] + 3 for c in keep) + 1
+
+    for c in reversed(cols):
+        if needed() <= width:
+            break
+        if c not in _ID_COLUMNS:
+            keep.remove(c)
+            dropped.append(c)
+    index = [cols.index(c) for c in keep]
+    return keep, [[line[i] for i in index] for line in cells], dropped[::-1]
 
 
 def write_atomically(output: Path | None, writer: Callable[[TextIO], object]) -> None:

@@ -59,7 +59,10 @@ def load_inventory(app: AppContext, offline: Path | None, zones: Sequence[str] =
 # -- zones -----------------------------------------------------------------------------------
 @main.group("zones")
 def zones_group() -> None:
-    """Zones on a server."""
+    """Zones on a server: list them; sign, unsign, DNSSEC settings, export public keys.
+
+    Shaped as `keys`: `list` reads, the other commands change. `windns zone ...` (the old
+    spelling) still works."""
 
 
 @zones_group.command("list")

@@ -558,10 +558,18 @@ def rollovers_cmd(
     with _open_existing(db, demo_db) as h:
         scan_id = h.resolve(scan_ref)
         invs = h.inventories(scan_id)
-    rows = [
-        e.as_dict()
-        for e in rollover_calendar(invs, within=window, policy=policy, include_disabled=include_disabled)
-    ]
+        # the key tags the scan read (those of the keys its findings name); None: not read
+        tags = {
+            (f.target.server.lower(), (f.target.zone or "").lower().rstrip("."), f.target.key_id): tag
+            for found in h.findings(scan_id).values()
+            for f in found
+            if f.target.key_id and isinstance(tag := f.evidence.get("key_tag"), int)
+        }
+    rows = []
+    for e in rollover_calendar(invs, within=window, policy=policy, include_disabled=include_disabled):
+        row = e.as_dict()
+        row["key_tag"] = tags.get((e.server.lower(), e.zone.lower().rstrip("."), e.key_id))
+        rows.append(row)
     emit(
         rows,
         fmt,
@@ -571,9 +579,10 @@ def rollovers_cmd(
             "server",
             "zone",
             "key_type",
-            "key_id",
+            "key_tag",
             "algorithm",
             "status",
             "detail",
+            "key_id",
         ],
     )

@@ -1,7 +1,8 @@
 """Descriptors of the outside-in view: what a DNS server publishes for a zone, as seen over DNS.
 
 Frozen and typed like ``toolkit.model``: rules never see dnspython messages. Algorithms and digest
-types are DNSSEC wire numbers (dnspython's ``Algorithm`` / ``DSDigest`` give their names); times are
+types are DNSSEC wire numbers (``algorithm_name`` spells an algorithm as every output does,
+dnspython's ``DSDigest`` names a digest type); times are
 timezone-aware UTC ``datetime``.
 """
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import dns.dnssectypes
+
+from toolkit.model.enums import algorithm_label
 
 __all__ = [
     "DnsProblem",
@@ -33,10 +36,8 @@ def _aware(name: str, value: datetime | None) -> None:
 
 
 def algorithm_name(number: int) -> str:
-    try:
-        return dns.dnssectypes.Algorithm(number).name
-    except ValueError:
-        return str(number)
+    """The algorithm as every output spells it (``toolkit.model.enums.algorithm_label``)."""
+    return algorithm_label(number)
 
 
 def digest_name(number: int) -> str:

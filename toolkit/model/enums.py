@@ -19,6 +19,7 @@ import dns.dnssectypes
 
 __all__ = [
     "CryptoAlgorithm",
+    "algorithm_label",
     "DenialOfExistence",
     "DsDigest",
     "KeyMasterStatus",
@@ -134,6 +135,23 @@ _ALG_NUMBERS: dict[str, int] = {
     "ECDsaP256Sha256": 13,
     "ECDsaP384Sha384": 14,
 }
+
+
+_WINDOWS_NAMES: dict[int, str] = {number: name for name, number in _ALG_NUMBERS.items()}
+
+
+def algorithm_label(number: int) -> str:
+    """How every output spells DNSSEC algorithm ``number``: as the Windows cmdlets print it
+    (``RsaSha256``, ``ECDsaP256Sha256``: what Get-DnsServerSigningKey shows and
+    Add-DnsServerSigningKey takes), else, for an algorithm Windows does not sign with (a DNS
+    view of another server), its IANA mnemonic (``ED25519``), else the number itself."""
+    name = _WINDOWS_NAMES.get(number)
+    if name is not None:
+        return name
+    try:
+        return dns.dnssectypes.Algorithm(number).name
+    except ValueError:
+        return str(number)
 
 
 class RolloverType(WinEnum):

@@ -30,8 +30,9 @@ from typing import IO, TYPE_CHECKING, Any
 
 from toolkit.errors import ConfigError
 from toolkit.findings import Finding, HostReport, Report, Severity
-from toolkit.model import ServerInventory, Zone
+from toolkit.model import ServerInventory, SigningKey, Zone
 from toolkit.model.enums import DenialOfExistence, ZoneType
+from toolkit.render.common import key_label, target_label
 from toolkit.safetext import for_xml
 
 if TYPE_CHECKING:
@@ -80,6 +81,16 @@ class Context:
     def dns_findings(self, *rule_ids: str) -> list[Finding]:
         return [f for f in self.host.findings if f.rule_id in rule_ids]
 
+    def key(self, zone: str, k: SigningKey) -> str:
+        """A key as every report names it: type, DNSKEY key tag (when a finding's evidence
+        holds it), algorithm and whole GUID."""
+        for f in (*self.host.findings, *self.host.suppressed):
+            if f.target.key_id == k.key_id and (f.target.zone or "").lower() == zone.lower():
+                label = key_label(f)
+                if label and "key_algorithm" in f.evidence:
+                    return label
+        return f"{k.key_type.short} tag not read, {k.algorithm.value}, id {k.key_id}"
+
     def dns_zones(self) -> Mapping[str, Mapping[str, Any]]:
         """Per zone, what the DNS view showed (the DNS000 record's evidence; empty without it)."""
         rec = next((f for f in (*self.host.findings, *self.host.suppressed) if f.rule_id == "DNS000"), None)
@@ -108,7 +119,7 @@ def _from_dns(ctx: Context, rule_ids: tuple[str, ...], ok_text: str) -> Verdict:
         return NR, "Needs the DNS view: run the audit with --dns."
     hits = ctx.dns_findings(*rule_ids)
     if hits:
-        return OPEN, _lines([f"{f.target}: {f.message}" for f in hits])
+        return OPEN, _lines([f"{target_label(f)}: {f.message}" for f in hits])
     return PASS, ok_text
 
 
@@ -138,7 +149,7 @@ def _zones_signed(ctx: Context) -> Verdict:
         and not z.signed
     ]
     details = [f"{z}: primary zone not signed (IsSigned false)" for z in bad]
-    details += [f"{f.target}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")]
+    details += [f"{target_label(f)}: {f.message}" for f in ctx.dns_findings("DNS012", "DNS007")]
     if details:
         return OPEN, _lines(details)
     signed = ", ".join(z.name for z in ctx.signed()) or "none"
@@ -154,9 +165,9 @@ def _validity(attr: str, label: str, dns_rule: str) -> Evaluator:
                 v = getattr(k, attr)
                 if v is None:
                     continue
-                row = f"{z.name} {k.key_type.short} {k.key_id}: {label} {v.total_seconds() / 3600:g} h"
+                row = f"{z.name} {ctx.key(z.name, k)}: {label} {v.total_seconds() / 3600:g} h"
                 (good if H48 <= v <= H168 else bad).append(row)
-        bad += [f"{f.target}: {f.message}" for f in ctx.dns_findings(dns_rule)]
+        bad += [f"{target_label(f)}: {f.message}" for f in ctx.dns_findings(dns_rule)]
         if dns_rule == "DNS009":
             for zone, d in sorted(ctx.dns_zones().items()):
                 hours = d.get("dnskey_rrsig_validity_hours") or []
@@ -184,7 +195,7 @@ def _nsec3(ctx: Context) -> Verdict:
 
 def _algorithm(ctx: Context) -> Verdict:
     keys = [(z.name, k) for z in ctx.signed() for k in z.keys]
-    bad = [f"{n} {k.key_id}: {k.algorithm}" for n, k in keys if not k.algorithm.is_known]
+    bad = [f"{n} {ctx.key(n, k)}: {k.algorithm}" for n, k in keys if not k.algorithm.is_known]
     if bad:
         return OPEN, _lines(bad)
     text = _lines([f"{n} {k.key_type.short}: {k.algorithm}" for n, k in keys])
@@ -195,10 +206,10 @@ def _algorithm(ctx: Context) -> Verdict:
 
 def _rollover(ctx: Context) -> Verdict:
     ksks = [(z.name, k) for z in ctx.signed() for k in z.ksks]
-    bad = [f"{n} {k.key_id}: automatic rollover disabled" for n, k in ksks if not k.rollover_enabled]
+    bad = [f"{n} {ctx.key(n, k)}: automatic rollover disabled" for n, k in ksks if not k.rollover_enabled]
     if bad:
         return OPEN, _lines(bad)
-    return PASS, _lines([f"{n} {k.key_id}: rollover enabled" for n, k in ksks]) or "No KSKs."
+    return PASS, _lines([f"{n} {ctx.key(n, k)}: rollover enabled" for n, k in ksks]) or "No KSKs."
 
 
 def _dnssec_aware(ctx: Context) -> Verdict:
@@ -366,7 +377,7 @@ def _critical_note(host: HostReport) -> str:
     critical = [f for f in host.findings if f.severity is Severity.CRITICAL]
     if not critical:
         return ""
-    rows = [f"- {f.rule_id} {f.target}: {f.message}" for f in critical]
+    rows = [f"- {f.rule_id} {target_label(f)}: {f.message}" for f in critical]
     return _lines(
         [
             "",

@@ -26,8 +26,10 @@ __all__ = [
     "host_error_dict",
     "host_place",
     "identity_hash",
+    "key_label",
     "placed_findings",
     "plain",
+    "target_label",
 ]
 
 #: the stand-in path of a host no inventory file names (``--host``, the demo fleet, the history)
@@ -49,6 +51,37 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def key_label(f: Finding) -> str | None:
+    """The key a finding names as every report shows it: its DNSKEY key tag (or that it is not
+    known, and why), its algorithm and its whole GUID: ``KSK tag 40112, RsaSha256, id 6f04...``.
+    Tag, type and algorithm come from the evidence the audit labelled (``label_findings``); a
+    finding of an older stored scan has only the GUID. None when the finding names no key."""
+    if not f.target.key_id:
+        return None
+    ev = f.evidence
+    if "key_algorithm" not in ev:
+        return f"key {f.target.key_id}"
+    tag = ev.get("key_tag")
+    if isinstance(tag, int) and not isinstance(tag, bool):
+        tag_text = f"tag {tag}"
+    else:
+        note = ev.get("key_tag_note")
+        tag_text = "tag unknown" + (f" ({note})" if note else "")
+    kind = ev.get("key_type") or "key"
+    return f"{kind} {tag_text}, {ev.get('key_algorithm')}, id {f.target.key_id}"
+
+
+def target_label(f: Finding) -> str:
+    """``server / zone / <key_label>``: what a finding is about, in one line."""
+    t = f.target
+    return " / ".join(p for p in (t.server, t.zone, key_label(f)) if p)
+
+
+def _key_tag(f: Finding) -> int | None:
+    tag = f.evidence.get("key_tag")
+    return tag if isinstance(tag, int) and not isinstance(tag, bool) else None
+
+
 def finding_dict(f: Finding, rules: RuleBook) -> dict[str, Any]:
     d: dict[str, Any] = {
         "rule_id": f.rule_id,
@@ -57,6 +90,9 @@ def finding_dict(f: Finding, rules: RuleBook) -> dict[str, Any]:
         "server": f.target.server,
         "zone": f.target.zone,
         "key_id": f.target.key_id,
+        # beside the GUID: the DNSKEY key tag (None when not known: the evidence says why)
+        "key_tag": _key_tag(f),
+        "key_algorithm": f.evidence.get("key_algorithm") if f.target.key_id else None,
         "message": f.message,
         "evidence": plain(f.evidence),
     }

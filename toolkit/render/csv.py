@@ -20,6 +20,8 @@ COLUMNS = (
     "server",
     "zone",
     "key_id",
+    "key_tag",
+    "key_algorithm",
     "message",
     "suppressed_reason",
     "evidence",
@@ -34,7 +36,9 @@ def render(report: Report, stream: TextIO, *, policy: Policy | None = None, colo
             d = finding_dict(f, report.rules)
             d["status"] = status
             d["evidence"] = _json.dumps(d["evidence"], sort_keys=True)
-            w.writerow([d.get(c) or "" for c in COLUMNS])
+            w.writerow(["" if d.get(c) is None else d[c] for c in COLUMNS])
     for e in report.host_errors:
         code = f" (Win32 {e.code})" if e.code is not None else ""
-        w.writerow(["host-error", "", "", e.kind, e.server, "", "", e.message + code, "", ""])
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(status="host-error", title=e.kind, server=e.server, message=e.message + code)
+        w.writerow([row[c] for c in COLUMNS])

@@ -22,7 +22,7 @@ from typing import TextIO
 
 from toolkit.findings import Finding, Report, Severity
 from toolkit.policy import Policy
-from toolkit.render.common import Place, host_place
+from toolkit.render.common import Place, host_place, target_label
 from toolkit.safetext import for_terminal
 
 __all__ = ["LEVELS", "escape_data", "escape_property", "render", "workflow_commands"]
@@ -78,7 +78,7 @@ def workflow_commands(report: Report, *, root: Path | None = None) -> list[str]:
             **_where(place),
             "title": f"windns {f.rule_id} ({f.severity.label}): {report.rules.title(f.rule_id)}",
         }
-        out.append(_command(LEVELS[f.severity], props, f"{f.target}: {f.message}"))
+        out.append(_command(LEVELS[f.severity], props, f"{target_label(f)}: {f.message}"))
     return out
 
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from toolkit.findings import Report, Severity
 from toolkit.policy import Policy
-from toolkit.render.common import Place, finding_identity, host_place, identity_hash
+from toolkit.render.common import Place, finding_identity, host_place, identity_hash, target_label
 
 __all__ = ["SEVERITIES", "code_quality", "render"]
 
@@ -71,7 +71,7 @@ def code_quality(report: Report, *, root: Path | None = None) -> list[dict[str, 
             issues.append(
                 _issue(
                     f.rule_id,
-                    f"{f.rule_id} {report.rules.title(f.rule_id)}: {f.target}: {f.message}",
+                    f"{f.rule_id} {report.rules.title(f.rule_id)}: {target_label(f)}: {f.message}",
                     SEVERITIES[f.severity],
                     finding_identity(f),
                     place,

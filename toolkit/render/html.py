@@ -24,6 +24,7 @@ from typing import TextIO
 from toolkit.findings import Finding, HostReport, Report, RuleBook, Severity
 from toolkit.model import zone_key
 from toolkit.policy import Policy
+from toolkit.render.common import key_label
 from toolkit.rollovers import RolloverEntry, rollover_calendar
 
 __all__ = ["TIMELINE_DAYS", "TrendPoint", "render", "render_html"]
@@ -194,8 +195,12 @@ def _served_tags(host: HostReport) -> dict[str, list[str]]:
 
 def _key_cell(f: Finding, tags: Mapping[str, list[str]]) -> str:
     parts = [f"<code>{esc(f.target.key_id)}</code>"] if f.target.key_id else []
+    label = key_label(f)
     tag = f.evidence.get("key_tag")
-    if isinstance(tag, int) and str(tag) != f.target.key_id:
+    if label and "key_algorithm" in f.evidence:
+        # the key tag (or why it is unknown), type and algorithm, as every report shows them
+        parts.append(f'<br><span class="muted">{esc(label.rsplit(", id ", 1)[0])}</span>')
+    elif isinstance(tag, int) and str(tag) != f.target.key_id:
         parts.append(f'<span class="muted">tag {tag}</span>')
     served = tags.get(zone_key(f.target.zone or ""), [])
     if served and f.target.key_id:

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from toolkit.findings import Finding, HostReport, Report, RuleBook
 from toolkit.policy import Policy
-from toolkit.render.common import dns_view_collected
+from toolkit.render.common import dns_view_collected, key_label
 from toolkit.safetext import for_xml
 
 __all__ = ["classname", "junit_tree", "render"]
@@ -36,7 +36,7 @@ def _fill(case: ET.Element, active: list[Finding], suppressed: list[Finding]) ->
         worst = max(active, key=lambda f: f.severity)
         fail = ET.SubElement(case, "failure", {"message": worst.message, "type": worst.severity.label})
         fail.text = "\n".join(
-            f"[{f.severity.label}] {f.message}" + (f" (key {f.target.key_id})" if f.target.key_id else "")
+            f"[{f.severity.label}] {f.message}" + (f" ({key_label(f)})" if f.target.key_id else "")
             for f in active
         )
         return 1, 0

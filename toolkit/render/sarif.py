@@ -28,6 +28,7 @@ from toolkit.render.common import (
     finding_identity,
     host_place,
     identity_hash,
+    key_label,
     placed_findings,
     plain,
 )
@@ -105,7 +106,7 @@ def _location(f: Finding, place: Place) -> dict[str, Any]:
 
 
 def _result(f: Finding, index: Mapping[str, int], place: Place, occurrence: int) -> dict[str, Any]:
-    text = f.message + (f" (key {f.target.key_id})" if f.target.key_id else "")
+    text = f.message + (f" ({key_label(f)})" if f.target.key_id else "")
     identity = finding_identity(f)
     res: dict[str, Any] = {
         "ruleId": f.rule_id,

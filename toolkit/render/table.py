@@ -9,6 +9,7 @@ from typing import TextIO
 from toolkit.catalogue import describe_win32
 from toolkit.findings import Finding, Report, Severity
 from toolkit.policy import Policy
+from toolkit.render.common import key_label
 from toolkit.safetext import for_terminal
 
 __all__ = ["STYLES", "render"]
@@ -34,7 +35,8 @@ def _finding_lines(findings: Iterable[Finding], suppressed: bool) -> list[Line]:
         out.append([("  " + (zone or "(server)"), "bold")])
         for f in group:
             sev = f.severity.label.upper()
-            key = f"  [key {f.target.key_id}]" if f.target.key_id else ""
+            label = key_label(f)
+            key = f"  [{label}]" if label else ""
             style = "dim" if suppressed else STYLES[f.severity]
             line: Line = [
                 ("    ", ""),

@@ -25,7 +25,7 @@ Some rules give one hit a different severity than their default (KEY001: critica
 zone, high for an unsigned zone holding keys; NSEC004: critical above the Windows limit, 9124;
 ZONE002/SRV003: medium for access denied; TA001: low when another valid anchor remains; ALG002:
 medium for an algorithm the policy does not list; DNS016: info for an algorithm RFC 8624 makes NOT
-RECOMMENDED for signing, RSASHA512, as ALG002 inside). A policy's `[severity]` entry overrides both.
+RECOMMENDED for signing, RsaSha512, as ALG002 inside). A policy's `[severity]` entry overrides both.
 """
 
 

@@ -350,14 +350,14 @@ JOIN_RULES: tuple[JoinRule, ...] = (
         Severity.HIGH,
         "The algorithms of the DNSKEYs the zone serves and of the RRSIGs at its apex, against RFC "
         "8624's signing column (carried over unchanged by RFC 9904) and RFC 9905: MUST NOT (RSAMD5 "
-        "1, DSA 3, DSA-NSEC3-SHA1 6, ECC-GOST 12, and RSASHA1 5 and RSASHA1-NSEC3-SHA1 7, which "
+        "1, DSA 3, DSANSEC3SHA1 6, ECCGOST 12, and RsaSha1 5 and RsaSha1NSec3 7, which "
         "RFC 9905 moves from NOT RECOMMENDED to MUST NOT) is high, as ALG001 inside; NOT "
-        "RECOMMENDED (RSASHA512 10) is info, as ALG002 inside. One finding per algorithm.",
+        "RECOMMENDED (RsaSha512 10) is info, as ALG002 inside. One finding per algorithm.",
         "What resolvers validate is what is served, whatever the keys inside say (another signer, a "
-        "restored zone, a key added by hand). Resolvers following RFC 9905 treat RSASHA1 and "
-        "RSASHA1-NSEC3-SHA1 as unsupported, so a zone signed only with them validates as insecure; "
-        "RSAMD5, DSA and ECC-GOST are no longer validated by many resolvers at all (RFC 8624: MUST "
-        "NOT for validation, or MAY for ECC-GOST).",
+        "restored zone, a key added by hand). Resolvers following RFC 9905 treat RsaSha1 and "
+        "RsaSha1NSec3 as unsupported, so a zone signed only with them validates as insecure; "
+        "RSAMD5, DSA and ECCGOST are no longer validated by many resolvers at all (RFC 8624: MUST "
+        "NOT for validation, or MAY for ECCGOST).",
         "Add-DnsServerSigningKey -ZoneName '<Zone>' -Type KeySigningKey -CryptoAlgorithm "
         "ECDsaP256Sha256\nAdd-DnsServerSigningKey -ZoneName '<Zone>' -Type ZoneSigningKey "
         "-CryptoAlgorithm ECDsaP256Sha256\n# publish the new DS at the parent, then remove the old "

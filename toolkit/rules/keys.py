@@ -228,8 +228,9 @@ def forbidden_algorithm(ctx: ZoneContext) -> Sequence[Hit]:
         if k.algorithm.value.lower() in forbidden:
             hits.append(
                 Hit(
-                    f"{k.key_type.short} signs with {k.algorithm.value} ({k.algorithm.mnemonic}), "
-                    "which the policy forbids",
+                    f"{k.key_type.short} signs with {k.algorithm.value}"
+                    + (f" (algorithm {int(k.algorithm.number)})" if k.algorithm.number else "")
+                    + ", which the policy forbids",
                     {"algorithm": k.algorithm.value, "number": int(k.algorithm.number or 0)},
                     key_id=k.key_id,
                 )
@@ -452,8 +453,8 @@ RULES: tuple[Rule, ...] = (
         severity=Severity.HIGH,
         scope="zone",
         checks="No key uses an algorithm in forbidden-algorithms (default RsaSha1 and RsaSha1NSec3).",
-        why="RFC 9905 says RSASHA1 and RSASHA1-NSEC3-SHA1 MUST NOT be used to sign, and resolvers "
-        "following it treat such zones as insecure: the zone silently loses DNSSEC protection. "
+        why="RFC 9905 says RsaSha1 and RsaSha1NSec3 (algorithms 5 and 7) MUST NOT be used to sign, "
+        "and resolvers following it treat such zones as insecure: the zone silently loses DNSSEC protection. "
         "(The DISA STIG text still accepts RsaSha1 'or stronger'.)",
         remediation="Add-DnsServerSigningKey -ZoneName '<Zone>' -Type KeySigningKey -CryptoAlgorithm "
         "RsaSha256 -KeyLength 2048\nAdd-DnsServerSigningKey -ZoneName '<Zone>' -Type ZoneSigningKey "
@@ -471,7 +472,7 @@ RULES: tuple[Rule, ...] = (
         scope="zone",
         checks="Keys use a recommended algorithm (RsaSha256, ECDsaP256Sha256); allowed ones "
         "(RsaSha512, ECDsaP384Sha384) are reported for information, any other as medium.",
-        why="RFC 8624 makes RSASHA256 and ECDSAP256SHA256 MUST-implement for validators; other "
+        why="RFC 8624 makes RsaSha256 and ECDsaP256Sha256 MUST-implement for validators; other "
         "algorithms are less universally validated or larger on the wire.",
         remediation="# plan an algorithm rollover to ECDsaP256Sha256 or RsaSha256 (RFC 6781 4.1.4)",
         references=(RFC8624, "RFC 9904 (IANA registry columns)"),

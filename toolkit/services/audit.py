@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -22,6 +22,8 @@ from toolkit.model import ServerInventory, Zone
 from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
 from toolkit.rules.registry import RULE_BOOK
+from toolkit.services.key_tags import KeyTag, label_findings, zones_naming_keys
+from toolkit.services.key_tags import key_tags as read_key_tags
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -210,10 +212,13 @@ def audit_inventory(
     *,
     now: datetime | None = None,
     dns_views: Sequence[ZoneDnsView] | None = None,
+    key_tags: Mapping[tuple[str, str], KeyTag] | None = None,
 ) -> HostReport:
     """Run the rules over an inventory, and the join rules over ``dns_views`` when given.
 
-    ``now`` judges the inventory; the DNS views are judged as of when they were queried.
+    ``now`` judges the inventory; the DNS views are judged as of when they were queried. Each
+    finding that names a key gets its tag (from ``key_tags``, else the DNS views), type and
+    algorithm in its evidence (``toolkit.services.key_tags.label_findings``).
     """
     from toolkit.rules import evaluate
     from toolkit.rules.join_engine import evaluate_join
@@ -224,7 +229,31 @@ def audit_inventory(
         findings = list(sort_findings([*findings, *more]))
         suppressed = list(sort_findings([*suppressed, *more_suppressed]))
     return HostReport(
-        server=inv.server.name, inventory=inv, findings=tuple(findings), suppressed=tuple(suppressed)
+        server=inv.server.name,
+        inventory=inv,
+        findings=label_findings(findings, inv, key_tags, dns_views),
+        suppressed=label_findings(suppressed, inv, key_tags, dns_views),
+    )
+
+
+def _with_key_tags(remote: Remote, host: HostReport, views: Sequence[ZoneDnsView] | None) -> HostReport:
+    """``host`` with the exported key tags of the zones whose findings name a key (one export
+    per such zone; none over a JEA endpoint, which runs no script: the notes say so)."""
+    inv = host.inventory
+    zones = zones_naming_keys([*host.findings, *host.suppressed])
+    if inv is None or not zones:
+        return host
+    if getattr(remote, "jea", False):
+        tags = {
+            (k.zone.lower().rstrip("."), k.key_id): KeyTag(None, "not read over a JEA endpoint")
+            for k in inv.iter_keys()
+        }
+    else:
+        tags = read_key_tags(remote, inv, zones)
+    return replace(
+        host,
+        findings=label_findings(host.findings, inv, tags, views),
+        suppressed=label_findings(host.suppressed, inv, tags, views),
     )
 
 
@@ -242,7 +271,7 @@ def audit_server(
     try:
         inv, text = _collect(remote, zones)
         views = collect_dns(inv, dns, host=remote.host) if dns is not None and dns.enabled else None
-        report = audit_inventory(inv, policy, now=now, dns_views=views)
+        report = _with_key_tags(remote, audit_inventory(inv, policy, now=now, dns_views=views), views)
     except WindnsError as exc:
         return HostReport(
             server=remote.host,

@@ -189,7 +189,8 @@ def _candidates(zone: Zone, inventory: ServerInventory, policy: Policy) -> Itera
                     params["RolloverPeriodSeconds"] = seconds
                 yield (
                     Change("keys rollover enable", "key_rollover", params),
-                    f"enable automatic rollover of {key.key_type.short} {key.key_id} ({note})",
+                    f"enable automatic rollover of {key.key_type.short} {key.key_id} "
+                    f"({key.algorithm.value}; {note})",
                     (),
                 )
     s = zone.dnssec
@@ -481,6 +482,14 @@ def _verify(
     return out
 
 
+def _key(f: Finding) -> str:
+    """`` (KSK tag 40112, RsaSha256, id ...)`` for a finding that names a key, else nothing."""
+    from toolkit.render.common import key_label
+
+    label = key_label(f)
+    return f" ({label})" if label else ""
+
+
 def plan_lines(plan: Plan) -> list[str]:
     """The plan as printed by ``windns fix``: safe fixes with their cmdlet, then manual items."""
     lines = [f"{plan.server}:"]
@@ -494,12 +503,12 @@ def plan_lines(plan: Plan) -> list[str]:
         lines.append(f"  {i}. {item.change.zone}: {item.reason}")
         lines.append(f"     {item.change.command_line()}")
         lines.extend(f"     then {step.command_line()}" for step in item.then)
-        lines.extend(f"     fixes {f.rule_id}: {f.message}" for f in item.claims)
+        lines.extend(f"     fixes {f.rule_id}{_key(f)}: {f.message}" for f in item.claims)
     if plan.manual:
         lines.append("  Needs a person:")
     for m in plan.manual:
         where = m.finding.target.zone or m.finding.target.server
-        lines.append(f"  - {m.finding.rule_id} {where}: {m.finding.message}")
+        lines.append(f"  - {m.finding.rule_id} {where}{_key(m.finding)}: {m.finding.message}")
         lines.append("    remediation:")
         lines.extend(indented(m.remediation, "      "))
     return lines

@@ -12,6 +12,11 @@ that kind, and the tag is that key's. Otherwise the tag is unknown and the note 
 - two KSKs of one algorithm and length (a rollover in progress): the note gives both tags, as
   nothing in the export tells which is which;
 - a zone that is not signed, or an export that failed (the note says how).
+
+With a DNS view of the zone (``audit --dns``) the served DNSKEY RRset fills in what the export
+leaves out, ZSKs among them, by the same match (``served_tags``). ``label_findings`` writes a
+key's tag (or why it is unknown), type and algorithm into the evidence of each finding that names
+the key, so every report shows them beside the GUID, stored scans included.
 """
 
 from __future__ import annotations
@@ -21,14 +26,31 @@ import binascii
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import WindnsError
+from toolkit.findings import Finding
 from toolkit.model import CryptoAlgorithm, ServerInventory, SigningKey, Zone, zone_key
 from toolkit.remote.base import Remote
 
-__all__ = ["DsRecord", "KeyTag", "dnskey_bits", "key_tags", "match_tags"]
+if TYPE_CHECKING:
+    from toolkit.dnsview.descriptors import ZoneDnsView
+
+__all__ = [
+    "KEY_EVIDENCE",
+    "DsRecord",
+    "KeyTag",
+    "dnskey_bits",
+    "key_tags",
+    "label_findings",
+    "match_tags",
+    "served_tags",
+    "zones_naming_keys",
+]
+
+#: the evidence keys ``label_findings`` writes (renderers read them through ``key_label``)
+KEY_EVIDENCE = ("key_type", "key_tag", "key_tag_note", "key_algorithm")
 
 log = logging.getLogger("windns.keytags")
 
@@ -179,3 +201,76 @@ def key_tags(
         for key_id, tag in match_tags(zone, dnskeys, ds).items():
             out[(name, key_id)] = tag
     return out
+
+
+def served_tags(zone: Zone, view: ZoneDnsView) -> dict[str, KeyTag]:
+    """Each of ``zone``'s keys (by key id) with its tag from the DNSKEY RRset the zone serves
+    (``view``), matched as the export is: by role (the SEP bit marks a KSK), algorithm and
+    length, one key and one DNSKEY of that kind. Keys without a single match are left out."""
+    published: dict[tuple[bool, int, int | None], list[int]] = defaultdict(list)
+    for p in view.keys:
+        if not p.revoked and p.is_zone_key:
+            published[(p.is_ksk, p.algorithm, p.key_length)].append(p.key_tag)
+    same: dict[tuple[bool, int | None, int | None], int] = defaultdict(int)
+    for k in zone.keys:
+        if k.is_active:
+            same[(k.is_ksk, *_kind(k))] += 1
+    out: dict[str, KeyTag] = {}
+    for k in zone.keys:
+        number, bits = _kind(k)
+        if not k.is_active or number is None:
+            continue
+        tags = published.get((k.is_ksk, number, bits), [])
+        if len(tags) == 1 and same[(k.is_ksk, number, bits)] == 1:
+            out[k.key_id] = KeyTag(tags[0], "from the served DNSKEY RRset")
+    return out
+
+
+def zones_naming_keys(findings: Iterable[Finding]) -> list[str]:
+    """The zones (as the findings name them, once each) of the findings that name a key."""
+    seen: dict[str, str] = {}
+    for f in findings:
+        if f.target.key_id and f.target.zone:
+            seen.setdefault(f.target.zone.lower().rstrip("."), f.target.zone)
+    return list(seen.values())
+
+
+def label_findings(
+    findings: Sequence[Finding],
+    inv: ServerInventory,
+    tags: Mapping[tuple[str, str], KeyTag] | None = None,
+    views: Sequence[ZoneDnsView] | None = None,
+) -> tuple[Finding, ...]:
+    """``findings`` with the key each names labelled in its evidence (``KEY_EVIDENCE``): its
+    type and algorithm from the inventory, its tag from ``tags`` (the export, ``key_tags``) or,
+    where that has none, from the served DNSKEY RRset of ``views``; else ``key_tag`` None and
+    ``key_tag_note`` says why. A key the inventory does not hold is left as it is."""
+    if not any(f.target.key_id for f in findings):
+        return tuple(findings)
+    keys = {(k.zone.lower().rstrip("."), k.key_id): k for k in inv.iter_keys()}
+    zones = {z.name.lower().rstrip("."): z for z in inv.zones}
+    served: dict[tuple[str, str], KeyTag] = {}
+    for view in views or ():
+        name = view.zone.lower().rstrip(".")
+        zone = zones.get(name)
+        if zone is not None and view.reachable:
+            served.update({(name, key_id): tag for key_id, tag in served_tags(zone, view).items()})
+    out: list[Finding] = []
+    for f in findings:
+        where = ((f.target.zone or "").lower().rstrip("."), f.target.key_id or "")
+        key = keys.get(where)
+        if key is None:
+            out.append(f)
+            continue
+        tag = (tags or {}).get(where)
+        if tag is None or tag.tag is None:
+            tag = served.get(where) or tag or KeyTag(None, "not read: windns keys list reads it")
+        evidence = dict(f.evidence)
+        evidence.update(
+            key_type=key.key_type.short,
+            key_tag=tag.tag,
+            key_tag_note=tag.note if tag.tag is None else None,
+            key_algorithm=key.algorithm.value,
+        )
+        out.append(replace(f, evidence=evidence))
+    return tuple(out)

@@ -496,6 +496,7 @@ class _Gated:
         self._held = False
 
     def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        self.release()  # a later call (the key export) waits on the network ungated too
         result = self.remote.run(script, params)
         if not self._held:
             # An optimisation only: a holder that takes too long does not stop the others.
@@ -506,6 +507,11 @@ class _Gated:
         if self._held:
             self._held = False
             self._gate.release()
+
+    @property
+    def jea(self) -> bool:
+        """Whether the wrapped Remote talks to a JEA endpoint (the audit reads no key export there)."""
+        return bool(getattr(self.remote, "jea", False))
 
     def close(self) -> None:
         self.remote.close()
