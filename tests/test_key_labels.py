@@ -22,6 +22,7 @@ from toolkit.dnsview.descriptors import PublishedKey, ZoneDnsView
 from toolkit.findings import HostReport, Report
 from toolkit.model.enums import CryptoAlgorithm, algorithm_label
 from toolkit.render import FORMATS, render
+from toolkit.rules.registry import RULE_BOOK
 from toolkit.services.audit import audit_inventory
 from toolkit.services.key_tags import KeyTag, label_findings, served_tags
 
@@ -47,7 +48,7 @@ def _host() -> HostReport:
 
 def _render(fmt: str, host: HostReport) -> str:
     out = io.StringIO()
-    render(Report(hosts=(host,), generated_at=NOW), fmt, out)
+    render(Report(hosts=(host,), generated_at=NOW, rules=RULE_BOOK), fmt, out)
     return out.getvalue()
 
 
