@@ -27,10 +27,10 @@ The recorded errors are written back by ``dump_inventory``, so ``normalise_inven
 times are UTC to the microsecond, zone errors name their zone, and a null ``Code`` is what
 ``FullyQualifiedErrorId`` implies.
 
-Zones are read by the fast readers of ``fast`` first (the plain records our script prints):
-all plain zones at once as columns, else zone by zone, falling back record by record to the
-general readers of ``records``; the server record, trust anchors and points likewise; ``fast=False`` reads
-everything the general way (the reference the fast path is tested and benchmarked against).
+One reader per document: each record (zone, key row, settings, server, trust anchor or point)
+is read by the plain reader of ``fast`` when it is in the shape our script prints, and by the
+general reader of ``records`` (which names the JSON path of a bad value) when it is not. Both
+build the descriptors through their own validating constructors.
 
 ``Source`` is an optional member beyond the schema: ``dump_inventory`` writes it only when an
 inventory did not come from our script (``"cmdlet"``: raw cmdlet output saved by an admin), so
@@ -58,7 +58,6 @@ from toolkit.model.descriptors import (
     ZoneError,
 )
 from toolkit.model.enums import WinEnum
-from toolkit.normalise import columns as _columns
 from toolkit.normalise import fast as _fast
 from toolkit.normalise.cim import MISSING, Record
 from toolkit.normalise.coerce import as_datetime, as_items, as_str, describe, fail
@@ -260,7 +259,10 @@ def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None
 
     items = get("Errors")
     recorded = _read_errors(as_items(items, f"{path}.Errors"), name, unread) if items else []
-    return _fast.new_zone(*head, dnssec, tuple(keys), tuple(recorded + unread) if recorded or unread else ())
+    try:
+        return _fast.new_zone(*head, dnssec, tuple(keys), tuple(recorded + unread))
+    except (ValueError, TypeError) as exc:  # pragma: no cover - every field was checked above
+        fail(path, str(exc))
 
 
 def _unplaced_rows(
@@ -270,8 +272,7 @@ def _unplaced_rows(
     unread: list[ZoneError],
 ) -> None:
     """Rows of the key table that no zone took: each a server-level error (``normalise
-    SigningKeys``), since the key cannot be placed in a zone. (Rows of zones the column reader
-    took are in ``grouped`` when other zones were read row by row.)"""
+    SigningKeys``), since the key cannot be placed in a zone."""
     for value, path in stray:
         message = f"{path}: expected a zone's name, got {describe(value)}"
         unread.append(ZoneError(stage=STAGE_KEYS, message=message))
@@ -288,11 +289,11 @@ def _unplaced_rows(
 
 
 # -- the document ---------------------------------------------------------------------------------
-def _server(rec: Record, unread: list[ZoneError], fast: bool) -> ServerInfo:
+def _server(rec: Record, unread: list[ZoneError]) -> ServerInfo:
     value, path = rec.get("Server")
     if value is MISSING:
         fail(path, "required property is missing")
-    plain = _fast.server_info(value) if fast else None
+    plain = _fast.server_info(value)
     if plain is not None:
         return plain
     info = server_identity_from_json(value, path)
@@ -309,7 +310,7 @@ def _server(rec: Record, unread: list[ZoneError], fast: bool) -> ServerInfo:
 def _read_each(
     rec: Record,
     name: str,
-    plain: Callable[[Any], T | None] | None,
+    plain: Callable[[Any], T | None],
     general: Callable[[Any, str], T],
     stage: str,
     unread: list[ZoneError],
@@ -319,7 +320,7 @@ def _read_each(
     and becomes a server-level error of ``stage``."""
     out: list[T] = []
     for item, item_path in _array(rec, name):
-        read = plain(item) if plain is not None else None
+        read = plain(item)
         if read is not None:
             out.append(read)
             continue
@@ -330,28 +331,24 @@ def _read_each(
     return out
 
 
-def _normalise(doc: Any, fast: bool) -> ServerInventory:
+def _normalise(doc: Any) -> ServerInventory:
     rec = Record(doc, "$")
     version = _check_schema(rec)
     unread: list[ZoneError] = []
-    server = _server(rec, unread, fast)
+    server = _server(rec, unread)
 
     zones: list[Zone] = []
     seen: dict[str, str] = {}
     items = _array(rec, "Zones")
     table = read_table(*rec.get(KEYS)) if version >= 2 else None
-    taken = _columns.read_zones([item for item, _ in items], table) if fast else [None] * len(items)
-    # Schema 2: the zones the column reader did not take find their rows of the key table here.
+    # Schema 2: each zone finds its rows of the key table here.
     grouped: dict[str, list[tuple[Any, str]]] = {}
     stray: list[tuple[Any, str]] = []
-    if table is not None and table.length and None in taken:
+    if table is not None and table.length:
         grouped, stray = table.rows_by_zone()
     rows: KeyRows | None = None if table is None else (lambda name: grouped.pop(zone_key(name), []))
-    for (item, item_path), zone in zip(items, taken, strict=True):
-        if zone is None and fast:
-            zone = _plain_zone(item, item_path, rows)
-        if zone is None:
-            zone = _read_zone(item, item_path, rows)
+    for item, item_path in items:
+        zone = _plain_zone(item, item_path, rows) or _read_zone(item, item_path, rows)
         key = zone_key(zone.name)
         if key in seen:
             fail(f"{item_path}.ZoneName", f"zone {zone.name!r} appears twice (first at {seen[key]})")
@@ -360,13 +357,14 @@ def _normalise(doc: Any, fast: bool) -> ServerInventory:
     if table is not None:
         _unplaced_rows(grouped, stray, seen, unread)
 
-    plain_anchor, plain_point = (_fast.trust_anchor, _fast.trust_point) if fast else (None, None)
-    anchors = _read_each(rec, "TrustAnchors", plain_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread)
-    points = _read_each(rec, "TrustPoints", plain_point, trust_point_from_json, STAGE_POINTS, unread)
+    anchors = _read_each(
+        rec, "TrustAnchors", _fast.trust_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread
+    )
+    points = _read_each(rec, "TrustPoints", _fast.trust_point, trust_point_from_json, STAGE_POINTS, unread)
     recorded = _read_errors(_array(rec, "Errors"), None, unread)
 
     value, path = rec.get("CollectedAt")
-    collected_at = _fast.plain_time(value) if fast else _fast.NOT_PLAIN
+    collected_at = _fast.plain_time(value)
     if collected_at is _fast.NOT_PLAIN:
         collected_at = as_datetime(None if value is MISSING else value, path)
     source_value, source_path = rec.get("Source")
@@ -390,7 +388,6 @@ def normalise_inventory(
     doc: Any,
     *,
     source: str | None = None,
-    fast: bool = True,
     asked: object = NOT_ASKED,
     self_check: bool = True,
 ) -> ServerInventory:
@@ -402,13 +399,11 @@ def normalise_inventory(
     Raises ProtocolError when the document's self-check does not match what it holds
     (``toolkit.normalise.selfcheck``; ``asked`` says what a live audit asked for,
     ``self_check=False`` skips it for a stored scan, which passed it when it was collected).
-    ``fast=False`` reads every record the general way (for tests and benchmarks: the result is
-    the same).
     """
     if self_check:
         check_answer(doc, asked=asked, source=source)
     try:
-        return _normalise(doc, fast)
+        return _normalise(doc)
     except NormaliseError as exc:
         raise with_source(exc, source) from None
 
