@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Final, TypeVar
 
 from toolkit.model.descriptors import (
@@ -61,6 +62,7 @@ __all__ = [
     "new_zone",
     "plain_time",
     "server_info",
+    "key_values",
     "signing_key",
     "trust_anchor",
     "trust_point",
@@ -275,14 +277,31 @@ def _zone_name(value: Any, zone: str) -> str:
 
 
 # -- records --------------------------------------------------------------------------------------
+_KEY_VALUES: Final = itemgetter(*KEY_COLUMNS)
+
+
 def signing_key(obj: Any, zone: str) -> SigningKey | None:
     """A plain ``SigningKeys[]`` record of zone ``zone`` -> SigningKey, else None."""
     if type(obj) is not dict or len(obj) != _KEY_COUNT:
         return None
-    try:  # every name read below: with the count, exactly the script's names (else KeyError)
-        key_id = obj["KeyId"]
-        key_type = KEY_TYPE[obj["KeyType"]]
-        algorithm = ALGORITHM[obj["CryptoAlgorithm"]]
+    try:  # with the count, exactly the script's names (else KeyError)
+        values = _KEY_VALUES(obj)
+    except KeyError:
+        return None
+    return key_values(values, zone)
+
+
+def key_values(values: tuple[Any, ...], zone: str) -> SigningKey | None:
+    """A plain key record's values, in ``KEY_COLUMNS`` order (a row of a plain key table, or a
+    record's members) -> SigningKey of zone ``zone``, else None."""
+    try:
+        (
+            zone_name, key_id, key_type, current_state, provider, in_ad, algorithm, length,
+            dnskey_validity, ds_validity, zone_validity, offset, period, rollover_type, action,
+            last_time, next_time, status, active, standby, next_key, enabled,
+        ) = values  # fmt: skip
+        key_type = KEY_TYPE[key_type]
+        algorithm = ALGORITHM[algorithm]
         if (
             key_type is None
             or algorithm is None
@@ -290,36 +309,31 @@ def signing_key(obj: Any, zone: str) -> SigningKey | None:
             or not GUID.fullmatch(key_id)  # braces, upper case: the general reader's canonical form
         ):
             return None
-        return new_key(
-            _zone_name(obj["ZoneName"], zone),
+        return SigningKey(
+            _zone_name(zone_name, zone),
             key_id,
             key_type,
             algorithm,
-            _int(obj["KeyLength"], 1, 16384),
-            KEY_STATE[obj["CurrentState"]],
-            _str(obj["KeyStorageProvider"]),
-            _bool(obj["StoreKeysInAD"]),
-            _SPANS[obj["DnsKeySignatureValidityPeriod"]],
-            _SPANS[obj["DSSignatureValidityPeriod"]],
-            _SPANS[obj["ZoneSignatureValidityPeriod"]],
-            _SPANS[obj["InitialRolloverOffset"]],
-            _SPANS[obj["RolloverPeriod"]],
-            ROLLOVER_TYPE[obj["RolloverType"]],
-            NEXT_ACTION[obj["NextRolloverAction"]],
-            _time(obj["LastRolloverTime"]),
-            _time(obj["NextRolloverTime"]),
-            ROLLOVER_STATUS[obj["CurrentRolloverStatus"]],
-            _str(obj["ActiveKey"]),
-            _str(obj["StandbyKey"]),
-            _str(obj["NextKey"]),
-            _bool(obj["IsRolloverEnabled"]),
+            _int(length, 1, 16384),
+            KEY_STATE[current_state],
+            _str(provider),
+            _bool(in_ad),
+            _SPANS[dnskey_validity],
+            _SPANS[ds_validity],
+            _SPANS[zone_validity],
+            _SPANS[offset],
+            _SPANS[period],
+            ROLLOVER_TYPE[rollover_type],
+            NEXT_ACTION[action],
+            _time(last_time),
+            _time(next_time),
+            ROLLOVER_STATUS[status],
+            _str(active),
+            _str(standby),
+            _str(next_key),
+            _bool(enabled),
         )
-    except (
-        NotPlain,
-        TypeError,
-        KeyError,
-        ValueError,
-    ):  # TypeError: an object or array where a table wants a key
+    except (NotPlain, TypeError, ValueError):  # TypeError: an object or array for a key
         return None
 
 

@@ -74,7 +74,7 @@ from toolkit.normalise.records import (
     zone_settings_from_json,
 )
 from toolkit.normalise.selfcheck import NOT_ASKED, check_answer
-from toolkit.normalise.table import KEYS, key_table, read_table
+from toolkit.normalise.table import KEYS, Table, key_table, read_table
 
 __all__ = [
     "STAGE_ANCHORS",
@@ -185,11 +185,11 @@ def _read_errors(items: list[tuple[Any, str]], zone: str | None, unread: list[Zo
     return out
 
 
-#: A zone name -> the zone's rows of a schema 2 key table (see ``_normalise``).
-KeyRows = Callable[[str], list[tuple[Any, str]]]
+#: A zone name -> the zone's rows of a schema 2 key table, each its values (see ``_normalise``).
+KeyRows = Callable[[str], list[tuple[tuple[Any, ...], str]]]
 
 
-def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
+def _read_zone(obj: Any, path: str, rows: KeyRows | None = None, table: Table | None = None) -> Zone:
     """One ``Zones[]`` entry, the general way (every shape ``records`` reads). Its keys are
     ``rows(name)`` in a schema 2 document, else its ``SigningKeys``."""
     rec = Record(obj, path)
@@ -210,8 +210,8 @@ def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
         dnssec = _read_settings(value, vpath, name, unread)
 
     keys: list[SigningKey] = []
-    if rows is not None:
-        items = rows(name)
+    if rows is not None and table is not None:
+        items = [(table.record(values), row_path) for values, row_path in rows(name)]
     else:
         value, vpath = rec.get("SigningKeys")
         items = [] if value is MISSING else as_items(value, vpath)
@@ -228,7 +228,7 @@ def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
         fail(path, str(exc))
 
 
-def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None:
+def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None, table: Table | None = None) -> Zone | None:
     """One ``Zones[]`` entry through the fast readers; None when the zone record itself is not
     plain. A key or setting that is not plain is read the general way, with the same path. Its
     keys as ``_read_zone`` finds them."""
@@ -247,15 +247,22 @@ def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None
             dnssec = _read_settings(value, f"{path}.DnsSecSetting", name, unread)
 
     keys: list[SigningKey] = []
-    read_key = _fast.signing_key
-    if rows is not None:
-        items = rows(name)
+    key: SigningKey | None
+    if rows is not None and table is not None:  # schema 2: the zone's rows of the key table
+        plain = table.plain
+        read_values = _fast.key_values
+        for values, item_path in rows(name):
+            key = read_values(values, name) if plain else None
+            if key is None:
+                key = _read_key(table.record(values), item_path, name, unread)
+            if key is not None:
+                keys.append(key)
     else:
-        items = [(item, f"{path}.SigningKeys[{i}]") for i, item in enumerate(get("SigningKeys") or ())]
-    for item, item_path in items:
-        key = read_key(item, name) or _read_key(item, item_path, name, unread)
-        if key is not None:
-            keys.append(key)
+        read_key = _fast.signing_key
+        for i, item in enumerate(get("SigningKeys") or ()):
+            key = read_key(item, name) or _read_key(item, f"{path}.SigningKeys[{i}]", name, unread)
+            if key is not None:
+                keys.append(key)
 
     items = get("Errors")
     recorded = _read_errors(as_items(items, f"{path}.Errors"), name, unread) if items else []
@@ -266,7 +273,8 @@ def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None
 
 
 def _unplaced_rows(
-    grouped: dict[str, list[tuple[Any, str]]],
+    table: Table,
+    grouped: dict[str, list[tuple[tuple[Any, ...], str]]],
     stray: list[tuple[Any, str]],
     seen: dict[str, str],
     unread: list[ZoneError],
@@ -279,11 +287,12 @@ def _unplaced_rows(
     for key, rows in grouped.items():
         if key in seen:
             continue
-        for row, path in rows:
+        for values, path in rows:
+            name = table.record(values)["ZoneName"]
             unread.append(
                 ZoneError(
                     stage=STAGE_KEYS,
-                    message=f"{path}.ZoneName: zone {row['ZoneName']!r} is not in $.Zones",
+                    message=f"{path}.ZoneName: zone {name!r} is not in $.Zones",
                 )
             )
 
@@ -342,20 +351,20 @@ def _normalise(doc: Any) -> ServerInventory:
     items = _array(rec, "Zones")
     table = read_table(*rec.get(KEYS)) if version >= 2 else None
     # Schema 2: each zone finds its rows of the key table here.
-    grouped: dict[str, list[tuple[Any, str]]] = {}
+    grouped: dict[str, list[tuple[tuple[Any, ...], str]]] = {}
     stray: list[tuple[Any, str]] = []
     if table is not None and table.length:
         grouped, stray = table.rows_by_zone()
     rows: KeyRows | None = None if table is None else (lambda name: grouped.pop(zone_key(name), []))
     for item, item_path in items:
-        zone = _plain_zone(item, item_path, rows) or _read_zone(item, item_path, rows)
+        zone = _plain_zone(item, item_path, rows, table) or _read_zone(item, item_path, rows, table)
         key = zone_key(zone.name)
         if key in seen:
             fail(f"{item_path}.ZoneName", f"zone {zone.name!r} appears twice (first at {seen[key]})")
         seen[key] = item_path
         zones.append(zone)
     if table is not None:
-        _unplaced_rows(grouped, stray, seen, unread)
+        _unplaced_rows(table, grouped, stray, seen, unread)
 
     anchors = _read_each(
         rec, "TrustAnchors", _fast.trust_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread

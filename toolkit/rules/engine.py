@@ -7,6 +7,7 @@ One ``ZoneContext`` is built per zone and shared by every zone-scoped rule, so t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -31,6 +32,14 @@ def _selected(rules: Iterable[Rule], policy: Policy) -> Checks:
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _registry_checks(select: tuple[str, ...], ignore: tuple[str, ...]) -> Checks:
+    """``_selected`` of the registry's rules for one select/ignore pair (what ``Policy.is_selected``
+    reads): a fleet scan judges every host under one policy, and choosing among the registry's
+    rules by longest prefix takes about a sixth of judging a 20-zone host."""
+    return _selected(RULES, Policy(select=select, ignore=ignore))
+
+
 def evaluate(
     inventory: ServerInventory, policy: Policy | None = None, *, now: datetime | None = None
 ) -> tuple[list[Finding], list[Finding]]:
@@ -40,6 +49,12 @@ def evaluate(
     the current time (so an old inventory is judged as of when it was taken).
     """
     return evaluate_rules(RULES, inventory, policy, now=now)
+
+
+def _checks(rules: Iterable[Rule], policy: Policy) -> Checks:
+    if rules is RULES:
+        return _registry_checks(policy.select, policy.ignore)
+    return _selected(rules, policy)
 
 
 def evaluate_rules(
@@ -61,7 +76,7 @@ def evaluate_rules(
     t = policy.thresholds
     active: list[Finding] = []
     suppressed: list[Finding] = []
-    server_checks, zone_checks = _selected(rules, policy)
+    server_checks, zone_checks = _checks(rules, policy)
     # The policy's answers depend only on (rule, severity) and (rule, zone): ask once each.
     severities: dict[tuple[str, Severity], Severity] = {}
     suppressions: dict[tuple[str, str | None], Suppression | None] = {}
