@@ -15,8 +15,7 @@ Two workloads, each evaluated with every rule selected (the rfc profile's thresh
   normaliser, once, before timing).
 
 For each, ``rules.evaluate_rules`` runs alternately with ``cache_facts=True`` (what ``windns``
-does: each zone's facts computed once and shared by the rules, and the profile-only rules judged
-once per zone profile, see ``toolkit.rules.profile``) and ``cache_facts=False`` (the naive
+does: each zone's facts computed once and shared by the rules) and ``cache_facts=False`` (the naive
 evaluation: every rule on every zone, every fact recomputed each time a rule reads it, as the
 rules did before the cache), for ``--seconds`` of CPU time each. It prints keys (and zones) per
 CPU second for both and the ratio cached / naive measured in this run, after checking both give

@@ -3,7 +3,6 @@
     python benchmarks/bench_scan.py                      # 1,000 servers x 20 zones x 4 keys, 64 workers
     python benchmarks/bench_scan.py --servers 128 --latency 0.2   # a quick run
     python benchmarks/bench_scan.py --profile            # cProfile of normalise + rules
-    python benchmarks/bench_scan.py --skip-scan --profile --general   # ... with the general normaliser
 
 Part 1 scans ``--servers`` simulated servers through ``toolkit.services.scan.Scanner`` exactly as
 ``windns scan`` does (FakeRemote with ``--latency`` seconds per call, normalise, rules, each host
@@ -18,9 +17,7 @@ server does on its side).
 Part 2 times ``normalise_inventory`` + ``rules.evaluate`` on one server document in one thread
 and prints keys per second of the median round (target >= 100,000), CPU time per zone, and the
 share of each step. Each round first parses the server's JSON text afresh, untimed, as the
-transport does for each host of a scan. Rounds of the normaliser's fast path (what ``windns``
-runs) alternate in blocks with a few rounds of its general path (``fast=False``), for the
-speed-up between them in the same run.
+transport does for each host of a scan.
 
 The servers are generated in memory from a template (the healthy ``corp.example`` zone of the
 demo server DNS1, copied to ``--zones`` zones of ``--keys`` keys). All hosts share one simulated
@@ -181,64 +178,45 @@ def bench_rules(a: argparse.Namespace, doc: dict[str, Any]) -> None:
     def parsed() -> Any:
         return parse_script_output("inventory", text)  # as the transport parses each host's answer
 
-    # Both paths must read the document alike, or the comparison means nothing.
-    if normalise_inventory(parsed(), fast=True) != normalise_inventory(parsed(), fast=False):
-        raise SystemExit("the fast and the general normaliser disagree on the benchmark document")
     evaluate(normalise_inventory(parsed()), policy)  # warm caches (rule registry, enum spellings, spans)
-    times: dict[str, list[float]] = {"general": [], "fast": [], "rules": []}
+    times: dict[str, list[float]] = {"normalise": [], "rules": []}
     t0 = time.perf_counter()
-    # Each round reads a freshly parsed document, as a scan does for each host. Blocks of fast
-    # rounds alternate with a few general rounds (about as long), so load on a shared machine
-    # hits both paths alike; each median is then of rounds that follow rounds of their own kind.
-    while time.perf_counter() - t0 < a.seconds or not times["general"]:
-        for fast, count in ((True, FAST_BLOCK), (False, GENERAL_BLOCK)):
-            for _ in range(count):
-                document = parsed()
-                c0 = time.process_time()
-                inv = normalise_inventory(document, fast=fast)
-                c1 = time.process_time()
-                if fast:
-                    evaluate(inv, policy)
-                    times["rules"].append(time.process_time() - c1)
-                times["fast" if fast else "general"].append(c1 - c0)
+    # Each round reads a freshly parsed document, as a scan does for each host.
+    while time.perf_counter() - t0 < a.seconds:
+        document = parsed()
+        c0 = time.process_time()
+        inv = normalise_inventory(document)
+        c1 = time.process_time()
+        evaluate(inv, policy)
+        times["rules"].append(time.process_time() - c1)
+        times["normalise"].append(c1 - c0)
     wall = time.perf_counter() - t0
     # The median round: a burst of other load on a shared machine moves it far less than the mean.
     median = {step: statistics.median(spent) for step, spent in times.items()}
     print(
-        f"normalise + rules, one thread: {len(times['fast'])} rounds of {a.zones} zones x {a.keys} keys "
-        f"in {wall:.2f}s (each: parse the server's JSON, untimed; normalise; rules), "
-        f"alternating with {len(times['general'])} rounds of the general normaliser"
+        f"normalise + rules, one thread: {len(times['normalise'])} rounds of {a.zones} zones x {a.keys} keys "
+        f"in {wall:.2f}s (each: parse the server's JSON, untimed; normalise; rules)"
     )
-    for path in ("fast", "general"):
-        cpu = median[path] + median["rules"]
-        rate = keys / cpu
-        verdict = "ok" if rate >= 100_000 else "BELOW TARGET"
-        label = "normalise (fast path)" if path == "fast" else "normalise (general path, fast=False)"
-        print(f"  with {label}:")
-        print(f"    throughput       {rate:10,.0f} keys/s   (median round; target >= 100,000: {verdict})")
-        print(f"    CPU per zone     {cpu / a.zones * 1e6:10.1f} us")
-        for step in (path, "rules"):
-            spent = median[step]
-            name = "normalise" if step == path else "rules"
-            print(
-                f"      {name:14s} {spent / a.zones * 1e6:10.1f} us  "
-                f"({keys / spent:,.0f} keys/s, {spent / cpu:.0%})"
-            )
-    print(f"  normalise speed-up {median['general'] / median['fast']:10.1f} x  (general / fast, same run)")
+    cpu = median["normalise"] + median["rules"]
+    rate = keys / cpu
+    verdict = "ok" if rate >= 100_000 else "BELOW TARGET"
+    print(f"    throughput       {rate:10,.0f} keys/s   (median round; target >= 100,000: {verdict})")
+    print(f"    CPU per host     {cpu * 1e3:10.2f} ms")
+    print(f"    CPU per zone     {cpu / a.zones * 1e6:10.1f} us")
+    for step in ("normalise", "rules"):
+        spent = median[step]
+        share = f"{keys / spent:,.0f} keys/s, {spent / cpu:.0%}"
+        print(f"      {step:14s} {spent / a.zones * 1e6:10.1f} us  ({share})")
     if a.profile:
         prof = cProfile.Profile()
-        documents = [parsed() for _ in range(max(len(times["fast"]) // 4, 5))]
+        documents = [parsed() for _ in range(max(len(times["normalise"]) // 4, 5))]
         prof.enable()
         for document in documents:
-            evaluate(normalise_inventory(document, fast=not a.general), policy)
+            evaluate(normalise_inventory(document), policy)
         prof.disable()
         out = io.StringIO()
         pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
         print(out.getvalue())
-
-
-#: Rounds per block of each path in part 2: the general path takes about ten times as long.
-FAST_BLOCK, GENERAL_BLOCK = 20, 2
 
 
 def main() -> None:
@@ -256,7 +234,6 @@ def main() -> None:
     )
     ap.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     ap.add_argument("--profile", action="store_true", help="cProfile normalise + rules")
-    ap.add_argument("--general", action="store_true", help="profile the general normaliser (fast=False)")
     ap.add_argument("--replay", action="store_true", help="answer with recorded text, not the simulator")
     ap.add_argument("--skip-scan", action="store_true")
     a = ap.parse_args()

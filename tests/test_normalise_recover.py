@@ -34,8 +34,6 @@ from toolkit.normalise.inventory import (
 from toolkit.policy import load_policy
 from toolkit.rules import evaluate
 
-both_paths = pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
-
 
 def example(zones: int = 3) -> dict[str, Any]:
     """The schema example with ``zones`` copies of its signed zone (z0.example, z1.example, ...)."""
@@ -64,12 +62,11 @@ def only_error(errors: tuple[ZoneError, ...], stage: str) -> ZoneError:
 
 
 # -- inside a zone --------------------------------------------------------------------------------
-@both_paths
-def test_bad_key_value_becomes_an_error_of_its_zone_only(fast: bool) -> None:
+def test_bad_key_value_becomes_an_error_of_its_zone_only() -> None:
     doc = example()
-    good = normalise_inventory(copy.deepcopy(doc), fast=fast)
+    good = normalise_inventory(copy.deepcopy(doc))
     doc["Zones"][1]["SigningKeys"][0]["KeyLength"] = "huge"
-    inv = normalise_inventory(doc, fast=fast)
+    inv = normalise_inventory(doc)
 
     assert [z.name for z in inv.zones] == [z.name for z in good.zones]
     assert inv.zones[0] == good.zones[0] and inv.zones[2] == good.zones[2]
@@ -82,11 +79,10 @@ def test_bad_key_value_becomes_an_error_of_its_zone_only(fast: bool) -> None:
     assert_round_trip(inv)
 
 
-@both_paths
-def test_bad_settings_value_leaves_the_settings_out(fast: bool) -> None:
+def test_bad_settings_value_leaves_the_settings_out() -> None:
     doc = example()
     doc["Zones"][0]["DnsSecSetting"]["NSec3Iterations"] = "many"
-    inv = normalise_inventory(doc, fast=fast)
+    inv = normalise_inventory(doc)
     zone = inv.zones[0]
     err = only_error(zone.errors, STAGE_SETTINGS)
     assert err.message == '$.Zones[0].DnsSecSetting.NSec3Iterations: expected an integer, got "many"'
@@ -95,11 +91,10 @@ def test_bad_settings_value_leaves_the_settings_out(fast: bool) -> None:
     assert_round_trip(inv)
 
 
-@both_paths
-def test_bad_zone_property_leaves_the_zone_type_unknown_and_keeps_its_records(fast: bool) -> None:
+def test_bad_zone_property_leaves_the_zone_type_unknown_and_keeps_its_records() -> None:
     doc = example()
     doc["Zones"][2]["ZoneType"] = 1
-    inv = normalise_inventory(doc, fast=fast)
+    inv = normalise_inventory(doc)
     zone = inv.zones[2]
     err = only_error(zone.errors, STAGE_ZONE)
     assert err.message.startswith("$.Zones[2].ZoneType: numeric value 1 for ZoneType")
@@ -108,28 +103,26 @@ def test_bad_zone_property_leaves_the_zone_type_unknown_and_keeps_its_records(fa
     assert_round_trip(inv)
 
 
-@both_paths
-def test_bad_recorded_error_is_replaced_by_one_naming_it(fast: bool) -> None:
+def test_bad_recorded_error_is_replaced_by_one_naming_it() -> None:
     doc = example()
     doc["Zones"][0]["Errors"] = [
         {"Stage": "Get-DnsServerSigningKey", "Code": 9107, "Message": "denied"},
         {"Stage": "Get-DnsServerZone", "Code": "x", "Message": "?"},
     ]
-    zone = normalise_inventory(doc, fast=fast).zones[0]
+    zone = normalise_inventory(doc).zones[0]
     first, second = zone.errors
     assert first.code == 9107 and first.stage == "Get-DnsServerSigningKey"
     assert second.stage == STAGE_ERRORS
     assert second.message == '$.Zones[0].Errors[1].Code: expected an integer, got "x"'
 
 
-@both_paths
-def test_several_bad_records_in_one_zone_each_get_an_error(fast: bool) -> None:
+def test_several_bad_records_in_one_zone_each_get_an_error() -> None:
     doc = example()
     zone = doc["Zones"][0]
     zone["SigningKeys"][0]["CryptoAlgorithm"] = 8
     zone["SigningKeys"][1]["KeyId"] = "not-a-guid"
     zone["DnsSecSetting"]["IsSigned"] = "perhaps"
-    inv = normalise_inventory(doc, fast=fast)
+    inv = normalise_inventory(doc)
     errors = inv.zones[0].errors
     assert [e.stage for e in errors] == [STAGE_SETTINGS, STAGE_KEYS, STAGE_KEYS]
     assert [e.message.split(":")[0] for e in errors] == [
@@ -142,14 +135,13 @@ def test_several_bad_records_in_one_zone_each_get_an_error(fast: bool) -> None:
 
 
 # -- server-level records -------------------------------------------------------------------------
-@both_paths
-def test_bad_trust_anchor_and_point_are_dropped_with_a_server_error(fast: bool) -> None:
+def test_bad_trust_anchor_and_point_are_dropped_with_a_server_error() -> None:
     doc = example()
     anchor = doc["TrustAnchors"][0]
     doc["TrustAnchors"] = [dict(anchor, KeyTag="x"), dict(anchor, TrustAnchorName="other.example.")]
     point = doc["TrustPoints"][0]
     doc["TrustPoints"] = [dict(point, TrustPointState=5), dict(point, TrustPointName="other.example.")]
-    inv = normalise_inventory(doc, fast=fast)
+    inv = normalise_inventory(doc)
     assert [a.name for a in inv.trust_anchors] == ["other.example."]
     assert [p.name for p in inv.trust_points] == ["other.example."]
     ta, tp = inv.errors
@@ -160,11 +152,10 @@ def test_bad_trust_anchor_and_point_are_dropped_with_a_server_error(fast: bool) 
     assert_round_trip(inv)
 
 
-@both_paths
-def test_bad_server_setting_leaves_the_settings_unknown(fast: bool) -> None:
+def test_bad_server_setting_leaves_the_settings_unknown() -> None:
     doc = example()
     doc["Server"]["Settings"]["EnableDnsSec"] = "maybe"
-    inv = normalise_inventory(doc, fast=fast)
+    inv = normalise_inventory(doc)
     assert inv.server.name == "DNS1" and inv.server.dns_version == "10.0.20348"
     assert inv.server.settings == ServerDnssecSettings()
     err = only_error(inv.errors, STAGE_SERVER_SETTINGS)
@@ -198,7 +189,6 @@ def _duplicate(doc: dict[str, Any]) -> None:
     doc["Zones"].append(copy.deepcopy(doc["Zones"][0]))
 
 
-@both_paths
 @pytest.mark.parametrize(
     ("change", "path"),
     [
@@ -218,12 +208,12 @@ def _duplicate(doc: dict[str, Any]) -> None:
     ],
 )
 def test_broken_structure_is_one_error_for_the_host(
-    fast: bool, change: Callable[[dict[str, Any]], None], path: str
+    change: Callable[[dict[str, Any]], None], path: str
 ) -> None:
     doc = example()
     change(doc)
     with pytest.raises(NormaliseError) as info:
-        normalise_inventory(doc, fast=fast, source="dns1:inventory")
+        normalise_inventory(doc, source="dns1:inventory")
     assert info.value.path == path and str(info.value).startswith(f"dns1:inventory: {path}: ")
 
 

@@ -309,8 +309,7 @@ def test_suppression_is_decided_per_zone_and_severity_per_hit() -> None:
 def test_selection_kept_per_policy_matches_choosing_afresh(
     inv: ServerInventory, lists: list[tuple[str, str]]
 ) -> None:
-    # The engine keeps each policy's chosen checks (per rules tuple, select and ignore lists):
-    # evaluating under policies in turn, and under one of them again, must give what choosing
+    # Evaluating under policies in turn, and under one of them again, must give what choosing
     # the rules afresh for each gives.
     for select, ignore in [*lists, lists[0]]:
         policy = dataclasses.replace(EVERYTHING["baseline"], select=(select,), ignore=(ignore,))

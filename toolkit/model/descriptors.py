@@ -54,8 +54,11 @@ def _check_aware(name: str, value: datetime | None) -> None:
         raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value!r}")
 
 
+_ZERO = timedelta(0)
+
+
 def _check_nonneg(name: str, value: timedelta | None) -> None:
-    if value is not None and value < timedelta(0):
+    if value is not None and value < _ZERO:
         raise ValueError(f"{name} must not be negative, got {value!r}")
 
 
@@ -108,16 +111,14 @@ class SigningKey:
             raise ValueError("key_id must not be empty")
         if self.key_length is not None and not 0 < self.key_length <= 16384:
             raise ValueError(f"key_length out of range: {self.key_length}")
-        for name in ("last_rollover_time", "next_rollover_time"):
-            _check_aware(name, getattr(self, name))
-        for name in (
-            "dnskey_signature_validity",
-            "ds_signature_validity",
-            "zone_signature_validity",
-            "initial_rollover_offset",
-            "rollover_period",
-        ):
-            _check_nonneg(name, getattr(self, name))
+        # Attributes read directly, not by name (a fleet's scan builds every key through here).
+        _check_aware("last_rollover_time", self.last_rollover_time)
+        _check_aware("next_rollover_time", self.next_rollover_time)
+        _check_nonneg("dnskey_signature_validity", self.dnskey_signature_validity)
+        _check_nonneg("ds_signature_validity", self.ds_signature_validity)
+        _check_nonneg("zone_signature_validity", self.zone_signature_validity)
+        _check_nonneg("initial_rollover_offset", self.initial_rollover_offset)
+        _check_nonneg("rollover_period", self.rollover_period)
 
     @property
     def is_ksk(self) -> bool:
@@ -208,8 +209,9 @@ class Zone:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("zone name must not be empty")
+        name = self.name
         for k in self.keys:
-            if zone_key(k.zone) != zone_key(self.name):
+            if k.zone != name and zone_key(k.zone) != zone_key(name):
                 raise ValueError(f"key {k.key_id} belongs to zone {k.zone!r}, not {self.name!r}")
 
     @property

@@ -12,26 +12,20 @@ after a type test, or returns None as soon as anything is not in the plain shape
 name it does not know or a missing one, a value of another type or spelling, a value out of
 range). The caller then reads that record with the general reader, which accepts every shape
 and, for a bad value, raises the NormaliseError naming its path. So a record gives the same
-descriptor either way (``tests/test_normalise_fast.py`` holds the two to it), and errors only
-ever come from the general readers: no path is built here.
+descriptor either way, and errors only ever come from the general readers: no path is built
+here.
 
-In front of these, ``columns.read_zones`` reads every plain zone of a document at once, member
-by member, with the tables and value tests defined here (the public names below are for it);
-what it declines is read zone by zone with ``zone_head``/``zone_settings``/``signing_key``. The
-server record, trust anchors and trust points have their own readers (``server_info``,
-``trust_anchor``, ``trust_point``).
-
-Descriptors are built without ``__post_init__`` (``_unchecked``): every value was checked here
-at least as strictly as the descriptor checks it (non-blank zone and key id, lengths and counts
-in range, aware UTC times, non-negative spans; ``new_zone`` is given keys read for that zone).
+Zones are read zone by zone with ``zone_head``/``zone_settings``/``signing_key``; the server
+record, trust anchors and trust points have their own readers (``server_info``,
+``trust_anchor``, ``trust_point``). Every descriptor is built through its own constructor, so
+its ``__post_init__`` checks hold for whatever is read here as for the general readers.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Final, TypeVar
 
 from toolkit.model.descriptors import (
@@ -64,29 +58,11 @@ from toolkit.normalise.records import UNKNOWN_ZONE_TYPE
 from toolkit.normalise.table import KEY_COLUMNS
 
 __all__ = [
-    "ALGORITHM",
-    "DOTNET_MIN",
-    "GUID",
-    "KEY_NAMES",
-    "KEY_STATE",
-    "KEY_TYPE",
-    "NEXT_ACTION",
     "NOT_PLAIN",
-    "NUMBER_SPANS",
-    "ROLLOVER_STATUS",
-    "ROLLOVER_TYPE",
-    "SCOPE",
-    "SETTINGS_NAMES",
-    "KEYS_LISTED",
-    "ZONE_NAMES",
-    "ZONE_TYPE",
-    "NotPlain",
-    "Spellings",
-    "new_key",
-    "new_settings",
     "new_zone",
     "plain_time",
     "server_info",
+    "key_values",
     "signing_key",
     "trust_anchor",
     "trust_point",
@@ -102,45 +78,12 @@ class NotPlain(Exception):
     """A value is not in the plain shape: the caller reads the record with the general reader."""
 
 
-def _unchecked(cls: type[T]) -> Callable[..., T]:
-    """A constructor of the frozen, slotted dataclass ``cls`` that skips ``__post_init__``.
-
-    Its parameters are the fields, in order. A frozen dataclass sets each field with
-    ``object.__setattr__`` (its own ``__setattr__`` refuses), about 100 ns a field. Here a
-    twin class with the same slots and no ``__setattr__`` of its own stores the fields the
-    ordinary, fast way, in the one generated function (no ``__init__`` call); then the object
-    becomes a ``cls``. Python allows that ``__class__`` assignment only between classes with
-    the same layout, so a descriptor that gains a field the twin lacks fails at import, not
-    later. For the 22 fields of a SigningKey: 2.4 us -> 0.9 us with an ``__init__`` on the
-    twin, 0.6 us without (measured in one run each).
-    The code is generated (as ``dataclasses`` generates ``__init__``) from the field names,
-    which are identifiers of our own descriptors.
-    """
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    if tuple(getattr(cls, "__slots__", ())) != tuple(names) or "__dict__" in dir(cls):
-        raise TypeError(f"{cls.__name__} is not a slotted dataclass with only its fields as slots")
-    stores = "".join(f"    obj.{n} = {n}\n" for n in names)
-    scope: dict[str, Any] = {"_cls": cls, "_new": object.__new__}
-    exec(
-        f"class Twin:\n    __slots__ = {tuple(names)!r}\n"
-        f"def make({', '.join(names)}):\n"
-        "    obj = _new(Twin)\n"  # no __init__: one Python call a descriptor, not two
-        f"{stores}"
-        "    obj.__class__ = _cls\n"
-        "    return obj\n",
-        scope,
-    )
-    make: Callable[..., T] = scope["make"]
-    make.__qualname__ = f"unchecked_{cls.__name__}"
-    probe = make(*range(len(names)))  # the layouts match, or this raises TypeError now
-    if [getattr(probe, n) for n in names] != list(range(len(names))):  # pragma: no cover
-        raise TypeError(f"{cls.__name__}: the unchecked constructor misplaces fields")
-    return make
-
-
-new_key = _unchecked(SigningKey)
-new_settings = _unchecked(ZoneDnssecSettings)
-new_zone = _unchecked(Zone)
+# The descriptors are built through their own (validating) constructors, positionally in field
+# order. A value the constructor refuses (``ValueError``) sends the record to the general reader,
+# which names the path.
+new_key = SigningKey
+new_settings = ZoneDnssecSettings
+new_zone = Zone
 
 #: The property names of each record as the inventory script prints them (docs/inventory-schema.md);
 #: a key record's are the columns of the key table.
@@ -223,27 +166,27 @@ def _span(value: Any) -> timedelta:
 class _Spans(dict[Any, Any]):
     """Seconds -> timedelta, looked up as ``table[value]``: JSON null is None, and the spans met
     so far are kept (fleets repeat the same few periods and TTLs). ``_span`` says what is
-    plain. 0 and 1 are kept only when ``numbers`` is set, for a column already known to hold
-    numbers or null (``columns._span_column``; ``InitialRolloverOffset`` is 0 on every key of a
-    default fleet): elsewhere JSON false and true, equal to 0 and 1 as dictionary keys, must
-    miss to be refused."""
+    plain. 0 and 1 are not kept: JSON false and true, equal to 0 and 1 as dictionary keys,
+    must miss to be refused (``__missing__`` gives 0 and 1 from ``_SMALL``)."""
 
-    __slots__ = ("numbers",)
+    __slots__ = ()
 
-    def __init__(self, *, numbers: bool) -> None:
+    def __init__(self) -> None:
         super().__init__({None: None})
-        self.numbers = numbers
 
     def __missing__(self, value: Any) -> timedelta:
+        kind = type(value)  # 0 and 1 are not kept (JSON false and true are equal keys): looked up here
+        if (kind is int or kind is float) and (value == 0 or value == 1):
+            return _SMALL[int(value)]
         span = _span(value)
-        if (self.numbers or (value != 0 and value != 1)) and len(self) < _SPANS_MAX:
+        if value != 0 and value != 1 and len(self) < _SPANS_MAX:
             self[value] = span
         return span
 
 
 _SPANS_MAX = 1024
-_SPANS = _Spans(numbers=False)
-NUMBER_SPANS = _Spans(numbers=True)
+_SMALL: Final = (timedelta(0), timedelta(seconds=1))
+_SPANS = _Spans()
 
 
 def _str(value: Any) -> str | None:
@@ -334,14 +277,31 @@ def _zone_name(value: Any, zone: str) -> str:
 
 
 # -- records --------------------------------------------------------------------------------------
+_KEY_VALUES: Final = itemgetter(*KEY_COLUMNS)
+
+
 def signing_key(obj: Any, zone: str) -> SigningKey | None:
     """A plain ``SigningKeys[]`` record of zone ``zone`` -> SigningKey, else None."""
     if type(obj) is not dict or len(obj) != _KEY_COUNT:
         return None
-    try:  # every name read below: with the count, exactly the script's names (else KeyError)
-        key_id = obj["KeyId"]
-        key_type = KEY_TYPE[obj["KeyType"]]
-        algorithm = ALGORITHM[obj["CryptoAlgorithm"]]
+    try:  # with the count, exactly the script's names (else KeyError)
+        values = _KEY_VALUES(obj)
+    except KeyError:
+        return None
+    return key_values(values, zone)
+
+
+def key_values(values: tuple[Any, ...], zone: str) -> SigningKey | None:
+    """A plain key record's values, in ``KEY_COLUMNS`` order (a row of a plain key table, or a
+    record's members) -> SigningKey of zone ``zone``, else None."""
+    try:
+        (
+            zone_name, key_id, key_type, current_state, provider, in_ad, algorithm, length,
+            dnskey_validity, ds_validity, zone_validity, offset, period, rollover_type, action,
+            last_time, next_time, status, active, standby, next_key, enabled,
+        ) = values  # fmt: skip
+        key_type = KEY_TYPE[key_type]
+        algorithm = ALGORITHM[algorithm]
         if (
             key_type is None
             or algorithm is None
@@ -349,31 +309,31 @@ def signing_key(obj: Any, zone: str) -> SigningKey | None:
             or not GUID.fullmatch(key_id)  # braces, upper case: the general reader's canonical form
         ):
             return None
-        return new_key(
-            _zone_name(obj["ZoneName"], zone),
+        return SigningKey(
+            _zone_name(zone_name, zone),
             key_id,
             key_type,
             algorithm,
-            _int(obj["KeyLength"], 1, 16384),
-            KEY_STATE[obj["CurrentState"]],
-            _str(obj["KeyStorageProvider"]),
-            _bool(obj["StoreKeysInAD"]),
-            _SPANS[obj["DnsKeySignatureValidityPeriod"]],
-            _SPANS[obj["DSSignatureValidityPeriod"]],
-            _SPANS[obj["ZoneSignatureValidityPeriod"]],
-            _SPANS[obj["InitialRolloverOffset"]],
-            _SPANS[obj["RolloverPeriod"]],
-            ROLLOVER_TYPE[obj["RolloverType"]],
-            NEXT_ACTION[obj["NextRolloverAction"]],
-            _time(obj["LastRolloverTime"]),
-            _time(obj["NextRolloverTime"]),
-            ROLLOVER_STATUS[obj["CurrentRolloverStatus"]],
-            _str(obj["ActiveKey"]),
-            _str(obj["StandbyKey"]),
-            _str(obj["NextKey"]),
-            _bool(obj["IsRolloverEnabled"]),
+            _int(length, 1, 16384),
+            KEY_STATE[current_state],
+            _str(provider),
+            _bool(in_ad),
+            _SPANS[dnskey_validity],
+            _SPANS[ds_validity],
+            _SPANS[zone_validity],
+            _SPANS[offset],
+            _SPANS[period],
+            ROLLOVER_TYPE[rollover_type],
+            NEXT_ACTION[action],
+            _time(last_time),
+            _time(next_time),
+            ROLLOVER_STATUS[status],
+            _str(active),
+            _str(standby),
+            _str(next_key),
+            _bool(enabled),
         )
-    except (NotPlain, TypeError, KeyError):  # TypeError: an object or array where a table wants a key
+    except (NotPlain, TypeError, ValueError):  # TypeError: an object or array for a key
         return None
 
 
@@ -431,7 +391,7 @@ def zone_settings(obj: Any, zone: str) -> ZoneDnssecSettings | None:
             _KEY_MASTER[obj["KeyMasterStatus"]],
             _bool(obj["IsSigned"]),
         )
-    except (NotPlain, TypeError, KeyError):
+    except (NotPlain, TypeError, KeyError, ValueError):
         return None
 
 
@@ -460,7 +420,7 @@ def zone_head(obj: Any) -> ZoneHead | None:
             bool(_bool(get("IsAutoCreated"))),
             SCOPE[get("ReplicationScope")],
         )
-    except (NotPlain, TypeError):
+    except (NotPlain, TypeError, ValueError):
         return None
 
 
@@ -480,10 +440,10 @@ _POINT_NAMES: Final = frozenset(
 )  # fmt: skip
 _ANCHOR_TYPE = Spellings(TrustAnchorType)
 _ANCHOR_STATE = Spellings(TrustAnchorState)
-_new_server_settings = _unchecked(ServerDnssecSettings)
-_new_server = _unchecked(ServerInfo)
-_new_anchor = _unchecked(TrustAnchor)
-_new_point = _unchecked(TrustPoint)
+_new_server_settings = ServerDnssecSettings
+_new_server = ServerInfo
+_new_anchor = TrustAnchor
+_new_point = TrustPoint
 
 
 def _exactly(obj: Any, names: frozenset[str]) -> bool:
@@ -512,7 +472,7 @@ def server_info(obj: Any) -> ServerInfo | None:
         else:
             return None
         return _new_server(name, _str(obj["OsVersion"]), _str(obj["DnsVersion"]), settings)
-    except (NotPlain, TypeError):
+    except (NotPlain, TypeError, ValueError):
         return None
 
 
@@ -537,7 +497,7 @@ def trust_anchor(obj: Any) -> TrustAnchor | None:
             _time(obj["EnteredStateTime"]),
             _time(obj["NextStateTime"]),
         )
-    except (NotPlain, TypeError):
+    except (NotPlain, TypeError, ValueError):
         return None
 
 
@@ -559,5 +519,5 @@ def trust_point(obj: Any) -> TrustPoint | None:
             _int(obj["LastActiveRefreshResult"], 0, 2**32 - 1),
             _str(obj["LastActiveRefreshResultDescription"]),
         )
-    except (NotPlain, TypeError):
+    except (NotPlain, TypeError, ValueError):
         return None

@@ -27,10 +27,10 @@ The recorded errors are written back by ``dump_inventory``, so ``normalise_inven
 times are UTC to the microsecond, zone errors name their zone, and a null ``Code`` is what
 ``FullyQualifiedErrorId`` implies.
 
-Zones are read by the fast readers of ``fast`` first (the plain records our script prints):
-all plain zones at once as columns, else zone by zone, falling back record by record to the
-general readers of ``records``; the server record, trust anchors and points likewise; ``fast=False`` reads
-everything the general way (the reference the fast path is tested and benchmarked against).
+One reader per document: each record (zone, key row, settings, server, trust anchor or point)
+is read by the plain reader of ``fast`` when it is in the shape our script prints, and by the
+general reader of ``records`` (which names the JSON path of a bad value) when it is not. Both
+build the descriptors through their own validating constructors.
 
 ``Source`` is an optional member beyond the schema: ``dump_inventory`` writes it only when an
 inventory did not come from our script (``"cmdlet"``: raw cmdlet output saved by an admin), so
@@ -58,7 +58,6 @@ from toolkit.model.descriptors import (
     ZoneError,
 )
 from toolkit.model.enums import WinEnum
-from toolkit.normalise import columns as _columns
 from toolkit.normalise import fast as _fast
 from toolkit.normalise.cim import MISSING, Record
 from toolkit.normalise.coerce import as_datetime, as_items, as_str, describe, fail
@@ -75,7 +74,7 @@ from toolkit.normalise.records import (
     zone_settings_from_json,
 )
 from toolkit.normalise.selfcheck import NOT_ASKED, check_answer
-from toolkit.normalise.table import KEYS, key_table, read_table
+from toolkit.normalise.table import KEYS, Table, key_table, read_table
 
 __all__ = [
     "STAGE_ANCHORS",
@@ -186,11 +185,11 @@ def _read_errors(items: list[tuple[Any, str]], zone: str | None, unread: list[Zo
     return out
 
 
-#: A zone name -> the zone's rows of a schema 2 key table (see ``_normalise``).
-KeyRows = Callable[[str], list[tuple[Any, str]]]
+#: A zone name -> the zone's rows of a schema 2 key table, each its values (see ``_normalise``).
+KeyRows = Callable[[str], list[tuple[tuple[Any, ...], str]]]
 
 
-def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
+def _read_zone(obj: Any, path: str, rows: KeyRows | None = None, table: Table | None = None) -> Zone:
     """One ``Zones[]`` entry, the general way (every shape ``records`` reads). Its keys are
     ``rows(name)`` in a schema 2 document, else its ``SigningKeys``."""
     rec = Record(obj, path)
@@ -211,8 +210,8 @@ def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
         dnssec = _read_settings(value, vpath, name, unread)
 
     keys: list[SigningKey] = []
-    if rows is not None:
-        items = rows(name)
+    if rows is not None and table is not None:
+        items = [(table.record(values), row_path) for values, row_path in rows(name)]
     else:
         value, vpath = rec.get("SigningKeys")
         items = [] if value is MISSING else as_items(value, vpath)
@@ -229,7 +228,7 @@ def _read_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone:
         fail(path, str(exc))
 
 
-def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None:
+def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None, table: Table | None = None) -> Zone | None:
     """One ``Zones[]`` entry through the fast readers; None when the zone record itself is not
     plain. A key or setting that is not plain is read the general way, with the same path. Its
     keys as ``_read_zone`` finds them."""
@@ -248,51 +247,62 @@ def _plain_zone(obj: Any, path: str, rows: KeyRows | None = None) -> Zone | None
             dnssec = _read_settings(value, f"{path}.DnsSecSetting", name, unread)
 
     keys: list[SigningKey] = []
-    read_key = _fast.signing_key
-    if rows is not None:
-        items = rows(name)
+    key: SigningKey | None
+    if rows is not None and table is not None:  # schema 2: the zone's rows of the key table
+        plain = table.plain
+        read_values = _fast.key_values
+        for values, item_path in rows(name):
+            key = read_values(values, name) if plain else None
+            if key is None:
+                key = _read_key(table.record(values), item_path, name, unread)
+            if key is not None:
+                keys.append(key)
     else:
-        items = [(item, f"{path}.SigningKeys[{i}]") for i, item in enumerate(get("SigningKeys") or ())]
-    for item, item_path in items:
-        key = read_key(item, name) or _read_key(item, item_path, name, unread)
-        if key is not None:
-            keys.append(key)
+        read_key = _fast.signing_key
+        for i, item in enumerate(get("SigningKeys") or ()):
+            key = read_key(item, name) or _read_key(item, f"{path}.SigningKeys[{i}]", name, unread)
+            if key is not None:
+                keys.append(key)
 
     items = get("Errors")
     recorded = _read_errors(as_items(items, f"{path}.Errors"), name, unread) if items else []
-    return _fast.new_zone(*head, dnssec, tuple(keys), tuple(recorded + unread) if recorded or unread else ())
+    try:
+        return _fast.new_zone(*head, dnssec, tuple(keys), tuple(recorded + unread))
+    except (ValueError, TypeError) as exc:  # pragma: no cover - every field was checked above
+        fail(path, str(exc))
 
 
 def _unplaced_rows(
-    grouped: dict[str, list[tuple[Any, str]]],
+    table: Table,
+    grouped: dict[str, list[tuple[tuple[Any, ...], str]]],
     stray: list[tuple[Any, str]],
     seen: dict[str, str],
     unread: list[ZoneError],
 ) -> None:
     """Rows of the key table that no zone took: each a server-level error (``normalise
-    SigningKeys``), since the key cannot be placed in a zone. (Rows of zones the column reader
-    took are in ``grouped`` when other zones were read row by row.)"""
+    SigningKeys``), since the key cannot be placed in a zone."""
     for value, path in stray:
         message = f"{path}: expected a zone's name, got {describe(value)}"
         unread.append(ZoneError(stage=STAGE_KEYS, message=message))
     for key, rows in grouped.items():
         if key in seen:
             continue
-        for row, path in rows:
+        for values, path in rows:
+            name = table.record(values)["ZoneName"]
             unread.append(
                 ZoneError(
                     stage=STAGE_KEYS,
-                    message=f"{path}.ZoneName: zone {row['ZoneName']!r} is not in $.Zones",
+                    message=f"{path}.ZoneName: zone {name!r} is not in $.Zones",
                 )
             )
 
 
 # -- the document ---------------------------------------------------------------------------------
-def _server(rec: Record, unread: list[ZoneError], fast: bool) -> ServerInfo:
+def _server(rec: Record, unread: list[ZoneError]) -> ServerInfo:
     value, path = rec.get("Server")
     if value is MISSING:
         fail(path, "required property is missing")
-    plain = _fast.server_info(value) if fast else None
+    plain = _fast.server_info(value)
     if plain is not None:
         return plain
     info = server_identity_from_json(value, path)
@@ -309,7 +319,7 @@ def _server(rec: Record, unread: list[ZoneError], fast: bool) -> ServerInfo:
 def _read_each(
     rec: Record,
     name: str,
-    plain: Callable[[Any], T | None] | None,
+    plain: Callable[[Any], T | None],
     general: Callable[[Any, str], T],
     stage: str,
     unread: list[ZoneError],
@@ -319,7 +329,7 @@ def _read_each(
     and becomes a server-level error of ``stage``."""
     out: list[T] = []
     for item, item_path in _array(rec, name):
-        read = plain(item) if plain is not None else None
+        read = plain(item)
         if read is not None:
             out.append(read)
             continue
@@ -330,43 +340,40 @@ def _read_each(
     return out
 
 
-def _normalise(doc: Any, fast: bool) -> ServerInventory:
+def _normalise(doc: Any) -> ServerInventory:
     rec = Record(doc, "$")
     version = _check_schema(rec)
     unread: list[ZoneError] = []
-    server = _server(rec, unread, fast)
+    server = _server(rec, unread)
 
     zones: list[Zone] = []
     seen: dict[str, str] = {}
     items = _array(rec, "Zones")
     table = read_table(*rec.get(KEYS)) if version >= 2 else None
-    taken = _columns.read_zones([item for item, _ in items], table) if fast else [None] * len(items)
-    # Schema 2: the zones the column reader did not take find their rows of the key table here.
-    grouped: dict[str, list[tuple[Any, str]]] = {}
+    # Schema 2: each zone finds its rows of the key table here.
+    grouped: dict[str, list[tuple[tuple[Any, ...], str]]] = {}
     stray: list[tuple[Any, str]] = []
-    if table is not None and table.length and None in taken:
+    if table is not None and table.length:
         grouped, stray = table.rows_by_zone()
     rows: KeyRows | None = None if table is None else (lambda name: grouped.pop(zone_key(name), []))
-    for (item, item_path), zone in zip(items, taken, strict=True):
-        if zone is None and fast:
-            zone = _plain_zone(item, item_path, rows)
-        if zone is None:
-            zone = _read_zone(item, item_path, rows)
+    for item, item_path in items:
+        zone = _plain_zone(item, item_path, rows, table) or _read_zone(item, item_path, rows, table)
         key = zone_key(zone.name)
         if key in seen:
             fail(f"{item_path}.ZoneName", f"zone {zone.name!r} appears twice (first at {seen[key]})")
         seen[key] = item_path
         zones.append(zone)
     if table is not None:
-        _unplaced_rows(grouped, stray, seen, unread)
+        _unplaced_rows(table, grouped, stray, seen, unread)
 
-    plain_anchor, plain_point = (_fast.trust_anchor, _fast.trust_point) if fast else (None, None)
-    anchors = _read_each(rec, "TrustAnchors", plain_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread)
-    points = _read_each(rec, "TrustPoints", plain_point, trust_point_from_json, STAGE_POINTS, unread)
+    anchors = _read_each(
+        rec, "TrustAnchors", _fast.trust_anchor, trust_anchor_from_json, STAGE_ANCHORS, unread
+    )
+    points = _read_each(rec, "TrustPoints", _fast.trust_point, trust_point_from_json, STAGE_POINTS, unread)
     recorded = _read_errors(_array(rec, "Errors"), None, unread)
 
     value, path = rec.get("CollectedAt")
-    collected_at = _fast.plain_time(value) if fast else _fast.NOT_PLAIN
+    collected_at = _fast.plain_time(value)
     if collected_at is _fast.NOT_PLAIN:
         collected_at = as_datetime(None if value is MISSING else value, path)
     source_value, source_path = rec.get("Source")
@@ -390,7 +397,6 @@ def normalise_inventory(
     doc: Any,
     *,
     source: str | None = None,
-    fast: bool = True,
     asked: object = NOT_ASKED,
     self_check: bool = True,
 ) -> ServerInventory:
@@ -402,13 +408,11 @@ def normalise_inventory(
     Raises ProtocolError when the document's self-check does not match what it holds
     (``toolkit.normalise.selfcheck``; ``asked`` says what a live audit asked for,
     ``self_check=False`` skips it for a stored scan, which passed it when it was collected).
-    ``fast=False`` reads every record the general way (for tests and benchmarks: the result is
-    the same).
     """
     if self_check:
         check_answer(doc, asked=asked, source=source)
     try:
-        return _normalise(doc, fast)
+        return _normalise(doc)
     except NormaliseError as exc:
         raise with_source(exc, source) from None
 

@@ -5,8 +5,8 @@ Schema 2 prints them once for the document, as a table: an object whose members 
 record's members (``ZoneName``, ``KeyId``, ... exactly as schema 1 names them), each an array
 holding that member of every key. Row ``i`` is the key record ``{member: column[i]}``; its
 ``ZoneName`` names its zone, and the script prints each zone's rows together, in zone order.
-The member names are then printed once per document instead of once per key, and a reader
-takes each column whole (``toolkit.normalise.columns``).
+The member names are then printed once per document instead of once per key; the reader
+takes the table row by row (``Table.rows_by_zone``).
 
 Errors in a row name the row as ``$.Keys[i]`` and its member as ``$.Keys[i].KeyLength``. A
 table that is not an object of arrays of one length is a structure error of the document, as a
@@ -52,22 +52,37 @@ class Table:
     columns: dict[str, list[Any]] = field(default_factory=dict)
     length: int = 0
 
-    def row(self, i: int) -> dict[str, Any]:
-        """Row ``i`` as a record."""
-        return {name: values[i] for name, values in self.columns.items()}
+    def record(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        """A row's values (as ``rows_by_zone`` gives them) as a key record."""
+        return dict(zip(self.columns, values, strict=True))
 
-    def rows_by_zone(self) -> tuple[dict[str, list[tuple[dict[str, Any], str]]], list[tuple[Any, str]]]:
-        """The rows grouped by ``zone_key`` of their ``ZoneName`` (rows of one zone in table
-        order), and the rows whose ``ZoneName`` is not text, with their paths: (value, path of
-        the value)."""
+    @property
+    def plain(self) -> bool:
+        """The table has exactly the script's columns, in its order (``KEY_COLUMNS``): each row's
+        values are then a key record's in that order."""
+        return tuple(self.columns) == KEY_COLUMNS
+
+    def rows_by_zone(
+        self,
+    ) -> tuple[dict[str, list[tuple[tuple[Any, ...], str]]], list[tuple[Any, str]]]:
+        """The rows (each its values, in column order; ``record`` makes one a key record)
+        grouped by ``zone_key`` of their ``ZoneName`` (rows of one zone in table order), and
+        the rows whose ``ZoneName`` is not text, with their paths: (value, path of the value)."""
         names = self.columns.get("ZoneName", [None] * self.length)
-        grouped: dict[str, list[tuple[dict[str, Any], str]]] = {}
+        rows = list(zip(*self.columns.values(), strict=True))
+        grouped: dict[str, list[tuple[tuple[Any, ...], str]]] = {}
         stray: list[tuple[Any, str]] = []
+        last: Any = None  # the script prints a zone's rows together: one zone_key per run of them
+        bucket: list[tuple[tuple[Any, ...], str]] = []
         for i, name in enumerate(names):
             if type(name) is not str or not name.strip():
                 stray.append((name, f"{self.path}[{i}].ZoneName"))
+                last = None
                 continue
-            grouped.setdefault(zone_key(name), []).append((self.row(i), f"{self.path}[{i}]"))
+            if name != last:
+                bucket = grouped.setdefault(zone_key(name), [])
+                last = name
+            bucket.append((rows[i], f"{self.path}[{i}]"))
         return grouped, stray
 
 

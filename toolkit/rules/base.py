@@ -18,8 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 from toolkit import catalogue
 from toolkit.catalogue import Win32Error, describe_win32
@@ -145,29 +144,6 @@ class ZoneContext:
         )
         return ctx
 
-    @classmethod
-    def judging_like(
-        cls,
-        server: str,
-        inventory: ServerInventory,
-        zone: Zone,
-        t: Thresholds,
-        now: datetime,
-        like: FactsLike,
-    ) -> ZoneContext:
-        """``judging`` for a zone of the same profile (``toolkit.rules.profile``) as the zone
-        ``like`` was taken from (``FactsLike.of``): its facts are that zone's, with each key
-        replaced by this zone's key in the same position, and its own NSEC3 settings."""
-        ctx = object.__new__(_Judging)
-        facts = ctx.__dict__
-        facts.update(like.plain)
-        keys = zone.keys
-        for name, pick in like.picks:
-            facts[name] = pick(keys)
-        facts["nsec3"] = zone.dnssec if like.nsec3 else None
-        facts.update(server=server, inventory=inventory, zone=zone, t=t, now=now, cache_facts=True)
-        return ctx
-
     @fact
     def is_primary(self) -> bool:
         return self.zone.zone_type is ZoneType.PRIMARY
@@ -211,8 +187,7 @@ class ZoneContext:
     def pending_keys(self) -> tuple[SigningKey, ...]:
         """The readable keys that are not retired but sign nothing yet (``not_yet_signing``).
 
-        Not filled by ``_key_facts``: it reads the key pointers, which a zone's profile leaves out
-        (``toolkit.rules.profile``), so it is computed from each zone's own keys."""
+        Not filled by ``_key_facts``: computed on first read."""
         return tuple(k for k in self.keys if not_yet_signing(k))
 
     @fact
@@ -408,49 +383,6 @@ _FILLED: tuple[str, ...] = tuple(_key_facts(Zone(name="-", zone_type=ZoneType.PR
 for _name in _FILLED:
     setattr(_Judging, _name, None)  # never read: every _Judging has the fact in its __dict__
 del _name
-#: The filled facts that hold keys of the zone (tuples of them), and the one that holds its settings
-_KEYED: Final = ("keys", "ksks", "zsks", "active_keys", "signing_keys", "odd_keys")
-_OWN: Final = (*_KEYED, "nsec3")
-if not set(_OWN) <= set(_FILLED):  # pragma: no cover - a fact renamed in one place
-    raise TypeError("_KEYED names a fact _key_facts does not fill")
-
-KeyPick = Callable[[tuple[SigningKey, ...]], tuple[SigningKey, ...]]
-
-
-def _pick(positions: list[int]) -> KeyPick:
-    """A function taking a zone's keys to those at ``positions`` (a tuple, in that order)."""
-    if not positions:
-        return lambda keys: ()
-    if len(positions) == 1:
-        at = positions[0]
-        return lambda keys: (keys[at],)
-    return itemgetter(*positions)  # a tuple for two or more
-
-
-@dataclass(frozen=True, slots=True)
-class FactsLike:
-    """One zone's filled facts (``_key_facts``), to give the zones of its profile
-    (``ZoneContext.judging_like``). Every filled fact follows from the profile and the keys'
-    positions: whether the zone is a primary, signed, its keys readable (a zone with read
-    errors has no profile), each key's type, state, algorithm, length and rollover kind and
-    status, the settings' denial of existence and DS digests. So the facts that hold no key
-    are the same for every zone of the profile (``plain``); those that hold keys are the keys
-    at the same positions (``picks``); ``nsec3`` holds the zone's own settings when it holds
-    any (they carry its name and salt). The engine builds one per profile and evaluation;
-    ``tests/test_rules_profile.py`` holds clones' facts to ``judging``'s."""
-
-    plain: dict[str, object]
-    picks: tuple[tuple[str, KeyPick], ...]
-    nsec3: bool
-
-    @classmethod
-    def of(cls, ctx: ZoneContext) -> FactsLike:
-        """The facts of a context ``judging`` or ``judging_like`` built."""
-        facts = ctx.__dict__
-        at = {id(k): i for i, k in enumerate(ctx.zone.keys)}
-        picks = tuple((name, _pick([at[id(k)] for k in facts[name]])) for name in _KEYED)
-        plain = {name: facts[name] for name in _FILLED if name not in _OWN}
-        return cls(plain, picks, facts["nsec3"] is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,8 +404,7 @@ class Rule:
     ``checks``, ``why`` and ``remediation`` are prose in ruff's doc sections (What it checks / Why
     it matters / Remediation); ``remediation`` is PowerShell with ``<Zone>``/``<KeyId>``
     placeholders. ``win32`` is the Win32 error the condition predicts (its catalogue entry feeds
-    ``explain``); ``stig`` the DISA Vuln/STIG ids; ``profile_only`` what the engine may share
-    between zones alike.
+    ``explain``); ``stig`` the DISA Vuln/STIG ids.
     """
 
     id: str
@@ -488,10 +419,6 @@ class Rule:
     server_check: ServerCheck | None = None
     win32: int | None = None
     stig: tuple[str, ...] = ()
-    #: The check reads only the zone's profile (``toolkit.rules.profile``): not the zone's name or
-    #: read errors, nor its keys' ids, version references or rollover times, nor the NSEC3 salt.
-    #: The engine then judges it once per profile and evaluation. Off unless declared.
-    profile_only: bool = False
 
     def __post_init__(self) -> None:
         if (self.scope == "zone") != (self.zone_check is not None) or (self.scope == "server") != (

@@ -166,7 +166,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET + "-NSec3Iterations 0",
         references=(RFC9276,),
         zone_check=nsec3_iterations,
-        profile_only=True,
     ),
     Rule(
         id="NSEC002",
@@ -191,7 +190,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET + "-NSec3OptOut $false",
         references=(RFC9276, "RFC 5155 section 6"),
         zone_check=nsec3_opt_out,
-        profile_only=True,
     ),
     Rule(
         id="NSEC004",
@@ -205,7 +203,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET + "-NSec3Iterations 0",
         references=("RFC 9276 sections 3.2 and Appendix A", "RFC 5155 section 10.3"),
         zone_check=nsec3_validator_limit,
-        profile_only=True,
         win32=9124,
     ),
     Rule(
@@ -220,7 +217,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET + "-DenialOfExistence <NSec3|NSec>",
         references=("RFC 5155 section 1", "RFC 9276 section 3"),
         zone_check=denial_policy,
-        profile_only=True,
         stig=STIG_NSEC3,
     ),
     Rule(
@@ -235,7 +231,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET + "-DSRecordGenerationAlgorithm Sha256",
         references=(RFC8624_DS, "RFC 9905 section 2"),
         zone_check=ds_digests,
-        profile_only=True,
     ),
     Rule(
         id="DS002",
@@ -249,6 +244,5 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET + "-DSRecordGenerationAlgorithm Sha256",
         references=(RFC8624_DS,),
         zone_check=ds_forbidden_beside,
-        profile_only=True,
     ),
 )

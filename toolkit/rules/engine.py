@@ -3,75 +3,41 @@
 One ``ZoneContext`` is built per zone and shared by every zone-scoped rule, so the per-zone facts
 (readable keys, active keys, signing keys, counts per algorithm and type, see
 ``toolkit.rules.base.fact``) are computed once per zone and evaluation, not once per rule.
-A rule declared ``profile_only`` runs once per zone profile (``toolkit.rules.profile``): the
-zones of a server configured alike take the hits it found on the first of them, and the first
-one's facts, each key's by position (``FactsLike``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+import functools
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from toolkit.findings import Finding, Severity, Target, sort_findings
-from toolkit.model import ServerInventory, Zone
-from toolkit.rules.base import FactsLike, Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
+from toolkit.model import ServerInventory
+from toolkit.rules.base import Hit, Rule, ServerCheck, ServerContext, ZoneCheck, ZoneContext
 from toolkit.rules.policy import Policy, Suppression, default_policy
-from toolkit.rules.profile import zone_profile
 from toolkit.rules.registry import RULES
 
 __all__ = ["evaluate", "evaluate_rules"]
 
-ZoneChecks = tuple[tuple[Rule, ZoneCheck], ...]
-#: (server checks, profile-only zone checks, other zone checks)
-Checks = tuple[tuple[tuple[Rule, ServerCheck], ...], ZoneChecks, ZoneChecks]
-#: Hits of a zone's profile-only checks, each key's hit by the key's position in the zone
-Shared = tuple[tuple[Rule, Hit, int | None], ...]
-#: (id of a rules tuple, select, ignore) -> (that tuple, its selected checks); see ``_selected``
-_SELECTIONS: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[tuple[Rule, ...], Checks]] = {}
+#: (server checks, zone checks)
+Checks = tuple[tuple[tuple[Rule, ServerCheck], ...], tuple[tuple[Rule, ZoneCheck], ...]]
 
 
 def _selected(rules: Iterable[Rule], policy: Policy) -> Checks:
-    """The server and zone checks of the rules ``policy`` selects (``Policy.is_selected``).
-
-    Kept per rules tuple (by identity: hashing 55 rules costs more than it saves) and per
-    select/ignore lists: a fleet scan judges every server under one policy, and choosing among
-    the registry's rules by longest prefix took as long as judging nine zones."""
-    if not isinstance(rules, tuple):
-        return _select(rules, policy)
-    key = (id(rules), policy.select, policy.ignore)
-    kept = _SELECTIONS.get(key)
-    if kept is not None and kept[0] is rules:
-        return kept[1]
-    checks = _select(rules, policy)
-    if len(_SELECTIONS) >= 32:
-        _SELECTIONS.clear()
-    _SELECTIONS[key] = (rules, checks)  # holding the tuple keeps its id from being reused
-    return checks
-
-
-def _select(rules: Iterable[Rule], policy: Policy) -> Checks:
+    """The server and zone checks of the rules ``policy`` selects (``Policy.is_selected``)."""
     chosen = [r for r in rules if policy.is_selected(r.id)]
-    zone = [(r, r.zone_check) for r in chosen if r.zone_check is not None]
     return (
         tuple((r, r.server_check) for r in chosen if r.server_check is not None),
-        tuple((r, check) for r, check in zone if r.profile_only),
-        tuple((r, check) for r, check in zone if not r.profile_only),
+        tuple((r, r.zone_check) for r in chosen if r.zone_check is not None),
     )
 
 
-def _shareable(found: list[tuple[Rule, Hit]], zone: Zone) -> Shared | None:
-    """``found`` with each hit's key as its position in ``zone.keys``; None when a hit names a
-    zone, or a key that is not exactly one of the zone's (then the zone's hits are not shared)."""
-    if not found:
-        return ()
-    ids = [k.key_id for k in zone.keys]
-    out: list[tuple[Rule, Hit, int | None]] = []
-    for rule, hit in found:
-        if hit.zone is not None or (hit.key_id is not None and ids.count(hit.key_id) != 1):
-            return None
-        out.append((rule, hit, None if hit.key_id is None else ids.index(hit.key_id)))
-    return tuple(out)
+@functools.lru_cache(maxsize=32)
+def _registry_checks(select: tuple[str, ...], ignore: tuple[str, ...]) -> Checks:
+    """``_selected`` of the registry's rules for one select/ignore pair (what ``Policy.is_selected``
+    reads): a fleet scan judges every host under one policy, and choosing among the registry's
+    rules by longest prefix takes about a sixth of judging a 20-zone host."""
+    return _selected(RULES, Policy(select=select, ignore=ignore))
 
 
 def evaluate(
@@ -83,6 +49,12 @@ def evaluate(
     the current time (so an old inventory is judged as of when it was taken).
     """
     return evaluate_rules(RULES, inventory, policy, now=now)
+
+
+def _checks(rules: Iterable[Rule], policy: Policy) -> Checks:
+    if rules is RULES:
+        return _registry_checks(policy.select, policy.ignore)
+    return _selected(rules, policy)
 
 
 def evaluate_rules(
@@ -104,7 +76,7 @@ def evaluate_rules(
     t = policy.thresholds
     active: list[Finding] = []
     suppressed: list[Finding] = []
-    server_checks, profile_checks, zone_checks = _selected(rules, policy)
+    server_checks, zone_checks = _checks(rules, policy)
     # The policy's answers depend only on (rule, severity) and (rule, zone): ask once each.
     severities: dict[tuple[str, Severity], Severity] = {}
     suppressions: dict[tuple[str, str | None], Suppression | None] = {}
@@ -138,38 +110,13 @@ def evaluate_rules(
                 add(rule, hit.zone, hit, hit.key_id)
     # Zone by zone, every selected rule on one context: a zone's facts live only while it is judged.
     # (Findings are sorted below, and hits of one rule on one zone keep their order either way.)
-    # Per zone profile, the first zone's profile-only hits (None: not to be shared) and facts:
-    # the zones alike take both, each key's by position.
-    profiles: dict[Hashable, tuple[Shared | None, FactsLike]] = {}
-    if zone_checks or profile_checks:
+    if zone_checks:
         for z in inventory.zones:
             name = z.name
-            profile = zone_profile(z) if cache_facts else None
-            seen: tuple[Shared | None, FactsLike] | None = None
-            if profile is not None:
-                try:
-                    seen = profiles.get(profile)
-                except TypeError:  # an unhashable value in a hand-made descriptor: judge it alone
-                    profile = None
-            if seen is not None:
-                zctx = ZoneContext.judging_like(server, inventory, z, t, when, seen[1])
-            elif cache_facts:
+            if cache_facts:
                 zctx = ZoneContext.judging(server, inventory, z, t, when)
             else:
                 zctx = ZoneContext(server, inventory, z, t, when, cache_facts=False)
-            kept = seen[0] if seen is not None else None
-            if kept is not None:
-                keys = z.keys
-                for rule, hit, at in kept:
-                    add(rule, name, hit, None if at is None else keys[at].key_id)
-            elif profile_checks:
-                found = [(rule, hit) for rule, check in profile_checks for hit in check(zctx)]
-                for rule, hit in found:
-                    add(rule, hit.zone or name, hit, hit.key_id)
-                if profile is not None and seen is None:
-                    profiles[profile] = (_shareable(found, z), FactsLike.of(zctx))
-            elif profile is not None and seen is None:
-                profiles[profile] = ((), FactsLike.of(zctx))
             for rule, zone_check in zone_checks:
                 hits = zone_check(zctx)
                 if hits:  # most checks find nothing: skip the loop (a generator is always true)

@@ -392,7 +392,6 @@ RULES: tuple[Rule, ...] = (
         "Remove-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> -Force   # a retired or unused key",
         references=("Microsoft DNSSEC guide: parameter values (3 keys per algorithm)",),
         zone_check=too_many_keys,
-        profile_only=True,
         win32=9113,
     ),
     Rule(
@@ -409,7 +408,6 @@ RULES: tuple[Rule, ...] = (
         "Set-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> -NextRolloverAction Retire",
         references=(NIST, "NIST SP 800-57 Part 1 section 5.6.1"),
         zone_check=rsa_key_length,
-        profile_only=True,
     ),
     Rule(
         id="KEY006",
@@ -422,7 +420,6 @@ RULES: tuple[Rule, ...] = (
         remediation="Get-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId> | Format-List *",
         references=("Windows DnsServerSigningKey CIM class (MOF)",),
         zone_check=unknown_values,
-        profile_only=True,
     ),
     Rule(
         id="KEY007",
@@ -462,7 +459,6 @@ RULES: tuple[Rule, ...] = (
         "SHA-1 keys: Remove-DnsServerSigningKey -ZoneName '<Zone>' -KeyId <KeyId>",
         references=(RFC9905, RFC8624, "RFC 6781 section 4.1.4 (algorithm rollover)"),
         zone_check=forbidden_algorithm,
-        profile_only=True,
         stig=STIG_ALG,
     ),
     Rule(
@@ -477,7 +473,6 @@ RULES: tuple[Rule, ...] = (
         remediation="# plan an algorithm rollover to ECDsaP256Sha256 or RsaSha256 (RFC 6781 4.1.4)",
         references=(RFC8624, "RFC 9904 (IANA registry columns)"),
         zone_check=not_recommended_algorithm,
-        profile_only=True,
     ),
     Rule(
         id="ALG003",
@@ -492,7 +487,6 @@ RULES: tuple[Rule, ...] = (
         "# or replace the keys with RsaSha256/ECDsaP256Sha256 keys",
         references=("RFC 5155 section 2 (NSEC3 algorithm aliases)",),
         zone_check=denial_incompatible,
-        profile_only=True,
         win32=9103,
     ),
 )

@@ -305,7 +305,6 @@ RULES: tuple[Rule, ...] = (
         "-RolloverPeriod (New-TimeSpan -Days <755|90>)",
         references=(NIST_CP, "RFC 6781 section 4.1"),
         zone_check=rollover_disabled,
-        profile_only=True,
         stig=STIG_ROLL,
     ),
     Rule(
@@ -322,7 +321,6 @@ RULES: tuple[Rule, ...] = (
         "(New-TimeSpan -Days <Days>)",
         references=(NIST_CP, SP80057),
         zone_check=rollover_period,
-        profile_only=True,
     ),
     Rule(
         id="ROLL003",
@@ -383,7 +381,6 @@ RULES: tuple[Rule, ...] = (
         "-Type <KeySigningKey|ZoneSigningKey>",
         references=("RFC 6781 section 4.1.1 / 4.1.2",),
         zone_check=rollover_type,
-        profile_only=True,
     ),
     Rule(
         id="SIG001",
@@ -397,7 +394,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET_VALIDITY.format(param="DnsKeySignatureValidityPeriod"),
         references=("RFC 6781 section 4.4.2", "NIST SP 800-81-2 section 11.4"),
         zone_check=dnskey_validity,
-        profile_only=True,
         stig=STIG_DNSKEY,
     ),
     Rule(
@@ -411,7 +407,6 @@ RULES: tuple[Rule, ...] = (
         remediation=_SET_VALIDITY.format(param="DSSignatureValidityPeriod"),
         references=("RFC 6781 section 4.4.2",),
         zone_check=ds_validity,
-        profile_only=True,
         stig=STIG_DS,
     ),
     Rule(
@@ -426,7 +421,6 @@ RULES: tuple[Rule, ...] = (
         "(New-TimeSpan -Hours 240)",
         references=("RFC 6781 section 4.4.2",),
         zone_check=zone_validity,
-        profile_only=True,
     ),
     Rule(
         id="SIG004",
@@ -441,6 +435,5 @@ RULES: tuple[Rule, ...] = (
         + "\n# or shorten: Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -PropagationTime <TimeSpan>",
         references=(RFC7583, "RFC 6781 section 4.4.2"),
         zone_check=validity_vs_propagation,
-        profile_only=True,
     ),
 )

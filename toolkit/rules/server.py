@@ -283,7 +283,6 @@ RULES: tuple[Rule, ...] = (
         "Reset-DnsServerZoneKeyMasterRole -ZoneName '<Zone>' -KeyMasterServer <Server> -SeizeRole -Force",
         references=("Microsoft DNSSEC guide: key master", "RFC 6781 section 4.1"),
         zone_check=key_master_offline,
-        profile_only=True,
         win32=9122,
     ),
     Rule(
@@ -297,7 +296,6 @@ RULES: tuple[Rule, ...] = (
         remediation="Reset-DnsServerZoneKeyMasterRole -ZoneName '<Zone>' -KeyMasterServer <Server> -Force",
         references=("Microsoft DNSSEC guide: key master",),
         zone_check=key_master_unknown,
-        profile_only=True,
         win32=9101,
     ),
     Rule(
@@ -313,7 +311,6 @@ RULES: tuple[Rule, ...] = (
         "-Type <KeySigningKey|ZoneSigningKey> -StoreKeysInAD $true",
         references=("Microsoft DNSSEC guide: key storage and replication",),
         zone_check=keys_not_in_ad,
-        profile_only=True,
         stig=("V-259370 / WDNS-22-000042",),
     ),
     Rule(
@@ -378,7 +375,6 @@ RULES: tuple[Rule, ...] = (
         remediation="Set-DnsServerDnsSecZoneSetting -ZoneName '<Zone>' -DistributeTrustAnchor DnsKey",
         references=("Microsoft DNSSEC guide: trust anchor distribution",),
         zone_check=distribute_trust_anchor,
-        profile_only=True,
     ),
     Rule(
         id="SRV001",

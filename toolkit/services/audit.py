@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from toolkit.dnsview.descriptors import DnsProblem, ZoneDnsView
 from toolkit.errors import ConfigError, WindnsError
 from toolkit.findings import Finding, HostError, HostReport, Report, sort_findings
-from toolkit.model import ServerInventory, Zone
+from toolkit.model import ServerInventory, Zone, zone_key
 from toolkit.model.enums import ZoneType
 from toolkit.remote.base import Remote
 from toolkit.rules.registry import RULE_BOOK
@@ -245,7 +245,7 @@ def _with_key_tags(remote: Remote, host: HostReport, views: Sequence[ZoneDnsView
         return host
     if getattr(remote, "jea", False):
         tags = {
-            (k.zone.lower().rstrip("."), k.key_id): KeyTag(None, "not read over a JEA endpoint")
+            (zone_key(k.zone), k.key_id): KeyTag(None, "not read over a JEA endpoint")
             for k in inv.iter_keys()
         }
     else:

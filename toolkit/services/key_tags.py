@@ -231,7 +231,7 @@ def zones_naming_keys(findings: Iterable[Finding]) -> list[str]:
     seen: dict[str, str] = {}
     for f in findings:
         if f.target.key_id and f.target.zone:
-            seen.setdefault(f.target.zone.lower().rstrip("."), f.target.zone)
+            seen.setdefault(zone_key(f.target.zone), f.target.zone)
     return list(seen.values())
 
 
@@ -247,17 +247,17 @@ def label_findings(
     ``key_tag_note`` says why. A key the inventory does not hold is left as it is."""
     if not any(f.target.key_id for f in findings):
         return tuple(findings)
-    keys = {(k.zone.lower().rstrip("."), k.key_id): k for k in inv.iter_keys()}
-    zones = {z.name.lower().rstrip("."): z for z in inv.zones}
+    keys = {(zone_key(k.zone), k.key_id): k for k in inv.iter_keys()}
+    zones = {zone_key(z.name): z for z in inv.zones}
     served: dict[tuple[str, str], KeyTag] = {}
     for view in views or ():
-        name = view.zone.lower().rstrip(".")
+        name = zone_key(view.zone)
         zone = zones.get(name)
         if zone is not None and view.reachable:
             served.update({(name, key_id): tag for key_id, tag in served_tags(zone, view).items()})
     out: list[Finding] = []
     for f in findings:
-        where = ((f.target.zone or "").lower().rstrip("."), f.target.key_id or "")
+        where = (zone_key(f.target.zone or ""), f.target.key_id or "")
         key = keys.get(where)
         if key is None:
             out.append(f)
