@@ -28,6 +28,7 @@ from toolkit.cli.output import (
 from toolkit.cli.params import Seconds
 from toolkit.errors import HistoryError
 from toolkit.findings import EXIT_INCOMPLETE, EXIT_LOCKED, HostReport, Report
+from toolkit.model import zone_key
 from toolkit.safetext import for_terminal
 
 __all__ = ["diff_cmd", "history_group", "rollovers_cmd", "scan_cmd"]
@@ -560,7 +561,7 @@ def rollovers_cmd(
         invs = h.inventories(scan_id)
         # the key tags the scan read (those of the keys its findings name); None: not read
         tags = {
-            (f.target.server.lower(), (f.target.zone or "").lower().rstrip("."), f.target.key_id): tag
+            (f.target.server.lower(), zone_key(f.target.zone or ""), f.target.key_id): tag
             for found in h.findings(scan_id).values()
             for f in found
             if f.target.key_id and isinstance(tag := f.evidence.get("key_tag"), int)
@@ -568,7 +569,7 @@ def rollovers_cmd(
     rows = []
     for e in rollover_calendar(invs, within=window, policy=policy, include_disabled=include_disabled):
         row = e.as_dict()
-        row["key_tag"] = tags.get((e.server.lower(), e.zone.lower().rstrip("."), e.key_id))
+        row["key_tag"] = tags.get((e.server.lower(), zone_key(e.zone), e.key_id))
         rows.append(row)
     emit(
         rows,
