@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 PROBE = """
 import json, sys
 from click.testing import CliRunner
@@ -37,11 +39,26 @@ def test_importing_the_cli_imports_nothing_from_the_test_doubles() -> None:
     assert _loaded(json.loads(out.stdout), "toolkit.testing") == []
 
 
-def test_help_imports_no_transport_library_and_no_test_double() -> None:
-    modules = _modules("--help")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["explain", "9104"]])
+def test_quick_commands_import_no_transport_library_and_no_test_double(args: list[str]) -> None:
+    modules = _modules(*args)
     assert _loaded(modules, "toolkit.testing") == []
     for name in HEAVY:
         assert _loaded(modules, name) == [], name
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["explain", "9104"]])
+def test_quick_commands_load_no_other_command(args: list[str]) -> None:
+    modules = _modules(*args)
+    commands = {m for m in modules if m.startswith("toolkit.cli.") and m.endswith(("_cmd", "_cmds"))}
+    assert commands == ({"toolkit.cli.explain_cmd"} if args[0] == "explain" else set())
+    assert _loaded(modules, "toolkit.rules") == []  # an error code needs the catalogue only
+    assert _loaded(modules, "dns") == []
+
+
+def test_explaining_a_rule_id_does_load_the_rules() -> None:
+    modules = _modules("explain", "KEY001")
+    assert _loaded(modules, "toolkit.rules.registry")
 
 
 def test_the_fake_transport_does_load_the_simulator() -> None:

@@ -1,19 +1,63 @@
 """The `windns` command line. ``main`` is the click group (and the console script).
 
-Each command module registers its commands on ``main`` when imported; the list below is the
-one place that says which modules make up the CLI.
+Each command module registers its commands on ``main`` when imported. The table below is the
+one place that says which modules make up the CLI: each top-level command, the modules that
+define it (imported when the command is looked up, so a command loads only what it uses) and
+the first paragraph of its help for the ``--help`` list. ``tests/test_cli_registry.py`` holds
+it to the commands the modules define.
 """
 
-from toolkit.cli import (
-    admin_cmds,  # noqa: F401, I001  (keys add/remove/set/rollover, zone)
-    dns_cmds,  # noqa: F401, I001  (dns check, dns serve-demo)
-    doctor_cmd,  # noqa: F401, I001  (doctor: step-by-step checks, capture, replay)
-    fakeserver_cmd,  # noqa: F401, I001  (fake-server: loopback WinRM endpoint)
-    fix_cmds,  # noqa: F401, I001  (fix, demo export)
-    read_cmds,  # noqa: F401  (zones, keys, audit, explain, demo)
-    rules_cmds,  # noqa: F401, I001  (rules list/explain, policy show)
-    scan_cmds,  # noqa: F401, I001  (scan, history, diff, rollovers)
-)
-from toolkit.cli.app import AppContext, main, run
+from toolkit.cli.app import AppContext, LazyCommand, main, run
 
 __all__ = ["AppContext", "main", "run"]
+
+_READ = "toolkit.cli.read_cmds"  # zones, keys list, audit, demo
+_ADMIN = "toolkit.cli.admin_cmds"  # keys add/remove/set/rollover, zone
+_SCAN = "toolkit.cli.scan_cmds"  # scan, history, diff, rollovers
+_RULES = "toolkit.cli.rules_cmds"  # rules list/explain, policy show
+_FIX = "toolkit.cli.fix_cmds"  # fix, demo export
+
+COMMANDS: dict[str, LazyCommand] = {
+    "audit": LazyCommand((_READ,), "Audit one server's DNSSEC configuration against the policy."),
+    "demo": LazyCommand(
+        (_READ, _FIX), "The bundled demo fleet: servers, zones and what each zone illustrates."
+    ),
+    "diff": LazyCommand(
+        (_SCAN,),
+        "What changed between two scans (default: the latest and the scan of the same inventory "
+        "before it; one SCAN_A: it against the latest).",
+    ),
+    "dns": LazyCommand(
+        ("toolkit.cli.dns_cmds",), "The outside-in DNSSEC view: what a server publishes over DNS."
+    ),
+    "doctor": LazyCommand(
+        ("toolkit.cli.doctor_cmd",),
+        "Check step by step that one server can be audited, each step with a verdict.",
+    ),
+    "explain": LazyCommand(
+        ("toolkit.cli.explain_cmd",),
+        "Explain a Win32 DNS error code (9104, 0x2390, DNS_ERROR_...) or a rule id.",
+    ),
+    "fake-server": LazyCommand(
+        ("toolkit.cli.fakeserver_cmd",),
+        "Serve simulated DNS servers over WinRM (PSRP and WinRS) on 127.0.0.1, one port each.",
+    ),
+    "fix": LazyCommand((_FIX,), "Plan (and with --apply make) the safe fixes for an audit's findings."),
+    "history": LazyCommand((_SCAN,), "Stored scans: list, show, prune."),
+    "keys": LazyCommand((_READ, _ADMIN), "Signing keys (KSK/ZSK) of a server's zones."),
+    "policy": LazyCommand((_RULES,), "Compliance policies (built-in profiles and policy files)."),
+    "rollovers": LazyCommand(
+        (_SCAN,),
+        "The rollover calendar of the fleet from the latest scan: next, stuck and overdue rollovers.",
+    ),
+    "rules": LazyCommand((_RULES,), "The compliance rules: ids, severities, what they check and why."),
+    "scan": LazyCommand(
+        (_SCAN,), "Audit every server of an inventory concurrently and record the scan in the history."
+    ),
+    "zone": LazyCommand(
+        (_ADMIN,), "Change one zone's signing: sign, unsign, DNSSEC settings, export public keys."
+    ),
+    "zones": LazyCommand((_READ,), "Zones on a server."),
+}
+
+main.register_lazy(COMMANDS)

@@ -7,26 +7,28 @@ printed as one line on stderr with a documented exit code.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from toolkit.__about__ import __version__
+from toolkit._warnings import ignore_dsa_warning
 from toolkit.cli.params import Seconds
-from toolkit.dnsview._dnssec import ignore_dsa_warning
 from toolkit.errors import ConfigError, GuardError, RemoteError, WindnsError
-from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_INTERNAL, EXIT_REFUSED, EXIT_USAGE
-from toolkit.remote import AUTH_METHODS, TRANSPORTS, ConnectionOptions, Remote, connect
-from toolkit.remote import redact as _redact
-from toolkit.remote.base import DEFAULT_COMMAND_TIMEOUT
+from toolkit.remote_names import AUTH_METHODS, DEFAULT_COMMAND_TIMEOUT, TRANSPORTS
 from toolkit.safetext import for_terminal
 
-__all__ = ["AppContext", "WindnsGroup", "main", "run"]
+if TYPE_CHECKING:
+    from toolkit.remote import ConnectionOptions, Remote
+
+__all__ = ["AppContext", "LazyCommand", "WindnsGroup", "main", "run"]
 
 PASSWORD_ENV = "WINDNS_PASSWORD"
 log = logging.getLogger("windns")
@@ -72,6 +74,8 @@ class AppContext:
         pw = os.environ.get(PASSWORD_ENV)
         if self.auth == "kerberos":
             return pw if pw and self.username else None
+        from toolkit.remote import redact as _redact
+
         if pw:
             _redact.remember_secret(pw)
             return pw
@@ -87,6 +91,8 @@ class AppContext:
         """The command line's connection settings for ``host`` (default ``--server``): the one
         place they become ``ConnectionOptions``. ``password=False`` leaves the password out (a scan
         resolves each host's credential when it connects; no prompt here)."""
+        from toolkit.remote import ConnectionOptions
+
         return ConnectionOptions(
             host=host or self.require_server(),
             port=self.port,
@@ -113,19 +119,71 @@ class AppContext:
         return connect(self.connection_options(host), self.transport, fixtures=self.fixtures)
 
 
+def connect(opts: ConnectionOptions, transport: str = "psrp", *, fixtures: Path | None = None) -> Remote:
+    """``toolkit.remote.connect``, imported on first use: the CLI starts without the transports."""
+    from toolkit.remote import connect as connect_remote
+
+    return connect_remote(opts, transport, fixtures=fixtures)
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command of the root group before its module is imported: the modules that define it
+    (a group's subcommands may come from several) and the first paragraph of its help, which
+    the ``--help`` list shortens as click does."""
+
+    modules: tuple[str, ...]
+    help: str
+    hidden: bool = False
+
+
 class WindnsGroup(click.Group):
     """A click group whose standalone ``main`` maps toolkit errors to one line + exit code.
 
     As the root group it also takes its options after the subcommand (``toolkit.cli.argv``) and
-    its defaults, and every command's, from the config file (``toolkit.cli.config``)."""
+    its defaults, and every command's, from the config file (``toolkit.cli.config``).
+
+    Its commands are registered lazily (``register_lazy``): a command's modules are imported
+    when the command is looked up, so ``windns --help``, ``--version`` and one command load
+    only what they use. ``--help`` lists the registered short help without importing anything."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, LazyCommand] = {}
+
+    def register_lazy(self, commands: Mapping[str, LazyCommand]) -> None:
+        self.lazy_commands.update(commands)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy_commands))
 
     #: old spellings of commands, kept working and out of the help: alias -> command
     ALIASES: dict[str, str] = {"zone": "zones"}
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if ctx.parent is None and cmd_name not in self.commands:
+        if ctx.parent is None and cmd_name not in self.commands and cmd_name not in self.lazy_commands:
             cmd_name = self.ALIASES.get(cmd_name, cmd_name)
+        lazy = self.lazy_commands.get(cmd_name)
+        if lazy is not None:  # always: another module may have defined the group already
+            for module in lazy.modules:
+                importlib.import_module(module)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, from the registered short help for commands not yet imported."""
+        rows: list[tuple[str, click.Command | LazyCommand]] = []
+        for name in self.list_commands(ctx):
+            entry: click.Command | LazyCommand | None = self.commands.get(name)
+            if entry is None:
+                entry = self.lazy_commands.get(name)
+            if entry is not None and not entry.hidden:
+                rows.append((name, entry))
+        if not rows:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        table = [(name, _short_help(entry, limit)) for name, entry in rows]
+        with formatter.section("Commands"):
+            formatter.write_dl(table)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
@@ -162,6 +220,8 @@ class WindnsGroup(click.Group):
         except click.exceptions.Exit as exc:
             return int(exc.exit_code)
         except click.UsageError as exc:
+            from toolkit.findings import EXIT_USAGE
+
             exc.show()
             return EXIT_USAGE
         except click.ClickException as exc:
@@ -176,8 +236,12 @@ class WindnsGroup(click.Group):
         except OSError as exc:  # a file or socket the toolkit did not wrap: still one line
             where = f" {exc.filename}" if exc.filename else ""
             click.echo(for_terminal(f"windns: error:{where} {exc.strerror or exc}"), err=True)
+            from toolkit.findings import EXIT_CONFIG
+
             return EXIT_CONFIG
         except Exception as exc:  # a bug: one line for the user, the traceback for the report
+            from toolkit.findings import EXIT_INTERNAL
+
             log.debug("internal error", exc_info=True)
             detail = " ".join(str(exc).split())[:200]
             click.echo(
@@ -328,6 +392,8 @@ def main(ctx: click.Context, /, **kw: Any) -> None:
     handler.setFormatter(_TerminalFormatter("windns: %(levelname)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
     # the WinRM libraries log authentication tokens at debug level: never let one through
+    from toolkit.remote import redact as _redact
+
     for root_handler in logging.getLogger().handlers:
         _redact.install(root_handler)
     obj = ctx.ensure_object(AppContext)
@@ -344,7 +410,15 @@ class _TerminalFormatter(logging.Formatter):
         return for_terminal(super().formatMessage(record))
 
 
+def _short_help(entry: click.Command | LazyCommand, limit: int) -> str:
+    if isinstance(entry, LazyCommand):
+        return click.Command(None, help=entry.help).get_short_help_str(limit)
+    return entry.get_short_help_str(limit)
+
+
 def _error_exit_code(exc: WindnsError) -> int:
+    from toolkit.findings import EXIT_CONFIG, EXIT_INCOMPLETE, EXIT_REFUSED
+
     if isinstance(exc, GuardError):
         return EXIT_REFUSED
     if isinstance(exc, RemoteError):

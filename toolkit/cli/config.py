@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -271,6 +270,8 @@ def default_map(root: click.Group, path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file: {exc.strerror}", file=str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", file=str(path)) from None
+    import tomllib  # only when there is a config file: not on every start
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -1,4 +1,4 @@
-"""Read-only commands: zones list, keys list, audit, explain, demo."""
+"""Read-only commands: zones list, keys list, audit, demo (explain: ``toolkit.cli.explain_cmd``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import click
 
 from toolkit.cli.app import AppContext, main, pass_app
 from toolkit.cli.dns_cmds import dns_view_from, dns_view_options
+from toolkit.cli.explain_cmd import explain_cmd
 from toolkit.cli.output import (
     KEY_LIST_COLUMNS,
     ZONE_TABLE_COLUMNS,
@@ -273,26 +274,6 @@ def _write_report(report: Any, fmt: str, output: Path | None, policy: Any) -> No
 
     color = output is None and sys.stdout.isatty()
     write_atomically(output, lambda fh: render(report, fmt, fh, policy=policy, color=color))
-
-
-# -- explain ---------------------------------------------------------------------------------
-@main.command("explain")
-@click.argument("code")
-def explain_cmd(code: str) -> None:
-    """Explain a Win32 DNS error code (9104, 0x2390, DNS_ERROR_...) or a rule id."""
-    from toolkit.catalogue import lookup
-    from toolkit.rules import explain_rule
-
-    text = explain_rule(code)
-    if text:
-        click.echo(text)
-        return
-    err = lookup(code)
-    click.echo(f"{err.name} ({err.code}, {err.hex})")
-    click.echo(err.message)
-    for title, body in (("Cause", err.cause), ("Diagnose", err.diagnose), ("Resolve", err.resolve)):
-        if body:
-            click.echo(f"\n{title}:\n{body}")
 
 
 # -- demo ------------------------------------------------------------------------------------

@@ -17,19 +17,12 @@ import threading
 import warnings
 from types import ModuleType
 
-__all__ = ["DSA_WARNING", "ignore_dsa_warning", "load"]
+from toolkit._warnings import DSA_WARNING, ignore_dsa_warning
 
-#: (message regex, category, module regex) of the one upstream warning ignored.
-DSA_WARNING: tuple[str, type[Warning], str] = ("DSA is deprecated", UserWarning, r"dns\.dnssecalgs\.dsa")
+__all__ = ["DSA_WARNING", "ignore_dsa_warning", "load"]
 
 _lock = threading.Lock()
 _module: ModuleType | None = None
-
-
-def ignore_dsa_warning() -> None:
-    """Install the filter for the whole process (the CLI does this once at start)."""
-    message, category, module = DSA_WARNING
-    warnings.filterwarnings("ignore", message=message, category=category, module=module)
 
 
 def load() -> ModuleType:

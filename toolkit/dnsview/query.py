@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -205,16 +205,39 @@ def _ts(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def published_key(zone: str, rr: DNSKEY) -> PublishedKey:
-    """The descriptor of one DNSKEY record of ``zone`` (key tag, flags, algorithm, length)."""
+def published_key(zone: str, rr: DNSKEY, key_tag: int | None = None) -> PublishedKey:
+    """The descriptor of one DNSKEY record of ``zone`` (key tag, flags, algorithm, length);
+    ``key_tag`` when the caller has computed it already."""
     return PublishedKey(
         zone=zone,
-        key_tag=_dnssec.load().key_id(rr),
+        key_tag=_dnssec.load().key_id(rr) if key_tag is None else key_tag,
         flags=int(rr.flags),
         algorithm=int(rr.algorithm),
         key_length=key_length(rr),
         public_key=base64.b64encode(rr.key).decode("ascii"),
     )
+
+
+#: a DNSKEY RRset split by key tag (``_by_tag``)
+KeysByTag = Mapping[int, dns.rrset.RRset]
+
+
+def _tagged(keys: Iterable[object]) -> list[tuple[int, DNSKEY]]:
+    """Each DNSKEY with its key tag, computed once."""
+    key_id = _dnssec.load().key_id
+    return [(key_id(k), k) for k in keys if isinstance(k, DNSKEY)]
+
+
+def _by_tag(keys: dns.rrset.RRset | None, tagged: Sequence[tuple[int, DNSKEY]] | None = None) -> KeysByTag:
+    """The DNSKEY RRset split by key tag, one RRset per tag. dnspython's ``validate_rrsig``
+    computes the tag of every key it is given for every RRSIG; given only the keys of the
+    RRSIG's tag it computes one (usually), and the split is made once per RRset."""
+    if keys is None:
+        return {}
+    groups: dict[int, list[DNSKEY]] = {}
+    for tag, key in _tagged(keys) if tagged is None else tagged:
+        groups.setdefault(tag, []).append(key)
+    return {tag: dns.rrset.from_rdata_list(keys.name, keys.ttl, rds) for tag, rds in groups.items()}
 
 
 def _signatures(
@@ -223,12 +246,15 @@ def _signatures(
     sigs: dns.rrset.RRset | None,
     keys: dns.rrset.RRset | None,
     now: datetime,
+    by_tag: KeysByTag | None = None,
 ) -> list[Signature]:
+    """Each RRSIG of ``sigs`` over ``rrset``, validated with the ``keys`` of its tag
+    (``by_tag``: ``keys`` split by ``_by_tag`` once for the zone's RRsets)."""
     out: list[Signature] = []
     if sigs is None:
         return out
-    dnssec = _dnssec.load()
-    tags = {dnssec.key_id(k) for k in keys} if keys is not None else set()
+    if by_tag is None:
+        by_tag = _by_tag(keys)
     for sig in sigs:
         assert isinstance(sig, RRSIG)
         valid: bool | None
@@ -236,14 +262,14 @@ def _signatures(
         in_window: bool | None = None
         if rrset is None:
             valid, error = None, "no RRset to check"
-        elif sig.key_tag not in tags:
+        elif sig.key_tag not in by_tag:
             valid, error = None, f"no DNSKEY with key tag {sig.key_tag} served"
         else:
-            assert keys is not None
-            valid, error = _validate(rrset, sig, keys, now.timestamp())
+            tag_keys = by_tag[sig.key_tag]
+            valid, error = _validate(rrset, sig, tag_keys, now.timestamp())
             if error in _ON_TIME:
                 # out of its validity period: would it verify inside it? (at its inception)
-                in_window, _ = _validate(rrset, sig, keys, float(sig.inception))
+                in_window, _ = _validate(rrset, sig, tag_keys, float(sig.inception))
         out.append(
             Signature(
                 zone=zone,
@@ -327,6 +353,20 @@ class ParentKeys:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, dns.name.Name], tuple[dns.rrset.RRset | None, DnsProblem | None]] = {}
+        self._split: dict[int, tuple[dns.rrset.RRset, KeysByTag]] = {}
+
+    def by_tag(self, keys: dns.rrset.RRset | None) -> KeysByTag:
+        """``keys`` (an RRset this cache returned) split by key tag, once for all the children."""
+        if keys is None:
+            return {}
+        with self._lock:
+            hit = self._split.get(id(keys))
+        if hit is not None and hit[0] is keys:
+            return hit[1]
+        split = _by_tag(keys)
+        with self._lock:
+            self._split[id(keys)] = (keys, split)
+        return split
 
     def get(
         self, target: DnsTarget, signer: dns.name.Name, opts: QueryOptions
@@ -348,14 +388,24 @@ def _answered_by_child(resp: dns.message.Message | None, name: dns.name.Name) ->
     )
 
 
-def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]) -> tuple[DsRecord, ...]:
+def _ds_records(
+    zone: str,
+    rrset: dns.rrset.RRset | None,
+    keys: Sequence[DNSKEY],
+    tagged: Sequence[tuple[int, DNSKEY]] | None = None,
+) -> tuple[DsRecord, ...]:
+    """The DS (or CDS) records of ``rrset``, each with the tag of the key of ``keys`` it matches
+    (``tagged``: ``keys`` with their tags, when computed already)."""
     dnssec = _dnssec.load()
     out: list[DsRecord] = []
-    for ds in rrset or ():
+    if rrset is None:
+        return ()
+    pairs = _tagged(keys) if tagged is None else tagged
+    for ds in rrset:
         assert isinstance(ds, DS)
         matched: int | None = None
-        for key in keys:
-            if dnssec.key_id(key) != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
+        for tag, key in pairs:
+            if tag != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
                 continue
             if int(key.flags) & FLAG_REVOKE:
                 continue  # RFC 5011 section 2.1: a revoked key anchors nothing, a DS included
@@ -364,7 +414,7 @@ def _ds_records(zone: str, rrset: dns.rrset.RRset | None, keys: Sequence[DNSKEY]
             except (dns.exception.UnsupportedAlgorithm, ValueError):
                 continue
             if made.digest == ds.digest:
-                matched = dnssec.key_id(key)
+                matched = tag
                 break
         out.append(
             DsRecord(
@@ -455,11 +505,13 @@ def zone_view(
     if p:
         problems.append(p)
     dnskeys, dnskey_sigs = _pick(key_resp, name, dns.rdatatype.DNSKEY)
-    key_rdatas = [k for k in dnskeys or () if isinstance(k, DNSKEY)]
-    keys = tuple(published_key(ztext, k) for k in key_rdatas)
+    tagged = _tagged(dnskeys or ())  # each key's tag once for the whole zone
+    key_rdatas = [k for _, k in tagged]
+    keys = tuple(published_key(ztext, k, tag) for tag, k in tagged)
+    by_tag = _by_tag(dnskeys, tagged)
 
-    sigs = _signatures(ztext, soa, soa_sigs, dnskeys, now)
-    sigs += _signatures(ztext, dnskeys, dnskey_sigs, dnskeys, now)
+    sigs = _signatures(ztext, soa, soa_sigs, dnskeys, now, by_tag)
+    sigs += _signatures(ztext, dnskeys, dnskey_sigs, dnskeys, now, by_tag)
     missing_sigs: list[str] = []
     if keys:
         if soa_sigs is None:
@@ -481,7 +533,7 @@ def zone_view(
             )
             break
         if n3 is not None:
-            sigs += _signatures(ztext, n3, n3_sigs, dnskeys, now)
+            sigs += _signatures(ztext, n3, n3_sigs, dnskeys, now, by_tag)
             if keys and n3_sigs is None:
                 missing_sigs.append("NSEC3PARAM")
         nsec_at_apex = nsec_at_apex or bool(
@@ -489,7 +541,7 @@ def zone_view(
             and any(rr.rdtype == dns.rdatatype.NSEC and rr.name == name for rr in n3_resp.authority)
         )
 
-    cds = _ds_records(ztext, cds_rrset, key_rdatas)
+    cds = _ds_records(ztext, cds_rrset, key_rdatas, tagged)
     cdnskey: tuple[PublishedKey, ...] = ()
     if apex is None or dns.rdatatype.CDNSKEY in apex:
         cdk_resp, p = ask(server, ztext, "CDNSKEY", opts)
@@ -516,14 +568,15 @@ def zone_view(
                 )
             )
         else:
-            ds = _ds_records(ztext, ds_rrset, key_rdatas)
+            ds = _ds_records(ztext, ds_rrset, key_rdatas, tagged)
             if ds_rrsig is not None:
                 signer = next(iter(ds_rrsig))
                 assert isinstance(signer, RRSIG)
-                pkeys, p = (parent_keys or ParentKeys()).get(parent, signer.signer, opts)
+                pcache = parent_keys or ParentKeys()
+                pkeys, p = pcache.get(parent, signer.signer, opts)
                 if p:
                     problems.append(p)
-                ds_sigs = _signatures(ztext, ds_rrset, ds_rrsig, pkeys, now)
+                ds_sigs = _signatures(ztext, ds_rrset, ds_rrsig, pkeys, now, pcache.by_tag(pkeys))
 
     serial = next((int(getattr(rd, "serial", 0)) for rd in soa), None)
     return ZoneDnsView(

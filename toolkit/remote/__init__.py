@@ -17,6 +17,7 @@ from pathlib import Path
 from toolkit.errors import ConfigError
 from toolkit.remote.base import AUTH_METHODS, ConnectionOptions, Remote, RemoteResult, parse_script_output
 from toolkit.remote.mock import MockRemote
+from toolkit.remote_names import TRANSPORTS
 
 __all__ = [
     "AUTH_METHODS",
@@ -28,8 +29,6 @@ __all__ = [
     "connect",
     "parse_script_output",
 ]
-
-TRANSPORTS = ("psrp", "winrm", "fake")
 
 
 def connect(

@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from toolkit import jsontext
 from toolkit.errors import ConfigError, ProtocolError, RemoteTimeout
+from toolkit.remote_names import AUTH_METHODS, DEFAULT_COMMAND_TIMEOUT
 
 __all__ = [
     "AUTH_METHODS",
@@ -34,9 +35,6 @@ __all__ = [
 ]
 
 AuthMethod = Literal["negotiate", "ntlm", "kerberos", "basic", "credssp", "certificate"]
-AUTH_METHODS: tuple[str, ...] = ("negotiate", "ntlm", "kerberos", "basic", "credssp", "certificate")
-#: seconds one script may run before the transport stops it (``--command-timeout``)
-DEFAULT_COMMAND_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
+from toolkit.rule_ids import RULE_ID
 from toolkit.rules.base import AREAS, Rule, describe_win32, win32_entry
 from toolkit.rules.registry import get_rule
 
 __all__ = ["RULE_ID", "explain_rule", "rule_help"]
-
-RULE_ID = re.compile(r"^[A-Za-z]{2,4}[0-9]{3}$")
 
 
 def _wrap(text: str) -> str:
