@@ -11,8 +11,8 @@ from toolkit.cli.app import AppContext, LazyCommand, main, run
 
 __all__ = ["AppContext", "main", "run"]
 
-_READ = "toolkit.cli.read_cmds"  # zones, keys list, audit, demo
-_ADMIN = "toolkit.cli.admin_cmds"  # keys add/remove/set/rollover, zone
+_READ = "toolkit.cli.read_cmds"  # zones list, keys list, audit, demo
+_ADMIN = "toolkit.cli.admin_cmds"  # keys add/remove/set/rollover, zones sign/unsign/dnssec/export-keys
 _SCAN = "toolkit.cli.scan_cmds"  # scan, history, diff, rollovers
 _RULES = "toolkit.cli.rules_cmds"  # rules list/explain, policy show
 _FIX = "toolkit.cli.fix_cmds"  # fix, demo export
@@ -54,10 +54,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "scan": LazyCommand(
         (_SCAN,), "Audit every server of an inventory concurrently and record the scan in the history."
     ),
-    "zone": LazyCommand(
-        (_ADMIN,), "Change one zone's signing: sign, unsign, DNSSEC settings, export public keys."
+    "zones": LazyCommand(
+        (_READ, _ADMIN), "Zones on a server: list them; sign, unsign, DNSSEC settings, export public keys."
     ),
-    "zones": LazyCommand((_READ,), "Zones on a server."),
 }
 
 main.register_lazy(COMMANDS)
