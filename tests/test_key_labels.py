@@ -249,14 +249,12 @@ def test_rollovers_name_keys_by_the_tags_the_scan_read(runner: CliRunner, tmp_pa
     ]
 
 
-def test_a_scan_worker_reads_no_export_from_a_jea_endpoint() -> None:
-    """The scanner's CPU-gated wrapper tells the audit the endpoint is JEA, as the Remote does."""
-    import threading
-
+def test_a_scan_reads_no_export_from_a_jea_endpoint() -> None:
+    """A fleet scan hands the audit the host's own Remote, so it knows the endpoint is JEA."""
     from toolkit import jsontext
+    from toolkit.fleet import HostSpec
     from toolkit.remote import MockRemote
-    from toolkit.services.audit import audit_server
-    from toolkit.services.scan import _Gated
+    from toolkit.services.scan import Scanner, ScanOptions
 
     capture = Path(__file__).resolve().parents[1] / "fixtures" / "captures" / "demo-dns1" / "inventory.json"
     answer = jsontext.loads(capture.read_text())
@@ -266,14 +264,13 @@ def test_a_scan_worker_reads_no_export_from_a_jea_endpoint() -> None:
         seen.append(script)
         return answer
 
-    remote = MockRemote(handler, host="dns1")
-    remote.jea = True  # type: ignore[attr-defined]
-    gated = _Gated(remote, threading.Lock())
-    assert gated.jea
-    try:
-        host = audit_server(gated)  # type: ignore[arg-type]
-    finally:
-        gated.release()
+    def connector(spec: HostSpec) -> MockRemote:
+        remote = MockRemote(handler, host=spec.name)
+        remote.jea = True  # type: ignore[attr-defined]
+        return remote
+
+    scanner = Scanner((HostSpec(name="dns1", address="dns1"),), connector, options=ScanOptions(retries=0))
+    (host,) = scanner.run().report.hosts
     named = [f for f in host.findings if f.target.key_id]
     assert seen == ["inventory"] and named
     assert all(f.evidence["key_tag_note"] == "not read over a JEA endpoint" for f in named)

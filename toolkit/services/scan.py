@@ -33,16 +33,16 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from toolkit.errors import AuthError, CmdletError, ConnectError, ProtocolError, RemoteTimeout, WindnsError
 from toolkit.findings import HostError, HostReport, Report
 from toolkit.fleet import FakeBehaviour, HostSpec
-from toolkit.remote.base import ConnectionOptions, Remote, RemoteResult
+from toolkit.remote.base import ConnectionOptions, Remote
 from toolkit.rules.registry import RULE_BOOK
 
 if TYPE_CHECKING:
@@ -200,9 +200,6 @@ class Scanner:
         self.now = now
         self._stop = threading.Event()
         self._stop_reason = ""
-        #: held by one thread at a time for CPU work: a worker normalising and checking an
-        #: inventory, or the main thread handing a finished host to ``on_host`` (see ``_Gated``)
-        self._cpu = threading.Lock()
 
     # -- control ---------------------------------------------------------------------------------
     def stop(self, reason: str = "stop requested") -> None:
@@ -236,14 +233,7 @@ class Scanner:
             with remote:
                 zones = list(spec.zones or self.options.zones) or None
                 dns = dns_for_host(spec, self.options.dns)
-                # Without a DNS view, all that follows the inventory call is CPU work: gate it (a
-                # DNS view waits on the network after the inventory, so such hosts are not gated).
-                gated = _Gated(remote, self._cpu) if dns is None else None
-                try:
-                    host = audit_server(gated or remote, self.policy, zones=zones, now=self.now, dns=dns)
-                finally:
-                    if gated is not None:
-                        gated.release()
+                host = audit_server(remote, self.policy, zones=zones, now=self.now, dns=dns)
         except Exception as exc:
             return self._error(spec, exc, start), bool(getattr(exc, "transient", False))
         if host.error is not None:
@@ -373,13 +363,7 @@ class Scanner:
         def finish(index: int, host: HostReport) -> None:
             host = replace(host, listed_at=self.hosts[index].listing)
             if self.on_host is not None:
-                # The gate is an optimisation only: never wait long for it.
-                gate = self._cpu.acquire(timeout=_GATE_WAIT)
-                try:
-                    self.on_host(host)
-                finally:
-                    if gate:
-                        self._cpu.release()
+                self.on_host(host)
             # the server's text was for the history only; the inventory stays if the report needs it
             kept = replace(
                 host, inventory=host.inventory if opts.keep_inventory else None, inventory_text=None
@@ -470,57 +454,6 @@ class Scanner:
         return ScanOutcome(
             report, not_started=tuple(s.name for _, s in reversed(pending)), abandoned=tuple(abandoned)
         )
-
-
-#: how long the main thread waits for the CPU gate before handing a host on anyway (seconds);
-#: a worker waits four times as long before going on ungated
-_GATE_WAIT = 0.25
-
-
-class _Gated:
-    """A Remote whose ``run`` takes the scanner's CPU gate once the answer is in.
-
-    Python runs one thread at a time (the GIL). Left alone, sixty-odd workers that get their
-    answers together all normalise and check at once, and the main thread, which writes each
-    finished host to the history (SQLite, which lets go of the GIL on every statement), waits a
-    switch interval behind them for every statement it runs: the writer, not the CPU, then
-    sets the pace of the scan. With the gate, one worker at a time does its CPU work while the
-    others wait without asking for the GIL, and the main thread takes the gate between them.
-    The network wait itself (``run``) stays ungated and concurrent.
-    """
-
-    def __init__(self, remote: Remote, gate: threading.Lock) -> None:
-        self.remote = remote
-        self.host = remote.host
-        self._gate = gate
-        self._held = False
-
-    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
-        self.release()  # a later call (the key export) waits on the network ungated too
-        result = self.remote.run(script, params)
-        if not self._held:
-            # An optimisation only: a holder that takes too long does not stop the others.
-            self._held = self._gate.acquire(timeout=_GATE_WAIT * 4)
-        return result
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._gate.release()
-
-    @property
-    def jea(self) -> bool:
-        """Whether the wrapped Remote talks to a JEA endpoint (the audit reads no key export there)."""
-        return bool(getattr(self.remote, "jea", False))
-
-    def close(self) -> None:
-        self.remote.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 _TRANSIENT_KINDS = frozenset(cls.kind for cls in (ConnectError, RemoteTimeout))
