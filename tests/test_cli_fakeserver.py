@@ -117,6 +117,8 @@ def test_wrong_password_is_one_line_and_non_zero(runner: CliRunner, served: list
         (["--fault", "nocolon"], 3, "HOST:KIND"),
         (["--fault", "dns1:explode"], 3, "explode"),
         (["--only", "dns9"], 4, "dns9"),
+        (["--call-time", "-1"], 3, "--call-time"),
+        (["--zone-time", "x"], 3, "--zone-time"),
     ],
 )
 def test_bad_options_are_one_line_errors(runner: CliRunner, argv: list[str], code: int, text: str) -> None:

@@ -504,6 +504,8 @@ class FakeWinrmServer:
         faults: Mapping[str, Iterable[Fault]] | None = None,
         scripts_dir: Path | None = None,
         keytab: Path | None = None,
+        call_seconds: float = 0.0,
+        zone_seconds: float = 0.0,
     ) -> None:
         if fleet is None:
             from toolkit.testing.fake_remote import load_fleet
@@ -529,6 +531,8 @@ class FakeWinrmServer:
         self.capture = capture
         self.receive_wait = receive_wait
         self.catalogue = ScriptCatalogue(scripts_dir, extra=extra_scripts)
+        self.catalogue.call_seconds = call_seconds
+        self.catalogue.zone_seconds = zone_seconds
         self.stopping = threading.Event()
         self.running = False
         self.cert: SelfSignedCert | None = None
