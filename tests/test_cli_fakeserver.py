@@ -120,6 +120,8 @@ def test_wrong_password_is_one_line_and_non_zero(runner: CliRunner, served: list
         (["--fault", "dns1:explode"], 3, "explode"),
         (["--only", "dns9"], 4, "dns9"),
         (["--max-envelope-kb", "8"], 3, "--max-envelope-kb"),  # MS-WSMV 2.2.4.10: at least 32
+        (["--call-time", "-1"], 3, "--call-time"),
+        (["--zone-time", "x"], 3, "--zone-time"),
     ],
 )
 def test_bad_options_are_one_line_errors(runner: CliRunner, argv: list[str], code: int, text: str) -> None:

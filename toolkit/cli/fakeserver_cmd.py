@@ -71,7 +71,32 @@ def _parse_fault(text: str) -> tuple[str, Fault]:
     help="Extra PowerShell session configuration (JEA-style) to accept, besides Microsoft.PowerShell.",
 )
 @click.option(
-    "--latency", type=click.FloatRange(0), default=0.0, help="Seconds added to every HTTP exchange."
+    "--latency",
+    type=click.FloatRange(0),
+    default=0.0,
+    help="Seconds added to every HTTP exchange (each request and its answer, auth legs included).",
+)
+@click.option(
+    "--call-time",
+    "call_seconds",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Modelled server time of each script or cmdlet call, in seconds.",
+)
+@click.option(
+    "--zone-time",
+    "zone_seconds",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Modelled server time per zone a call reads (all zones for the inventory), in seconds.",
+)
+@click.option(
+    "--naive-cmdlets",
+    is_flag=True,
+    hidden=True,
+    help="Also run the naive baseline's single-cmdlet scripts (the fleet benchmark).",
 )
 @click.option(
     "--fault", "fault_specs", multiple=True, metavar="HOST:KIND", help="Inject a fault on one host."
@@ -106,6 +131,9 @@ def fake_server(
     servers: tuple[str, ...],
     config_names: tuple[str, ...],
     latency: float,
+    call_seconds: float,
+    zone_seconds: float,
+    naive_cmdlets: bool,
     fault_specs: tuple[str, ...],
     max_envelope_kb: int,
     with_dns: bool,
@@ -117,6 +145,7 @@ def fake_server(
     credentials file (DOMAIN:USER:PASSWORD, the NTLM_USER_FILE format).
     """
     from toolkit.testing.fakeserver import NO_DNSSERVER_CONFIGURATION, Credentials, FakeWinrmServer, Fault
+    from toolkit.testing.fakeserver.naive import naive_scripts
 
     password = os.environ.get(PASSWORD_ENV)
     creds = Credentials(username=username, password=password) if password else Credentials(username=username)
@@ -132,6 +161,9 @@ def fake_server(
             configuration_names=names,
             keytab=keytab.resolve() if keytab is not None else None,
             max_envelope_kb=max_envelope_kb,
+            call_seconds=call_seconds,
+            zone_seconds=zone_seconds,
+            extra_scripts=naive_scripts if naive_cmdlets else None,
         )
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None

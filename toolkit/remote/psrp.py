@@ -33,6 +33,7 @@ from pypsrp.wsman import WSMan
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
 from toolkit.remote import _envelope, _errors, clientcert, kerberos
+from toolkit.remote._psrp_strings import use_fast_strings
 from toolkit.remote.base import (
     ClosingRemote,
     ConnectionOptions,
@@ -211,7 +212,9 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
 
 
 def default_pool(wsman: WSMan, opts: ConnectionOptions) -> RunspacePool:
-    return RunspacePool(wsman, configuration_name=opts.configuration_name)
+    pool = RunspacePool(wsman, configuration_name=opts.configuration_name)
+    use_fast_strings(pool)  # the same CLIXML, escaped without a Python call per character
+    return pool
 
 
 def plain_params(params: Mapping[str, Any] | None) -> dict[str, Any]:

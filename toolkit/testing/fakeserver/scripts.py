@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,20 @@ class ScriptCatalogue:
                 for d in digests:
                     self._names[d] = path.stem
         self.extra = extra
+        #: the modelled server-side time of a script run: a fixed cost per call plus a cost per
+        #: zone it reads (set by ``windns fake-server --call-time/--zone-time``; zero by default)
+        self.call_seconds = 0.0
+        self.zone_seconds = 0.0
+
+    def server_time(self, server: SimulatedServer, params: Mapping[str, Any], zones: int | None) -> float:
+        """The modelled time of one call: ``call_seconds`` plus ``zone_seconds`` per zone read.
+        ``zones`` None: the call reads one zone when it names one (``ZoneName`` or ``Name``), else
+        every zone of the server (the inventory)."""
+        if not self.call_seconds and not self.zone_seconds:
+            return 0.0
+        if zones is None:
+            zones = 1 if ("ZoneName" in params or "Name" in params) else len(server.state.get("Zones", []))
+        return self.call_seconds + self.zone_seconds * zones
 
     @property
     def names(self) -> list[str]:
@@ -168,6 +183,9 @@ class ScriptCatalogue:
                 data = server.run(name, dict(params))
         except CmdletError as exc:
             return Outcome(error=error_info(exc))
+        modelled = self.server_time(server, params, getattr(handler, "zones", None))
+        if modelled:
+            time.sleep(modelled)
         if fault is not None and fault.kind == "non_json":
             return Outcome(output="WARNING: output truncated by a profile script\r\n{ this is not JSON")
         # every script prints its document with ConvertTo-Json -Compress, which "omits white space

@@ -549,6 +549,8 @@ class FakeWinrmServer:
         keytab: Path | None = None,
         client_ca: Path | None = None,
         certificate_mappings: Iterable[CertificateMapping] = (),
+        call_seconds: float = 0.0,
+        zone_seconds: float = 0.0,
     ) -> None:
         if fleet is None:
             from toolkit.testing.fake_remote import load_fleet
@@ -586,6 +588,8 @@ class FakeWinrmServer:
         self.capture = capture
         self.receive_wait = receive_wait
         self.catalogue = ScriptCatalogue(scripts_dir, extra=extra_scripts)
+        self.catalogue.call_seconds = call_seconds
+        self.catalogue.zone_seconds = zone_seconds
         self.stopping = threading.Event()
         self.running = False
         self.cert: SelfSignedCert | None = None
