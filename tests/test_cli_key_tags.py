@@ -1,5 +1,5 @@
-"""`keys list` shows each key's DNSKEY key tag beside its GUID, read from the zone's export (never
-guessed), its DS records with --ds, and says why where the tag is not known."""
+"""`keys list` shows each key's DNSKEY key tag beside its GUID, read from the zone's DNSKEY records
+(never guessed), its DS records with --ds, and says why where the tag is not known."""
 
 from __future__ import annotations
 
@@ -56,8 +56,15 @@ def test_json_tags_and_notes_say_why_a_tag_is_unknown(runner: CliRunner) -> None
     rows = {(r["zone"], r["key_type"]): r for r in _keys(runner, "-s", "dns1", "keys", "list")}
     ksk = rows[("corp.example", "KSK")]
     assert isinstance(ksk["key_tag"], int) and ksk["key_tag_note"] is None and "ds" not in ksk
+    # a ZSK's tag too, without --dns: the RFC 4034 tag of the zone's DNSKEY without the SEP bit
     zsk = rows[("corp.example", "ZSK")]
-    assert zsk["key_tag"] is None and zsk["key_tag_note"] == "ZSK: not exported"
+    with connect(ConnectionOptions(host="dns1"), "fake") as remote:
+        (entry,) = remote.run("zone_dnskeys", {"ZoneName": ["corp.example"]}).data["Zones"]
+    (data,) = [r["RecordData"] for r in entry["Records"] if not int(r["RecordData"]["KeyFlags"]) & 1]
+    rdata = dns.rdata.from_text(
+        "IN", "DNSKEY", f"{data['KeyFlags']} 3 8 {data['Base64Data']}"
+    )  # RsaSha256 is algorithm 8
+    assert zsk["key_tag"] == _dnssec.load().key_id(rdata) and zsk["key_tag_note"] is None
     unsigned = rows[("staging.corp.example", "KSK")]
     assert unsigned["key_tag"] is None and "not signed" in unsigned["key_tag_note"]
     # ECDSA keys are matched by curve

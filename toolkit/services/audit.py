@@ -237,8 +237,8 @@ def audit_inventory(
 
 
 def _with_key_tags(remote: Remote, host: HostReport, views: Sequence[ZoneDnsView] | None) -> HostReport:
-    """``host`` with the exported key tags of the zones whose findings name a key (one export
-    per such zone; none over a JEA endpoint, which runs no script: the notes say so)."""
+    """``host`` with the key tags of the zones whose findings name a key (one ``zone_dnskeys``
+    call for all of them; none over a JEA endpoint, which runs no script: the notes say so)."""
     inv = host.inventory
     zones = zones_naming_keys([*host.findings, *host.suppressed])
     if inv is None or not zones:

@@ -1,22 +1,24 @@
-"""The DNSKEY key tag of a Windows signing key, from what Windows exports.
+"""The DNSKEY key tag of a Windows signing key, from the zone's own DNSKEY records.
 
 ``Get-DnsServerSigningKey`` names a key by its GUID only; resolvers, DS records and every other
 DNSSEC tool name it by its key tag (RFC 4034 appendix B). The tag is read, not guessed: from the
-DNSKEY records ``Export-DnsServerDnsSecPublicKey`` writes for the zone (``zone_export_keys``),
-with the DS records to hand to the parent when digests are asked for. Those records carry no GUID,
-so a key is matched with a DNSKEY by role, algorithm and length: one Windows key and one DNSKEY of
-that kind, and the tag is that key's. Otherwise the tag is unknown and the note says why:
+DNSKEY records at the apex of the zone's data (``zone_dnskeys``, ``Get-DnsServerResourceRecord
+-RRType DnsKey``: KSKs and ZSKs), read for all the zones of a host in one call; DS records to
+hand to the parent come from ``Export-DnsServerDnsSecPublicKey`` (``zone_export_keys``) when
+digests are asked for. Those records carry no GUID, so a key is matched with a DNSKEY by role
+(the SEP bit marks a KSK), algorithm and length: one Windows key and one DNSKEY of that kind,
+and the tag is that key's. Otherwise the tag is unknown and the note says why:
 
-- a ZSK: Windows exports the KSKs only;
-- a retired KSK: not exported;
-- two KSKs of one algorithm and length (a rollover in progress): the note gives both tags, as
-  nothing in the export tells which is which;
-- a zone that is not signed, or an export that failed (the note says how).
+- a retired key: not published;
+- two keys of one role, algorithm and length (a rollover in progress): the note gives both tags,
+  as nothing in the records tells which is which;
+- a zone that is not signed, or a read that failed for that zone (the note says how; the other
+  zones of the host keep their tags).
 
-With a DNS view of the zone (``audit --dns``) the served DNSKEY RRset fills in what the export
-leaves out, ZSKs among them, by the same match (``served_tags``). ``label_findings`` writes a
-key's tag (or why it is unknown), type and algorithm into the evidence of each finding that names
-the key, so every report shows them beside the GUID, stored scans included.
+With a DNS view of the zone (``audit --dns``) the served DNSKEY RRset fills in what the zone data
+leaves out, by the same match (``served_tags``). ``label_findings`` writes a key's tag (or why it
+is unknown), type and algorithm into the evidence of each finding that names the key, so every
+report shows them beside the GUID, stored scans included.
 """
 
 from __future__ import annotations
@@ -71,8 +73,9 @@ class KeyTag:
 
 
 @dataclass(frozen=True, slots=True)
-class _Exported:
+class _Published:
     tag: int
+    ksk: bool
     algorithm: int
     bits: int | None
 
@@ -93,8 +96,14 @@ def dnskey_bits(algorithm: int, key: bytes) -> int | None:
     return None
 
 
-def _exported(records: Iterable[Mapping[str, Any]]) -> list[_Exported]:
-    out: list[_Exported] = []
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _published(records: Iterable[Mapping[str, Any]]) -> list[_Published]:
+    """The zone keys among DNSKEY ``records`` (revoked ones left out), each with its role: the
+    SecureEntryPoint member, else the SEP bit of KeyFlags (RFC 4034 2.1.1)."""
+    out: list[_Published] = []
     for record in records:
         if str(record.get("RecordType") or "").lower() != "dnskey":
             continue
@@ -103,11 +112,22 @@ def _exported(records: Iterable[Mapping[str, Any]]) -> list[_Exported]:
         try:
             tag = int(str(data.get("KeyTag")))
             key = base64.b64decode(str(data.get("Base64Data") or ""), validate=True)
+            flags = int(str(data["KeyFlags"])) if data.get("KeyFlags") is not None else None
         except (TypeError, ValueError, binascii.Error):
             continue
         if number is None or not 0 <= tag <= 65535:
             continue
-        out.append(_Exported(tag, int(number), dnskey_bits(int(number), key)))
+        if _flag(data.get("Revoked")) or (flags is not None and flags & 0x80):
+            continue
+        zone_key_bit = _flag(data.get("ZoneKey"))
+        if zone_key_bit is False or (zone_key_bit is None and flags is not None and not flags & 0x100):
+            continue
+        sep = _flag(data.get("SecureEntryPoint"))
+        if sep is None:
+            sep = bool(flags & 1) if flags is not None else None
+        if sep is None:
+            continue
+        out.append(_Published(tag, sep, int(number), dnskey_bits(int(number), key)))
     return out
 
 
@@ -135,31 +155,28 @@ def match_tags(
     dnskeys: Sequence[Mapping[str, Any]],
     ds: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, KeyTag]:
-    """Each of ``zone``'s keys (by key id) with its tag from the exported ``dnskeys`` records
-    (and the DS records ``ds`` of those tags), or why it has none (module docstring)."""
-    exported = _exported(dnskeys)
+    """Each of ``zone``'s keys (by key id) with its tag from the zone's DNSKEY records
+    ``dnskeys`` (and the DS records ``ds`` of those tags), or why it has none (module docstring)."""
     by_tag = _ds(ds)
-    published: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
-    for e in exported:
-        published[(e.algorithm, e.bits)].append(e.tag)
-    ksks: dict[tuple[int | None, int | None], list[SigningKey]] = defaultdict(list)
+    published: dict[tuple[bool, int | None, int | None], list[int]] = defaultdict(list)
+    for p in _published(dnskeys):
+        published[(p.ksk, p.algorithm, p.bits)].append(p.tag)
+    same: dict[tuple[bool, int | None, int | None], int] = defaultdict(int)
     for k in zone.keys:
-        if k.is_ksk and k.is_active:
-            ksks[_kind(k)].append(k)
+        if k.is_active:
+            same[(k.is_ksk, *_kind(k))] += 1
     out: dict[str, KeyTag] = {}
     for k in zone.keys:
-        if not k.is_ksk:
-            out[k.key_id] = KeyTag(None, "ZSK: not exported")
-            continue
         if not k.is_active:
-            out[k.key_id] = KeyTag(None, "retired: not exported")
+            out[k.key_id] = KeyTag(None, "retired: not published")
             continue
-        tags = sorted(published.get(_kind(k), []))
-        same = ksks[_kind(k)]
-        if len(tags) == 1 and len(same) == 1:
+        kind = (k.is_ksk, *_kind(k))
+        tags = sorted(published.get(kind, []))
+        if len(tags) == 1 and same[kind] == 1:
             out[k.key_id] = KeyTag(tags[0], ds=tuple(by_tag.get(tags[0], ())))
         elif not tags:
-            out[k.key_id] = KeyTag(None, f"no {k.algorithm.value} {k.key_length} DNSKEY exported")
+            role = "KSK" if k.is_ksk else "ZSK"
+            out[k.key_id] = KeyTag(None, f"no {k.algorithm.value} {k.key_length} {role} DNSKEY in the zone")
         else:
             out[k.key_id] = KeyTag(None, "one of " + ", ".join(map(str, tags)))
     return out
@@ -174,14 +191,41 @@ def _export(remote: Remote, zone: str, digests: Sequence[str]) -> list[Mapping[s
     return [r for r in records or [] if isinstance(r, Mapping)]
 
 
+def _error_text(error: Mapping[str, Any]) -> str:
+    code = error.get("Code")
+    message = str(error.get("Message") or "the read failed")
+    return f"{message} (Win32 {code})" if code is not None else message
+
+
+def _zone_dnskeys(remote: Remote, zones: Sequence[str]) -> dict[str, list[Mapping[str, Any]] | str]:
+    """One ``zone_dnskeys`` call for ``zones``: zone name (lower case) -> its DNSKEY records, or
+    the text of the error its read met."""
+    data = remote.run("zone_dnskeys", {"ZoneName": list(zones)}).data or {}
+    entries = data.get("Zones") if isinstance(data, Mapping) else None
+    out: dict[str, list[Mapping[str, Any]] | str] = {}
+    for entry in entries or []:
+        if not isinstance(entry, Mapping) or not entry.get("ZoneName"):
+            continue
+        name = zone_key(str(entry["ZoneName"]))
+        error = entry.get("Error")
+        if isinstance(error, Mapping):
+            out[name] = _error_text(error)
+        else:
+            records = entry.get("Records")
+            out[name] = [r for r in records or [] if isinstance(r, Mapping)]
+    return out
+
+
 def key_tags(
     remote: Remote, inv: ServerInventory, zones: Sequence[str] = (), *, digests: Sequence[str] = ()
 ) -> dict[tuple[str, str], KeyTag]:
     """(zone name lower case, key id) -> KeyTag for the keys of ``inv``'s zones (those named in
-    ``zones``, all when empty): one export per signed zone with keys, two with ``digests``. An
-    export that fails leaves that zone's tags unknown, with the error as the note."""
+    ``zones``, all when empty): one ``zone_dnskeys`` call for all the signed zones with keys, and
+    with ``digests`` one DS export per such zone. A zone whose read fails has its tags unknown,
+    with the error as the note; the other zones keep theirs."""
     wanted = {zone_key(z) for z in zones}
     out: dict[tuple[str, str], KeyTag] = {}
+    todo: list[Zone] = []
     for zone in inv.zones:
         name = zone_key(zone.name)
         if (wanted and name not in wanted) or not zone.keys:
@@ -190,22 +234,38 @@ def key_tags(
             for k in zone.keys:
                 out[(name, k.key_id)] = KeyTag(None, "zone not signed: no DNSKEY")
             continue
-        try:
-            dnskeys = _export(remote, zone.name, ())
-            ds = _export(remote, zone.name, digests) if digests else []
-        except WindnsError as exc:
-            log.warning("key tags of %s: the export failed: %s", zone.name, exc)
+        todo.append(zone)
+    if not todo:
+        return out
+    try:
+        read = _zone_dnskeys(remote, [z.name for z in todo])
+    except WindnsError as exc:
+        log.warning("key tags: reading the DNSKEY records failed: %s", exc)
+        read = {zone_key(z.name): str(exc) for z in todo}
+    for zone in todo:
+        name = zone_key(zone.name)
+        found = read.get(name, "the zone is missing from the answer")
+        if isinstance(found, str):
+            log.warning("key tags of %s: the DNSKEY read failed: %s", zone.name, found)
             for k in zone.keys:
-                out[(name, k.key_id)] = KeyTag(None, f"export failed: {exc}"[:120])
+                out[(name, k.key_id)] = KeyTag(None, f"DNSKEY read failed: {found}"[:120])
             continue
-        for key_id, tag in match_tags(zone, dnskeys, ds).items():
-            out[(name, key_id)] = tag
+        ds: list[Mapping[str, Any]] = []
+        ds_note: str | None = None
+        if digests:
+            try:
+                ds = _export(remote, zone.name, digests)
+            except WindnsError as exc:
+                log.warning("key tags of %s: the DS export failed: %s", zone.name, exc)
+                ds_note = f"DS export failed: {exc}"[:120]
+        for key_id, tag in match_tags(zone, found, ds).items():
+            out[(name, key_id)] = replace(tag, note=ds_note) if ds_note and tag.tag is not None else tag
     return out
 
 
 def served_tags(zone: Zone, view: ZoneDnsView) -> dict[str, KeyTag]:
     """Each of ``zone``'s keys (by key id) with its tag from the DNSKEY RRset the zone serves
-    (``view``), matched as the export is: by role (the SEP bit marks a KSK), algorithm and
+    (``view``), matched as the zone data is: by role (the SEP bit marks a KSK), algorithm and
     length, one key and one DNSKEY of that kind. Keys without a single match are left out."""
     published: dict[tuple[bool, int, int | None], list[int]] = defaultdict(list)
     for p in view.keys:
@@ -242,7 +302,7 @@ def label_findings(
     views: Sequence[ZoneDnsView] | None = None,
 ) -> tuple[Finding, ...]:
     """``findings`` with the key each names labelled in its evidence (``KEY_EVIDENCE``): its
-    type and algorithm from the inventory, its tag from ``tags`` (the export, ``key_tags``) or,
+    type and algorithm from the inventory, its tag from ``tags`` (the zone data, ``key_tags``) or,
     where that has none, from the served DNSKEY RRset of ``views``; else ``key_tag`` None and
     ``key_tag_note`` says why. A key the inventory does not hold is left as it is."""
     if not any(f.target.key_id for f in findings):

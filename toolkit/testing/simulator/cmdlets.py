@@ -924,6 +924,44 @@ class Cmdlets:
         self.files.setdefault(path, {})[name] = "\n".join(lines) + ("\n" if lines else "")
         return records if pass_thru else []
 
+    # -- records --------------------------------------------------------------------------------
+    @_module_cmdlet("Get-DnsServerResourceRecord")
+    def Get_DnsServerResourceRecord(  # noqa: N802
+        self, zone: str, name: str | None = None, rr_type: str | None = None
+    ) -> list[dict[str, Any]]:
+        """PSD Get-DnsServerResourceRecord -ZoneName -Name -RRType (CimInstance#DnsServerResourceRecord[]):
+        only ``-RRType DnsKey`` at the apex is modelled (a NotImplementedError otherwise). The
+        DNSKEY RRset is one record per signing key that is not retired, ZSKs and KSKs alike, the
+        material ``Export-DnsServerDnsSecPublicKey`` gives for a KSK; an unsigned zone has none.
+        Which keys appear, and RecordData's members: UNCONFIRMED (fixtures/README.md)."""
+        from toolkit.testing.simulator import keymaterial
+
+        cmdlet = "Get-DnsServerResourceRecord"
+        if rr_type is None or rr_type.lower() != "dnskey" or (name or "@") not in ("@", ""):
+            raise NotImplementedError(f"{cmdlet}: the simulator models -Name '@' -RRType DnsKey only")
+        z = self._zone(zone, cmdlet)
+        self._fault(cmdlet, z)
+        if not z.get("IsSigned"):
+            return []
+        setting = z.get("DnsSecSetting") or {}
+        ttl = float(setting.get("DnsKeyRecordSetTtl") or 3600)
+        out: list[dict[str, Any]] = []
+        for key in z.get("SigningKeys") or []:
+            if str(key.get("CurrentState") or "Active").lower() == "retired":
+                continue
+            for data, kind in keymaterial.records(str(z["ZoneName"]), key, int(ttl), ())[0]:
+                record = {
+                    "DistinguishedName": None,
+                    "HostName": "@",  # UNCONFIRMED: the apex as "@"
+                    "RecordType": kind,
+                    "RecordClass": "IN",
+                    "TimeToLive": timedelta(seconds=ttl),
+                    "Timestamp": None,
+                    "RecordData": self._instance(data, "DnsServerResourceRecordDnsKey"),
+                }
+                out.append(self._instance(record, "DnsServerResourceRecord"))
+        return out
+
     # -- the file system the export script uses (New-Item, Get-ChildItem, ReadAllText, Remove-Item)
     def New_Item_Directory(self, path: str) -> list[dict[str, Any]]:  # noqa: N802
         self.files[path] = {}

@@ -1,6 +1,7 @@
 """Public key material of a simulated key: a stable, well-formed DNSKEY derived from the key's
-pointer (a model: Windows keeps real keys), and its DS records. Used by the fake
-``Export-DnsServerDnsSecPublicKey`` (``toolkit.testing.simulator.cmdlets``)."""
+pointer (a model: Windows keeps real keys), and its DS records. Used by the fakes
+``Export-DnsServerDnsSecPublicKey`` and ``Get-DnsServerResourceRecord -RRType DnsKey``
+(``toolkit.testing.simulator.cmdlets``)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def records(
     if not digests:
         data = {
             "KeyTag": dnssec.key_id(rdata),
-            "SecureEntryPoint": True,
+            "SecureEntryPoint": bool(rdata.flags & 1),  # RFC 4034 2.1.1: the SEP bit
             "ZoneKey": True,
             "Revoked": False,
             "KeyProtocol": "DnsSec",

@@ -1,4 +1,5 @@
-"""The inventory script's mirror: ``ps_scripts/inventory.ps1`` transliterated line by line.
+"""The read scripts' mirrors: ``ps_scripts/inventory.ps1`` and ``zone_dnskeys.ps1`` transliterated
+line by line.
 
 Every block below names the script lines it mirrors (``# inventory.ps1 L169``, lines of the
 file in ps_scripts/, before its ``# windns:include`` line is expanded) and calls the cmdlet fakes
@@ -35,7 +36,7 @@ from toolkit.testing.simulator.powershell import (
 if TYPE_CHECKING:
     from toolkit.testing.simulator.server import SimulatedServer
 
-__all__ = ["HANDLERS", "inventory", "new_windns_error", "zone_branch"]
+__all__ = ["HANDLERS", "inventory", "new_windns_error", "zone_branch", "zone_dnskeys"]
 
 _FQID_CODE = re.compile(
     r"^WIN32 (\d+),", re.IGNORECASE
@@ -289,4 +290,50 @@ def inventory(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
     }
 
 
-HANDLERS: dict[str, Callable[[SimulatedServer, Mapping[str, Any]], Any]] = {"inventory": inventory}
+# zone_dnskeys.ps1 L49-L67 ConvertTo-WindnsDnsKey
+def _convert_dnskey(record: Any) -> dict[str, Any]:
+    data = pj.get_member(record, "RecordData")
+    return {
+        "HostName": pj.convert_text(prop(record, "HostName")),
+        "RecordType": pj.convert_text(prop(record, "RecordType")),
+        "TimeToLive": pj.convert_seconds(prop(record, "TimeToLive")),
+        "RecordData": {
+            "KeyTag": pj.convert_number(pj.get_member(data, "KeyTag")),
+            "KeyFlags": pj.convert_number(pj.get_member(data, "KeyFlags")),
+            "KeyProtocol": pj.convert_text(pj.get_member(data, "KeyProtocol")),
+            "CryptoAlgorithm": pj.convert_text(pj.get_member(data, "CryptoAlgorithm")),
+            "SecureEntryPoint": pj.convert_bool(pj.get_member(data, "SecureEntryPoint")),
+            "ZoneKey": pj.convert_bool(pj.get_member(data, "ZoneKey")),
+            "Revoked": pj.convert_bool(pj.get_member(data, "Revoked")),
+            "Base64Data": pj.convert_text(pj.get_member(data, "Base64Data")),
+        },
+    }
+
+
+_DNSKEYS_PARAMS = (Param("ZoneName", "string[]", mandatory=True),)  # L14-L16
+
+
+@mirrors("zone_dnskeys.ps1", sha256="8e7df5a34dc5b57bea2929629a9d1356dbbc5575863d5c6f0bdadfd092cb693f")
+def zone_dnskeys(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``zone_dnskeys.ps1`` prints: ``{Zones: [{ZoneName, Records, Error}]}``."""
+    variables, _bound = bind("zone_dnskeys", params, _DNSKEYS_PARAMS)
+    ps = Cmdlets(server, "zone_dnskeys")
+    zones: list[dict[str, Any]] = []  # L69
+    for name in ps_foreach(variables["ZoneName"]):  # L70
+        entry: dict[str, Any] = {"ZoneName": name, "Records": [], "Error": None}  # L71
+        try:  # L72-L75
+            # @(Get-DnsServerResourceRecord -ZoneName $name -Name '@' -RRType 'DnsKey' |
+            #     ForEach-Object { ConvertTo-WindnsDnsKey $_ })
+            entry["Records"] = ps_array(
+                [_convert_dnskey(r) for r in ps.Get_DnsServerResourceRecord(name, name="@", rr_type="DnsKey")]
+            )
+        except CmdletError as exc:  # L76-L78; New-WindnsError is inventory.ps1's, line for line (L23-L47)
+            entry["Error"] = new_windns_error("Get-DnsServerResourceRecord", error_record(exc))
+        zones.append(entry)  # L79
+    return {"Zones": list(zones)}  # L82-L83 @{ Zones = $zones.ToArray() }
+
+
+HANDLERS: dict[str, Callable[[SimulatedServer, Mapping[str, Any]], Any]] = {
+    "inventory": inventory,
+    "zone_dnskeys": zone_dnskeys,
+}
