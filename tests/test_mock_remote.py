@@ -26,12 +26,14 @@ def test_an_audit_over_a_mock_reads_what_the_handler_answers() -> None:
 
     report = audit_server(MockRemote(handler, host="dns1"))
     assert report.error is None
-    # the inventory, then one key export for each zone whose findings name a key (its key tags)
+    # the inventory, then one read of the DNSKEY records of the signed zones whose findings name
+    # a key (their key tags), all in one call
     assert seen[0][0] == "inventory"
     naming_keys = {f.target.zone for f in (*report.findings, *report.suppressed) if f.target.key_id}
-    assert naming_keys
-    assert [s for s, _ in seen[1:]] == ["zone_export_keys"] * len(naming_keys)
-    assert {p["ZoneName"] for _, p in seen[1:]} == naming_keys
+    signed = {z.name for z in report.inventory.zones if z.signed and z.keys} if report.inventory else set()
+    assert naming_keys & signed
+    assert [s for s, _ in seen[1:]] == ["zone_dnskeys"]
+    assert set(seen[1][1]["ZoneName"]) == naming_keys & signed
     zones = {z.name for z in report.inventory.zones} if report.inventory else set()
     assert zones == {z["ZoneName"] for z in answer["Zones"]}
     assert report.findings  # the captured server has problems the rules find

@@ -18,8 +18,10 @@ from dns.rdtypes.ANY.DNSKEY import DNSKEY
 
 from toolkit.cli import main
 from toolkit.dnsview import _dnssec
+from toolkit.errors import CmdletError
 from toolkit.model import zone_key
 from toolkit.remote import connect
+from toolkit.remote.base import RemoteResult
 from toolkit.resources import demo_fixtures_dir
 from toolkit.services.audit import audit_server, collect
 from toolkit.services.key_tags import key_tags
@@ -138,6 +140,29 @@ def test_a_zone_whose_read_fails_costs_only_its_own_tags() -> None:
     assert all(t.note == "DNSKEY read failed: Access is denied. (Win32 5)" for t in corp)
     others = {z: t for (z, _), t in tags.items() if z == "ecdsa.corp.example"}
     assert others and all(t.tag is not None for t in others.values())
+
+
+class _ExportFails(FakeRemote):
+    """A server whose DS export fails (its DNSKEY records still read)."""
+
+    def run(self, script: str, params: Mapping[str, Any] | None = None) -> RemoteResult:
+        if script == "zone_export_keys":
+            raise CmdletError("Access is denied.", cmdlet="Export-DnsServerDnsSecPublicKey")
+        return super().run(script, params)
+
+
+def test_ds_come_from_the_export_and_its_failure_keeps_the_tags() -> None:
+    remote = open_fake("dns1")
+    inv = collect(remote)
+    tags = key_tags(remote, inv, ["corp.example"], digests=["Sha256"])
+    exports = [c for c in remote.calls if c.script == "zone_export_keys"]
+    assert [c.params for c in exports] == [{"ZoneName": "corp.example", "DigestType": ["Sha256"]}]
+    (ds,) = remote.run("zone_export_keys", exports[0].params).data["Records"]
+    (ksk,) = [t for t in tags.values() if t.ds]
+    assert ksk.tag == ds["RecordData"]["KeyTag"] and ksk.ds[0].digest == ds["RecordData"]["Digest"]
+    again = key_tags(_ExportFails(remote.server), inv, ["corp.example"], digests=["Sha256"])
+    assert {k: t.tag for k, t in again.items()} == {k: t.tag for k, t in tags.items()}
+    assert all(not t.ds and (t.note or "").startswith("DS export failed: ") for t in again.values())
 
 
 def test_a_failed_call_leaves_every_tag_unknown_with_the_reason() -> None:
