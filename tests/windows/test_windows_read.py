@@ -122,3 +122,37 @@ def test_export_keys_gives_a_sha256_ds_for_a_signed_zone(
     records = exported["Records"]
     assert records and all(r["RecordType"] == "DS" for r in records), records
     assert {r["RecordData"]["DigestType"] for r in records} == {"Sha256"}
+
+
+def test_zone_dnskeys_gives_every_active_key_its_rfc4034_tag(
+    cli: Callable[..., Result], remote: Remote, target: Target
+) -> None:
+    """zone_dnskeys.ps1 (Get-DnsServerResourceRecord -Name '@' -RRType DnsKey): the zone's data
+    holds a DNSKEY for its ZSK as for its KSK (fixtures/README.md lists this as unconfirmed), each
+    KeyTag the RFC 4034 tag of its own record, and `keys list` gives every active key its tag."""
+    import base64
+
+    import dns.rdataclass
+    import dns.rdatatype
+    from dns.rdtypes.ANY.DNSKEY import DNSKEY
+
+    from toolkit.dnsview import _dnssec
+    from toolkit.model import CryptoAlgorithm
+
+    zone = _signed_zone(target, collect(remote))
+    (entry,) = remote.run("zone_dnskeys", {"ZoneName": [zone.name]}).data["Zones"]
+    assert entry["Error"] is None, entry
+    records = [r["RecordData"] for r in entry["Records"]]
+    assert {bool(int(d["KeyFlags"]) & 1) for d in records} == {True, False}, records
+    for d in records:
+        number = CryptoAlgorithm(d["CryptoAlgorithm"]).number
+        assert number is not None, d
+        rdata = DNSKEY(  # type: ignore[no-untyped-call]
+            dns.rdataclass.IN, dns.rdatatype.DNSKEY, int(d["KeyFlags"]), 3, int(number),
+            base64.b64decode(d["Base64Data"]),
+        )  # fmt: skip
+        assert d["KeyTag"] == _dnssec.load().key_id(rdata)
+    res = cli("keys", "list", "--zone", zone.name, "--format", "json")
+    assert res.exit_code == 0, res.output
+    active = [row for row in json.loads(res.stdout) if row["current_state"] != "Retired"]
+    assert active and all(isinstance(row["key_tag"], int) for row in active), active
