@@ -195,3 +195,16 @@ def test_zsk_tags_over_the_loopback_endpoint(endpoint: Any, transport: str) -> N
     records = _zone_records(open_fake("dns1"), "corp.example")
     zsk = next(r for r in records if not int(r["RecordData"]["KeyFlags"]) & 1)
     assert _rfc4034_tag(zsk) in {t.tag for t in got.values()}
+
+
+def test_keys_list_over_psrp_shows_zsk_tags(endpoint: Any, runner: CliRunner) -> None:
+    o = endpoint.connection_options("DNS1.corp.example")
+    assert not o.ssl  # the loopback endpoint here speaks plain HTTP
+    argv = ["--transport", "psrp", "--server", o.host, "--port", str(o.port), "--no-ssl"]
+    argv += ["--auth", "ntlm", "--username", o.username, "keys", "list", "-f", "json"]
+    r = runner.invoke(main, argv, env={"WINDNS_PASSWORD": o.password})
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    expected = _by_role(_zone_records(open_fake("dns1"), "corp.example"))
+    corp = {row["key_type"]: row["key_tag"] for row in rows if row["zone"] == "corp.example"}
+    assert corp == expected and set(corp) == {"KSK", "ZSK"}
