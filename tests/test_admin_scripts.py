@@ -20,7 +20,10 @@ import tree_sitter_powershell
 from toolkit.resources import script_text
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "ps_scripts"
-ADMIN_SCRIPTS = sorted([*SCRIPTS_DIR.glob("key_*.ps1"), *SCRIPTS_DIR.glob("zone_*.ps1")])
+# zone_dnskeys.ps1 is a read (the key tags of an audit), not a change
+ADMIN_SCRIPTS = sorted(
+    p for p in [*SCRIPTS_DIR.glob("key_*.ps1"), *SCRIPTS_DIR.glob("zone_*.ps1")] if p.stem != "zone_dnskeys"
+)
 KEY_SCRIPTS = sorted(SCRIPTS_DIR.glob("key_*.ps1"))
 
 

@@ -73,11 +73,15 @@ class FakeRemote(ClosingRemote):
 
     @property
     def write_calls(self) -> list[Call]:
-        return [c for c in self.calls if c.script != "inventory"]
+        """The calls that may change the server: every script but the reads."""
+        return [c for c in self.calls if c.script not in READ_SCRIPTS]
 
     def close(self) -> None:
         self.closed = True
 
+
+#: the scripts that only read (``ps_scripts/README.md``); ``write_calls`` leaves them out
+READ_SCRIPTS = frozenset({"inventory", "zone_dnskeys", "raw_sample", "doctor_probe"})
 
 _FLEETS: dict[Path, Fleet] = {}
 
