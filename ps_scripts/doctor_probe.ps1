@@ -27,7 +27,8 @@ $moduleNames = @('DnsServer')
 if ($PSBoundParameters.ContainsKey('ModuleName')) { $moduleNames = @($ModuleName) }
 $commandNames = @(
     'Get-DnsServerSetting', 'Get-DnsServerZone', 'Get-DnsServerSigningKey',
-    'Get-DnsServerDnsSecZoneSetting', 'Get-DnsServerTrustAnchor', 'Get-DnsServerTrustPoint'
+    'Get-DnsServerDnsSecZoneSetting', 'Get-DnsServerResourceRecord', 'Get-DnsServerTrustAnchor',
+    'Get-DnsServerTrustPoint'
 )
 if ($PSBoundParameters.ContainsKey('CommandName')) { $commandNames = @($CommandName) }
 

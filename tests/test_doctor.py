@@ -425,6 +425,18 @@ def test_a_module_whose_cmdlets_the_session_hides_fails_the_module_step() -> Non
     assert "Get-DnsServerTrustPoint is not a command" in report.step("module").detail
 
 
+def test_the_key_tag_read_cmdlet_is_checked_too() -> None:
+    # zone_dnskeys.ps1 reads each zone's DNSKEY set with Get-DnsServerResourceRecord
+    probe = _probe()
+    names = [c["Name"] for c in probe["Commands"]]
+    assert "Get-DnsServerResourceRecord" in names
+    at = names.index("Get-DnsServerResourceRecord")
+    probe["Commands"][at] = {**probe["Commands"][at], "Found": False}
+    report = _diagnose({"doctor_probe": probe})
+    assert report.step("module").verdict == "fail"
+    assert "Get-DnsServerResourceRecord is not a command" in report.step("module").detail
+
+
 def test_cmdlets_without_a_listed_module_pass_the_module_step() -> None:
     from toolkit.remote import ConnectionOptions, connect
 

@@ -83,13 +83,14 @@ _PROBE_PARAMS = (  # L18-L21 param([string[]]$ModuleName, [string[]]$CommandName
     Param("ModuleName", "string[]"),
     Param("CommandName", "string[]"),
 )
-DEFAULT_COMMANDS = (  # L28-L31
+DEFAULT_COMMANDS = (  # L28-L32
     "Get-DnsServerSetting", "Get-DnsServerZone", "Get-DnsServerSigningKey",
-    "Get-DnsServerDnsSecZoneSetting", "Get-DnsServerTrustAnchor", "Get-DnsServerTrustPoint",
+    "Get-DnsServerDnsSecZoneSetting", "Get-DnsServerResourceRecord", "Get-DnsServerTrustAnchor",
+    "Get-DnsServerTrustPoint",
 )  # fmt: skip
 
 
-# L34-L39 ConvertTo-WindnsProbeText
+# L35-L40 ConvertTo-WindnsProbeText
 def convert_probe_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -99,7 +100,7 @@ def convert_probe_text(value: Any) -> str | None:
     return text
 
 
-@mirrors("doctor_probe.ps1", sha256="c8ec62ece72237235b60ced5a3bc3f63e4f26c0104ed664f377f60167d0ab74e")
+@mirrors("doctor_probe.ps1", sha256="0938607318b07ae7c7be687fb244fd606929745e3d5715d90c21c9bf541b3234")
 def doctor_probe(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     """What ``doctor_probe.ps1`` prints: the session's PowerShell and whether DnsServer is there."""
     v, bound = bind("doctor_probe", params, _PROBE_PARAMS)
@@ -109,35 +110,35 @@ def doctor_probe(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str
     module_names: Any = ["DnsServer"]
     if "ModuleName" in bound:
         module_names = ps_array(v["ModuleName"])  # @($ModuleName): @($null) is one $null
-    # L28-L32
+    # L28-L33
     command_names: Any = list(DEFAULT_COMMANDS)
     if "CommandName" in bound:
         command_names = ps_array(v["CommandName"])
 
-    # L43-L44
+    # L44-L45
     edition = "Desktop"
     if "PSEdition" in ps.PSVersionTable:  # $PSVersionTable.ContainsKey('PSEdition')
         edition = ps_string(ps.PSVersionTable["PSEdition"])
 
-    # L47
+    # L48
     language_mode = convert_probe_text(ps.LanguageMode)
 
-    # L50-L53
+    # L51-L54
     configuration_name = None
     sender = ps.PSSenderInfo
     if sender is not None and has_member(sender, "ConfigurationName"):
         configuration_name = convert_probe_text(prop(sender, "ConfigurationName"))
 
-    # L55-L66
+    # L56-L67
     modules: list[dict[str, Any]] = []
-    for name in ps_foreach(module_names):  # L56
-        if is_null_or_whitespace(name):  # L57
+    for name in ps_foreach(module_names):  # L57
+        if is_null_or_whitespace(name):  # L58
             continue
-        # L58 foreach ($module in @(Get-Module -ListAvailable -Name $name))
+        # L59 foreach ($module in @(Get-Module -ListAvailable -Name $name))
         for module in ps_foreach(ps_array(ps.Get_Module_ListAvailable(ps_string(name)))):
-            if module is None:  # L59
+            if module is None:  # L60
                 continue
-            modules.append(  # L60-L64
+            modules.append(  # L61-L65
                 {
                     "Name": convert_probe_text(prop(module, "Name")),
                     "Version": convert_probe_text(prop(module, "Version")),
@@ -145,29 +146,29 @@ def doctor_probe(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str
                 }
             )
 
-    # L68-L84
+    # L69-L85
     commands: list[dict[str, Any]] = []
-    for name in ps_foreach(command_names):  # L69
-        if is_null_or_whitespace(name):  # L70
+    for name in ps_foreach(command_names):  # L70
+        if is_null_or_whitespace(name):  # L71
             continue
-        command = None  # L71
-        try:  # L72-L77: Get-Command -Name $name -ErrorAction Stop | Select-Object -First 1
+        command = None  # L72
+        try:  # L73-L78: Get-Command -Name $name -ErrorAction Stop | Select-Object -First 1
             command = select_first(ps.Get_Command(ps_string(name)))
         except CmdletError:
             command = None
-        # L78
+        # L79
         entry: dict[str, Any] = {
             "Name": name,
             "Found": command is not None,
             "CommandType": None,
             "ModuleName": None,
         }
-        if command is not None:  # L79-L82
+        if command is not None:  # L80-L83
             entry["CommandType"] = convert_probe_text(prop(command, "CommandType"))
             entry["ModuleName"] = convert_probe_text(prop(command, "ModuleName"))
         commands.append(entry)
 
-    # L86-L97
+    # L87-L98
     return {
         "Schema": "windns.doctor.probe",
         "SchemaVersion": 1,
