@@ -151,3 +151,30 @@ function ConvertTo-WindnsZone($Zone) {
         ReplicationScope    = ConvertTo-WindnsText (Get-WindnsMember $Zone 'ReplicationScope')
     }
 }
+
+# The error record the read scripts (inventory.ps1, zone_dnskeys.ps1) print for a failed cmdlet.
+function New-WindnsError([string]$Stage, $Record) {
+    # $Record is the ErrorRecord of a catch block. The Win32 code is ErrorData.error_Code on a
+    # CimException, else the number in FullyQualifiedErrorId "WIN32 9104,Invoke-DnsServerZoneSign".
+    $code = $null
+    $message = $null
+    $fqid = $null
+    if ($null -ne $Record) {
+        $fqid = ConvertTo-WindnsText (Get-WindnsMember $Record 'FullyQualifiedErrorId')
+        $exception = Get-WindnsMember $Record 'Exception'
+        if ($null -ne $exception) {
+            $message = ConvertTo-WindnsText $exception.Message
+            $raw = Get-WindnsMember (Get-WindnsMember $exception 'ErrorData') 'error_Code'
+            if ($null -ne $raw) { $code = [long]$raw }
+        }
+    }
+    if (($null -eq $code) -and ($null -ne $fqid) -and ($fqid -match '^WIN32 (\d+),')) {
+        $code = [long]$Matches[1]
+    }
+    return [ordered]@{
+        Stage                 = $Stage
+        Code                  = $code
+        Message               = $message
+        FullyQualifiedErrorId = $fqid
+    }
+}

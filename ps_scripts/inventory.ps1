@@ -30,32 +30,6 @@ $ProgressPreference = 'SilentlyContinue'
 
 # windns:include _projection.ps1
 
-function New-WindnsError([string]$Stage, $Record) {
-    # $Record is the ErrorRecord of a catch block. The Win32 code is ErrorData.error_Code on a
-    # CimException, else the number in FullyQualifiedErrorId "WIN32 9104,Invoke-DnsServerZoneSign".
-    $code = $null
-    $message = $null
-    $fqid = $null
-    if ($null -ne $Record) {
-        $fqid = ConvertTo-WindnsText (Get-WindnsMember $Record 'FullyQualifiedErrorId')
-        $exception = Get-WindnsMember $Record 'Exception'
-        if ($null -ne $exception) {
-            $message = ConvertTo-WindnsText $exception.Message
-            $raw = Get-WindnsMember (Get-WindnsMember $exception 'ErrorData') 'error_Code'
-            if ($null -ne $raw) { $code = [long]$raw }
-        }
-    }
-    if (($null -eq $code) -and ($null -ne $fqid) -and ($fqid -match '^WIN32 (\d+),')) {
-        $code = [long]$Matches[1]
-    }
-    return [ordered]@{
-        Stage                 = $Stage
-        Code                  = $code
-        Message               = $message
-        FullyQualifiedErrorId = $fqid
-    }
-}
-
 # The columns of the key table: the properties ConvertTo-WindnsKey projects, in its order.
 $WindnsKeyColumns = @(
     'ZoneName', 'KeyId', 'KeyType', 'CurrentState', 'KeyStorageProvider', 'StoreKeysInAD',

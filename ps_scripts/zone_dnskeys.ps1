@@ -20,32 +20,6 @@ $ProgressPreference = 'SilentlyContinue'
 
 # windns:include _projection.ps1
 
-function New-WindnsError([string]$Stage, $Record) {
-    # As inventory.ps1's: ErrorData.error_Code on a CimException, else the number in
-    # FullyQualifiedErrorId "WIN32 9601,Get-DnsServerResourceRecord".
-    $code = $null
-    $message = $null
-    $fqid = $null
-    if ($null -ne $Record) {
-        $fqid = ConvertTo-WindnsText (Get-WindnsMember $Record 'FullyQualifiedErrorId')
-        $exception = Get-WindnsMember $Record 'Exception'
-        if ($null -ne $exception) {
-            $message = ConvertTo-WindnsText $exception.Message
-            $raw = Get-WindnsMember (Get-WindnsMember $exception 'ErrorData') 'error_Code'
-            if ($null -ne $raw) { $code = [long]$raw }
-        }
-    }
-    if (($null -eq $code) -and ($null -ne $fqid) -and ($fqid -match '^WIN32 (\d+),')) {
-        $code = [long]$Matches[1]
-    }
-    return [ordered]@{
-        Stage                 = $Stage
-        Code                  = $code
-        Message               = $message
-        FullyQualifiedErrorId = $fqid
-    }
-}
-
 function ConvertTo-WindnsDnsKey($Record) {
     # RecordData is a DnsServerResourceRecordDnsKey; its members are read by name.
     $data = Get-WindnsMember $Record 'RecordData'

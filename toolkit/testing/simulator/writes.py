@@ -52,7 +52,7 @@ _KEY_ADD = (  # L10-L22
 )
 
 
-@mirrors("key_add.ps1", sha256="26a710e03ddc42cdea4613dc7d9366ed82c340d02e801a8737b0d84de6d4c15f")
+@mirrors("key_add.ps1", sha256="e4f317a7977a284f592165a16f552f2ee424e8dbf10fce026762e17a499da89f")
 def key_add(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     v, bound = bind("key_add", params, _KEY_ADD)
     ps = Cmdlets(server, "key_add")
@@ -86,7 +86,7 @@ def key_add(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any
 _KEY_REMOVE = (Param("ZoneName", "string", mandatory=True), Param("KeyId", "string[]", mandatory=True))
 
 
-@mirrors("key_remove.ps1", sha256="7548b6d3753ae32939bb1c608758e9151b1573d0f711cd6cadb118fcfa016e1e")
+@mirrors("key_remove.ps1", sha256="21bf62e18aff674a276345eb9e1897d23b22bf02ab6def08cf2bc4a13c4d302c")
 def key_remove(server: SimulatedServer, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     v, _ = bind("key_remove", params, _KEY_REMOVE)
     ps = Cmdlets(server, "key_remove")
@@ -113,7 +113,7 @@ _KEY_ROLLOVER = (  # L10-L16
 )
 
 
-@mirrors("key_rollover.ps1", sha256="2ba01a369b07c2ae982458551e57b0ed15ceb333ff42f397f50f01aa140a77aa")
+@mirrors("key_rollover.ps1", sha256="c3204cfce62343e885d27c4fd99ccf9915b495c1a7d96813aec7c4f4fc8234cd")
 def key_rollover(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     v, bound = bind("key_rollover", params, _KEY_ROLLOVER)
     ps = Cmdlets(server, "key_rollover")
@@ -157,7 +157,7 @@ _KEY_SET = (  # L10-L18
 )
 
 
-@mirrors("key_set.ps1", sha256="9a3833f82c181bd5a9e5843af907cca4ca0d43141580661f5c38fb327fc6ce96")
+@mirrors("key_set.ps1", sha256="3e0e6161b41ce3942d486b40bdcfea675df6a125cb39848f0e13910db692d44c")
 def key_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     v, bound = bind("key_set", params, _KEY_SET)
     ps = Cmdlets(server, "key_set")
@@ -196,7 +196,7 @@ _ZONE_DNSSEC_SET = (  # L10-L19
 )
 
 
-@mirrors("zone_dnssec_set.ps1", sha256="4f295c6c029824cc7aadf75543e2a13240b2e914511dad27dc9edb2d405dd0d2")
+@mirrors("zone_dnssec_set.ps1", sha256="2d2baa671c0691bd426503dfbfb5f702fe31ead914f0aead4d5a5fb9845bd6c2")
 def zone_dnssec_set(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     v, bound = bind("zone_dnssec_set", params, _ZONE_DNSSEC_SET)
     ps = Cmdlets(server, "zone_dnssec_set")
@@ -225,7 +225,7 @@ _ZONE_SIGN = (
 )
 
 
-@mirrors("zone_sign.ps1", sha256="f7f67dd2fee2ecc5a417a93488a9d32955ed920e5c5b2daa5ad5662f7d9c4c22")
+@mirrors("zone_sign.ps1", sha256="e3713be12d5858a9043be36de079aed756344784a6a2e4c755671d5f7782a0c3")
 def zone_sign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     v, bound = bind("zone_sign", params, _ZONE_SIGN)
     ps = Cmdlets(server, "zone_sign")
@@ -245,7 +245,7 @@ def zone_sign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, A
 _ZONE_UNSIGN = (Param("ZoneName", "string", mandatory=True),)
 
 
-@mirrors("zone_unsign.ps1", sha256="33045e9f3447e8f64ad5552c8c4b0645286443e0ca4b328eb3f08a3de3c39430")
+@mirrors("zone_unsign.ps1", sha256="175bceda8b255b0441f75c20519b2126722e48929f5caad4b7440c02157891ee")
 def zone_unsign(server: SimulatedServer, params: Mapping[str, Any]) -> dict[str, Any]:
     v, _ = bind("zone_unsign", params, _ZONE_UNSIGN)
     ps = Cmdlets(server, "zone_unsign")
