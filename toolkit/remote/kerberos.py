@@ -23,6 +23,7 @@ import requests
 from pypsrp.negotiate import HTTPNegotiateAuth
 
 from toolkit.errors import AuthError, ConfigError, RemoteError
+from toolkit.remote import _http
 from toolkit.remote.base import ConnectionOptions
 
 __all__ = [
@@ -208,8 +209,11 @@ def use_negotiate_auth(transport: Any) -> None:
     transport._build_auth_credssp = credssp
 
     def build(session: requests.Session, auth_provider: str = "negotiate") -> None:
+        username = transport.username
+        if auth_provider != "kerberos":  # NTLM may answer: its hashes derived once per password
+            username = _http.ntlm_credentials(username, transport.password)
         session.auth = NegotiateAuth(
-            username=transport.username,
+            username=username,
             password=transport.password,
             auth_provider=auth_provider,
             wrap_required=transport.wrap_required,

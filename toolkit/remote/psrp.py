@@ -32,7 +32,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _envelope, _errors, clientcert, kerberos
+from toolkit.remote import _envelope, _errors, _http, clientcert, kerberos
 from toolkit.remote._psrp_strings import use_fast_strings
 from toolkit.remote.base import (
     ClosingRemote,
@@ -208,7 +208,19 @@ def default_wsman(opts: ConnectionOptions) -> WSMan:
         **kwargs,
     )
     kerberos.use_negotiate_auth(wsman.transport)
+    tune_transport(wsman.transport)
     return wsman
+
+
+def tune_transport(transport: Any) -> None:
+    """pypsrp's transport with its session tuned for a fleet (``_http``): the environment and
+    the CA bundle read once."""
+    build_session = transport._build_session
+
+    def build() -> requests.Session:
+        return _http.tune_session(build_session())
+
+    transport._build_session = build
 
 
 def default_pool(wsman: WSMan, opts: ConnectionOptions) -> RunspacePool:

@@ -40,7 +40,7 @@ from winrm.protocol import Protocol
 from winrm.transport import Transport
 
 from toolkit.errors import ConfigError, ProtocolError, RemoteError
-from toolkit.remote import _envelope, _errors, clientcert, kerberos
+from toolkit.remote import _envelope, _errors, _http, clientcert, kerberos
 from toolkit.remote._clixml import parse_error_view, parse_stderr
 from toolkit.remote.base import (
     ClosingRemote,
@@ -262,7 +262,26 @@ def default_protocol(opts: ConnectionOptions) -> Protocol:
         transport.__class__ = _KerberosTransport
         assert isinstance(transport, _KerberosTransport)
         transport.spnego_username = kerberos.spnego_username(opts)
+    tune_transport(protocol.transport, ntlm=_AUTH[opts.auth] == "ntlm")
     return protocol
+
+
+def tune_transport(transport: Any, *, ntlm: bool) -> None:
+    """pywinrm's transport with the session tuned for a fleet (``_http``): the environment and
+    the CA bundle read once, and for NTLM the password's hashes derived once."""
+    build_session = transport.build_session
+
+    def build() -> requests.Session:
+        if not ntlm or transport.session is not None:
+            return _http.tune_session(build_session())
+        name = transport.username  # requests-ntlm's auth, made in build_session, takes the hashes
+        transport.username = _http.ntlm_credentials(name, transport.password)
+        try:
+            return _http.tune_session(build_session())
+        finally:
+            transport.username = name
+
+    transport.build_session = build
 
 
 class WinrmRemote(ClosingRemote):
