@@ -272,6 +272,8 @@ Shell completion: eval "$(_WINDNS_COMPLETE=bash_source windns)" in ~/.bashrc
 (zsh_source in ~/.zshrc; fish: _WINDNS_COMPLETE=fish_source windns | source)."""
 
 
+# `windns --help` is stored as click renders it (toolkit/help_text.py, for the console script):
+# after a change to the options, help or epilog here, run `python -m toolkit.cli.help_snapshot`.
 @click.group(
     cls=WindnsGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
