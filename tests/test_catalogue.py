@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from toolkit import catalogue
+from toolkit import catalogue, catalogue_advice, catalogue_lookup
 from toolkit.catalogue import CATALOGUE, Win32Error, describe_code, get, known_ranges, lookup
 from toolkit.errors import CmdletError, ConfigError
 
@@ -337,6 +340,36 @@ def test_win32error_str_and_defaults() -> None:
 
 
 def test_public_api() -> None:
-    assert sorted(catalogue.__all__) == catalogue.__all__
-    for name in catalogue.__all__:
-        assert hasattr(catalogue, name)
+    for module in (catalogue, catalogue_lookup):
+        assert sorted(module.__all__) == module.__all__
+        for name in module.__all__:
+            assert hasattr(module, name)
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_explanation_is_the_entry_in_full(code: int) -> None:
+    # what `windns explain` prints, read from the data as the entries are built from it
+    err = CATALOGUE[code]
+    want = [f"{err.name} ({err.code}, {err.hex})", err.message]
+    want += [
+        f"\n{t}:\n{b}"
+        for t, b in (("Cause", err.cause), ("Diagnose", err.diagnose), ("Resolve", err.resolve))
+        if b
+    ]
+    assert catalogue_lookup.explanation(str(code)) == "\n".join(want)
+    assert catalogue_lookup.explanation(err.hex) == catalogue_lookup.explanation(err.name.lower())
+
+
+def test_explanation_raises_as_lookup() -> None:
+    for text in ("4242", "9100", "no-such-code", "DNS_ERROR_NOT_ENOUGH_SIGNING_KEY_DESCRIPTOR"):
+        with pytest.raises(ConfigError) as want:
+            lookup(text)
+        with pytest.raises(ConfigError) as got:
+            catalogue_lookup.explanation(text)
+        assert str(got.value) == str(want.value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\nab", max_size=40))
+def test_the_advice_is_dedented_as_inspect_cleandoc_does(doc: str) -> None:
+    assert catalogue_advice._cleandoc(doc) == inspect.cleandoc(doc)

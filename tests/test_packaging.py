@@ -22,7 +22,7 @@ def test_wheel_ships_scripts_fixtures_and_console_script(tmp_path: Path) -> None
         assert f"toolkit/fixtures/demo/{fixture.name}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry).decode()
-    assert "windns = toolkit.cli:main" in text
+    assert "windns = toolkit.console:main" in text
 
 
 def test_every_third_party_import_in_the_package_is_a_declared_dependency() -> None:

@@ -13,7 +13,7 @@ iterations up to 150/500/2500 for smallest key lengths up to 1024/2048/4096 bit.
 # ruff: noqa: E501 -- PowerShell commands stay on one line so they can be copied and pasted whole.
 from __future__ import annotations
 
-from inspect import cleandoc
+import sys
 
 __all__ = ["EXPLANATIONS"]
 
@@ -26,8 +26,24 @@ _RESIGN = "Invoke-DnsServerZoneSign -ZoneName <Zone> -DoResign -Force"
 _EVENTS = "Get-WinEvent -LogName 'DNS Server' -MaxEvents 50 | Where-Object LevelDisplayName -ne 'Information'"
 
 
+def _cleandoc(doc: str) -> str:
+    """``inspect.cleandoc``, without importing ``inspect``: `windns explain` would load it (and
+    what it imports) for this alone. Tabs expanded, the first line stripped, the common indent of the others removed, blank
+    lines at either end dropped. ``tests/test_catalogue.py`` holds it to the original."""
+    lines = doc.expandtabs().split("\n")
+    margin = min((len(line) - len(line.lstrip()) for line in lines[1:] if line.lstrip()), default=sys.maxsize)
+    lines[0] = lines[0].lstrip()
+    if margin < sys.maxsize:
+        lines[1:] = [line[margin:] for line in lines[1:]]
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def _x(cause: str, diagnose: str, resolve: str) -> tuple[str, str, str]:
-    return cleandoc(cause), cleandoc(diagnose), cleandoc(resolve)
+    return _cleandoc(cause), _cleandoc(diagnose), _cleandoc(resolve)
 
 
 #: code -> (cause, diagnose, resolve). Cause: when Windows raises it. Diagnose: what to run to

@@ -5,6 +5,10 @@ one place that says which modules make up the CLI: each top-level command, the m
 define it (imported when the command is looked up, so a command loads only what it uses) and
 the first paragraph of its help for the ``--help`` list. ``tests/test_cli_registry.py`` holds
 it to the commands the modules define.
+
+The console script answers ``windns --help`` without click, from click's rendering stored in
+``toolkit/help_text.py``: after changing this table, a command's help or a root option, run
+``python -m toolkit.cli.help_snapshot`` (``tests/test_cli_fast_start.py`` fails until then).
 """
 
 from toolkit.cli.app import AppContext, LazyCommand, main, run

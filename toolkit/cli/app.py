@@ -28,7 +28,7 @@ from toolkit.safetext import for_terminal
 if TYPE_CHECKING:
     from toolkit.remote import ConnectionOptions, Remote
 
-__all__ = ["AppContext", "LazyCommand", "WindnsGroup", "main", "run"]
+__all__ = ["AppContext", "LazyCommand", "WindnsGroup", "main", "os_error_exit", "run"]
 
 PASSWORD_ENV = "WINDNS_PASSWORD"
 log = logging.getLogger("windns")
@@ -234,11 +234,7 @@ class WindnsGroup(click.Group):
             click.echo("windns: interrupted", err=True)
             return 130
         except OSError as exc:  # a file or socket the toolkit did not wrap: still one line
-            where = f" {exc.filename}" if exc.filename else ""
-            click.echo(for_terminal(f"windns: error:{where} {exc.strerror or exc}"), err=True)
-            from toolkit.findings import EXIT_CONFIG
-
-            return EXIT_CONFIG
+            return os_error_exit(exc)
         except Exception as exc:  # a bug: one line for the user, the traceback for the report
             from toolkit.findings import EXIT_INTERNAL
 
@@ -276,6 +272,8 @@ Shell completion: eval "$(_WINDNS_COMPLETE=bash_source windns)" in ~/.bashrc
 (zsh_source in ~/.zshrc; fish: _WINDNS_COMPLETE=fish_source windns | source)."""
 
 
+# `windns --help` is stored as click renders it (toolkit/help_text.py, for the console script):
+# after a change to the options, help or epilog here, run `python -m toolkit.cli.help_snapshot`.
 @click.group(
     cls=WindnsGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -414,6 +412,16 @@ def _short_help(entry: click.Command | LazyCommand, limit: int) -> str:
     if isinstance(entry, LazyCommand):
         return click.Command(None, help=entry.help).get_short_help_str(limit)
     return entry.get_short_help_str(limit)
+
+
+def os_error_exit(exc: OSError) -> int:
+    """An ``OSError`` nothing wrapped (a file, a socket, a full disk under stdout): one line on
+    stderr, and the exit code. ``toolkit.console`` reports a failed write the same way."""
+    where = f" {exc.filename}" if exc.filename else ""
+    click.echo(for_terminal(f"windns: error:{where} {exc.strerror or exc}"), err=True)
+    from toolkit.findings import EXIT_CONFIG
+
+    return EXIT_CONFIG
 
 
 def _error_exit_code(exc: WindnsError) -> int:

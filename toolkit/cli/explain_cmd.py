@@ -1,7 +1,9 @@
 """``windns explain CODE``: a Win32 DNS error code or a rule id, explained.
 
-Its own module so that explaining an error code loads the catalogue only: the rules (and the
-engine they come with) are imported when ``CODE`` has the shape of a rule id.
+Its own module so that explaining an error code loads the catalogue's data only: the rules (and
+the engine they come with) are imported when ``CODE`` has the shape of a rule id. The text for a
+code is ``toolkit.catalogue_lookup.explanation``'s, which ``toolkit.console`` prints without click
+for ``windns explain CODE``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ __all__ = ["explain_cmd"]
 @click.argument("code")
 def explain_cmd(code: str) -> None:
     """Explain a Win32 DNS error code (9104, 0x2390, DNS_ERROR_...) or a rule id."""
-    from toolkit.catalogue import lookup
-
     if RULE_ID.match(code.strip()):
         from toolkit.rules import explain_rule
 
@@ -27,9 +27,6 @@ def explain_cmd(code: str) -> None:
         if text:
             click.echo(text)
             return
-    err = lookup(code)
-    click.echo(f"{err.name} ({err.code}, {err.hex})")
-    click.echo(err.message)
-    for title, body in (("Cause", err.cause), ("Diagnose", err.diagnose), ("Resolve", err.resolve)):
-        if body:
-            click.echo(f"\n{title}:\n{body}")
+    from toolkit.catalogue_lookup import explanation
+
+    click.echo(explanation(code))
