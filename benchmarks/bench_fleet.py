@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
+import functools
 import json
 import math
 import os
@@ -131,6 +133,17 @@ def fake_server(fixtures: Path, *, tls: bool, latency: float, call: float, zone:
         proc.wait(timeout=30)
 
 
+def with_public_cas(served: Served, path: Path) -> Served:
+    """``served`` with a CA bundle of the public CAs (certifi's, as requests trusts by default)
+    followed by the endpoint's own CA."""
+    import certifi
+
+    assert served.ca_bundle is not None
+    own = Path(served.ca_bundle).read_text(encoding="ascii")
+    path.write_text(Path(certifi.where()).read_text(encoding="ascii") + own, encoding="ascii")
+    return dataclasses.replace(served, ca_bundle=str(path))
+
+
 # -- measuring the client ------------------------------------------------------------------------
 class ExchangeCounter:
     """Counts the HTTP requests this process sends (every client goes through requests)."""
@@ -181,24 +194,29 @@ def measure(
 
 
 @contextmanager
-def upstream_strings(transport: str) -> Iterator[str]:
-    """``psrp-upstream``: PsrpRemote with pypsrp's own string escaping (the code before
-    ``toolkit.remote._psrp_strings``), for a before/after pair in one run."""
-    if transport != "psrp-upstream":
+def plain_client(transport: str) -> Iterator[str]:
+    """``psrp-plain`` and ``winrm-plain``: the transport without the client tuning (pypsrp's own
+    string escaping instead of ``toolkit.remote._psrp_strings``; the session as its library builds
+    it, instead of ``toolkit.remote._http``'s shared TLS context, environment read once and NTLM
+    hashes derived once): the before rows, measured in the same run."""
+    if not transport.endswith("-plain"):
         yield transport
         return
+    import toolkit.remote._http as http
     import toolkit.remote.psrp as psrp
 
-    saved = psrp.use_fast_strings
+    saved = psrp.use_fast_strings, http.tune_session, http.ntlm_credentials
     psrp.use_fast_strings = lambda pool: None
+    http.tune_session = lambda session: session
+    http.ntlm_credentials = lambda username, password: username
     try:
-        yield "psrp"
+        yield transport.removesuffix("-plain")
     finally:
-        psrp.use_fast_strings = saved
+        psrp.use_fast_strings, http.tune_session, http.ntlm_credentials = saved
 
 
 def scan_row(label: str, served: Served, transport: str, concurrency: int, server: float) -> Row:
-    with upstream_strings(transport) as real:
+    with plain_client(transport) as real:
         return _scan_row(label, served, real, concurrency, server)
 
 
@@ -258,8 +276,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-naive", action="store_true", help="leave the naive baseline out")
     ap.add_argument(
         "--transports",
-        default="psrp-upstream,psrp,winrm",
-        help="client rows (psrp-upstream: psrp with pypsrp's own string escaping, the before row)",
+        default="psrp-plain,psrp,winrm-plain,winrm",
+        help="client rows (-plain: the transport without the client tuning, the before rows)",
+    )
+    ap.add_argument(
+        "--ca-bundle",
+        choices=("public", "own"),
+        default="public",
+        help="what the clients trust: the public CAs (certifi's bundle) plus the endpoint's own CA, "
+        "as a system bundle with a corporate root added (default), or the endpoint's CA alone",
     )
     ap.add_argument("--schemes", default="https,http", help="server schemes to run (https,http)")
     args = ap.parse_args(argv)
@@ -278,15 +303,21 @@ def main(argv: list[str] | None = None) -> int:
         for tls in [s == "https" for s in args.schemes.split(",")]:
             scheme = "HTTPS" if tls else "HTTP"
             with fake_server(fixtures, tls=tls, latency=lat, call=call, zone=per_zone) as served:
+                if served.ca_bundle and args.ca_bundle == "public":
+                    served = with_public_cas(served, fixtures / "bundle.pem")  # noqa: PLW2901
                 for transport in args.transports.split(","):
                     rows.append(scan_row(f"{transport} {scheme}", served, transport, c, inventory))
                 if not tls and not args.skip_naive:
                     names = sorted(served.ports)
-                    rows.append(measure(f"naive {scheme}", names, lambda h: naive_audit(served, h), c, naive))
+                    rows.append(
+                        measure(f"naive {scheme}", names, functools.partial(naive_audit, served), c, naive)
+                    )
 
+    trust = "the public CAs and the endpoint CA" if args.ca_bundle == "public" else "the endpoint CA"
     print(
         f"fleet scan: N={n} hosts, Z={z} zones, C={c}, L={lat * 1000:.0f} ms per exchange, "
-        f"server {call * 1000:.0f} ms per call + {per_zone * 1000:.1f} ms per zone"
+        f"server {call * 1000:.0f} ms per call + {per_zone * 1000:.1f} ms per zone, "
+        f"HTTPS trusting {trust}"
     )
     print(
         f"{'client':<19} {'wall s':>7} {'bound s':>8} {'ratio':>6} {'exch/host':>10} "
