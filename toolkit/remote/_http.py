@@ -74,6 +74,7 @@ def _context_for(key: tuple[str, int, int]) -> ssl.SSLContext:
 
     context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
     context.load_verify_locations(cafile=key[0])
+    context._windns_shared = True  # type: ignore[attr-defined]  # its bundle is in it already
     return context
 
 
@@ -117,12 +118,8 @@ def _share_tls(adapter: Any) -> None:  # requests' HTTPAdapter, its methods wrap
 
     def verify_connection(conn: Any, url: str, verify: bool | str, cert: Any) -> None:
         cert_verify(conn, url, verify, cert)  # keeps requests' error for a bundle that is not there
-        kw = getattr(conn, "conn_kw", None) or {}
-        if (
-            cert is None
-            and kw.get("ssl_context") is not None
-            and kw["ssl_context"] is shared_tls_context(verify)
-        ):
+        context = (getattr(conn, "conn_kw", None) or {}).get("ssl_context")
+        if getattr(context, "_windns_shared", False):  # the pool's key was made with it, above
             conn.ca_certs = None  # already in the shared context: not loaded again per connection
 
     adapter.build_connection_pool_key_attributes = build_connection_pool_key_attributes

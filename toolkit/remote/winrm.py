@@ -272,10 +272,12 @@ def tune_transport(transport: Any, *, ntlm: bool) -> None:
     build_session = transport.build_session
 
     def build() -> requests.Session:
-        if not ntlm or transport.session is not None:
-            return _http.tune_session(build_session())
-        name = transport.username  # requests-ntlm's auth, made in build_session, takes the hashes
-        transport.username = _http.ntlm_credentials(name, transport.password)
+        if transport.session is not None:  # pywinrm asks for it on every request: tuned already
+            session: requests.Session = build_session()
+            return session
+        name = transport.username
+        if ntlm:  # requests-ntlm's auth, made in build_session, takes the hashes
+            transport.username = _http.ntlm_credentials(name, transport.password)
         try:
             return _http.tune_session(build_session())
         finally:
