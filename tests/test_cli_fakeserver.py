@@ -105,6 +105,21 @@ def test_dns_side_serves_the_same_fleet(runner: CliRunner, served: list[str]) ->
     assert any(r.startswith("DNS") for r in rules)
 
 
+def test_replayed_reads_give_the_same_audit(runner: CliRunner) -> None:
+    proc, lines = _start("--for", "60", "--only", "DNS1.corp.example", "--replay-reads")
+    try:
+        assert any(x.startswith("reads replayed: ") for x in lines), lines
+        port = _port(lines, "DNS1.corp.example")
+        wire = ["--transport", "psrp", "--server", "127.0.0.1", "--port", str(port), "--no-ssl"]
+        wire += ["--auth", "ntlm", "--username", "windns"]
+        expected = _findings(runner, ["--transport", "fake", "--server", "dns1"])
+        assert _findings(runner, wire) == expected
+        assert _findings(runner, wire) == expected  # the second audit's reads are replayed
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
 def test_wrong_password_is_one_line_and_non_zero(runner: CliRunner, served: list[str]) -> None:
     port = _port(served, "DNS1.corp.example")
     argv = ["--server", "127.0.0.1", "--port", str(port), "--no-ssl", "--auth", "ntlm", "-u", "windns"]

@@ -66,3 +66,88 @@ def test_naive_scripts_answer_and_cost_one_zone_each(server: SimulatedServer, sl
 def test_other_text_is_not_a_naive_script() -> None:
     assert naive_scripts("Get-DnsServerZone | ConvertTo-Json; Remove-Item x") is None
     assert naive_scripts(naive_script("Get-DnsServerSigningKey", "ZoneName", "a.example")) is not None
+
+
+# -- --replay-reads: a read answered again from its first run, until a write --------------------
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The scripts the simulator itself ran (not replayed)."""
+    ran: list[str] = []
+    real = SimulatedServer.run
+
+    def run(self: SimulatedServer, script: str, params: Any = None) -> Any:
+        ran.append(script)
+        return real(self, script, params)
+
+    monkeypatch.setattr(SimulatedServer, "run", run)
+    return ran
+
+
+def _signed_zone(server: SimulatedServer) -> str:
+    return next(str(z["ZoneName"]) for z in server.state["Zones"] if z.get("SigningKeys"))
+
+
+def _keys(out: Any, zone: str) -> int:
+    assert out.output is not None, out.error
+    entry = next(z for z in json.loads(out.output)["Zones"] if z["ZoneName"] == zone)
+    return int(entry["KeysListed"])
+
+
+def test_replay_is_off_by_default(server: SimulatedServer, runs: list[str]) -> None:
+    cat = ScriptCatalogue()
+    first, second = (cat.run(server, script_text("inventory"), {}) for _ in range(2))
+    assert first.output == second.output and runs == ["inventory", "inventory"]
+
+
+def test_replay_answers_a_read_again_without_the_simulator(server: SimulatedServer, runs: list[str]) -> None:
+    cat = ScriptCatalogue()
+    cat.replay_reads = True
+    first = cat.run(server, script_text("inventory"), {})
+    again = [cat.run(server, script_text("inventory"), {}) for _ in range(3)]
+    assert runs == ["inventory"]
+    assert all(a.output == first.output for a in again)
+
+
+def test_replay_keeps_the_modelled_server_time(server: SimulatedServer, slept: list[float]) -> None:
+    cat = ScriptCatalogue()
+    cat.replay_reads = True
+    cat.call_seconds, cat.zone_seconds = 0.5, 0.25
+    for _ in range(2):
+        cat.run(server, script_text("inventory"), {})
+    assert slept == [pytest.approx(0.5 + 0.25 * len(server.state["Zones"]))] * 2
+
+
+def test_replay_tells_parameters_servers_and_sessions_apart(server: SimulatedServer, runs: list[str]) -> None:
+    from toolkit.testing.simulator.doctor import Session
+
+    cat = ScriptCatalogue()
+    cat.replay_reads = True
+    zone = _signed_zone(server)
+    other = SimulatedServer(json.loads(json.dumps(server.state)))
+    cat.run(server, script_text("inventory"), {})
+    cat.run(server, script_text("zone_dnskeys"), {"ZoneName": zone})
+    cat.run(other, script_text("inventory"), {})
+    cat.run(server, script_text("inventory"), {}, session=Session(configuration_name="windns.Audit"))
+    assert runs == ["inventory", "zone_dnskeys", "inventory", "inventory"]
+
+
+def test_a_write_drops_the_servers_replies(server: SimulatedServer, runs: list[str]) -> None:
+    cat = ScriptCatalogue()
+    cat.replay_reads = True
+    zone = _signed_zone(server)
+    before = _keys(cat.run(server, script_text("inventory"), {}), zone)
+    added = cat.run(server, script_text("key_add"), {"ZoneName": zone, "KeyType": "ZoneSigningKey"})
+    assert added.error is None, added.error
+    after = _keys(cat.run(server, script_text("inventory"), {}), zone)
+    assert after == before + 1
+    assert runs == ["inventory", "key_add", "inventory"]
+
+
+def test_a_fault_is_never_replayed(server: SimulatedServer, runs: list[str]) -> None:
+    from toolkit.testing.fakeserver.faults import Fault
+
+    cat = ScriptCatalogue()
+    cat.replay_reads = True
+    good = cat.run(server, script_text("inventory"), {})
+    odd = cat.run(server, script_text("inventory"), {}, Fault(kind="non_json"))
+    assert odd.output != good.output and runs == ["inventory", "inventory"]

@@ -99,6 +99,12 @@ def _parse_fault(text: str) -> tuple[str, Fault]:
     help="Also run the naive baseline's single-cmdlet scripts (the fleet benchmark).",
 )
 @click.option(
+    "--replay-reads",
+    is_flag=True,
+    hidden=True,
+    help="Answer a read script run again on an unchanged server from its first run (benchmarks).",
+)
+@click.option(
     "--fault", "fault_specs", multiple=True, metavar="HOST:KIND", help="Inject a fault on one host."
 )
 @click.option(
@@ -134,6 +140,7 @@ def fake_server(
     call_seconds: float,
     zone_seconds: float,
     naive_cmdlets: bool,
+    replay_reads: bool,
     fault_specs: tuple[str, ...],
     max_envelope_kb: int,
     with_dns: bool,
@@ -164,6 +171,7 @@ def fake_server(
             call_seconds=call_seconds,
             zone_seconds=zone_seconds,
             extra_scripts=naive_scripts if naive_cmdlets else None,
+            replay_reads=replay_reads,
         )
     except KeyError as exc:
         raise ConfigError(str(exc.args[0])) from None
@@ -207,6 +215,10 @@ def fake_server(
                 f"account: {creds.domain}\\{creds.username} (auth ntlm, negotiate or basic; "
                 f"password from {source})"
             )
+            if replay_reads:
+                click.echo(
+                    "reads replayed: a read run again on an unchanged server answers its first run's text"
+                )
             if fake.cert is not None:
                 click.echo(f"certificate (use as --ca-bundle): {fake.cert.cert_file}")
             if keytab is not None:

@@ -551,6 +551,7 @@ class FakeWinrmServer:
         certificate_mappings: Iterable[CertificateMapping] = (),
         call_seconds: float = 0.0,
         zone_seconds: float = 0.0,
+        replay_reads: bool = False,
     ) -> None:
         if fleet is None:
             from toolkit.testing.fake_remote import load_fleet
@@ -590,6 +591,7 @@ class FakeWinrmServer:
         self.catalogue = ScriptCatalogue(scripts_dir, extra=extra_scripts)
         self.catalogue.call_seconds = call_seconds
         self.catalogue.zone_seconds = zone_seconds
+        self.catalogue.replay_reads = replay_reads
         self.stopping = threading.Event()
         self.running = False
         self.cert: SelfSignedCert | None = None
