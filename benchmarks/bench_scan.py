@@ -7,7 +7,9 @@
 Part 1 scans ``--servers`` simulated servers through ``toolkit.services.scan.Scanner`` exactly as
 ``windns scan`` does (FakeRemote with ``--latency`` seconds per call, normalise, rules, each host
 written to a throw-away SQLite history as it finishes) and prints the wall time against the ideal
-bound ``ceil(servers / concurrency) x latency`` (target ratio <= 1.25) and the peak memory.
+bound ``ceil(servers / concurrency) x latency`` and the peak memory. FakeRemote sleeps once per
+host and has no transport (no XML, NTLM or PSRP): this is the toolkit's own work in a scan, not
+a scan as users feel it (``bench_fleet.py`` and ``bench_scan_workers.py`` are that).
 
 ``--replay`` answers every host with the simulator's inventory text recorded once before the
 scan (each host still sleeps ``--latency`` and parses the JSON, as a transport does): the ratio
@@ -15,7 +17,7 @@ then counts only the toolkit's own work, not the simulator building each answer 
 server does on its side).
 
 Part 2 times ``normalise_inventory`` + ``rules.evaluate`` on one server document in one thread
-and prints keys per second of the median round (target >= 100,000), CPU time per zone, and the
+and prints keys per second of the median round, CPU time per host and per zone, and the
 share of each step. Each round first parses the server's JSON text afresh, untimed, as the
 transport does for each host of a scan.
 
@@ -154,8 +156,7 @@ def bench_scan(a: argparse.Namespace, server: SimulatedServer) -> None:
     print(f"  hosts ok {len(report.hosts) - failed}, failed {failed}, findings {len(report.findings):,}")
     print(f"  wall time          {wall:8.2f} s")
     print(f"  ideal bound        {bound:8.2f} s   (ceil({a.servers}/{a.concurrency}) x {a.latency:g}s)")
-    verdict = "ok" if wall / bound <= 1.25 else "ABOVE TARGET"
-    print(f"  ratio              {wall / bound:8.2f}     (target <= 1.25: {verdict})")
+    print(f"  ratio              {wall / bound:8.2f}     (FakeRemote: one sleep per host, no transport)")
     print(
         f"  CPU time           {cpu:8.2f} s   "
         f"({cpu / (a.servers * a.zones) * 1e3:.3f} ms per zone, all threads)"
@@ -199,8 +200,7 @@ def bench_rules(a: argparse.Namespace, doc: dict[str, Any]) -> None:
     )
     cpu = median["normalise"] + median["rules"]
     rate = keys / cpu
-    verdict = "ok" if rate >= 100_000 else "BELOW TARGET"
-    print(f"    throughput       {rate:10,.0f} keys/s   (median round; target >= 100,000: {verdict})")
+    print(f"    throughput       {rate:10,.0f} keys/s   (median round)")
     print(f"    CPU per host     {cpu * 1e3:10.2f} ms")
     print(f"    CPU per zone     {cpu / a.zones * 1e6:10.1f} us")
     for step in ("normalise", "rules"):

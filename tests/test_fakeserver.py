@@ -101,6 +101,27 @@ def test_pypsrp_runs_inventory_through_psrpcore(fake: FakeWinrmServer, fleet: Fl
     assert ops["Create"] == 1 and ops["Command"] == 1 and ops["Delete"] == 1
 
 
+def test_the_endpoint_takes_its_accounts_hashes_from_the_file(
+    fake: FakeWinrmServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import spnego._ntlm
+
+    derived: list[str] = []
+    real = spnego._ntlm.lmowfv1
+    monkeypatch.setattr(spnego._ntlm, "lmowfv1", lambda password: derived.append("lm") or real(password))
+    for _ in range(3):  # pypsrp's own client, given the password: it derives the hashes itself
+        with RunspacePool(wsman(fake, FIRST, "ntlm")) as pool:
+            assert not run_script(pool, "inventory").had_errors
+    assert len(derived) == 3  # the client's three logons; the acceptor derived nothing
+    with pytest.raises(AuthenticationError):
+        with RunspacePool(wsman(fake, FIRST, "ntlm", password="not-the-password")):
+            pass
+    # a user still reads the password from the file (the DOMAIN:USER:PASSWORD lines)
+    assert fake.credentials_file is not None
+    lines = fake.credentials_file.read_text(encoding="utf-8").splitlines()
+    assert f"{fake.credentials.domain}:{fake.credentials.username}:{fake.credentials.password}" in lines
+
+
 def test_ntlm_over_http_encrypts_every_message(fake: FakeWinrmServer) -> None:
     ep = fake.endpoint(FIRST)
     with RunspacePool(wsman(fake, FIRST, "ntlm")) as pool:

@@ -149,7 +149,7 @@ def fake_server(
     """Serve simulated DNS servers over WinRM (PSRP and WinRS) on 127.0.0.1, one port each.
 
     The password is WINDNS_PASSWORD when set, otherwise a random one written to the
-    credentials file (DOMAIN:USER:PASSWORD, the NTLM_USER_FILE format).
+    credentials file (its DOMAIN:USER:PASSWORD lines, the NTLM_USER_FILE format).
     """
     from toolkit.testing.fakeserver import NO_DNSSERVER_CONFIGURATION, Credentials, FakeWinrmServer, Fault
     from toolkit.testing.fakeserver.naive import naive_scripts

@@ -99,7 +99,12 @@ class Credentials:
                 del _INSTALLED[key]
             _INSTALLED[(self.domain, self.username)] = self.password
             _INSTALLED[("", self.username)] = self.password
-            lines = [f"{d}:{u}:{p}" for (d, u), p in _INSTALLED.items()]
+            # Each account twice: first its hashes in the smbpasswd form, which pyspnego takes as
+            # they are (for the Heimdal DOMAIN:USER:PASSWORD form it derives the LM hash with a
+            # pure-Python DES on every logon), then the Heimdal form, where a user reads the
+            # password; pyspnego stops at the first line that matches.
+            lines = [_smbpasswd_line(d, u, p) for (d, u), p in _INSTALLED.items()]
+            lines += [f"{d}:{u}:{p}" for (d, u), p in _INSTALLED.items()]
             fd = os.open(_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write("\n".join(lines) + "\n")
@@ -120,6 +125,15 @@ class Credentials:
             if os.environ.get("NTLM_USER_FILE") == str(path):
                 del os.environ["NTLM_USER_FILE"]
             shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _smbpasswd_line(domain: str, user: str, password: str) -> str:
+    """``[DOMAIN\\]USER:UID:LM:NT:[U]:LCT-0``, the smbpasswd form of NTLM_USER_FILE (pyspnego's
+    ``_get_credential``)."""
+    from spnego._ntlm_raw.crypto import lmowfv1, ntowfv1  # the derivation pyspnego itself uses
+
+    name = f"{domain}\\{user}" if domain else user
+    return f"{name}:0:{lmowfv1(password).hex().upper()}:{ntowfv1(password).hex().upper()}:[U]:LCT-00000000"
 
 
 class AuthFailed(Exception):
