@@ -2,23 +2,26 @@
 
 One function per step, all with dnspython: ``ask`` sends one query (UDP, TCP when truncated, the
 DO bit, a timeout and retries) and turns every failure into a ``DnsProblem``; ``zone_view`` asks
-for SOA, DNSKEY, NSEC3PARAM, CDS, CDNSKEY and the DS at the parent and validates each RRSIG with
-``dns.dnssec`` at the time of the query; ``zone_views`` does that for many zones at once with a
-bounded thread pool. Nothing here raises for a bad answer: a server that is down, lame, answers
-SERVFAIL or truncates gives a view with ``problems``, which the join rules turn into findings.
+for SOA, DNSKEY, NSEC3PARAM, CDS, CDNSKEY and the DS at the parent, the same way but over one
+``_wire.Channel`` (one socket) per server, and validates each RRSIG with ``dns.dnssec`` at the
+time of the query; ``zone_views`` does that for many zones at once with a bounded thread pool.
+Nothing here raises for a bad answer: a server that is down, lame, answers SERVFAIL or truncates
+gives a view with ``problems``, which the join rules turn into findings.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import dns.dnssectypes
 import dns.exception
@@ -35,7 +38,7 @@ from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 from dns.rdtypes.ANY.RRSIG import RRSIG
 
-from toolkit.dnsview import _dnssec
+from toolkit.dnsview import _dnssec, _wire
 from toolkit.dnsview.descriptors import (
     FLAG_REVOKE,
     DnsProblem,
@@ -135,18 +138,65 @@ def ask(
     Returns (response, None) for a usable answer (NOERROR or NXDOMAIN, AA set) or
     (response-or-None, problem). ``recursive`` sets RD and CD (bogus data is returned, not
     hidden behind SERVFAIL) and also accepts a resolver's answer (RA set, no AA): for the DS
-    at the parent, which the user may ask of a resolver.
+    at the parent, which the user may ask of a resolver. Each call has sockets of its own (the
+    DNS view asks over a ``_wire.Channel`` per server instead).
     """
-    label = f"{dns.name.from_text(qname).to_text()} {rdtype}"
     q = dns.message.make_query(qname, rdtype, want_dnssec=True, payload=opts.payload)
     if recursive:
         q.flags |= dns.flags.RD | dns.flags.CD
     else:
         q.flags &= ~dns.flags.RD
+    return _attempts(
+        f"{dns.name.from_text(qname).to_text()} {rdtype}",
+        target,
+        opts,
+        recursive,
+        lambda: dns.query.udp(q, target.address, timeout=opts.timeout, port=target.port),
+        lambda: dns.query.tcp(q, target.address, timeout=opts.timeout, port=target.port),
+    )
+
+
+def _ask(
+    channel: _wire.Channel,
+    target: DnsTarget,
+    qname: str,
+    rdtype: str,
+    opts: QueryOptions,
+    *,
+    recursive: bool = False,
+) -> tuple[_wire.Reply | None, DnsProblem | None]:
+    """``ask`` over ``channel``, the sockets of ``target`` kept for all of a zone's questions."""
+    name = dns.name.from_text(qname)
+    qtype = int(dns.rdatatype.RdataType.make(rdtype))
+    flags = int(dns.flags.RD | dns.flags.CD) if recursive else 0
+    qid = channel.new_id()  # one for every attempt and for TCP, as ``ask`` sends one message
+    return _attempts(
+        f"{name.to_text()} {rdtype}",
+        target,
+        opts,
+        recursive,
+        lambda: channel.udp(qid, name, qtype, flags, opts.payload, opts.timeout),
+        lambda: channel.tcp(qid, name, qtype, flags, opts.payload, opts.timeout),
+    )
+
+
+_R = TypeVar("_R", dns.message.Message, _wire.Reply)
+
+
+def _attempts(
+    label: str,
+    target: DnsTarget,
+    opts: QueryOptions,
+    recursive: bool,
+    udp: Callable[[], _R],
+    tcp: Callable[[], _R],
+) -> tuple[_R | None, DnsProblem | None]:
+    """``udp`` until an answer comes (``opts.retries`` more times after a timeout or a network
+    error), then ``tcp`` if it is truncated; every failure a ``DnsProblem`` about ``label``."""
     last: DnsProblem | None = None
     for _attempt in range(opts.retries + 1):
         try:
-            resp = dns.query.udp(q, target.address, timeout=opts.timeout, port=target.port)
+            resp = udp()
         except dns.exception.Timeout:
             last = DnsProblem(label, str(target), "timeout", f"no answer within {opts.timeout:g}s")
             continue
@@ -157,7 +207,7 @@ def ask(
             return None, DnsProblem(label, str(target), "formerr", f"malformed answer: {exc}")
         if resp.flags & dns.flags.TC:
             try:
-                resp = dns.query.tcp(q, target.address, timeout=opts.timeout, port=target.port)
+                resp = tcp()
             except (dns.exception.DNSException, OSError) as exc:
                 why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 return None, DnsProblem(
@@ -168,7 +218,7 @@ def ask(
 
 
 def _judge(
-    resp: dns.message.Message, label: str, target: DnsTarget, recursive: bool = False
+    resp: dns.message.Message | _wire.Reply, label: str, target: DnsTarget, recursive: bool = False
 ) -> DnsProblem | None:
     rcode = resp.rcode()
     if rcode == dns.rcode.SERVFAIL:
@@ -309,7 +359,7 @@ def _validate(
 
 
 def _pick(
-    resp: dns.message.Message | None,
+    resp: _wire.Reply | None,
     name: dns.name.Name,
     rdtype: dns.rdatatype.RdataType,
     *,
@@ -329,7 +379,7 @@ def _pick(
     return rrset, sigs
 
 
-def _apex_types(resp: dns.message.Message, name: dns.name.Name) -> frozenset[int] | None:
+def _apex_types(resp: _wire.Reply, name: dns.name.Name) -> frozenset[int] | None:
     """The RR types at the apex, from the NSEC (or the one NSEC3) proving a NODATA answer there.
 
     None when the answer carries no such proof (unsigned zone, or an unexpected shape): then
@@ -369,19 +419,28 @@ class ParentKeys:
         return split
 
     def get(
-        self, target: DnsTarget, signer: dns.name.Name, opts: QueryOptions
+        self,
+        target: DnsTarget,
+        signer: dns.name.Name,
+        opts: QueryOptions,
+        channel: _wire.Channel | None = None,
     ) -> tuple[dns.rrset.RRset | None, DnsProblem | None]:
+        """``signer``'s DNSKEY RRset as ``target`` serves it (asked over ``channel``, the sockets
+        of ``target``, when given), asked once."""
         key = (str(target), signer)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        resp, p = ask(target, signer.to_text(), "DNSKEY", opts, recursive=True)
+        with contextlib.ExitStack() as stack:
+            if channel is None:
+                channel = stack.enter_context(_wire.Channel(target.address, target.port))
+            resp, p = _ask(channel, target, signer.to_text(), "DNSKEY", opts, recursive=True)
         found = (_pick(resp, signer, dns.rdatatype.DNSKEY)[0], p)
         with self._lock:
             return self._cache.setdefault(key, found)
 
 
-def _answered_by_child(resp: dns.message.Message | None, name: dns.name.Name) -> bool:
+def _answered_by_child(resp: _wire.Reply | None, name: dns.name.Name) -> bool:
     """A DS NODATA whose SOA is the zone's own: the server serves the child, not the parent."""
     return resp is not None and any(
         rr.rdtype == dns.rdatatype.SOA and rr.name == name for rr in resp.authority
@@ -442,7 +501,8 @@ def parent_ds(
     opts = opts or QueryOptions()
     name = dns.name.from_text(zone)
     ztext = name.to_text()
-    resp, p = ask(parent, ztext, "DS", opts, recursive=True)
+    with _wire.Channel(parent.address, parent.port) as channel:
+        resp, p = _ask(channel, parent, ztext, "DS", opts, recursive=True)
     if p is not None:
         return None, p
     rrset, _ = _pick(resp, name, dns.rdatatype.DS)
@@ -471,9 +531,31 @@ def zone_view(
     RRSIG and the NSEC/NSEC3 proof of which types the apex holds, so SOA, and CDNSKEY or
     NSEC3PARAM when the proof shows them absent, need no question of their own. Fewer answers to
     parse is most of the DNS view's CPU time.
+
+    All the questions to one server go over one ``_wire.Channel`` (one UDP socket, and one TCP
+    connection if an answer is truncated); the parent's are the same channel when it is the same
+    server.
     """
-    opts = opts or QueryOptions()
     start = time.perf_counter()
+    with _wire.Channel(server.address, server.port) as channel:
+        if parent is None or parent == server:
+            return _zone_view(zone, server, parent, opts, now, parent_keys, start, channel, channel)
+        with _wire.Channel(parent.address, parent.port) as pchannel:
+            return _zone_view(zone, server, parent, opts, now, parent_keys, start, channel, pchannel)
+
+
+def _zone_view(
+    zone: str,
+    server: DnsTarget,
+    parent: DnsTarget | None,
+    opts: QueryOptions | None,
+    now: datetime | None,
+    parent_keys: ParentKeys | None,
+    start: float,
+    channel: _wire.Channel,
+    pchannel: _wire.Channel,
+) -> ZoneDnsView:
+    opts = opts or QueryOptions()
     now = now or datetime.now(UTC)
     name = dns.name.from_text(zone)
     ztext = name.to_text()
@@ -489,19 +571,19 @@ def zone_view(
             elapsed=time.perf_counter() - start,
         )
 
-    probe, p = ask(server, ztext, "CDS", opts)
+    probe, p = _ask(channel, server, ztext, "CDS", opts)
     if p is not None or probe is None:
         return down(p or DnsProblem(f"{ztext} CDS", str(server), "error", "no answer"))
     cds_rrset, _ = _pick(probe, name, dns.rdatatype.CDS)
     soa, soa_sigs = _pick(probe, name, dns.rdatatype.SOA, authority=True)
     apex = _apex_types(probe, name) if cds_rrset is None else None
     if soa is None:
-        soa_resp, p = ask(server, ztext, "SOA", opts)
+        soa_resp, p = _ask(channel, server, ztext, "SOA", opts)
         soa, soa_sigs = _pick(soa_resp, name, dns.rdatatype.SOA)
         if p is not None or soa is None:
             return down(p or DnsProblem(f"{ztext} SOA", str(server), "lame", "no SOA at the zone apex"))
 
-    key_resp, p = ask(server, ztext, "DNSKEY", opts)
+    key_resp, p = _ask(channel, server, ztext, "DNSKEY", opts)
     if p:
         problems.append(p)
     dnskeys, dnskey_sigs = _pick(key_resp, name, dns.rdatatype.DNSKEY)
@@ -522,7 +604,7 @@ def zone_view(
     nsec3: Nsec3Params | None = None
     nsec_at_apex = any(rr.rdtype == dns.rdatatype.NSEC and rr.name == name for rr in probe.authority)
     if apex is None or dns.rdatatype.NSEC3PARAM in apex:
-        n3_resp, p = ask(server, ztext, "NSEC3PARAM", opts)
+        n3_resp, p = _ask(channel, server, ztext, "NSEC3PARAM", opts)
         if p:
             problems.append(p)
         n3, n3_sigs = _pick(n3_resp, name, dns.rdatatype.NSEC3PARAM)
@@ -544,7 +626,7 @@ def zone_view(
     cds = _ds_records(ztext, cds_rrset, key_rdatas, tagged)
     cdnskey: tuple[PublishedKey, ...] = ()
     if apex is None or dns.rdatatype.CDNSKEY in apex:
-        cdk_resp, p = ask(server, ztext, "CDNSKEY", opts)
+        cdk_resp, p = _ask(channel, server, ztext, "CDNSKEY", opts)
         if p:
             problems.append(p)
         cdk_rrset, _ = _pick(cdk_resp, name, dns.rdatatype.CDNSKEY)
@@ -553,7 +635,7 @@ def zone_view(
     ds: tuple[DsRecord, ...] | None = None
     ds_sigs: list[Signature] = []
     if parent is not None and name != dns.name.root:
-        ds_resp, p = ask(parent, ztext, "DS", opts, recursive=True)
+        ds_resp, p = _ask(pchannel, parent, ztext, "DS", opts, recursive=True)
         ds_rrset, ds_rrsig = _pick(ds_resp, name, dns.rdatatype.DS)
         if p:
             problems.append(p)
@@ -573,7 +655,7 @@ def zone_view(
                 signer = next(iter(ds_rrsig))
                 assert isinstance(signer, RRSIG)
                 pcache = parent_keys or ParentKeys()
-                pkeys, p = pcache.get(parent, signer.signer, opts)
+                pkeys, p = pcache.get(parent, signer.signer, opts, pchannel)
                 if p:
                     problems.append(p)
                 ds_sigs = _signatures(ztext, ds_rrset, ds_rrsig, pkeys, now, pcache.by_tag(pkeys))

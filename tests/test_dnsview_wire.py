@@ -1,0 +1,353 @@
+"""The DNS view's questions on the wire (toolkit.dnsview._wire): the query dnspython would send,
+one socket per server for a zone's questions, and every answer judged as ``dns.query`` judges it.
+
+Counts are taken at seams (``Channel.udp``/``Channel.tcp``, ``_wire.socket_factory``, what a stub
+server receives), never by timing.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.opcode
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from toolkit.dnsview import _wire
+from toolkit.dnsview.query import DnsTarget, ParentKeys, QueryOptions, _ask, parse_target, zone_view
+from toolkit.testing.bind import BindServer, ZoneSpec
+
+FAST = QueryOptions(timeout=0.3, retries=1)
+
+#: a stub's answer to one query: the datagrams (or TCP messages) to send back, maybe none
+Script = Callable[[dns.message.Message, int], list[bytes]]
+
+
+@dataclass
+class Stub:
+    """A DNS server on 127.0.0.1 that answers by ``script`` and records what it was asked."""
+
+    script: Script
+    tcp: Script | None = None  # also listen on TCP and answer by this
+    close_after_answer: bool = False  # close each TCP connection after one answer
+    port: int = 0
+    asked: list[tuple[tuple[str, int], dns.message.Message]] = field(default_factory=list)
+    connections: int = 0
+
+
+@pytest.fixture
+def stub() -> Iterator[Callable[..., Stub]]:
+    stops: list[Callable[[], None]] = []
+
+    def start(script: Script, **kw: object) -> Stub:
+        s = Stub(script, **kw)  # type: ignore[arg-type]
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        udp.settimeout(0.05)
+        s.port = int(udp.getsockname()[1])
+        stop = threading.Event()
+        threads = [threading.Thread(target=_serve_udp, args=(s, udp, stop), daemon=True)]
+        sockets = [udp]
+        if s.tcp is not None:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", s.port))
+            listener.listen(4)
+            listener.settimeout(0.05)
+            threads.append(threading.Thread(target=_serve_tcp, args=(s, listener, stop), daemon=True))
+            sockets.append(listener)
+        for t in threads:
+            t.start()
+
+        def halt() -> None:
+            stop.set()
+            for t in threads:
+                t.join(timeout=2)
+            for sock in sockets:
+                sock.close()
+
+        stops.append(halt)
+        return s
+
+    yield start
+    for halt in stops:
+        halt()
+
+
+def _serve_udp(s: Stub, sock: socket.socket, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            data, peer = sock.recvfrom(4096)
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        q = dns.message.from_wire(data)
+        s.asked.append((peer, q))
+        for out in s.script(q, len(s.asked)):
+            sock.sendto(out, peer)
+
+
+def _serve_tcp(s: Stub, listener: socket.socket, stop: threading.Event) -> None:
+    assert s.tcp is not None
+    while not stop.is_set():
+        try:
+            conn, peer = listener.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        s.connections += 1
+        conn.settimeout(1)
+        with conn:
+            while not stop.is_set():
+                try:
+                    head = _read_exactly(conn, 2)
+                    q = dns.message.from_wire(_read_exactly(conn, struct.unpack("!H", head)[0]))
+                except (OSError, EOFError):
+                    break
+                s.asked.append((peer, q))
+                for out in s.tcp(q, len(s.asked)):
+                    conn.sendall(struct.pack("!H", len(out)) + out)
+                if s.close_after_answer:
+                    break
+
+
+def _read_exactly(conn: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def answer(q: dns.message.Message, *, rcode: int = dns.rcode.NOERROR, tc: bool = False) -> bytes:
+    """An authoritative answer to ``q`` with one TXT record (or none, with ``rcode``/``tc``)."""
+    r = dns.message.make_response(q)
+    r.flags |= dns.flags.AA | (dns.flags.TC if tc else 0)
+    r.set_rcode(rcode)
+    if rcode == dns.rcode.NOERROR and not tc:
+        r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "TXT", f'"id {q.id}"'))
+    return r.to_wire()
+
+
+def ask(channel: _wire.Channel, s: Stub, qname: str, opts: QueryOptions = FAST) -> tuple[object, object]:
+    return _ask(channel, DnsTarget("127.0.0.1", s.port), qname, "TXT", opts)
+
+
+def txt(reply: object) -> str:
+    assert isinstance(reply, _wire.Reply)
+    return str(next(iter(reply.answer[0])))
+
+
+@pytest.mark.parametrize(
+    ("qname", "rdtype", "flags", "payload"),
+    [
+        ("corp.example.", "CDS", 0, 1232),
+        ("Corp.Example", "DNSKEY", dns.flags.RD | dns.flags.CD, 1232),
+        (".", "DS", 0, 4096),
+        ("a.very.long.name.below.branch.corp.example.", "NSEC3PARAM", 0, 512),
+    ],
+)
+def test_the_query_is_the_one_dnspython_makes(qname: str, rdtype: str, flags: int, payload: int) -> None:
+    q = dns.message.make_query(qname, rdtype, want_dnssec=True, payload=payload)
+    q.flags = dns.flags.Flag(flags)
+    name = dns.name.from_text(qname)
+    assert _wire.query_wire(q.id, name, int(dns.rdatatype.from_text(rdtype)), flags, payload) == q.to_wire()
+
+
+def _variants() -> Iterator[tuple[str, dns.message.Message, dns.message.Message]]:
+    q = dns.message.make_query("corp.example.", "DNSKEY", want_dnssec=True)
+    yield "the answer", q, dns.message.make_response(q)
+    r = dns.message.make_response(q)
+    r.id ^= 1
+    yield "another id", q, r
+    r = dns.message.make_response(q)
+    r.flags &= ~dns.flags.QR
+    yield "no QR", q, r
+    r = dns.message.make_response(q)
+    r.set_opcode(dns.opcode.NOTIFY)
+    yield "another opcode", q, r
+    for name, rdtype, rdclass in [
+        ("CORP.example.", "DNSKEY", "IN"),
+        ("other.example.", "DNSKEY", "IN"),
+        ("corp.example.", "DS", "IN"),
+        ("corp.example.", "DNSKEY", "CH"),
+    ]:
+        r = dns.message.make_response(q)
+        r.question = [
+            dns.rrset.RRset(
+                dns.name.from_text(name), dns.rdataclass.from_text(rdclass), dns.rdatatype.from_text(rdtype)
+            )
+        ]
+        yield f"question {name} {rdclass} {rdtype}", q, r
+    r = dns.message.make_response(q)
+    r.question = [r.question[0], r.question[0]]
+    yield "the question twice", q, r
+    r = dns.message.make_response(q)
+    r.question.append(dns.rrset.RRset(dns.name.from_text("x.example."), dns.rdataclass.IN, dns.rdatatype.A))
+    yield "a second question", q, r
+    for rcode in (
+        dns.rcode.SERVFAIL,
+        dns.rcode.REFUSED,
+        dns.rcode.NOERROR,
+        dns.rcode.NXDOMAIN,
+        dns.rcode.BADVERS,
+    ):
+        r = dns.message.make_response(q)
+        r.question = []
+        r.set_rcode(rcode)
+        yield f"no question, {dns.rcode.to_text(rcode)}", q, r
+
+
+@pytest.mark.parametrize(("what", "q", "r"), list(_variants()), ids=[v[0] for v in _variants()])
+def test_is_response_judges_as_dnspython(what: str, q: dns.message.Message, r: dns.message.Message) -> None:
+    got = dns.message.from_wire(r.to_wire())
+    reply = _wire.Reply.of(got)
+    assert _wire.is_response(reply, q.id, q.question[0].name, int(q.question[0].rdtype)) == q.is_response(got)
+
+
+def test_from_server_is_the_address_and_port_asked() -> None:
+    ch = _wire.Channel("127.0.0.1", 5353)
+    ch._family()
+    assert ch._from_server(("127.0.0.1", 5353))
+    assert not ch._from_server(("127.0.0.1", 5354))
+    assert not ch._from_server(("127.0.0.2", 5353))
+    v6 = _wire.Channel("::1", 53)
+    v6._family()
+    assert v6._from_server(("0:0::1", 53, 0, 0)) and not v6._from_server(("::2", 53, 0, 0))
+
+
+def test_one_socket_serves_every_question_and_survives_failed_answers(
+    stub: Callable[..., Stub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def script(q: dns.message.Message, n: int) -> list[bytes]:
+        name = q.question[0].name.to_text()
+        if name.startswith("truncated"):
+            return [answer(q, tc=True)]  # and no TCP listener: TCP fails
+        if name.startswith("servfail"):
+            return [answer(q, rcode=dns.rcode.SERVFAIL)]
+        if name.startswith("silent"):
+            return []
+        if name.startswith("wrongid"):
+            r = dns.message.from_wire(answer(q))
+            r.id ^= 0x8000
+            return [r.to_wire()]
+        return [answer(q)]
+
+    s = stub(script)
+    _, made = _count(monkeypatch)
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        got = [ask(ch, s, f"{n}.example.") for n in ("truncated", "servfail", "silent", "wrongid", "fine")]
+    kinds = [getattr(p, "kind", None) for _, p in got]
+    assert kinds == ["truncated", "servfail", "timeout", "formerr", None]
+    assert txt(got[-1][0]) == f'"id {s.asked[-1][1].id}"'
+    # one UDP socket (and one TCP attempt, refused) for all five questions
+    assert made == [socket.SOCK_DGRAM, socket.SOCK_STREAM]
+    assert len({peer for peer, _ in s.asked}) == 1
+    # the silent question was asked once per attempt, with the same ID each time
+    silent = [q for _, q in s.asked if q.question[0].name.to_text().startswith("silent")]
+    assert len(silent) == FAST.retries + 1 and len({q.id for q in silent}) == 1
+
+
+def test_each_question_has_its_own_timeout(stub: Callable[..., Stub]) -> None:
+    """A question that times out leaves the next one on the same socket its full attempts."""
+    s = stub(lambda q, n: [])
+    opts = QueryOptions(timeout=0.2, retries=2)
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        first = ask(ch, s, "one.example.", opts)
+        second = ask(ch, s, "two.example.", opts)
+    assert [getattr(p, "kind", None) for _, p in (first, second)] == ["timeout", "timeout"]
+    names = [q.question[0].name.to_text() for _, q in s.asked]
+    assert names == ["one.example."] * 3 + ["two.example."] * 3
+
+
+def test_a_retry_takes_the_answer_to_either_attempt(stub: Callable[..., Stub]) -> None:
+    s = stub(lambda q, n: [] if n == 1 else [answer(q)])  # the first datagram is lost
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        reply, problem = ask(ch, s, "retry.example.")
+    assert problem is None and len(s.asked) == 2 and txt(reply) == f'"id {s.asked[0][1].id}"'
+
+
+def test_an_earlier_questions_answer_is_dropped(stub: Callable[..., Stub]) -> None:
+    """The first answer comes twice; the copy waits on the socket and must not answer question 2."""
+    s = stub(lambda q, n: [answer(q), answer(q)] if n == 1 else [answer(q)])
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        got = [ask(ch, s, f"q{i}.example.") for i in (1, 2, 3)]
+    assert [p for _, p in got] == [None, None, None]
+    assert [txt(r) for r, _ in got] == [f'"id {q.id}"' for _, q in s.asked]
+
+
+def test_truncated_answers_share_one_tcp_connection(stub: Callable[..., Stub]) -> None:
+    s = stub(lambda q, n: [answer(q, tc=True)], tcp=lambda q, n: [answer(q)])
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        got = [ask(ch, s, f"big{i}.example.") for i in (1, 2, 3)]
+    assert [p for _, p in got] == [None, None, None]
+    assert s.connections == 1
+
+
+def test_a_tcp_connection_the_server_closed_is_opened_again(stub: Callable[..., Stub]) -> None:
+    s = stub(lambda q, n: [answer(q, tc=True)], tcp=lambda q, n: [answer(q)], close_after_answer=True)
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        got = [ask(ch, s, f"big{i}.example.") for i in (1, 2)]
+    assert [p for _, p in got] == [None, None]
+    assert [txt(r) for r, _ in got] == [f'"id {q.id}"' for _, q in s.asked[1::2]]  # UDP, TCP, UDP, TCP
+    assert s.connections == 2
+
+
+def _count(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, str, str]], list[int]]:
+    """Record every question (transport, name, type) and every socket made, at the channel's seams."""
+    asked: list[tuple[str, str, str]] = []
+    made: list[int] = []
+    udp, tcp, factory = _wire.Channel.udp, _wire.Channel.tcp, _wire.socket_factory
+
+    def on_udp(self: _wire.Channel, qid: int, qname: dns.name.Name, qtype: int, *a: object) -> object:
+        asked.append(("udp", qname.to_text(), dns.rdatatype.to_text(qtype)))
+        return udp(self, qid, qname, qtype, *a)  # type: ignore[arg-type]
+
+    def on_tcp(self: _wire.Channel, qid: int, qname: dns.name.Name, qtype: int, *a: object) -> object:
+        asked.append(("tcp", qname.to_text(), dns.rdatatype.to_text(qtype)))
+        return tcp(self, qid, qname, qtype, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_wire.Channel, "udp", on_udp)
+    monkeypatch.setattr(_wire.Channel, "tcp", on_tcp)
+    monkeypatch.setattr(_wire, "socket_factory", lambda *a: (made.append(a[1]), factory(*a))[1])
+    return asked, made
+
+
+def test_questions_per_zone(
+    demo_bind: tuple[BindServer, list[ZoneSpec]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An NSEC3 zone: CDS (its NODATA answer carries the SOA and the NSEC3 proof of the apex
+    types), DNSKEY, NSEC3PARAM, the DS at the parent, and the parent's DNSKEY once for all its
+    children. An NSEC zone needs no NSEC3PARAM. All over one UDP socket per zone."""
+    server, _ = demo_bind
+    t = parse_target(server.address)
+    asked, made = _count(monkeypatch)
+    parents = ParentKeys()
+    views = {}
+    for zone in ("corp.example", "rollover.corp.example", "ecdsa.corp.example"):
+        asked.clear()
+        made.clear()
+        views[zone] = (zone_view(zone, t, parent=t, parent_keys=parents), list(asked), list(made))
+    corp, rollover, ecdsa = views.values()
+    assert [a[2] for a in corp[1]] == ["CDS", "DNSKEY", "NSEC3PARAM", "DS", "DNSKEY"]
+    assert corp[1][-1][1] == "example."  # the parent's keys, for the DS RRSIG
+    assert [a[2] for a in rollover[1]] == ["CDS", "DNSKEY", "NSEC3PARAM", "DS", "DNSKEY"]
+    assert rollover[1][-1][1] == "corp.example."
+    assert [a[2] for a in ecdsa[1]] == ["CDS", "DNSKEY", "DS"]  # corp.example.'s keys known now
+    for view, questions, sockets in views.values():
+        assert view.reachable and not view.problems and all(s.valid for s in view.signatures)
+        assert {a[0] for a in questions} == {"udp"} and sockets == [socket.SOCK_DGRAM]
