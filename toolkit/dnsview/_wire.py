@@ -1,10 +1,15 @@
-"""The DNS view's questions on the wire: the query packed by hand, one socket per server.
+"""The DNS view's questions on the wire: the query packed by hand, one socket per server, and
+answers read only as far as the view reads them.
 
-``dns.query.udp`` makes a socket, a selector and a query ``Message`` for every question; for the
-DNS view that was a large part of a zone's CPU time. A ``Channel`` keeps one UDP socket per server
-for all of a zone's questions (and one TCP connection, opened on the first truncated answer), and
-the query is a few packed bytes. An answer is judged as ``dns.query`` judges it: it must come from
-the server's address (else ``UnexpectedSource``) and answer this question (else ``BadResponse``).
+``dns.query.udp`` makes a socket, a selector and a query ``Message`` for every question, and
+``dns.message.from_wire`` builds every record of the answer into RRsets (rendering each record
+again to weed out duplicates); for the DNS view that was most of a zone's CPU time. A ``Channel``
+keeps one UDP socket per server for all of a zone's questions (and one TCP connection, opened on
+the first truncated answer), and the query is a few packed bytes. ``read_reply`` parses, with
+dnspython's own record parsers, only the records the view reads (``RRs``, each with its canonical
+wire form), and leaves any answer of an unusual shape to ``dns.message.from_wire``. An answer is
+judged as ``dns.query`` judges it: it must come from the server's address (else
+``UnexpectedSource``) and answer this question (else ``BadResponse``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import select
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 
 import dns.entropy
@@ -27,17 +32,32 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.rrsigbase
 import dns.rrset
+import dns.wire
 
-__all__ = ["Channel", "Reply", "is_response", "query_wire", "read_message", "socket_factory"]
+__all__ = [
+    "RRs",
+    "Channel",
+    "Reply",
+    "is_response",
+    "query_wire",
+    "read_message",
+    "read_reply",
+    "socket_factory",
+]
 
 _HEADER = struct.Struct("!HHHHHH")
 _QUESTION = struct.Struct("!HH")
+_RR = struct.Struct("!HHIH")
 _OPT_DO = struct.Struct("!BHHIH")  # root owner, OPT, payload as class, DO in the TTL, no options
 
 _OPT = int(dns.rdatatype.OPT)
+_TSIG = int(dns.rdatatype.TSIG)
+_RRSIG = int(dns.rdatatype.RRSIG)
 _IN = int(dns.rdataclass.IN)
 _OPCODE = 0x7800  # the opcode bits of the header flags; QUERY is 0
 _QR = int(dns.flags.QR)
@@ -63,8 +83,70 @@ def query_wire(qid: int, qname: dns.name.Name, rdtype: int, flags: int, payload:
     )
 
 
+#: what the view reads of the authority section: these types' RRsets, and the SOA's RRSIGs (of
+#: the answer section: the question's type and its RRSIGs)
+AUTHORITY_TYPES = frozenset({int(dns.rdatatype.SOA), int(dns.rdatatype.NSEC), int(dns.rdatatype.NSEC3)})
+AUTHORITY_SIGNED = frozenset({int(dns.rdatatype.SOA)})
+
+#: types whose records hold no name a canonical form lower-cases (or, NSEC, none it may:
+#: RFC 6840 section 5.1): their wire form is their canonical form, as dnspython renders them
+_AS_SENT = frozenset(
+    int(t)
+    for t in (
+        dns.rdatatype.DNSKEY,
+        dns.rdatatype.CDNSKEY,
+        dns.rdatatype.DS,
+        dns.rdatatype.CDS,
+        dns.rdatatype.NSEC3PARAM,
+        dns.rdatatype.NSEC3,
+        dns.rdatatype.NSEC,
+    )
+)
+_SINGLETONS = frozenset(int(t) for t in dns.rdatatype.RdataType if dns.rdatatype.is_singleton(t))
+
+
+class RRs:
+    """One RRset as the view reads it: owner, class, type, covered type, TTL, dnspython's rdatas
+    and, for an RRset ``read_reply`` read from the wire, each rdata's canonical wire form (RFC 4034
+    section 6.2; what ``to_digestable`` renders), in the order and with the TTL dnspython gives.
+    ``wires`` is None for an RRset taken from a dnspython ``Message``."""
+
+    __slots__ = ("covers", "name", "rdatas", "rdclass", "rdtype", "ttl", "wires")
+
+    def __init__(
+        self,
+        name: dns.name.Name,
+        rdclass: int,
+        rdtype: int,
+        covers: int,
+        ttl: int,
+        rdatas: list[dns.rdata.Rdata],
+        wires: list[bytes] | None,
+    ) -> None:
+        self.name = name
+        self.rdclass = rdclass
+        self.rdtype = rdtype
+        self.covers = covers
+        self.ttl = ttl
+        self.rdatas = rdatas
+        self.wires = wires
+
+    @classmethod
+    def of(cls, rrset: dns.rrset.RRset) -> RRs:
+        return cls(
+            rrset.name, int(rrset.rdclass), int(rrset.rdtype), int(rrset.covers), rrset.ttl, list(rrset), None
+        )
+
+    def __iter__(self) -> Iterator[dns.rdata.Rdata]:
+        return iter(self.rdatas)
+
+    def __len__(self) -> int:
+        return len(self.rdatas)
+
+
 class Reply:
-    """An answer as the view reads it: the header, the question, the answer and authority RRsets."""
+    """An answer as the view reads it: the header, the question, the answer and authority RRsets
+    (of ``read_reply``: only those it reads)."""
 
     __slots__ = ("answer", "authority", "ednsflags", "flags", "id", "question")
 
@@ -74,8 +156,8 @@ class Reply:
         flags: int,
         ednsflags: int,
         question: list[tuple[dns.name.Name, int, int]],
-        answer: list[dns.rrset.RRset],
-        authority: list[dns.rrset.RRset],
+        answer: list[RRs],
+        authority: list[RRs],
     ) -> None:
         self.id = qid
         self.flags = flags
@@ -88,9 +170,9 @@ class Reply:
     def of(cls, message: dns.message.Message) -> Reply:
         """The parts of a dnspython ``Message`` the view reads."""
         question = [(rr.name, int(rr.rdclass), int(rr.rdtype)) for rr in message.question]
-        return cls(
-            message.id, int(message.flags), message.ednsflags, question, message.answer, message.authority
-        )
+        answer = [RRs.of(rr) for rr in message.answer]
+        authority = [RRs.of(rr) for rr in message.authority]
+        return cls(message.id, int(message.flags), message.ednsflags, question, answer, authority)
 
     def rcode(self) -> dns.rcode.Rcode:
         return dns.rcode.from_flags(self.flags, self.ednsflags)
@@ -103,6 +185,138 @@ Reader = Callable[[bytes, int], Reply]
 def read_message(wire: bytes, qtype: int) -> Reply:
     """``wire`` read by ``dns.message.from_wire``, every record (raises what it raises)."""
     return Reply.of(dns.message.from_wire(wire))
+
+
+def read_reply(wire: bytes, qtype: int) -> Reply:
+    """``wire`` read for a question of ``qtype``: of the answer section the RRsets of ``qtype`` and
+    their RRSIGs, of the authority section the SOA (and its RRSIGs), NSEC and NSEC3 RRsets. Every
+    record is parsed by dnspython's parser for its type (a bad one raises as it did), but only
+    those are built into RRsets with their canonical forms.
+
+    Anything ``_read`` does not expect (another opcode, TSIG, a misplaced OPT, a name it cannot
+    follow, a singleton type twice, trailing bytes, a record dnspython's parser refuses) is read
+    by ``dns.message.from_wire`` instead, which returns the whole message or raises what it
+    always raised."""
+    try:
+        return _read(wire, qtype)
+    except Exception:  # noqa: BLE001 - dnspython decides what is wrong, and says so
+        return read_message(wire, qtype)
+
+
+class _Unusual(Exception):
+    """An answer ``_read`` leaves to ``dns.message.from_wire``."""
+
+
+def _read(wire: bytes, qtype: int) -> Reply:
+    end = len(wire)
+    if end < 12:
+        raise _Unusual("short header")
+    qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire, 0)
+    if flags & _OPCODE:
+        raise _Unusual("not a QUERY")
+    parser = dns.wire.Parser(wire, 12)
+    # Owner names, mostly a bare pointer (two octets) to one written before. What dnspython reads
+    # at a pointer depends only on the target, provided the pointer points backwards, the name
+    # there ends before the pointer and the chain of pointers stays within dnspython's limit.
+    parsed: dict[int, tuple[dns.name.Name, int, int]] = {}  # offset -> (name, end, pointers in it)
+
+    def owner() -> dns.name.Name:
+        start = parser.current
+        if start < end and wire[start] == 0:
+            parser.current = start + 1
+            return dns.name.root
+        if start + 1 < end and wire[start] >= 0xC0:
+            hit = parsed.get(((wire[start] & 0x3F) << 8) | wire[start + 1])
+            if hit is not None and hit[1] <= start and hit[2] < dns.name.MAX_COMPRESSION_POINTER_CHAIN:
+                parser.current = start + 2
+                parsed[start] = (hit[0], start + 2, hit[2] + 1)
+                return hit[0]
+        name = dns.name.from_wire_parser(parser, True)
+        parsed[start] = (name, parser.current, _pointers(wire, start))
+        return name
+
+    question: list[tuple[dns.name.Name, int, int]] = []
+    for _ in range(qdcount):
+        name = owner()
+        if parser.current + 4 > end:
+            raise _Unusual("short question")
+        rdtype, rdclass = _QUESTION.unpack_from(wire, parser.current)
+        parser.current += 4
+        question.append((name, rdclass, rdtype))
+    ednsflags = 0
+    seen_opt = False
+    sections: list[list[RRs]] = []
+    for section, count in ((1, ancount), (2, nscount), (3, arcount)):
+        rrsets: dict[tuple[dns.name.Name, int, int, int], tuple[RRs, set[bytes]]] = {}
+        wanted = (qtype,) if section == 1 else AUTHORITY_TYPES if section == 2 else ()
+        signed = (qtype,) if section == 1 else AUTHORITY_SIGNED if section == 2 else ()
+        for _ in range(count):
+            name = owner()
+            if parser.current + 10 > end:
+                raise _Unusual("short record")
+            rdtype, rdclass, ttl, rdlen = _RR.unpack_from(wire, parser.current)
+            start = parser.current + 10
+            stop = start + rdlen
+            if stop > end:
+                raise _Unusual("short rdata")
+            if rdtype == _OPT:
+                if section != 3 or seen_opt or name != dns.name.root:
+                    raise _Unusual("misplaced OPT")
+                if rdlen:  # options, which dnspython checks
+                    parser.current = start
+                    with parser.restrict_to(rdlen):
+                        dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+                parser.current = stop
+                seen_opt, ednsflags = True, ttl
+                continue
+            if rdtype == _TSIG:
+                raise _Unusual("TSIG")
+            parser.current = start
+            with parser.restrict_to(rdlen):  # every record, so that a bad one raises as before
+                rd = dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+            covers = int(rd.covers())
+            if not (covers in signed if rdtype == _RRSIG else rdtype in wanted):
+                continue  # not read by the view: no RRset, no canonical form
+            if rdtype in _AS_SENT:
+                canonical = wire[start:stop]
+            elif rdtype == _RRSIG:
+                assert isinstance(rd, dns.rdtypes.rrsigbase.RRSIGBase)
+                signer = start + 18 + len(rd.signer.labels) + sum(map(len, rd.signer.labels))
+                canonical = wire[start : start + 18] + wire[start + 18 : signer].lower() + wire[signer:stop]
+            else:
+                canonical = rd.to_digestable()
+            if ttl > 0x7FFFFFFF:
+                ttl = 0
+            key = (name, rdclass, rdtype, covers)
+            found = rrsets.get(key)
+            if found is None:
+                rrsets[key] = (RRs(name, rdclass, rdtype, covers, ttl, [rd], [canonical]), {canonical})
+                continue
+            rrs, seen = found
+            if rdtype in _SINGLETONS:
+                raise _Unusual("a singleton type twice")
+            rrs.ttl = min(rrs.ttl, ttl)
+            if canonical not in seen:  # dnspython keeps the first of equal records
+                seen.add(canonical)
+                rrs.rdatas.append(rd)
+                assert rrs.wires is not None
+                rrs.wires.append(canonical)
+        sections.append([rrs for rrs, _ in rrsets.values()])
+    if parser.current != end:
+        raise _Unusual("trailing bytes")
+    return Reply(qid, flags, ednsflags, question, sections[0], sections[1])
+
+
+def _pointers(wire: bytes, at: int) -> int:
+    """How many compression pointers the name at ``at`` (one dnspython has read) follows."""
+    count = 0
+    while (length := wire[at]) != 0:
+        if length >= 0xC0:
+            count += 1
+            at = ((length & 0x3F) << 8) | wire[at + 1]
+        else:
+            at += length + 1
+    return count
 
 
 def is_response(reply: Reply, qid: int, qname: dns.name.Name, qtype: int) -> bool:
@@ -162,7 +376,7 @@ class Channel:
         flags: int,
         payload: int,
         timeout: float,
-        read: Reader = read_message,
+        read: Reader = read_reply,
     ) -> Reply:
         """One UDP exchange within ``timeout`` seconds, as ``dns.query.udp``: ``Timeout`` when no
         answer came, ``OSError`` for a network error, another ``DNSException`` for a bad answer."""

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import dns.dnssectypes
 import dns.exception
@@ -35,6 +35,8 @@ import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.DS import DS
+from dns.rdtypes.ANY.NSEC import NSEC
+from dns.rdtypes.ANY.NSEC3 import NSEC3
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 from dns.rdtypes.ANY.RRSIG import RRSIG
 
@@ -271,6 +273,9 @@ def published_key(zone: str, rr: DNSKEY, key_tag: int | None = None) -> Publishe
 #: a DNSKEY RRset split by key tag (``_by_tag``)
 KeysByTag = Mapping[int, dns.rrset.RRset]
 
+#: an RRset from an answer: dnspython's, or one ``_wire.read_reply`` read
+RRsetLike = dns.rrset.RRset | _wire.RRs
+
 
 def _tagged(keys: Iterable[object]) -> list[tuple[int, DNSKEY]]:
     """Each DNSKEY with its key tag, computed once."""
@@ -278,7 +283,7 @@ def _tagged(keys: Iterable[object]) -> list[tuple[int, DNSKEY]]:
     return [(key_id(k), k) for k in keys if isinstance(k, DNSKEY)]
 
 
-def _by_tag(keys: dns.rrset.RRset | None, tagged: Sequence[tuple[int, DNSKEY]] | None = None) -> KeysByTag:
+def _by_tag(keys: RRsetLike | None, tagged: Sequence[tuple[int, DNSKEY]] | None = None) -> KeysByTag:
     """The DNSKEY RRset split by key tag, one RRset per tag. dnspython's ``validate_rrsig``
     computes the tag of every key it is given for every RRSIG; given only the keys of the
     RRSIG's tag it computes one (usually), and the split is made once per RRset."""
@@ -292,9 +297,9 @@ def _by_tag(keys: dns.rrset.RRset | None, tagged: Sequence[tuple[int, DNSKEY]] |
 
 def _signatures(
     zone: str,
-    rrset: dns.rrset.RRset | None,
-    sigs: dns.rrset.RRset | None,
-    keys: dns.rrset.RRset | None,
+    rrset: RRsetLike | None,
+    sigs: RRsetLike | None,
+    keys: RRsetLike | None,
     now: datetime,
     by_tag: KeysByTag | None = None,
 ) -> list[Signature]:
@@ -344,13 +349,15 @@ _ON_TIME = frozenset({"expired", "not yet valid"})
 
 
 def _validate(
-    rrset: dns.rrset.RRset, sig: RRSIG, keys: dns.rrset.RRset, when: float
+    rrset: RRsetLike, sig: RRSIG, keys: dns.rrset.RRset, when: float
 ) -> tuple[bool | None, str | None]:
     """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch); valid is None for an
     algorithm dnspython does not implement (ECC-GOST): the signature is not checked."""
     dnssec = _dnssec.load()
     try:
-        dnssec.validate_rrsig(rrset, sig, {keys.name: keys}, now=when, policy=dnssec.allow_all_policy)
+        # validate_rrsig reads an RRset's name, type and class and iterates it: an RRs will do
+        target = cast(dns.rrset.RRset, rrset)
+        dnssec.validate_rrsig(target, sig, {keys.name: keys}, now=when, policy=dnssec.allow_all_policy)
     except dns.exception.ValidationFailure as exc:
         return False, str(exc) or "validation failed"
     except dns.exception.UnsupportedAlgorithm as exc:
@@ -364,7 +371,7 @@ def _pick(
     rdtype: dns.rdatatype.RdataType,
     *,
     authority: bool = False,
-) -> tuple[dns.rrset.RRset | None, dns.rrset.RRset | None]:
+) -> tuple[_wire.RRs | None, _wire.RRs | None]:
     """The RRset of ``rdtype`` at ``name`` in the answer (or authority) section and its RRSIGs."""
     if resp is None:
         return None, None
@@ -391,7 +398,9 @@ def _apex_types(resp: _wire.Reply, name: dns.name.Name) -> frozenset[int] | None
     if len(proofs) != 1 or len(proofs[0]) != 1:
         return None
     types: set[int] = set()
-    for window, bitmap in next(iter(proofs[0])).windows:
+    proof = next(iter(proofs[0]))
+    assert isinstance(proof, NSEC | NSEC3)
+    for window, bitmap in proof.windows:
         for i, byte in enumerate(bitmap):
             types.update(window * 256 + i * 8 + bit for bit in range(8) if byte & (0x80 >> bit))
     return frozenset(types)
@@ -402,10 +411,10 @@ class ParentKeys:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, dns.name.Name], tuple[dns.rrset.RRset | None, DnsProblem | None]] = {}
-        self._split: dict[int, tuple[dns.rrset.RRset, KeysByTag]] = {}
+        self._cache: dict[tuple[str, dns.name.Name], tuple[_wire.RRs | None, DnsProblem | None]] = {}
+        self._split: dict[int, tuple[RRsetLike, KeysByTag]] = {}
 
-    def by_tag(self, keys: dns.rrset.RRset | None) -> KeysByTag:
+    def by_tag(self, keys: RRsetLike | None) -> KeysByTag:
         """``keys`` (an RRset this cache returned) split by key tag, once for all the children."""
         if keys is None:
             return {}
@@ -424,7 +433,7 @@ class ParentKeys:
         signer: dns.name.Name,
         opts: QueryOptions,
         channel: _wire.Channel | None = None,
-    ) -> tuple[dns.rrset.RRset | None, DnsProblem | None]:
+    ) -> tuple[_wire.RRs | None, DnsProblem | None]:
         """``signer``'s DNSKEY RRset as ``target`` serves it (asked over ``channel``, the sockets
         of ``target``, when given), asked once."""
         key = (str(target), signer)
@@ -449,7 +458,7 @@ def _answered_by_child(resp: _wire.Reply | None, name: dns.name.Name) -> bool:
 
 def _ds_records(
     zone: str,
-    rrset: dns.rrset.RRset | None,
+    rrset: RRsetLike | None,
     keys: Sequence[DNSKEY],
     tagged: Sequence[tuple[int, DNSKEY]] | None = None,
 ) -> tuple[DsRecord, ...]:
