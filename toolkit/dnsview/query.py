@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import dns.dnssectypes
 import dns.exception
@@ -40,7 +40,7 @@ from dns.rdtypes.ANY.NSEC3 import NSEC3
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 from dns.rdtypes.ANY.RRSIG import RRSIG
 
-from toolkit.dnsview import _dnssec, _wire
+from toolkit.dnsview import _verify, _wire
 from toolkit.dnsview.descriptors import (
     FLAG_REVOKE,
     DnsProblem,
@@ -262,7 +262,7 @@ def published_key(zone: str, rr: DNSKEY, key_tag: int | None = None) -> Publishe
     ``key_tag`` when the caller has computed it already."""
     return PublishedKey(
         zone=zone,
-        key_tag=_dnssec.load().key_id(rr) if key_tag is None else key_tag,
+        key_tag=_verify.key_tag(rr) if key_tag is None else key_tag,
         flags=int(rr.flags),
         algorithm=int(rr.algorithm),
         key_length=key_length(rr),
@@ -271,28 +271,30 @@ def published_key(zone: str, rr: DNSKEY, key_tag: int | None = None) -> Publishe
 
 
 #: a DNSKEY RRset split by key tag (``_by_tag``)
-KeysByTag = Mapping[int, dns.rrset.RRset]
+KeysByTag = Mapping[int, _verify.KeyGroup]
 
 #: an RRset from an answer: dnspython's, or one ``_wire.read_reply`` read
 RRsetLike = dns.rrset.RRset | _wire.RRs
 
 
 def _tagged(keys: Iterable[object]) -> list[tuple[int, DNSKEY]]:
-    """Each DNSKEY with its key tag, computed once."""
-    key_id = _dnssec.load().key_id
-    return [(key_id(k), k) for k in keys if isinstance(k, DNSKEY)]
+    """Each DNSKEY with its key tag, computed once (from the wire form ``read_reply`` kept)."""
+    wires: list[bytes] | None = getattr(keys, "wires", None)
+    if wires is not None:
+        return [(_verify.key_tag(k, w), k) for k, w in zip(keys, wires, strict=True) if isinstance(k, DNSKEY)]
+    return [(_verify.key_tag(k), k) for k in keys if isinstance(k, DNSKEY)]
 
 
 def _by_tag(keys: RRsetLike | None, tagged: Sequence[tuple[int, DNSKEY]] | None = None) -> KeysByTag:
-    """The DNSKEY RRset split by key tag, one RRset per tag. dnspython's ``validate_rrsig``
-    computes the tag of every key it is given for every RRSIG; given only the keys of the
-    RRSIG's tag it computes one (usually), and the split is made once per RRset."""
+    """The DNSKEY RRset split by key tag, one ``KeyGroup`` per tag, made once per RRset: each
+    RRSIG is checked against the keys of its tag only, and each key's public key is parsed once
+    for all the signatures it verifies."""
     if keys is None:
         return {}
     groups: dict[int, list[DNSKEY]] = {}
     for tag, key in _tagged(keys) if tagged is None else tagged:
         groups.setdefault(tag, []).append(key)
-    return {tag: dns.rrset.from_rdata_list(keys.name, keys.ttl, rds) for tag, rds in groups.items()}
+    return {tag: _verify.KeyGroup(keys.name, rds) for tag, rds in groups.items()}
 
 
 def _signatures(
@@ -310,21 +312,22 @@ def _signatures(
         return out
     if by_tag is None:
         by_tag = _by_tag(keys)
+    signed = _verify.Signed(rrset) if rrset is not None else None  # one rendering for all its RRSIGs
     for sig in sigs:
         assert isinstance(sig, RRSIG)
         valid: bool | None
         error: str | None = None
         in_window: bool | None = None
-        if rrset is None:
+        if signed is None:
             valid, error = None, "no RRset to check"
         elif sig.key_tag not in by_tag:
             valid, error = None, f"no DNSKEY with key tag {sig.key_tag} served"
         else:
             tag_keys = by_tag[sig.key_tag]
-            valid, error = _validate(rrset, sig, tag_keys, now.timestamp())
+            valid, error = _validate(signed, sig, tag_keys, now.timestamp())
             if error in _ON_TIME:
                 # out of its validity period: would it verify inside it? (at its inception)
-                in_window, _ = _validate(rrset, sig, tag_keys, float(sig.inception))
+                in_window, _ = _validate(signed, sig, tag_keys, float(sig.inception))
         out.append(
             Signature(
                 zone=zone,
@@ -349,15 +352,13 @@ _ON_TIME = frozenset({"expired", "not yet valid"})
 
 
 def _validate(
-    rrset: RRsetLike, sig: RRSIG, keys: dns.rrset.RRset, when: float
+    signed: _verify.Signed, sig: RRSIG, keys: _verify.KeyGroup, when: float
 ) -> tuple[bool | None, str | None]:
-    """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch); valid is None for an
-    algorithm dnspython does not implement (ECC-GOST): the signature is not checked."""
-    dnssec = _dnssec.load()
+    """(valid, why not) for one RRSIG at ``when`` (seconds since the epoch), as dnspython's
+    ``validate_rrsig`` judges it (``_verify.validate``); valid is None for an algorithm dnspython
+    does not implement (ECC-GOST): the signature is not checked."""
     try:
-        # validate_rrsig reads an RRset's name, type and class and iterates it: an RRs will do
-        target = cast(dns.rrset.RRset, rrset)
-        dnssec.validate_rrsig(target, sig, {keys.name: keys}, now=when, policy=dnssec.allow_all_policy)
+        _verify.validate(signed, sig, keys, when)
     except dns.exception.ValidationFailure as exc:
         return False, str(exc) or "validation failed"
     except dns.exception.UnsupportedAlgorithm as exc:
@@ -463,12 +464,14 @@ def _ds_records(
     tagged: Sequence[tuple[int, DNSKEY]] | None = None,
 ) -> tuple[DsRecord, ...]:
     """The DS (or CDS) records of ``rrset``, each with the tag of the key of ``keys`` it matches
-    (``tagged``: ``keys`` with their tags, when computed already)."""
-    dnssec = _dnssec.load()
+    (``tagged``: ``keys`` with their tags, when computed already). The digest is the one
+    dnspython's ``make_ds`` computes (``_verify.ds_digest``); a digest type it lacks matches
+    nothing."""
     out: list[DsRecord] = []
     if rrset is None:
         return ()
     pairs = _tagged(keys) if tagged is None else tagged
+    owner: bytes | None = None  # the zone's name in canonical wire form, when a key is a candidate
     for ds in rrset:
         assert isinstance(ds, DS)
         matched: int | None = None
@@ -477,11 +480,12 @@ def _ds_records(
                 continue
             if int(key.flags) & FLAG_REVOKE:
                 continue  # RFC 5011 section 2.1: a revoked key anchors nothing, a DS included
-            try:
-                made = dnssec.make_ds(zone, key, ds.digest_type, policy=dnssec.allow_all_policy)
-            except (dns.exception.UnsupportedAlgorithm, ValueError):
-                continue
-            if made.digest == ds.digest:
+            if owner is None:
+                owner = dns.name.from_text(zone, None).canonicalize().to_wire()
+                assert owner is not None
+            key_wire = key.to_wire()
+            assert key_wire is not None
+            if _verify.ds_digest(owner, key_wire, ds.digest_type) == ds.digest:
                 matched = tag
                 break
         out.append(
