@@ -566,3 +566,14 @@ def test_read_reply_leaves_unusual_answers_to_dnspython(what: str) -> None:
     with pytest.raises(Exception):  # noqa: B017 - _read gives up (dnspython says why, below)
         _wire._read(wire, int(dns.rdatatype.from_text(qtype)))
     _same_as_dnspython(wire, int(dns.rdatatype.from_text(qtype)), fast=False)
+
+
+def test_without_poll_the_channel_waits_with_select(
+    stub: Callable[..., Stub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no ``select.poll``: the same answers, and the same timeouts, with ``select``."""
+    monkeypatch.setattr(_wire, "_POLL", False)
+    s = stub(lambda q, n: [] if q.question[0].name.to_text().startswith("silent") else [answer(q)])
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        got = [ask(ch, s, f"{n}.example.") for n in ("one", "silent", "two")]
+    assert [getattr(p, "kind", None) for _, p in got] == [None, "timeout", None]

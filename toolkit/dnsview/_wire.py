@@ -489,7 +489,16 @@ def _remaining(expiration: float) -> float:
 
 def _wait(sock: socket.socket, readable: bool, expiration: float) -> None:
     """Until ``sock`` is readable (or writable); ``dns.exception.Timeout`` at ``expiration``."""
-    poller = select.poll()
-    poller.register(sock, select.POLLIN if readable else select.POLLOUT)
-    if not poller.poll(math.ceil(_remaining(expiration) * 1000)):
+    left = _remaining(expiration)
+    if _POLL:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN if readable else select.POLLOUT)
+        ready = bool(poller.poll(math.ceil(left * 1000)))
+    else:  # Windows: no poll
+        got = select.select([sock] if readable else [], [] if readable else [sock], [], left)
+        ready = bool(got[0] or got[1])
+    if not ready:
         raise dns.exception.Timeout
+
+
+_POLL = hasattr(select, "poll")  # poll has no FD_SETSIZE limit; select is what Windows has
