@@ -144,7 +144,7 @@ def answer(q: dns.message.Message, *, rcode: int = dns.rcode.NOERROR, tc: bool =
 
 
 def ask(channel: _wire.Channel, s: Stub, qname: str, opts: QueryOptions = FAST) -> tuple[object, object]:
-    return _ask(channel, DnsTarget("127.0.0.1", s.port), qname, "TXT", opts)
+    return _ask(channel, DnsTarget("127.0.0.1", s.port), dns.name.from_text(qname), "TXT", opts)
 
 
 def txt(reply: object) -> str:

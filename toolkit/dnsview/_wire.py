@@ -23,8 +23,8 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import Any
 
-import dns.entropy
 import dns.exception
 import dns.flags
 import dns.inet
@@ -263,17 +263,13 @@ def _read(wire: bytes, qtype: int) -> Reply:
                 if section != 3 or seen_opt or name != dns.name.root:
                     raise _Unusual("misplaced OPT")
                 if rdlen:  # options, which dnspython checks
-                    parser.current = start
-                    with parser.restrict_to(rdlen):
-                        dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+                    _rdata(parser, start, stop, rdclass, rdtype)
                 parser.current = stop
                 seen_opt, ednsflags = True, ttl
                 continue
             if rdtype == _TSIG:
                 raise _Unusual("TSIG")
-            parser.current = start
-            with parser.restrict_to(rdlen):  # every record, so that a bad one raises as before
-                rd = dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+            rd = _rdata(parser, start, stop, rdclass, rdtype)  # every record: a bad one raises
             covers = int(rd.covers())
             if not (covers in signed if rdtype == _RRSIG else rdtype in wanted):
                 continue  # not read by the view: no RRset, no canonical form
@@ -305,6 +301,19 @@ def _read(wire: bytes, qtype: int) -> Reply:
     if parser.current != end:
         raise _Unusual("trailing bytes")
     return Reply(qid, flags, ednsflags, question, sections[0], sections[1])
+
+
+def _rdata(parser: dns.wire.Parser, start: int, stop: int, rdclass: Any, rdtype: Any) -> dns.rdata.Rdata:
+    """The record's data between ``start`` and ``stop``, read as ``dns.message`` reads it
+    (``Parser.restrict_to`` without its context manager: on any error the answer is read again
+    by dnspython, which raises). ``rdclass`` and ``rdtype`` are the ints from the wire, which
+    dnspython makes its enums."""
+    parser.current, end, parser.end = start, parser.end, stop
+    rd = dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+    if parser.current != stop:
+        raise _Unusual("record data not read to its end")
+    parser.end = end
+    return rd
 
 
 def _pointers(wire: bytes, at: int) -> int:
@@ -345,6 +354,7 @@ class Channel:
         self._udp: socket.socket | None = None
         self._tcp: socket.socket | None = None
         self._ids: set[int] = set()
+        self._fresh: list[int] = []
 
     def __enter__(self) -> Channel:
         return self
@@ -361,9 +371,11 @@ class Channel:
         self._udp = self._tcp = None
 
     def new_id(self) -> int:
-        """A query ID not used before on this channel."""
+        """A random query ID not used before on this channel (drawn eight at a time)."""
         while True:
-            qid = dns.entropy.random_16()
+            if not self._fresh:
+                self._fresh = list(struct.unpack("!8H", os.urandom(16)))
+            qid = self._fresh.pop()
             if qid not in self._ids:
                 self._ids.add(qid)
                 return qid

@@ -148,8 +148,9 @@ def ask(
         q.flags |= dns.flags.RD | dns.flags.CD
     else:
         q.flags &= ~dns.flags.RD
+    label = f"{dns.name.from_text(qname).to_text()} {rdtype}"
     return _attempts(
-        f"{dns.name.from_text(qname).to_text()} {rdtype}",
+        lambda: label,
         target,
         opts,
         recursive,
@@ -161,19 +162,19 @@ def ask(
 def _ask(
     channel: _wire.Channel,
     target: DnsTarget,
-    qname: str,
+    name: dns.name.Name,
     rdtype: str,
     opts: QueryOptions,
     *,
     recursive: bool = False,
 ) -> tuple[_wire.Reply | None, DnsProblem | None]:
-    """``ask`` over ``channel``, the sockets of ``target`` kept for all of a zone's questions."""
-    name = dns.name.from_text(qname)
+    """``ask`` for ``name`` over ``channel``, the sockets of ``target`` kept for all of a zone's
+    questions."""
     qtype = int(dns.rdatatype.RdataType.make(rdtype))
     flags = int(dns.flags.RD | dns.flags.CD) if recursive else 0
     qid = channel.new_id()  # one for every attempt and for TCP, as ``ask`` sends one message
     return _attempts(
-        f"{name.to_text()} {rdtype}",
+        lambda: f"{name.to_text()} {rdtype}",
         target,
         opts,
         recursive,
@@ -186,7 +187,7 @@ _R = TypeVar("_R", dns.message.Message, _wire.Reply)
 
 
 def _attempts(
-    label: str,
+    label: Callable[[], str],
     target: DnsTarget,
     opts: QueryOptions,
     recursive: bool,
@@ -194,45 +195,48 @@ def _attempts(
     tcp: Callable[[], _R],
 ) -> tuple[_R | None, DnsProblem | None]:
     """``udp`` until an answer comes (``opts.retries`` more times after a timeout or a network
-    error), then ``tcp`` if it is truncated; every failure a ``DnsProblem`` about ``label``."""
+    error), then ``tcp`` if it is truncated; every failure a ``DnsProblem`` about ``label()``."""
     last: DnsProblem | None = None
     for _attempt in range(opts.retries + 1):
         try:
             resp = udp()
         except dns.exception.Timeout:
-            last = DnsProblem(label, str(target), "timeout", f"no answer within {opts.timeout:g}s")
+            last = DnsProblem(label(), str(target), "timeout", f"no answer within {opts.timeout:g}s")
             continue
         except OSError as exc:
-            last = DnsProblem(label, str(target), "unreachable", exc.strerror or str(exc))
+            last = DnsProblem(label(), str(target), "unreachable", exc.strerror or str(exc))
             continue
         except dns.exception.DNSException as exc:
-            return None, DnsProblem(label, str(target), "formerr", f"malformed answer: {exc}")
+            return None, DnsProblem(label(), str(target), "formerr", f"malformed answer: {exc}")
         if resp.flags & dns.flags.TC:
             try:
                 resp = tcp()
             except (dns.exception.DNSException, OSError) as exc:
                 why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
                 return None, DnsProblem(
-                    label, str(target), "truncated", f"truncated over UDP; TCP failed: {why}"
+                    label(), str(target), "truncated", f"truncated over UDP; TCP failed: {why}"
                 )
         return resp, _judge(resp, label, target, recursive)
     return None, last
 
 
 def _judge(
-    resp: dns.message.Message | _wire.Reply, label: str, target: DnsTarget, recursive: bool = False
+    resp: dns.message.Message | _wire.Reply,
+    label: Callable[[], str],
+    target: DnsTarget,
+    recursive: bool = False,
 ) -> DnsProblem | None:
     rcode = resp.rcode()
     if rcode == dns.rcode.SERVFAIL:
-        return DnsProblem(label, str(target), "servfail", "server answered SERVFAIL")
+        return DnsProblem(label(), str(target), "servfail", "server answered SERVFAIL")
     if rcode == dns.rcode.REFUSED:
-        return DnsProblem(label, str(target), "refused", "server refused the query (not authoritative?)")
+        return DnsProblem(label(), str(target), "refused", "server refused the query (not authoritative?)")
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        return DnsProblem(label, str(target), "error", f"server answered {dns.rcode.to_text(rcode)}")
+        return DnsProblem(label(), str(target), "error", f"server answered {dns.rcode.to_text(rcode)}")
     if not resp.flags & dns.flags.AA and not (recursive and resp.flags & dns.flags.RA):
-        return DnsProblem(label, str(target), "lame", "answer is not authoritative (lame delegation)")
+        return DnsProblem(label(), str(target), "lame", "answer is not authoritative (lame delegation)")
     if rcode == dns.rcode.NXDOMAIN:
-        return DnsProblem(label, str(target), "nxdomain", "server says the name does not exist")
+        return DnsProblem(label(), str(target), "nxdomain", "server says the name does not exist")
     return None
 
 
@@ -444,7 +448,7 @@ class ParentKeys:
         with contextlib.ExitStack() as stack:
             if channel is None:
                 channel = stack.enter_context(_wire.Channel(target.address, target.port))
-            resp, p = _ask(channel, target, signer.to_text(), "DNSKEY", opts, recursive=True)
+            resp, p = _ask(channel, target, signer, "DNSKEY", opts, recursive=True)
         found = (_pick(resp, signer, dns.rdatatype.DNSKEY)[0], p)
         with self._lock:
             return self._cache.setdefault(key, found)
@@ -515,7 +519,7 @@ def parent_ds(
     name = dns.name.from_text(zone)
     ztext = name.to_text()
     with _wire.Channel(parent.address, parent.port) as channel:
-        resp, p = _ask(channel, parent, ztext, "DS", opts, recursive=True)
+        resp, p = _ask(channel, parent, name, "DS", opts, recursive=True)
     if p is not None:
         return None, p
     rrset, _ = _pick(resp, name, dns.rdatatype.DS)
@@ -584,19 +588,19 @@ def _zone_view(
             elapsed=time.perf_counter() - start,
         )
 
-    probe, p = _ask(channel, server, ztext, "CDS", opts)
+    probe, p = _ask(channel, server, name, "CDS", opts)
     if p is not None or probe is None:
         return down(p or DnsProblem(f"{ztext} CDS", str(server), "error", "no answer"))
     cds_rrset, _ = _pick(probe, name, dns.rdatatype.CDS)
     soa, soa_sigs = _pick(probe, name, dns.rdatatype.SOA, authority=True)
     apex = _apex_types(probe, name) if cds_rrset is None else None
     if soa is None:
-        soa_resp, p = _ask(channel, server, ztext, "SOA", opts)
+        soa_resp, p = _ask(channel, server, name, "SOA", opts)
         soa, soa_sigs = _pick(soa_resp, name, dns.rdatatype.SOA)
         if p is not None or soa is None:
             return down(p or DnsProblem(f"{ztext} SOA", str(server), "lame", "no SOA at the zone apex"))
 
-    key_resp, p = _ask(channel, server, ztext, "DNSKEY", opts)
+    key_resp, p = _ask(channel, server, name, "DNSKEY", opts)
     if p:
         problems.append(p)
     dnskeys, dnskey_sigs = _pick(key_resp, name, dns.rdatatype.DNSKEY)
@@ -617,7 +621,7 @@ def _zone_view(
     nsec3: Nsec3Params | None = None
     nsec_at_apex = any(rr.rdtype == dns.rdatatype.NSEC and rr.name == name for rr in probe.authority)
     if apex is None or dns.rdatatype.NSEC3PARAM in apex:
-        n3_resp, p = _ask(channel, server, ztext, "NSEC3PARAM", opts)
+        n3_resp, p = _ask(channel, server, name, "NSEC3PARAM", opts)
         if p:
             problems.append(p)
         n3, n3_sigs = _pick(n3_resp, name, dns.rdatatype.NSEC3PARAM)
@@ -639,7 +643,7 @@ def _zone_view(
     cds = _ds_records(ztext, cds_rrset, key_rdatas, tagged)
     cdnskey: tuple[PublishedKey, ...] = ()
     if apex is None or dns.rdatatype.CDNSKEY in apex:
-        cdk_resp, p = _ask(channel, server, ztext, "CDNSKEY", opts)
+        cdk_resp, p = _ask(channel, server, name, "CDNSKEY", opts)
         if p:
             problems.append(p)
         cdk_rrset, _ = _pick(cdk_resp, name, dns.rdatatype.CDNSKEY)
@@ -648,7 +652,7 @@ def _zone_view(
     ds: tuple[DsRecord, ...] | None = None
     ds_sigs: list[Signature] = []
     if parent is not None and name != dns.name.root:
-        ds_resp, p = _ask(pchannel, parent, ztext, "DS", opts, recursive=True)
+        ds_resp, p = _ask(pchannel, parent, name, "DS", opts, recursive=True)
         ds_rrset, ds_rrsig = _pick(ds_resp, name, dns.rdatatype.DS)
         if p:
             problems.append(p)
