@@ -380,24 +380,36 @@ def _wanted(reply: _wire.Reply, qtype: int) -> list[list[tuple[object, ...]]]:
     ]
 
 
-def _same_as_dnspython(wire: bytes, qtype: int, *, fast: bool = True) -> None:
-    """``read_reply`` gives what dnspython reads of ``wire`` (and raises what it raises)."""
+def _same_as_dnspython(
+    wire: bytes, qtype: int, *, fast: bool = True, asked: _wire.Asked | None = None
+) -> None:
+    """``read_reply`` gives what dnspython reads of ``wire`` (and raises what it raises), told or
+    not told the question's name (``asked``)."""
+    for told in (None, asked) if asked is not None else (None,):
+        _same_once(wire, qtype, fast=fast, asked=told)
+
+
+def _same_once(wire: bytes, qtype: int, *, fast: bool, asked: _wire.Asked | None) -> None:
     try:
         expected = _wire.Reply.of(dns.message.from_wire(wire))
     except Exception as exc:  # noqa: BLE001 - the same exception, with the same text
         with pytest.raises(type(exc)) as got:
-            _wire.read_reply(wire, qtype)
+            _wire.read_reply(wire, qtype, asked)
         assert str(got.value) == str(exc)
         return
     if fast:
-        _wire._read(wire, qtype)  # the fast path takes it: no fallback
-    reply = _wire.read_reply(wire, qtype)
-    assert (reply.id, reply.flags, reply.ednsflags, reply.rcode(), reply.question) == (
+        _wire._read(wire, qtype, asked)  # the fast path takes it: no fallback
+    reply = _wire.read_reply(wire, qtype, asked)
+
+    def question(r: _wire.Reply) -> list[tuple[str, int, int]]:
+        return [(name.to_text(), rdclass, rdtype) for name, rdclass, rdtype in r.question]  # with case
+
+    assert (reply.id, reply.flags, reply.ednsflags, reply.rcode(), question(reply)) == (
         expected.id,
         expected.flags,
         expected.ednsflags,
         expected.rcode(),
-        expected.question,
+        question(expected),
     )
     assert _wanted(reply, qtype) == _wanted(expected, qtype)
 
@@ -405,10 +417,10 @@ def _same_as_dnspython(wire: bytes, qtype: int, *, fast: bool = True) -> None:
 def test_read_reply_reads_the_demo_answers_as_dnspython(demo_bind: tuple[BindServer, list[ZoneSpec]]) -> None:
     server, specs = demo_bind
     t = parse_target(server.address)
-    wires: list[tuple[bytes, int]] = []
+    wires: list[tuple[bytes, int, _wire.Asked | None]] = []
 
-    def keep(wire: bytes, qtype: int) -> _wire.Reply:
-        wires.append((wire, qtype))
+    def keep(wire: bytes, qtype: int, asked: _wire.Asked | None) -> _wire.Reply:
+        wires.append((wire, qtype, asked))
         return _wire.read_message(wire, qtype)
 
     with _wire.Channel(t.address, t.port) as ch:
@@ -419,8 +431,9 @@ def test_read_reply_reads_the_demo_answers_as_dnspython(demo_bind: tuple[BindSer
             flags = int(dns.flags.RD | dns.flags.CD)
             ch.udp(ch.new_id(), name, int(dns.rdatatype.DS), flags, 1232, 2.0, keep)
     assert len(wires) == len(specs) * (len(_QTYPES) + 1)
-    for wire, qtype in wires:
-        _same_as_dnspython(wire, qtype)
+    for wire, qtype, asked in wires:
+        assert asked is not None
+        _same_as_dnspython(wire, qtype, asked=asked)
 
 
 def _name(text: str) -> bytes:
@@ -557,7 +570,11 @@ UNUSUAL = {
 @pytest.mark.parametrize("what", list(USUAL))
 def test_read_reply_reads_usual_answers_itself_as_dnspython(what: str) -> None:
     qtype, wire = USUAL[what]
-    _same_as_dnspython(wire, int(dns.rdatatype.from_text(qtype)))
+    for asked in ("corp.example.", "CORP.EXAMPLE.", "other.example."):  # names keep the answer's case
+        name = dns.name.from_text(asked)
+        spelled = name.to_wire()
+        assert spelled is not None
+        _same_as_dnspython(wire, int(dns.rdatatype.from_text(qtype)), asked=(name, spelled))
 
 
 @pytest.mark.parametrize("what", list(UNUSUAL))

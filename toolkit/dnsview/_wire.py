@@ -23,7 +23,6 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any
 
 import dns.exception
 import dns.flags
@@ -54,6 +53,7 @@ _HEADER = struct.Struct("!HHHHHH")
 _QUESTION = struct.Struct("!HH")
 _RR = struct.Struct("!HHIH")
 _OPT_DO = struct.Struct("!BHHIH")  # root owner, OPT, payload as class, DO in the TTL, no options
+_TAIL = _QUESTION.size + _OPT_DO.size  # what follows the question's name in a query
 
 _OPT = int(dns.rdatatype.OPT)
 _TSIG = int(dns.rdatatype.TSIG)
@@ -179,15 +179,18 @@ class Reply:
 
 
 #: reads one answer's wire, for a question of a type
-Reader = Callable[[bytes, int], Reply]
+Reader = Callable[[bytes, int, "Asked | None"], Reply]
+
+#: the question's name, and its wire form as the query carries it
+Asked = tuple[dns.name.Name, bytes]
 
 
-def read_message(wire: bytes, qtype: int) -> Reply:
+def read_message(wire: bytes, qtype: int, asked: Asked | None = None) -> Reply:
     """``wire`` read by ``dns.message.from_wire``, every record (raises what it raises)."""
     return Reply.of(dns.message.from_wire(wire))
 
 
-def read_reply(wire: bytes, qtype: int) -> Reply:
+def read_reply(wire: bytes, qtype: int, asked: Asked | None = None) -> Reply:
     """``wire`` read for a question of ``qtype``: of the answer section the RRsets of ``qtype`` and
     their RRSIGs, of the authority section the SOA (and its RRSIGs), NSEC and NSEC3 RRsets. Every
     record is parsed by dnspython's parser for its type (a bad one raises as it did), but only
@@ -196,9 +199,10 @@ def read_reply(wire: bytes, qtype: int) -> Reply:
     Anything ``_read`` does not expect (another opcode, TSIG, a misplaced OPT, a name it cannot
     follow, a singleton type twice, trailing bytes, a record dnspython's parser refuses) is read
     by ``dns.message.from_wire`` instead, which returns the whole message or raises what it
-    always raised."""
+    always raised. ``asked``: the question's name, which an owner name spelled out the same
+    (octet for octet) is, without reading it again."""
     try:
-        return _read(wire, qtype)
+        return _read(wire, qtype, asked)
     except Exception:  # noqa: BLE001 - dnspython decides what is wrong, and says so
         return read_message(wire, qtype)
 
@@ -207,7 +211,7 @@ class _Unusual(Exception):
     """An answer ``_read`` leaves to ``dns.message.from_wire``."""
 
 
-def _read(wire: bytes, qtype: int) -> Reply:
+def _read(wire: bytes, qtype: int, asked: Asked | None = None) -> Reply:
     end = len(wire)
     if end < 12:
         raise _Unusual("short header")
@@ -225,6 +229,10 @@ def _read(wire: bytes, qtype: int) -> Reply:
         if start < end and wire[start] == 0:
             parser.current = start + 1
             return dns.name.root
+        if asked is not None and wire.startswith(asked[1], start):
+            parser.current = start + len(asked[1])  # the question's name, spelled out the same
+            parsed[start] = (asked[0], parser.current, 0)
+            return asked[0]
         if start + 1 < end and wire[start] >= 0xC0:
             hit = parsed.get(((wire[start] & 0x3F) << 8) | wire[start + 1])
             if hit is not None and hit[1] <= start and hit[2] < dns.name.MAX_COMPRESSION_POINTER_CHAIN:
@@ -246,8 +254,10 @@ def _read(wire: bytes, qtype: int) -> Reply:
     ednsflags = 0
     seen_opt = False
     sections: list[list[RRs]] = []
+    # RRsets are keyed as dnspython's names compare: by their labels in lower case
+    lowered: dict[int, tuple[bytes, ...]] = {}  # id of a name (all kept in parsed) -> its key
     for section, count in ((1, ancount), (2, nscount), (3, arcount)):
-        rrsets: dict[tuple[dns.name.Name, int, int, int], tuple[RRs, set[bytes]]] = {}
+        rrsets: dict[tuple[tuple[bytes, ...], int, int, int], tuple[RRs, set[bytes]]] = {}
         wanted = (qtype,) if section == 1 else AUTHORITY_TYPES if section == 2 else ()
         signed = (qtype,) if section == 1 else AUTHORITY_SIGNED if section == 2 else ()
         for _ in range(count):
@@ -283,7 +293,10 @@ def _read(wire: bytes, qtype: int) -> Reply:
                 canonical = rd.to_digestable()
             if ttl > 0x7FFFFFFF:
                 ttl = 0
-            key = (name, rdclass, rdtype, covers)
+            labels = lowered.get(id(name))
+            if labels is None:
+                labels = lowered[id(name)] = tuple(label.lower() for label in name.labels)
+            key = (labels, rdclass, rdtype, covers)
             found = rrsets.get(key)
             if found is None:
                 rrsets[key] = (RRs(name, rdclass, rdtype, covers, ttl, [rd], [canonical]), {canonical})
@@ -303,17 +316,27 @@ def _read(wire: bytes, qtype: int) -> Reply:
     return Reply(qid, flags, ednsflags, question, sections[0], sections[1])
 
 
-def _rdata(parser: dns.wire.Parser, start: int, stop: int, rdclass: Any, rdtype: Any) -> dns.rdata.Rdata:
-    """The record's data between ``start`` and ``stop``, read as ``dns.message`` reads it
-    (``Parser.restrict_to`` without its context manager: on any error the answer is read again
-    by dnspython, which raises). ``rdclass`` and ``rdtype`` are the ints from the wire, which
-    dnspython makes its enums."""
+def _rdata(parser: dns.wire.Parser, start: int, stop: int, rdclass: int, rdtype: int) -> dns.rdata.Rdata:
+    """The record's data between ``start`` and ``stop``, read by the class ``dns.rdata`` reads it
+    with, as ``dns.message`` reads it (``Parser.restrict_to`` without its context manager, and
+    without ``dns.rdata.from_wire_parser``'s wrapping of errors: on any error the answer is read
+    again by dnspython, which raises what it raises)."""
+    made = _ENUMS.get((rdclass, rdtype))
+    if made is None:
+        made = (dns.rdataclass.RdataClass.make(rdclass), dns.rdatatype.RdataType.make(rdtype))
+        if len(_ENUMS) < 1024:
+            _ENUMS[(rdclass, rdtype)] = made
+    cls = dns.rdata.get_rdata_class(*made)  # type: ignore[no-untyped-call]  # dnspython's
     parser.current, end, parser.end = start, parser.end, stop
-    rd = dns.rdata.from_wire_parser(rdclass, rdtype, parser, None)
+    rd: dns.rdata.Rdata = cls.from_wire_parser(made[0], made[1], parser, None)
     if parser.current != stop:
         raise _Unusual("record data not read to its end")
     parser.end = end
     return rd
+
+
+#: (class, type) from the wire -> dnspython's enums for them
+_ENUMS: dict[tuple[int, int], tuple[dns.rdataclass.RdataClass, dns.rdatatype.RdataType]] = {}
 
 
 def _pointers(wire: bytes, at: int) -> int:
@@ -400,6 +423,7 @@ class Channel:
             self._udp = sock
         sock = self._udp
         wire = query_wire(qid, qname, qtype, flags, payload)
+        asked = (qname, wire[12 : len(wire) - _TAIL])  # the question's name as the query spells it
         while True:
             try:
                 sock.sendto(wire, self._destination)
@@ -418,7 +442,7 @@ class Channel:
                 )
             if len(data) >= 2 and (data[0] << 8 | data[1]) != qid and (data[0] << 8 | data[1]) in self._ids:
                 continue  # an earlier question's answer
-            reply = read(data, qtype)
+            reply = read(data, qtype, asked)
             if not is_response(reply, qid, qname, qtype):
                 raise dns.query.BadResponse
             return reply

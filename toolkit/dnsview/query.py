@@ -382,7 +382,7 @@ def _pick(
         return None, None
     rrset = sigs = None
     for rr in resp.authority if authority else resp.answer:
-        if rr.name != name:
+        if rr.name is not name and rr.name != name:  # often the very name asked
             continue
         if rr.rdtype == rdtype:
             rrset = rr
