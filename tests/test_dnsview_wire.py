@@ -540,6 +540,18 @@ USUAL = {
     ),
     "an extended rcode": ("DNSKEY", _msg("DNSKEY", (), (), (r(b"\x00", "OPT", b"", 0x01008000, 1232),))),
     "no EDNS": ("DNSKEY", _msg("DNSKEY", (r(Q, "DNSKEY", KEY),), (), ())),
+    "RRSIGs: the root signing, no signature, one signer in two spellings": (
+        "DNSKEY",
+        _msg(
+            "DNSKEY",
+            (
+                r(Q, "RRSIG", SIG[:18] + b"\x00"),
+                r(Q, "RRSIG", SIG[:18] + _name("corp.example.") + b"sig"),
+                r(Q, "RRSIG", SIG[:18] + _name("CORP.example.") + b"sig"),
+                r(Q, "RRSIG", SIG),
+            ),
+        ),
+    ),
     "no question": ("DNSKEY", _msg("DNSKEY", flags=0x8402, qdcount=0)),
     "the question twice": ("DNSKEY", _msg("DNSKEY", (r(Q, "DNSKEY", KEY),), qdcount=2)),
 }
@@ -561,6 +573,16 @@ UNUSUAL = {
     ),
     "a short RRSIG the view does not read": ("CDS", _msg("CDS", (), (r(Q, "RRSIG", b"\x00\x32\x0d"),))),
     "a compressed RRSIG signer": ("DNSKEY", _msg("DNSKEY", (r(Q, "RRSIG", SIG[:18] + Q + SIG[18 + 14 :]),))),
+    "an RRSIG signer past the record": ("DNSKEY", _msg("DNSKEY", (r(Q, "RRSIG", SIG[:18] + b"\x04corp"),))),
+    "an RRSIG signer with a bad label": (
+        "DNSKEY",
+        _msg("DNSKEY", (r(Q, "RRSIG", SIG[:18] + b"\x41" + b"a" * 65),)),
+    ),
+    "an RRSIG signer too long": (
+        "DNSKEY",
+        _msg("DNSKEY", (r(Q, "RRSIG", SIG[:18] + (b"\x3f" + b"a" * 63) * 4 + b"\x00"),)),
+    ),
+    "an RRSIG without a signer": ("DNSKEY", _msg("DNSKEY", (r(Q, "RRSIG", SIG[:18]),))),
     "OPT in the answer": ("DNSKEY", _msg("DNSKEY", (OPT,))),
     "two OPT records": ("DNSKEY", _msg("DNSKEY", (), (), (OPT, OPT))),
     "TSIG": ("DNSKEY", _msg("DNSKEY", (), (), (r(_name("key."), "TSIG", b"\x00" * 20, 0, 255),))),

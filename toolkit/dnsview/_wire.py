@@ -23,6 +23,7 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
+from typing import Any
 
 import dns.exception
 import dns.flags
@@ -34,6 +35,7 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.RRSIG
 import dns.rdtypes.rrsigbase
 import dns.rrset
 import dns.wire
@@ -327,6 +329,9 @@ def _rdata(parser: dns.wire.Parser, start: int, stop: int, rdclass: int, rdtype:
         if len(_ENUMS) < 1024:
             _ENUMS[(rdclass, rdtype)] = made
     cls = dns.rdata.get_rdata_class(*made)  # type: ignore[no-untyped-call]  # dnspython's
+    if cls is _RRSIG_CLASS:
+        parser.current = stop
+        return _rrsig(parser.wire, start, stop, made)
     parser.current, end, parser.end = start, parser.end, stop
     rd: dns.rdata.Rdata = cls.from_wire_parser(made[0], made[1], parser, None)
     if parser.current != stop:
@@ -337,6 +342,41 @@ def _rdata(parser: dns.wire.Parser, start: int, stop: int, rdclass: int, rdtype:
 
 #: (class, type) from the wire -> dnspython's enums for them
 _ENUMS: dict[tuple[int, int], tuple[dns.rdataclass.RdataClass, dns.rdatatype.RdataType]] = {}
+
+_RRSIG_CLASS: Any = dns.rdtypes.ANY.RRSIG.RRSIG  # its constructor is untyped
+_RRSIG_FIELDS = struct.Struct("!HBBIIIH")
+
+
+def _rrsig(
+    wire: bytes, start: int, stop: int, made: tuple[dns.rdataclass.RdataClass, dns.rdatatype.RdataType]
+) -> dns.rdata.Rdata:
+    """An RRSIG as ``RRSIGBase.from_wire_parser`` makes it (its fields, the signer, which may not
+    be compressed, and the signature), the signer's Name kept for the next RRSIG by the same
+    signer (every RRSIG of a zone)."""
+    at = start + 18
+    if at >= stop:
+        raise _Unusual("no signer")
+    end = at
+    while (length := wire[end]) != 0:
+        if length > 63:
+            raise _Unusual("a compressed signer")  # dnspython says why
+        end += length + 1
+        if end >= stop:
+            raise _Unusual("a signer past the record")
+    end += 1
+    spelled = wire[at:end]
+    signer = _SIGNERS.get(spelled)
+    if signer is None:
+        signer = dns.name.from_wire_parser(dns.wire.Parser(spelled), False)  # no pointer in it
+        if len(_SIGNERS) < 4096:
+            _SIGNERS[spelled] = signer
+    fields = _RRSIG_FIELDS.unpack_from(wire, start)
+    rd: dns.rdata.Rdata = _RRSIG_CLASS(made[0], made[1], *fields, signer, wire[end:stop])
+    return rd
+
+
+#: signer names as spelled in RRSIGs -> their Names (a zone's and its parent's, many zones')
+_SIGNERS: dict[bytes, dns.name.Name] = {}
 
 
 def _pointers(wire: bytes, at: int) -> int:

@@ -317,6 +317,7 @@ def _signatures(
     if by_tag is None:
         by_tag = _by_tag(keys)
     signed = _verify.Signed(rrset) if rrset is not None else None  # one rendering for all its RRSIGs
+    owner = _text(sigs.name)
     for sig in sigs:
         assert isinstance(sig, RRSIG)
         valid: bool | None
@@ -335,11 +336,11 @@ def _signatures(
         out.append(
             Signature(
                 zone=zone,
-                owner=sigs.name.to_text(),
+                owner=owner,
                 covered=dns.rdatatype.to_text(sig.type_covered),
                 algorithm=int(sig.algorithm),
                 key_tag=int(sig.key_tag),
-                signer=sig.signer.to_text(),
+                signer=_text(sig.signer),
                 inception=_ts(sig.inception),
                 expiration=_ts(sig.expiration),
                 original_ttl=int(sig.original_ttl),
@@ -349,6 +350,20 @@ def _signatures(
             )
         )
     return out
+
+
+def _text(name: dns.name.Name) -> str:
+    """``name.to_text()``, kept for the next name with the same labels (a zone's signer names
+    recur in every RRSIG)."""
+    text = _TEXTS.get(name.labels)
+    if text is None:
+        text = name.to_text()
+        if len(_TEXTS) < 4096:
+            _TEXTS[name.labels] = text
+    return text
+
+
+_TEXTS: dict[tuple[bytes, ...], str] = {}
 
 
 #: dnspython's ValidationFailure texts for a signature outside its validity period
