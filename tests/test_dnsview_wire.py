@@ -12,6 +12,7 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import dns.flags
 import dns.message
@@ -616,3 +617,29 @@ def test_without_poll_the_channel_waits_with_select(
     with _wire.Channel("127.0.0.1", s.port) as ch:
         got = [ask(ch, s, f"{n}.example.") for n in ("one", "silent", "two")]
     assert [getattr(p, "kind", None) for _, p in got] == [None, "timeout", None]
+
+
+def test_a_parent_on_another_server_has_its_own_channel(
+    demo_bind: tuple[BindServer, list[ZoneSpec]], stub: Callable[..., Stub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DS and the parent's keys asked of another server (a stub relaying to BIND): the same
+    view, the parent's questions on a second socket."""
+    import dns.query
+
+    server, _ = demo_bind
+    t = parse_target(server.address)
+    relay = stub(lambda q, n: [dns.query.udp(q, t.address, timeout=2, port=t.port).to_wire()])
+    parent = DnsTarget("127.0.0.1", relay.port)
+    now = datetime.now(UTC)
+    direct = zone_view("rollover.corp.example", t, parent=t, now=now)
+    asked, made = _count(monkeypatch)
+    relayed = zone_view("rollover.corp.example", t, parent=parent, now=now)
+    assert made == [socket.SOCK_DGRAM, socket.SOCK_DGRAM]
+    assert [q.question[0].rdtype for _, q in relay.asked] == [dns.rdatatype.DS, dns.rdatatype.DNSKEY]
+    assert [a[2] for a in asked] == ["CDS", "DNSKEY", "NSEC3PARAM", "DS", "DNSKEY"]
+    for part in ("keys", "signatures", "nsec3param", "ds", "ds_signatures", "problems", "soa_serial"):
+        got, expected = getattr(relayed, part), getattr(direct, part)
+        if isinstance(got, tuple):  # BIND varies the order of records in an RRset
+            got, expected = sorted(got, key=repr), sorted(expected, key=repr)
+        assert got == expected, part
+    assert relayed.ds_server == str(parent) and direct.ds_server == str(t)
