@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -297,6 +298,31 @@ def test_truncated_answers_share_one_tcp_connection(stub: Callable[..., Stub]) -
         got = [ask(ch, s, f"big{i}.example.") for i in (1, 2, 3)]
     assert [p for _, p in got] == [None, None, None]
     assert s.connections == 1
+
+
+def test_a_truncated_answer_cut_off_mid_record_is_asked_again_over_tcp(stub: Callable[..., Stub]) -> None:
+    """The records of a truncated datagram may end anywhere: only its header and question are
+    read (to match it to the question), and the answer comes over TCP."""
+
+    def cut(q: dns.message.Message, n: int) -> list[bytes]:
+        r = dns.message.from_wire(answer(q))
+        r.flags |= dns.flags.TC
+        return [r.to_wire()[:-3]]  # its last record cut short
+
+    s = stub(cut, tcp=lambda q, n: [answer(q)])
+    with _wire.Channel("127.0.0.1", s.port) as ch:
+        reply, problem = ask(ch, s, "cut.example.")
+    assert problem is None and txt(reply) == f'"id {s.asked[0][1].id}"'
+    assert s.connections == 1 and len(s.asked) == 2
+
+
+def test_a_truncated_answer_is_read_as_far_as_its_question() -> None:
+    wire = _msg("DNSKEY", (r(Q, "DNSKEY", KEY), r(Q, "RRSIG", SIG)), flags=0x8600)[:-30]
+    with pytest.raises(dns.exception.FormError):
+        dns.message.from_wire(wire)  # what dns.query.udp would have made of it
+    reply = _wire.read_reply(wire, int(dns.rdatatype.DNSKEY))
+    assert reply.flags & dns.flags.TC and not reply.answer and not reply.authority
+    assert _wire.is_response(reply, 4242, dns.name.from_text("corp.example."), int(dns.rdatatype.DNSKEY))
 
 
 def test_a_tcp_connection_the_server_closed_is_opened_again(stub: Callable[..., Stub]) -> None:

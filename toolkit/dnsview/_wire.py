@@ -63,6 +63,7 @@ _RRSIG = int(dns.rdatatype.RRSIG)
 _IN = int(dns.rdataclass.IN)
 _OPCODE = 0x7800  # the opcode bits of the header flags; QUERY is 0
 _QR = int(dns.flags.QR)
+_TC_HIGH = int(dns.flags.TC) >> 8  # the TC bit in the header's third octet
 #: the rcodes whose answers may leave the question out (as ``Message.is_response`` allows)
 _NO_QUESTION_NEEDED = frozenset({dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED})
 
@@ -202,7 +203,12 @@ def read_reply(wire: bytes, qtype: int, asked: Asked | None = None) -> Reply:
     follow, a singleton type twice, trailing bytes, a record dnspython's parser refuses) is read
     by ``dns.message.from_wire`` instead, which returns the whole message or raises what it
     always raised. ``asked``: the question's name, which an owner name spelled out the same
-    (octet for octet) is, without reading it again."""
+    (octet for octet) is, without reading it again.
+
+    A truncated answer (TC) is read only as far as its question, by dnspython: it is asked again
+    over TCP whatever its records, which may be cut off anywhere (RFC 2181 section 9)."""
+    if len(wire) >= 4 and wire[2] & _TC_HIGH:
+        return Reply.of(dns.message.from_wire(wire, question_only=True))
     try:
         return _read(wire, qtype, asked)
     except Exception:  # noqa: BLE001 - dnspython decides what is wrong, and says so
