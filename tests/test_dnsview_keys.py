@@ -127,3 +127,34 @@ def test_a_signature_by_an_algorithm_the_validator_lacks_is_unchecked_not_a_cras
         ZONE, soa, dns.rrset.from_rdata(ZONE, 3600, rrsig), dns.rrset.from_rdata(ZONE, 3600, key), NOW
     )
     assert s.valid is None and s.algorithm == 12 and "not supported" in (s.error or "")
+
+
+def test_a_zone_publishing_cds_and_cdnskey_has_them_in_its_view() -> None:
+    """CDS and CDNSKEY (RFC 7344) are read as DS and DNSKEY are (their classes are siblings of
+    DS and DNSKEY in dnspython, not subclasses): a CDS matched against the served keys, each
+    CDNSKEY described as a key."""
+    from tests.bind_fixtures import require_bind
+    from toolkit.dnsview.query import parse_target, zone_view
+    from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec
+
+    require_bind()
+    dnssec = _dnssec.load()
+    _, standby = make_key(257)  # published in the DNSKEY RRset, signing nothing
+    _, elsewhere = make_key(257)  # not served
+    zone = "cds.example."
+    cds = [dnssec.make_cds(zone, k, "SHA256") for k in (standby, elsewhere)]
+    records = (
+        f"{zone} 3600 IN DNSKEY {standby.to_text()}",
+        *(f"{zone} 3600 IN CDS {c.to_text()}" for c in cds),
+        f"{zone} 3600 IN CDNSKEY {standby.to_text()}",
+    )
+    spec = ZoneSpec("cds.example", (KeySpec("ECDSAP256SHA256", ksk=True),), records=records)
+    with BindServer([spec], lifetime=120) as server:
+        view = zone_view(zone, parse_target(server.address))
+    assert view.reachable and not view.problems, view.problems
+    tag = dnssec.key_id(standby)
+    assert tag in {k.key_tag for k in view.keys}
+    assert sorted((c.key_tag, c.matched_key_tag) for c in view.cds) == sorted(
+        [(tag, tag), (dnssec.key_id(elsewhere), None)]
+    )
+    assert [(k.key_tag, k.flags, k.algorithm) for k in view.cdnskey] == [(tag, 257, 13)]

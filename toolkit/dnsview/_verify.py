@@ -28,6 +28,7 @@ import dns.rdata
 import dns.rdatatype
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
 from dns.rdtypes.ANY.RRSIG import RRSIG
+from dns.rdtypes.dnskeybase import DNSKEYBase
 
 from toolkit.dnsview import _dnssec
 
@@ -66,7 +67,7 @@ def _failure(text: str) -> dns.exception.ValidationFailure:
     return dns.exception.ValidationFailure(text)  # type: ignore[no-untyped-call]
 
 
-def key_tag(key: DNSKEY, wire: bytes | None = None) -> int:
+def key_tag(key: DNSKEYBase, wire: bytes | None = None) -> int:
     """``dns.dnssec.key_id(key)`` (RFC 4034 appendix B), from the record's ``wire`` form if known."""
     if wire is None:
         wire = key.to_wire()

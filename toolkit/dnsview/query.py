@@ -34,11 +34,12 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 from dns.rdtypes.ANY.DNSKEY import DNSKEY
-from dns.rdtypes.ANY.DS import DS
 from dns.rdtypes.ANY.NSEC import NSEC
 from dns.rdtypes.ANY.NSEC3 import NSEC3
 from dns.rdtypes.ANY.NSEC3PARAM import NSEC3PARAM
 from dns.rdtypes.ANY.RRSIG import RRSIG
+from dns.rdtypes.dnskeybase import DNSKEYBase
+from dns.rdtypes.dsbase import DSBase
 
 from toolkit.dnsview import _verify, _wire
 from toolkit.dnsview.descriptors import (
@@ -240,7 +241,7 @@ def _judge(
     return None
 
 
-def key_length(key: DNSKEY) -> int | None:
+def key_length(key: DNSKEYBase) -> int | None:
     """Public key size in bits, as Windows reports KeyLength (RSA modulus, ECDSA curve)."""
     alg = int(key.algorithm)
     if alg in (5, 7, 8, 10):
@@ -261,8 +262,8 @@ def _ts(value: int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def published_key(zone: str, rr: DNSKEY, key_tag: int | None = None) -> PublishedKey:
-    """The descriptor of one DNSKEY record of ``zone`` (key tag, flags, algorithm, length);
+def published_key(zone: str, rr: DNSKEYBase, key_tag: int | None = None) -> PublishedKey:
+    """The descriptor of one DNSKEY (or CDNSKEY) record of ``zone`` (key tag, flags, algorithm, length);
     ``key_tag`` when the caller has computed it already."""
     return PublishedKey(
         zone=zone,
@@ -492,7 +493,7 @@ def _ds_records(
     pairs = _tagged(keys) if tagged is None else tagged
     owner: bytes | None = None  # the zone's name in canonical wire form, when a key is a candidate
     for ds in rrset:
-        assert isinstance(ds, DS)
+        assert isinstance(ds, DSBase)  # a DS or a CDS
         matched: int | None = None
         for tag, key in pairs:
             if tag != ds.key_tag or int(key.algorithm) != int(ds.algorithm):
@@ -662,7 +663,7 @@ def _zone_view(
         if p:
             problems.append(p)
         cdk_rrset, _ = _pick(cdk_resp, name, dns.rdatatype.CDNSKEY)
-        cdnskey = tuple(published_key(ztext, k) for k in cdk_rrset or () if isinstance(k, DNSKEY))
+        cdnskey = tuple(published_key(ztext, k) for k in cdk_rrset or () if isinstance(k, DNSKEYBase))
 
     ds: tuple[DsRecord, ...] | None = None
     ds_sigs: list[Signature] = []
