@@ -129,6 +129,37 @@ def test_a_signature_by_an_algorithm_the_validator_lacks_is_unchecked_not_a_cras
     assert s.valid is None and s.algorithm == 12 and "not supported" in (s.error or "")
 
 
+@pytest.mark.parametrize(
+    ("signer", "valid"),
+    [("example.", True), (".", True), (ZONE, False), ("other.example.", False), ("sub." + ZONE, False)],
+)
+def test_a_ds_rrsig_validates_only_when_a_zone_above_made_it(signer: str, valid: bool) -> None:
+    """RFC 4035 section 5.3.1: a DS RRSIG is made by the parent side of the cut. Signed by the
+    child, a sibling or a zone below, it fails even with that zone's keys, as served."""
+    dnssec = _dnssec.load()
+    private, key = make_key(257)
+    _, child_key = make_key(257)
+    ds = dns.rrset.from_rdata(ZONE, 3600, dnssec.make_ds(ZONE, child_key, "SHA256"))
+    name = dns.name.from_text(signer)
+    sig = dnssec.sign(
+        ds,
+        private,
+        name,
+        key,
+        NOW - timedelta(hours=1),
+        NOW + timedelta(hours=24),
+        policy=dnssec.allow_all_policy,
+    )
+    sigs = dns.rrset.from_rdata(ZONE, 3600, sig)
+    keys = dns.rrset.from_rdata(name, 3600, key)
+    (unchecked,) = _signatures(ZONE, ds, sigs, keys, NOW)
+    assert unchecked.valid is True  # the signature itself is good
+    (s,) = _signatures(ZONE, ds, sigs, keys, NOW, signed_above=dns.name.from_text(ZONE))
+    assert s.valid is valid and s.signer == signer
+    if not valid:
+        assert s.error == f"signed by {signer}, not by a zone above {ZONE}"
+
+
 def test_a_zone_publishing_cds_and_cdnskey_has_them_in_its_view() -> None:
     """CDS and CDNSKEY (RFC 7344) are read as DS and DNSKEY are (their classes are siblings of
     DS and DNSKEY in dnspython, not subclasses): a CDS matched against the served keys, each

@@ -309,9 +309,14 @@ def _signatures(
     keys: RRsetLike | None,
     now: datetime,
     by_tag: KeysByTag | None = None,
+    *,
+    signed_above: dns.name.Name | None = None,
 ) -> list[Signature]:
     """Each RRSIG of ``sigs`` over ``rrset``, validated with the ``keys`` of its tag
-    (``by_tag``: ``keys`` split by ``_by_tag`` once for the zone's RRsets)."""
+    (``by_tag``: ``keys`` split by ``_by_tag`` once for the zone's RRsets). ``signed_above``:
+    the RRset is a DS of that zone, whose RRSIGs must be made by a zone above it (RFC 4035
+    section 5.3.1: the signer is the zone holding the RRset, here the parent side of the cut);
+    one made by any other zone does not validate, whatever its keys."""
     out: list[Signature] = []
     if sigs is None:
         return out
@@ -326,6 +331,8 @@ def _signatures(
         in_window: bool | None = None
         if signed is None:
             valid, error = None, "no RRset to check"
+        elif signed_above is not None and not _is_above(sig.signer, signed_above):
+            valid, error = False, f"signed by {_text(sig.signer)}, not by a zone above {_text(signed_above)}"
         elif sig.key_tag not in by_tag:
             valid, error = None, f"no DNSKEY with key tag {sig.key_tag} served"
         else:
@@ -351,6 +358,11 @@ def _signatures(
             )
         )
     return out
+
+
+def _is_above(signer: dns.name.Name, zone: dns.name.Name) -> bool:
+    """``signer`` is an ancestor of ``zone`` (a parent, or further up where no cut lies between)."""
+    return signer != zone and zone.is_subdomain(signer)
 
 
 def _text(name: dns.name.Name) -> str:
@@ -685,13 +697,20 @@ def _zone_view(
         else:
             ds = _ds_records(ztext, ds_rrset, key_rdatas, tagged)
             if ds_rrsig is not None:
-                signer = next(iter(ds_rrsig))
-                assert isinstance(signer, RRSIG)
+                # the parent's keys, asked of the parent by the name of the first RRSIG's signer
+                # above the zone (the signer a DS RRSIG must have)
+                signer = next(
+                    (s.signer for s in ds_rrsig if isinstance(s, RRSIG) and _is_above(s.signer, name)), None
+                )
                 pcache = parent_keys or ParentKeys()
-                pkeys, p = pcache.get(parent, signer.signer, opts, pchannel)
-                if p:
-                    problems.append(p)
-                ds_sigs = _signatures(ztext, ds_rrset, ds_rrsig, pkeys, now, pcache.by_tag(pkeys))
+                pkeys: _wire.RRs | None = None
+                if signer is not None:
+                    pkeys, p = pcache.get(parent, signer, opts, pchannel)
+                    if p:
+                        problems.append(p)
+                ds_sigs = _signatures(
+                    ztext, ds_rrset, ds_rrsig, pkeys, now, pcache.by_tag(pkeys), signed_above=name
+                )
 
     serial = next((int(getattr(rd, "serial", 0)) for rd in soa), None)
     return ZoneDnsView(
