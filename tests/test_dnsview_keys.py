@@ -127,3 +127,65 @@ def test_a_signature_by_an_algorithm_the_validator_lacks_is_unchecked_not_a_cras
         ZONE, soa, dns.rrset.from_rdata(ZONE, 3600, rrsig), dns.rrset.from_rdata(ZONE, 3600, key), NOW
     )
     assert s.valid is None and s.algorithm == 12 and "not supported" in (s.error or "")
+
+
+@pytest.mark.parametrize(
+    ("signer", "valid"),
+    [("example.", True), (".", True), (ZONE, False), ("other.example.", False), ("sub." + ZONE, False)],
+)
+def test_a_ds_rrsig_validates_only_when_a_zone_above_made_it(signer: str, valid: bool) -> None:
+    """RFC 4035 section 5.3.1: a DS RRSIG is made by the parent side of the cut. Signed by the
+    child, a sibling or a zone below, it fails even with that zone's keys, as served."""
+    dnssec = _dnssec.load()
+    private, key = make_key(257)
+    _, child_key = make_key(257)
+    ds = dns.rrset.from_rdata(ZONE, 3600, dnssec.make_ds(ZONE, child_key, "SHA256"))
+    name = dns.name.from_text(signer)
+    sig = dnssec.sign(
+        ds,
+        private,
+        name,
+        key,
+        NOW - timedelta(hours=1),
+        NOW + timedelta(hours=24),
+        policy=dnssec.allow_all_policy,
+    )
+    sigs = dns.rrset.from_rdata(ZONE, 3600, sig)
+    keys = dns.rrset.from_rdata(name, 3600, key)
+    (unchecked,) = _signatures(ZONE, ds, sigs, keys, NOW)
+    assert unchecked.valid is True  # the signature itself is good
+    (s,) = _signatures(ZONE, ds, sigs, keys, NOW, signed_above=dns.name.from_text(ZONE))
+    assert s.valid is valid and s.signer == signer
+    if not valid:
+        assert s.error == f"signed by {signer}, not by a zone above {ZONE}"
+
+
+def test_a_zone_publishing_cds_and_cdnskey_has_them_in_its_view() -> None:
+    """CDS and CDNSKEY (RFC 7344) are read as DS and DNSKEY are (their classes are siblings of
+    DS and DNSKEY in dnspython, not subclasses): a CDS matched against the served keys, each
+    CDNSKEY described as a key."""
+    from tests.bind_fixtures import require_bind
+    from toolkit.dnsview.query import parse_target, zone_view
+    from toolkit.testing.bind import BindServer, KeySpec, ZoneSpec
+
+    require_bind()
+    dnssec = _dnssec.load()
+    _, standby = make_key(257)  # published in the DNSKEY RRset, signing nothing
+    _, elsewhere = make_key(257)  # not served
+    zone = "cds.example."
+    cds = [dnssec.make_cds(zone, k, "SHA256") for k in (standby, elsewhere)]
+    records = (
+        f"{zone} 3600 IN DNSKEY {standby.to_text()}",
+        *(f"{zone} 3600 IN CDS {c.to_text()}" for c in cds),
+        f"{zone} 3600 IN CDNSKEY {standby.to_text()}",
+    )
+    spec = ZoneSpec("cds.example", (KeySpec("ECDSAP256SHA256", ksk=True),), records=records)
+    with BindServer([spec], lifetime=120) as server:
+        view = zone_view(zone, parse_target(server.address))
+    assert view.reachable and not view.problems, view.problems
+    tag = dnssec.key_id(standby)
+    assert tag in {k.key_tag for k in view.keys}
+    assert sorted((c.key_tag, c.matched_key_tag) for c in view.cds) == sorted(
+        [(tag, tag), (dnssec.key_id(elsewhere), None)]
+    )
+    assert [(k.key_tag, k.flags, k.algorithm) for k in view.cdnskey] == [(tag, 257, 13)]
