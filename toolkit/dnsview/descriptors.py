@@ -16,6 +16,7 @@ import dns.dnssectypes
 from toolkit.model.enums import algorithm_label
 
 __all__ = [
+    "NO_ANSWER_KINDS",
     "DnsProblem",
     "DsRecord",
     "Nsec3Params",
@@ -169,6 +170,11 @@ class DsRecord:
     @property
     def is_sha1(self) -> bool:
         return self.digest_type == int(dns.dnssectypes.DSDigest.SHA1)
+
+
+#: the problem kinds of a question the server gave no answer to at all: it is down, unreachable,
+#: its name does not resolve, or the exchange failed
+NO_ANSWER_KINDS = frozenset({"timeout", "unreachable", "unresolvable", "error"})
 
 
 @dataclass(frozen=True, slots=True)

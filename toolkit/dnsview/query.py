@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import ipaddress
 import socket
 import threading
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import dns.dnssectypes
 import dns.exception
@@ -57,6 +58,7 @@ __all__ = [
     "DnsTarget",
     "ParentKeys",
     "QueryOptions",
+    "ViewFunction",
     "ZoneQuery",
     "ask",
     "key_length",
@@ -87,6 +89,20 @@ class QueryOptions:
     retries: int = 2  # extra attempts after a timeout or a network error
     concurrency: int = 8  # zones checked at once
     payload: int = 1232  # EDNS buffer size (DNS flag day 2020)
+
+
+class ViewFunction(Protocol):
+    """What takes one zone's view: ``zone_view``'s question, without its per-host caches."""
+
+    def __call__(
+        self,
+        zone: str,
+        server: DnsTarget,
+        *,
+        parent: DnsTarget | None,
+        opts: QueryOptions,
+        now: datetime | None = None,
+    ) -> ZoneDnsView: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -740,10 +756,13 @@ def zone_views(
     *,
     now: datetime | None = None,
     parent_keys: ParentKeys | None = None,
+    view: ViewFunction | None = None,
 ) -> list[ZoneDnsView]:
     """Check many zones, at most ``opts.concurrency`` at a time; results in input order.
 
     The parents' DNSKEY RRsets (to validate each DS RRSIG) are asked once for all the zones.
+    ``view`` takes each zone's view instead of ``zone_view`` (``SharedViews.view``: the views a
+    scan's other hosts took).
     """
     opts = opts or QueryOptions()
     if not queries:
@@ -751,8 +770,7 @@ def zone_views(
     cache = parent_keys or ParentKeys()
     workers = max(1, min(opts.concurrency, len(queries)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="windns-dns") as pool:
-        futures = [
-            pool.submit(zone_view, q.zone, q.server, parent=q.parent, opts=opts, now=now, parent_keys=cache)
-            for q in queries
-        ]
+        if view is None:
+            view = functools.partial(zone_view, parent_keys=cache)
+        futures = [pool.submit(view, q.zone, q.server, parent=q.parent, opts=opts, now=now) for q in queries]
         return [f.result() for f in futures]

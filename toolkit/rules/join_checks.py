@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from toolkit.dnsview.descriptors import Signature, ZoneDnsView, algorithm_name
+from toolkit.dnsview.descriptors import NO_ANSWER_KINDS, Signature, ZoneDnsView, algorithm_name
 from toolkit.findings import Severity
 from toolkit.model import Zone
 from toolkit.model.enums import DenialOfExistence, RolloverStatus
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: problems that mean the DNS server itself gives nothing (not one zone's trouble)
-SERVER_DOWN_KINDS = frozenset({"timeout", "unreachable", "unresolvable", "error"})
+SERVER_DOWN_KINDS = NO_ANSWER_KINDS
 
 
 @dataclass(frozen=True, slots=True)

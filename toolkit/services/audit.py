@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from toolkit.dnsview.query import QueryOptions
+    from toolkit.dnsview.shared import SharedViews
     from toolkit.fleet import HostSpec
     from toolkit.policy import Policy
 
@@ -70,6 +71,8 @@ class DnsViewOptions:
     query: QueryOptions = field(default_factory=_default_query)
     enabled: bool = True
     all_hosts: bool = True
+    #: the views a scan's hosts share (``toolkit.dnsview.shared``); None: each audit asks its own
+    shared: SharedViews | None = field(default=None, compare=False)
 
 
 def dns_for_host(spec: HostSpec, base: DnsViewOptions | None) -> DnsViewOptions | None:
@@ -192,14 +195,21 @@ def collect_dns(inv: ServerInventory, opts: DnsViewOptions, *, host: str) -> lis
         return _unanswered(zones, where, "unresolvable", exc.message)
     ds_from = parent if opts.ask_ds else None
     try:
-        parent_keys = ParentKeys()
-        first = zone_view(zones[0], target, parent=ds_from, opts=opts.query, parent_keys=parent_keys)
+        shared = opts.shared
+        parent_keys = shared.parent_keys if shared is not None else ParentKeys()
+        if shared is not None:
+            first = shared.view(zones[0], target, parent=ds_from, opts=opts.query)
+        else:
+            first = zone_view(zones[0], target, parent=ds_from, opts=opts.query, parent_keys=parent_keys)
         down = not first.reachable and first.problems and first.problems[0].kind in SERVER_DOWN_KINDS
         if down:
             p = first.problems[0]
             return [first, *_unanswered(zones[1:], str(target), p.kind, p.message)]
         queries = [ZoneQuery(z, target, ds_from) for z in zones[1:]]
-        rest = zone_views(queries, opts.query, parent_keys=parent_keys)
+        if shared is not None:
+            rest = shared.views(queries, opts.query)
+        else:
+            rest = zone_views(queries, opts.query, parent_keys=parent_keys)
     except Exception as exc:  # noqa: BLE001 - a DNS failure must never lose the inventory
         message = " ".join(f"{type(exc).__name__}: {exc}".split())
         return _unanswered(zones, str(target), "error", message)

@@ -46,6 +46,7 @@ from toolkit.remote.base import ConnectionOptions, Remote
 from toolkit.rules.registry import RULE_BOOK
 
 if TYPE_CHECKING:
+    from toolkit.dnsview.shared import SharedViews
     from toolkit.policy import Policy
     from toolkit.services.audit import DnsViewOptions
     from toolkit.services.workers import WorkerPool
@@ -200,6 +201,9 @@ class Scanner:
         self.now = now
         self._stop = threading.Event()
         self._stop_reason = ""
+        #: the zone views this scan's hosts share (made at the first host with a DNS view)
+        self._shared_views: SharedViews | None = None
+        self._shared_lock = threading.Lock()
 
     # -- control ---------------------------------------------------------------------------------
     def stop(self, reason: str = "stop requested") -> None:
@@ -220,6 +224,16 @@ class Scanner:
             duration=time.perf_counter() - start,
         )
 
+    def _views(self) -> SharedViews:
+        """The zone views shared by this scan's hosts: what one DNS server publishes for a zone is
+        asked once, not once per host holding the zone (``toolkit.dnsview.shared``)."""
+        with self._shared_lock:
+            if self._shared_views is None:
+                from toolkit.dnsview.shared import SharedViews
+
+                self._shared_views = SharedViews()
+            return self._shared_views
+
     def _audit_once(self, spec: HostSpec) -> tuple[HostReport, bool]:
         """(report, transient?) for one attempt."""
         from toolkit.services.audit import audit_server, dns_for_host
@@ -233,6 +247,8 @@ class Scanner:
             with remote:
                 zones = list(spec.zones or self.options.zones) or None
                 dns = dns_for_host(spec, self.options.dns)
+                if dns is not None and dns.shared is None:
+                    dns = replace(dns, shared=self._views())
                 host = audit_server(remote, self.policy, zones=zones, now=self.now, dns=dns)
         except Exception as exc:
             return self._error(spec, exc, start), bool(getattr(exc, "transient", False))
