@@ -6,9 +6,12 @@ the log)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -255,3 +258,51 @@ def test_the_credentials_given_to_pyspnego() -> None:
     assert _http.ntlm_credentials(keytab, "x") is keytab
     assert _http.ntlm_credentials("CORP\\audit", None) == "CORP\\audit"
     assert _http.ntlm_credentials("CORP\\audit", hashes) == "CORP\\audit"
+
+
+# -- the environment requests writes while a pywinrm session is built ---------------------------
+def test_winrm_sessions_are_built_one_at_a_time(
+    http: FakeWinrmServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pywinrm builds its session with proxies={"no_proxy": "*"}, which requests resolves by setting
+    # and deleting os.environ["no_proxy"] (requests issue #4997): at the same time in two
+    # threads, the second delete was a KeyError that failed the host
+    inside, most = 0, 0
+    lock = threading.Lock()
+    real = requests.utils.set_environ
+
+    @contextlib.contextmanager
+    def set_environ(name: str, value: str | None) -> Iterator[None]:
+        nonlocal inside, most
+        if value is None:  # requests changes nothing then
+            with real(name, value):
+                yield
+            return
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            time.sleep(0.05)  # widen the window the race needs
+            with real(name, value):
+                yield
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(requests.utils, "set_environ", set_environ)
+    before = os.environ.get("no_proxy")
+    start = threading.Barrier(6)
+    names: list[str] = []
+
+    def audit() -> None:
+        start.wait(10)
+        names.append(_audit(http, "winrm"))
+
+    threads = [threading.Thread(target=audit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert names == [FIRST] * 6
+    assert most == 1  # one at a time, and at least one: the builds did write it
+    assert os.environ.get("no_proxy") == before

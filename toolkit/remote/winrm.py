@@ -266,6 +266,13 @@ def default_protocol(opts: ConnectionOptions) -> Protocol:
     return protocol
 
 
+#: pywinrm builds a session without a proxy with ``proxies={"no_proxy": "*"}``, and requests
+#: resolves that by setting and deleting ``os.environ["no_proxy"]`` around its check, which is not
+#: thread-safe (requests issue #4997): two hosts' sessions built at once could delete it twice, a
+#: ``KeyError`` that failed the host. The sessions of one process are built one at a time.
+_BUILD_LOCK = threading.Lock()
+
+
 def tune_transport(transport: Any, *, ntlm: bool) -> None:
     """pywinrm's transport with the session tuned for a fleet (``_http``): the environment and
     the CA bundle read once, and for NTLM the password's hashes derived once."""
@@ -279,7 +286,9 @@ def tune_transport(transport: Any, *, ntlm: bool) -> None:
         if ntlm:  # requests-ntlm's auth, made in build_session, takes the hashes
             transport.username = _http.ntlm_credentials(name, transport.password)
         try:
-            return _http.tune_session(build_session())
+            with _BUILD_LOCK:  # the environment is read (and written by requests) in here
+                built = build_session()
+            return _http.tune_session(built)
         finally:
             transport.username = name
 

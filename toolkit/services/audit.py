@@ -196,7 +196,7 @@ def collect_dns(inv: ServerInventory, opts: DnsViewOptions, *, host: str) -> lis
     ds_from = parent if opts.ask_ds else None
     try:
         shared = opts.shared
-        parent_keys = shared.parent_keys if shared is not None else ParentKeys()
+        parent_keys = ParentKeys()  # a scan's hosts share theirs in ``shared``
         if shared is not None:
             first = shared.view(zones[0], target, parent=ds_from, opts=opts.query)
         else:

@@ -114,7 +114,10 @@ class ScriptCatalogue:
         #: again. The loopback server's CPU is an artefact of the test (against Windows it is the
         #: servers' own); this takes most of it off the cores the client shares with it.
         self.replay_reads = False
-        self._replies: dict[tuple[int, str, Session, str], str] = {}
+        self._replies: dict[tuple[int, int, str, Session, str], str] = {}
+        #: per server, how many times a write made its replies stale: a read that began before a
+        #: write stores its reply under the older count, where no later read looks
+        self._writes: dict[int, int] = {}
         self._replies_lock = threading.Lock()
 
     def server_time(self, server: SimulatedServer, params: Mapping[str, Any], zones: int | None) -> float:
@@ -134,15 +137,19 @@ class ScriptCatalogue:
 
     def _reply_key(
         self, server: SimulatedServer, name: str, params: Mapping[str, Any], fault: Fault | None
-    ) -> tuple[int, str, Session, str] | None:
+    ) -> tuple[int, int, str, Session, str] | None:
         """The replay key of a read script's run, or None when it is not replayed."""
         if not self.replay_reads or fault is not None or name not in _READ_SCRIPTS:
             return None
-        return (id(server), name, doctor.current_session(), json.dumps(params, sort_keys=True, default=str))
+        with self._replies_lock:
+            writes = self._writes.get(id(server), 0)
+        session = doctor.current_session()
+        return (id(server), writes, name, session, json.dumps(params, sort_keys=True, default=str))
 
     def forget_replies(self, server: SimulatedServer) -> None:
         """Drop ``server``'s replayed answers (a write script is about to change its state)."""
         with self._replies_lock:
+            self._writes[id(server)] = self._writes.get(id(server), 0) + 1
             for key in [k for k in self._replies if k[0] == id(server)]:
                 del self._replies[key]
 
@@ -195,6 +202,7 @@ class ScriptCatalogue:
                     category="PermissionDenied",
                 )
             )
+        reply_key = None
         try:
             if handler is not None:
                 with server.lock:
@@ -212,10 +220,10 @@ class ScriptCatalogue:
                             target=command,
                         )
                     )
-                key = self._reply_key(server, name, params, fault)
-                if key is not None:
+                reply_key = self._reply_key(server, name, params, fault)
+                if reply_key is not None:
                     with self._replies_lock:
-                        replayed = self._replies.get(key)
+                        replayed = self._replies.get(reply_key)
                     if replayed is not None:
                         self._model_time(server, params, None)
                         return Outcome(output=replayed)
@@ -230,11 +238,9 @@ class ScriptCatalogue:
         # every script prints its document with ConvertTo-Json -Compress, which "omits white space
         # and indented formatting" (Microsoft: ConvertTo-Json, -Compress): one line
         out = json.dumps(data, separators=(",", ":"))
-        if handler is None and name is not None:
-            key = self._reply_key(server, name, params, fault)
-            if key is not None:
-                with self._replies_lock:
-                    self._replies[key] = out
+        if reply_key is not None:
+            with self._replies_lock:
+                self._replies[reply_key] = out
         if fault is not None and fault.kind == "large_output":
             pad = max(0, int(fault.size_mb * 1024 * 1024) - len(out))
             out = out + "\n" + " " * pad if not out.startswith(("{", "[")) else out[0] + " " * pad + out[1:]
