@@ -202,6 +202,8 @@ def plain_client(transport: str) -> Iterator[str]:
     if not transport.endswith("-plain"):
         yield transport
         return
+    import requests.utils
+
     import toolkit.remote._http as http
     import toolkit.remote.psrp as psrp
 
@@ -209,10 +211,24 @@ def plain_client(transport: str) -> Iterator[str]:
     psrp.use_fast_strings = lambda pool: None
     http.tune_session = lambda session: session
     http.ntlm_credentials = lambda username, password: username
+    # Untuned, requests sets and deletes os.environ["no_proxy"] around every pywinrm request,
+    # which is not thread-safe (requests issue #4997: two at once fail a host with KeyError); one
+    # at a time here, so that the before rows complete (the tuned client does it once per
+    # session, under toolkit.remote.winrm's lock).
+    set_environ = requests.utils.set_environ
+    lock = threading.Lock()
+
+    @contextmanager
+    def one_at_a_time(name: str, value: str | None) -> Iterator[None]:
+        with lock, set_environ(name, value):
+            yield
+
+    requests.utils.set_environ = one_at_a_time  # type: ignore[assignment]
     try:
         yield transport.removesuffix("-plain")
     finally:
         psrp.use_fast_strings, http.tune_session, http.ntlm_credentials = saved
+        requests.utils.set_environ = set_environ
 
 
 def scan_row(label: str, served: Served, transport: str, concurrency: int, server: float) -> Row:
