@@ -261,14 +261,16 @@ def dns_serve_demo(app: AppContext, lifetime: float, port: int | None, workdir: 
         click.echo(f"windns: signing {len(specs)} demo zones and starting named on 127.0.0.1 ...", err=True)
     # Ctrl-C, SIGTERM or SIGHUP: named stopped and waited for, the signed zones deleted
     with stop_on_signals(), server:
-        click.echo(f"demo DNS side on {server.address} (trust anchor: {server.trust_anchor_file()})")
-        for z in server.zones:
-            click.echo(f"  {z.name:28} {z.note}")
-        click.echo(
-            "both views of the demo fleet: windns --transport fake --server dns2 audit "
-            f"--dns-server {server.address}"
-        )
+        # a signal from the moment the address is printed (a caller that waits for the ready line
+        # may send it while that line is still being written) is a stop, not an interruption
         try:
+            click.echo(f"demo DNS side on {server.address} (trust anchor: {server.trust_anchor_file()})")
+            for z in server.zones:
+                click.echo(f"  {z.name:28} {z.note}")
+            click.echo(
+                "both views of the demo fleet: windns --transport fake --server dns2 audit "
+                f"--dns-server {server.address}"
+            )
             while server.running:
                 time.sleep(0.5)
         except KeyboardInterrupt:
